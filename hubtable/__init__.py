@@ -1,0 +1,1 @@
+"""hubtable: the composition root (configuration and the command line)."""

@@ -1,0 +1,123 @@
+"""Core commands: init, demo, audit verify, users add."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from hubtable.config import load_settings
+from hubtable.wiring import runtime_from
+from workflow import audit, directory, setup
+from workflow.demo import bulk_situations, build_demo
+from workflow.models import Agency, Table
+
+DEFAULT_DEMO_PASSWORD = "hubtable-demo-2026"
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    return runtime_from(load_settings())
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade the database and load reference data (safe to run again)."""
+    runtime = _runtime()
+    for line in setup.initialise(runtime):
+        click.echo(line)
+
+
+@click.command()
+@click.option("--situations", "extra", type=click.IntRange(min=0), default=0,
+              help="Also bulk-insert this many synthetic situations (for volume).")
+@click.option("--password", default=DEFAULT_DEMO_PASSWORD, show_default=True,
+              help="Password of every demo user (at least 10 characters).")
+@click.option("--canary", default=None,
+              help="Write this text into every identity field, to search outputs for leaks.")
+def demo(extra: int, password: str, canary: str | None) -> None:
+    """Add a synthetic community: two tables, agencies, users, situations in every stage."""
+    if len(password) < directory.MIN_PASSWORD:
+        raise click.BadParameter(f"at least {directory.MIN_PASSWORD} characters",
+                                 param_hint="--password")
+    if canary is not None and not canary.strip():
+        raise click.BadParameter("must not be empty", param_hint="--canary")
+    runtime = _runtime()
+    if not setup.is_initialised(runtime):
+        setup.initialise(runtime)
+    result = build_demo(runtime, password=password, canary=canary)
+    for role, email, agency in result.users:
+        click.echo(f"{role} {email} {agency}")
+    for slug, token in result.tokens:
+        click.echo(f"api-token {slug} {token}")
+    click.echo(f"password {password}")
+    if extra:
+        with runtime.command() as session:
+            table_id = session.scalar(select(Table.id).where(Table.code == "PEEL"))
+            if sys.stderr.isatty():
+                with click.progressbar(length=extra, label="synthetic situations",
+                                       file=sys.stderr) as bar:
+                    bulk_situations(session, table_id, extra, progress=bar.update)
+            else:
+                bulk_situations(session, table_id, extra)
+    click.echo(f"situations {result.situations + extra}")
+
+
+@click.group(name="audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command(name="verify")
+def audit_verify() -> None:
+    """Recompute every chain; exit 1 if any entry was edited, inserted or removed."""
+    runtime = _runtime()
+    with runtime.read() as session:
+        checked, problems = audit.verify(session)
+    if problems:
+        for problem in problems[:50]:
+            click.echo(f"tampered: {problem}", err=True)
+        raise click.ClickException(f"audit log verification failed: {len(problems)} problem(s) "
+                                   f"in {checked} entries")
+    click.echo(f"audit log intact: {checked} entries verified")
+
+
+@click.group(name="users")
+def users_group() -> None:
+    """People who sign in."""
+
+
+@users_group.command(name="add")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default="")
+@click.option("--role", required=True, type=click.Choice(["agency_rep", "chair", "manager",
+                                                          "admin"]))
+@click.option("--agency", "agency_slug", default=None, help="Agency slug (not for admins).")
+@click.option("--table", "table_codes", multiple=True, help="Table code (chairs, managers).")
+@click.option("--language", default="en", type=click.Choice(["en", "vi"]))
+@click.password_option("--password", help="At least 10 characters.")
+def users_add(email: str, display_name: str, role: str, agency_slug: str | None,
+              table_codes: tuple[str, ...], language: str, password: str) -> None:
+    """Add a user."""
+    runtime = _runtime()
+    with runtime.command() as session:
+        agency_id = None
+        if agency_slug:
+            agency_id = session.scalar(select(Agency.id).where(Agency.slug == agency_slug))
+            if agency_id is None:
+                raise click.BadParameter(f"no agency {agency_slug!r}", param_hint="--agency")
+        table_ids = []
+        for code in table_codes:
+            tid = session.scalar(select(Table.id).where(Table.code == code))
+            if tid is None:
+                raise click.BadParameter(f"no table {code!r}", param_hint="--table")
+            table_ids.append(tid)
+        user = directory.create_user(session, email=email, display_name=display_name,
+                                     password=password, role=role, agency_id=agency_id,
+                                     table_ids=table_ids, language=language)
+        click.echo(f"added {user.role} {user.email}")
+
+
+def register(cli: click.Group) -> None:
+    for command in (init, demo, audit_group, users_group):
+        cli.add_command(command)

@@ -1,0 +1,54 @@
+"""Settings from the environment, in one place, so every adapter agrees on them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    keystore_url: str
+    identity_key: str
+    secret_key: str
+    smtp_url: str
+    mail_from: str
+    base_url: str
+    prefect_api_url: str | None
+
+
+def _dev_secret(data_dir: Path, name: str, warn: str) -> str:
+    """Generate a secret once into the data dir: fine for a laptop, never for production."""
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    print(f"warning: {warn} not set; generated a development value in {path}", file=sys.stderr)
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("HUBTABLE_DATA_DIR") or Path.cwd() / "hubtable-data").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("HUBTABLE_DATABASE_URL") or f"sqlite:///{data_dir / 'hubtable.db'}",
+        keystore_url=env.get("HUBTABLE_KEYSTORE_URL") or f"sqlite:///{data_dir / 'keystore.db'}",
+        identity_key=env.get("HUBTABLE_IDENTITY_KEY")
+        or _dev_secret(data_dir, "identity.key", "HUBTABLE_IDENTITY_KEY"),
+        secret_key=env.get("HUBTABLE_SECRET_KEY")
+        or _dev_secret(data_dir, "secret.key", "HUBTABLE_SECRET_KEY"),
+        smtp_url=env.get("HUBTABLE_SMTP_URL") or "smtp://127.0.0.1:8025",
+        mail_from=env.get("HUBTABLE_MAIL_FROM") or "hubtable@localhost",
+        base_url=(env.get("HUBTABLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        prefect_api_url=env.get("PREFECT_API_URL") or None,
+    )

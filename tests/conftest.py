@@ -1,0 +1,75 @@
+"""Shared fixtures: every database test runs on SQLite AND on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from workflow.models import Base
+from workflow.runtime import Runtime
+
+PG_ADMIN_URL = os.environ.get(
+    "HUBTABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = [b for b in os.environ.get("HUBTABLE_TEST_BACKENDS", "sqlite,postgresql").split(",")
+            if b]
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session, schema created once."""
+    name = f"hubtable_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A fresh, empty application database with the schema, on each backend in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hubtable.db'}"
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("pg_database")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path) -> Iterator[Runtime]:
+    rt = Runtime(database_url=database_url,
+                 keystore_url=f"sqlite:///{tmp_path / 'keystore.db'}",
+                 identity_key="test-master-key")
+    yield rt
+    rt.dispose()
+
+
+@pytest.fixture
+def world(runtime: Runtime):
+    """A small community: one Ontario table, agencies of several sectors, users of each role."""
+    from support.factories import build_world
+
+    return build_world(runtime)

@@ -1,0 +1,61 @@
+"""The Flask adapter: an application factory over the domain core (workflow/).
+
+Views translate HTTP into the core's commands and queries; every permission question is asked
+of workflow.access. One request is one transaction (see webui/unit.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from hubtable.config import Settings, load_settings
+from workflow.runtime import Runtime
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               testing: bool = False) -> Flask:
+    """Build the web application; `runtime` may be given (tests share one with factories)."""
+    from webui import extensions, security
+    from webui.errors import register_error_handlers
+    from webui.views import register_blueprints
+
+    settings = settings or load_settings()
+    runtime = runtime or Runtime(database_url=settings.database_url,
+                                 keystore_url=settings.keystore_url,
+                                 identity_key=settings.identity_key)
+    app = Flask(__name__)
+    https = settings.base_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_NAME="hubtable_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        SESSION_REFRESH_EACH_REQUEST=True,
+        IDLE_TIMEOUT=IDLE_TIMEOUT,
+        WTF_CSRF_TIME_LIMIT=None,  # the session timeout bounds a token's life already
+        WTF_CSRF_SSL_STRICT=https,
+        LOGIN_RATE_LIMIT="10 per minute;100 per hour",
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        HUBTABLE_SETTINGS=settings,
+    )
+    app.extensions["hubtable_runtime"] = runtime
+    extensions.init_app(app)
+    security.init_app(app)
+    register_blueprints(app)
+    extensions.limit_login(app)
+    register_error_handlers(app)
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,150 @@
+"""Reading a request's JSON body into the core's inputs, refusing bad input field by field.
+
+The core checks what the codes mean (an unknown risk factor, a reason that is not a chosen
+factor); this module checks only what JSON cannot promise: that the body is an object, that
+each field has the right type, that nothing is missing and nothing unknown is sent (a typo such
+as `risk_factor` would otherwise be silently ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from workflow.errors import ValidationError
+from workflow.situations import Filter1
+
+_OPTIONAL_BOOLS = ("options_exhausted", "needs_multiple_agencies", "harm_probable_imminent")
+_OPTIONAL_CODES = ("consent", "help_source")
+REQUIRED = ("table", "situation_type", "age_group", "gender", "risk_factors")
+OPTIONAL = ("aer_reasons", "summary", "persons_count", *_OPTIONAL_BOOLS, *_OPTIONAL_CODES,
+            "screening_answers", "submit")
+
+
+@dataclass
+class DraftRequest:
+    """A POST /situations body: where, the filter 1 facts, and whether to submit at once."""
+
+    table: str | int
+    facts: Filter1
+    submit: bool
+
+
+def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is `{}` where the endpoint allows it."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise ValidationError("the request body is empty: send a JSON object")
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ValidationError("the request body must be UTF-8 encoded JSON") from None
+    except json.JSONDecodeError as exc:
+        # The decoder's message names the line and column, never the content itself.
+        raise ValidationError(f"the request body is not valid JSON: {exc.msg} "
+                              f"(line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise ValidationError("the request body must be a JSON object ({...})")
+    return data
+
+
+def _no_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ValidationError(f"unknown field {key!r}; expected one of {', '.join(allowed)}",
+                                  field=str(key))
+
+
+def _string(data: dict[str, Any], name: str) -> str:
+    value = data[name]
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{name} must be a non-empty string (a code)", field=name)
+    return value.strip()
+
+
+def _optional_string(data: dict[str, Any], name: str) -> str | None:
+    if data.get(name) is None:
+        return None
+    return _string(data, name)
+
+
+def _string_list(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"{name} must be a list of codes (strings)", field=name)
+    return [v.strip() for v in value]
+
+
+def _optional_bool(data: dict[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError(f"{name} must be true, false or null (not yet answered)",
+                              field=name)
+    return value
+
+
+def _integer(data: dict[str, Any], name: str, default: int) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be a whole number", field=name)
+    return value
+
+
+def _table(data: dict[str, Any]) -> str | int:
+    value = data["table"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValidationError("table must be a table code (e.g. \"PEEL\") or a table id",
+                              field="table")
+    return value
+
+
+def _screening(data: dict[str, Any]) -> dict[str, bool] | None:
+    value = data.get("screening_answers")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+        raise ValidationError("screening_answers must be an object of question code -> "
+                              "true/false", field="screening_answers")
+    return value
+
+
+def draft_request(data: dict[str, Any]) -> DraftRequest:
+    _no_unknown(data, (*REQUIRED, *OPTIONAL))
+    for name in REQUIRED:
+        if name not in data:
+            raise ValidationError(f"{name} is required", field=name)
+    summary = data.get("summary", "")
+    if not isinstance(summary, str):
+        raise ValidationError("summary must be a string (de-identified)", field="summary")
+    submit = data.get("submit", False)
+    if not isinstance(submit, bool):
+        raise ValidationError("submit must be true or false", field="submit")
+    facts = Filter1(
+        situation_type=_string(data, "situation_type"),
+        age_group=_string(data, "age_group"),
+        gender=_string(data, "gender"),
+        risk_factors=_string_list(data, "risk_factors"),
+        aer_reasons=_string_list(data, "aer_reasons"),
+        summary=summary,
+        persons_count=_integer(data, "persons_count", 1),
+        options_exhausted=_optional_bool(data, "options_exhausted"),
+        needs_multiple_agencies=_optional_bool(data, "needs_multiple_agencies"),
+        harm_probable_imminent=_optional_bool(data, "harm_probable_imminent"),
+        consent=_optional_string(data, "consent"),
+        help_source=_optional_string(data, "help_source"),
+        screening_answers=_screening(data),
+    )
+    return DraftRequest(table=_table(data), facts=facts, submit=submit)
+
+
+def expected_version(data: dict[str, Any]) -> int | None:
+    """The optional `version` of a submit body: the version the client last read."""
+    _no_unknown(data, ("version",))
+    if data.get("version") is None:
+        return None
+    return _integer(data, "version", 0)

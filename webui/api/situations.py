@@ -1,0 +1,60 @@
+"""Situations through the API: draft (and submit) a de-identified situation, submit a draft,
+read one's status, list the agency's own.
+
+Each view is one transaction acting as the calling agency; the core decides everything (access,
+validation, the rule pack's guards) and the view only translates JSON in and out. With
+`"submit": true`, drafting and submitting are one transaction: if the table's rules refuse the
+submission, no draft is left behind and the client can correct and send the same body again.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request, url_for
+
+from webui.api import body
+from webui.api.auth import as_agency
+from webui.api.blueprint import bp
+from webui.api.present import situation_status
+from workflow import access, situations
+from workflow.agency_queries import find_table, situations_of_agency
+
+
+@bp.post("/situations")
+def create_situation() -> tuple[Response, int, dict[str, str]]:
+    with as_agency() as (session, actor):
+        wanted = body.draft_request(body.json_object())
+        table = find_table(session, wanted.table)
+        situation = situations.draft(session, actor, table.id, wanted.facts)
+        if wanted.submit:
+            situations.submit(session, actor, situation.id)
+        session.flush()
+        answer = situation_status(session, situation, actor.agency_id or 0)
+    location = url_for("api.get_situation", situation_id=answer["id"])
+    return jsonify(answer), 201, {"Location": location}
+
+
+@bp.post("/situations/<int:situation_id>/submit")
+def submit_situation(situation_id: int) -> Response:
+    with as_agency() as (session, actor):
+        version = body.expected_version(body.json_object(allow_empty=True))
+        situation = situations.submit(session, actor, situation_id, expected_version=version)
+        session.flush()
+        answer = situation_status(session, situation, actor.agency_id or 0)
+    return jsonify(answer)
+
+
+@bp.get("/situations/<int:situation_id>")
+def get_situation(situation_id: int) -> Response:
+    with as_agency() as (session, actor):
+        situation = access.load_visible_situation(session, actor, situation_id)
+        answer = situation_status(session, situation, actor.agency_id or 0)
+    return jsonify(answer)
+
+
+@bp.get("/situations")
+def list_situations() -> Response:
+    stage = request.args.get("stage") or None
+    with as_agency() as (session, actor):
+        found = situations_of_agency(session, actor.agency_id or 0, stage=stage)
+        answer = [situation_status(session, s, actor.agency_id or 0) for s in found]
+    return jsonify(situations=answer, count=len(answer))

@@ -1,0 +1,51 @@
+"""Security headers on every response, and the idle timeout of a signed-in session."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Frame-Options"] = "DENY"
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "no-referrer"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"  # pages may hold situation facts: keep them off disk
+    if request.is_secure:
+        h["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+def _idle_timeout():  # type: ignore[no-untyped-def]
+    """End a session left idle longer than IDLE_TIMEOUT, whatever the cookie claims."""
+    if request.endpoint in ("static", "health.healthz") or not current_user.is_authenticated:
+        return None
+    from flask import current_app
+
+    now = int(time.time())
+    seen = session.get("seen")
+    limit = int(current_app.config["IDLE_TIMEOUT"].total_seconds())
+    if isinstance(seen, int) and now - seen > limit:
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a period of inactivity."), "info")
+        return redirect(url_for("auth.login"))
+    session.permanent = True
+    session["seen"] = now
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_headers)
+    app.before_request(_idle_timeout)

@@ -1,0 +1,30 @@
+"""Blueprints, one per area of work; registered in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from webui import filters
+    from webui.api import bp as api_bp
+    from webui.reports_views import bp as reports_bp
+    from webui.views import admin, agency, auth, dashboard, health, home, meeting, situations
+
+    for module in (auth, home, health, agency, situations, meeting, dashboard, admin):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)
+    _maybe_inbox(app)
+    filters.init_app(app)
+
+
+def _maybe_inbox(app: Flask) -> None:
+    """The inbox page exists only when the notifications area offers its inbox API."""
+    try:
+        import workflow.deliveries  # noqa: F401
+    except ImportError:
+        return
+    from webui.views import inbox
+
+    app.register_blueprint(inbox.bp)

@@ -1,0 +1,50 @@
+"""What every view shares: rendering a form again with its errors, safe redirects, labels."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+
+from workflow.errors import DomainError, NotFound, PermissionDenied, RuleRefusal
+
+FORM = "_form"  # errors that belong to the form as a whole
+
+
+def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None) -> dict[str, str]:
+    """The message by field name; refusals of access are not form errors and go up as 403/404.
+
+    `fields` renames a core field ("tasks[0].description") to the form's input name.
+    """
+    if isinstance(exc, PermissionDenied | NotFound):
+        raise exc
+    if isinstance(exc, RuleRefusal):
+        return {FORM: "; ".join(exc.messages)}
+    name = exc.field or FORM
+    if fields:
+        name = fields.get(name, name)
+    return {name: exc.message}
+
+
+def safe_next(default: str) -> str:
+    """A local path to go back to; never another site (no open redirect)."""
+    target = request.form.get("next") or request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def yes_no(name: str) -> bool | None:
+    value = request.form.get(name, "")
+    return {"yes": True, "no": False}.get(value)
+
+
+def int_list(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+
+
+def required_int(name: str, errors: dict[str, str], message: str | None = None) -> int | None:
+    value = request.form.get(name, "").strip()
+    if not value.isdigit():
+        errors[name] = message or _("Choose a value.")
+        return None
+    return int(value)

@@ -1,0 +1,128 @@
+"""Who may do and see what: roles (as data) x agency scope x disclosure grants.
+
+Every adapter asks these functions; none keeps its own copy of the rules.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.errors import NotFound, PermissionDenied
+from workflow.models import Situation, TableMembership, User, UserTableScope
+
+# A role is a set of permissions; the scope (own agency, own tables) is applied per question.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agency_rep": frozenset(
+        {"situation.draft", "situation.view", "identity.read", "intervention.record"}
+    ),
+    "chair": frozenset(
+        {
+            "situation.draft",
+            "situation.view",
+            "identity.read",
+            "intervention.record",
+            "meeting.run",
+            "table.coordinate",
+            "reports.view",
+        }
+    ),
+    "manager": frozenset({"reports.view"}),
+    "admin": frozenset({"directory.manage", "rules.manage", "notifications.manage"}),
+}
+
+
+def has_permission(actor: User, permission: str) -> bool:
+    return actor.active and permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
+
+
+def require_permission(actor: User, permission: str) -> None:
+    if not has_permission(actor, permission):
+        raise PermissionDenied(f"your role ({actor.role}) may not {permission.replace('.', ' ')}")
+
+
+def table_ids_in_scope(session: Session, actor: User) -> set[int]:
+    """Tables whose situations the actor may work on or report on."""
+    if actor.role in ("chair", "manager"):
+        scoped = set(
+            session.scalars(
+                select(UserTableScope.table_id).where(UserTableScope.user_id == actor.id)
+            )
+        )
+        return scoped
+    if actor.role == "agency_rep" and actor.agency_id is not None:
+        return set(
+            session.scalars(
+                select(TableMembership.table_id).where(
+                    TableMembership.agency_id == actor.agency_id
+                )
+            )
+        )
+    return set()
+
+
+def agency_sits_at(session: Session, agency_id: int, table_id: int) -> bool:
+    return (
+        session.scalar(
+            select(TableMembership.id).where(
+                TableMembership.agency_id == agency_id, TableMembership.table_id == table_id
+            )
+        )
+        is not None
+    )
+
+
+def chairs_table(session: Session, actor: User, table_id: int) -> bool:
+    return has_permission(actor, "meeting.run") and table_id in table_ids_in_scope(session, actor)
+
+
+def require_chair(session: Session, actor: User, table_id: int) -> None:
+    if not chairs_table(session, actor, table_id):
+        raise PermissionDenied("only a chair or coordinator of this table may do this")
+
+
+def agency_involved(situation: Situation, agency_id: int | None) -> bool:
+    """Originating, lead, assisting or granted: the agencies that know of this situation."""
+    if agency_id is None:
+        return False
+    return (
+        situation.originating_agency_id == agency_id
+        or situation.lead_agency_id == agency_id
+        or any(i.agency_id == agency_id for i in situation.involvements)
+        or agency_id in situation.granted_agency_ids
+    )
+
+
+def can_view_situation(session: Session, actor: User, situation: Situation) -> bool:
+    """The de-identified record: chairs of its table, and the agencies involved in it."""
+    if not has_permission(actor, "situation.view"):
+        return False
+    if chairs_table(session, actor, situation.table_id):
+        return True
+    return agency_involved(situation, actor.agency_id)
+
+
+def can_record_intervention(actor: User, situation: Situation) -> bool:
+    """Report-backs, first contact and task progress: the lead and assisting agencies."""
+    if not has_permission(actor, "intervention.record") or actor.agency_id is None:
+        return False
+    return situation.lead_agency_id == actor.agency_id or any(
+        i.agency_id == actor.agency_id for i in situation.involvements
+    )
+
+
+def can_read_identity(actor: User, situation: Situation) -> bool:
+    """Only users of a granted agency; never managers or administrators, whatever else holds."""
+    return (
+        has_permission(actor, "identity.read")
+        and actor.agency_id is not None
+        and actor.agency_id in situation.granted_agency_ids
+    )
+
+
+def load_visible_situation(session: Session, actor: User, situation_id: int) -> Situation:
+    """Fetch a situation the actor may see; a hidden one looks exactly like a missing one."""
+    situation = session.get(Situation, situation_id)
+    if situation is None or not can_view_situation(session, actor, situation):
+        raise NotFound(f"no situation {situation_id} that you may see")
+    return situation

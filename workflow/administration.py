@@ -1,0 +1,96 @@
+"""The administrator's settings beyond the directory: schedules, active rule packs, languages.
+
+Why a module of its own: workflow/directory.py creates tables, agencies and users; changing a
+table's schedule or its active pack version, and a user's own language choice, are further
+commands the web adapter needs. Each checks the actor's permission here, in the core.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.loader import load_shipped_pack, shipped_pack_names
+from workflow import access, audit, rulebook
+from workflow.errors import NotFound, ValidationError
+from workflow.models import RulePackRecord, Table, User
+
+LANGUAGES = ("en", "vi")
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    """A user picks the language of their pages and notifications."""
+    if language not in LANGUAGES:
+        raise ValidationError("language is en or vi", field="language")
+    user.language = language
+
+
+def _table(session: Session, table_id: int) -> Table:
+    table = session.get(Table, table_id)
+    if table is None:
+        raise NotFound(f"no table {table_id}")
+    return table
+
+
+def update_schedule(session: Session, actor: User, table_id: int, *, weekday: int,
+                    time: str, place: str, timezone: str | None = None) -> Table:
+    """When and where the table sits each week (the next meeting is made from this)."""
+    access.require_permission(actor, "directory.manage")
+    table = _table(session, table_id)
+    if not 0 <= weekday <= 6:
+        raise ValidationError("choose a weekday", field="meeting_weekday")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", time):
+        raise ValidationError("meeting time is HH:MM (24-hour clock)", field="meeting_time")
+    if len(place) > 200:
+        raise ValidationError("the place is limited to 200 characters", field="meeting_place")
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"unknown time zone {timezone!r}", field="timezone") from None
+        table.timezone = timezone
+    table.meeting_weekday, table.meeting_time, table.meeting_place = weekday, time, place.strip()
+    audit.record(session, "table.schedule", actor=actor,
+                 detail={"table_id": table.id, "weekday": weekday, "time": time})
+    return table
+
+
+def available_packs(session: Session) -> list[tuple[str, str]]:
+    """(name, version) of every pack a table may use: installed versions and shipped packs."""
+    found = {(r.name, r.version) for r in session.scalars(select(RulePackRecord))}
+    for short in shipped_pack_names():
+        pack = load_shipped_pack(short)
+        found.add((pack.name, pack.version))
+    return sorted(found)
+
+
+def select_rule_pack(session: Session, actor: User, table_id: int, name: str,
+                     version: str) -> Table:
+    """Make an installed (or shipped) pack version the table's active one."""
+    access.require_permission(actor, "rules.manage")
+    table = _table(session, table_id)
+    if (name, version) not in available_packs(session):
+        raise ValidationError(f"no installed rule pack {name} version {version}",
+                              field="rule_pack")
+    table.rule_pack_name, table.rule_pack_version = name, version
+    audit.record(session, "table.rule_pack", actor=actor,
+                 detail={"table_id": table.id, "pack": name, "version": version})
+    return table
+
+
+def install_rule_pack(session: Session, actor: User, source: str,
+                      source_name: str = "upload") -> RulePackRecord:
+    """Validate and store a pack (as `hubtable rules check` does); RulePackError lists problems."""
+    access.require_permission(actor, "rules.manage")
+    try:
+        row = rulebook.install_pack(session, source, source_name=source_name)
+    except ValueError as exc:  # the same name and version with other content
+        raise ValidationError(str(exc), field="pack") from None
+    session.flush()
+    audit.record(session, "rules.install", actor=actor,
+                 detail={"pack": row.name, "version": row.version})
+    return row

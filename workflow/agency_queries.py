@@ -1,0 +1,104 @@
+"""Read questions an agency asks about its own work: its situations, its open tasks, what is next.
+
+Why here and not in an adapter: "which situations are my agency's" is the same question as the
+core's `access.agency_involved` (originating, lead, assisting or granted), asked of many rows
+at once; keeping the query beside the access rules keeps the two from drifting apart. These are
+reads only: nothing here changes a row, and nothing here touches identity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.errors import ValidationError
+from workflow.models import (
+    STAGES,
+    AgendaItem,
+    DisclosureGrant,
+    Involvement,
+    Meeting,
+    Situation,
+    Table,
+    Task,
+    utcnow,
+)
+
+#: Stages in which the lead reports back at every meeting until the situation closes.
+_FOLLOWED_UP = ("accepted", "disclosed", "intervention")
+
+
+def find_table(session: Session, ref: str | int) -> Table:
+    """A table by its code ("PEEL") or its id; unknown ones are the caller's mistake."""
+    table = session.get(Table, ref) if isinstance(ref, int) else session.scalar(
+        select(Table).where(Table.code == ref.strip().upper()))
+    if table is None:
+        raise ValidationError(f"unknown table {ref!r}: give a table code or id", field="table")
+    return table
+
+
+def situations_of_agency(session: Session, agency_id: int, *, stage: str | None = None
+                         ) -> list[Situation]:
+    """Situations the agency presented, leads, assists in or was granted, newest first."""
+    if stage is not None and stage not in STAGES:
+        raise ValidationError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}",
+                              field="stage")
+    involved = exists().where(Involvement.situation_id == Situation.id,
+                              Involvement.agency_id == agency_id)
+    granted = exists().where(DisclosureGrant.situation_id == Situation.id,
+                             DisclosureGrant.agency_id == agency_id,
+                             DisclosureGrant.revoked_at.is_(None))
+    query = (
+        select(Situation)
+        .where(or_(Situation.originating_agency_id == agency_id,
+                   Situation.lead_agency_id == agency_id, involved, granted))
+        .options(selectinload(Situation.table), selectinload(Situation.involvements),
+                 selectinload(Situation.grants))
+        .order_by(Situation.created_at.desc(), Situation.id.desc())
+    )
+    if stage is not None:
+        query = query.where(Situation.stage == stage)
+    return list(session.scalars(query))
+
+
+def open_tasks_of_agency(session: Session, agency_id: int) -> list[Task]:
+    """The agency's open tasks, soonest due first (undated last), with their situations loaded."""
+    query = (
+        select(Task)
+        .join(Task.situation)
+        .where(Task.agency_id == agency_id, Task.status == "open")
+        .options(selectinload(Task.situation))
+        .order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+    )
+    return list(session.scalars(query))
+
+
+def upcoming_meeting(session: Session, situation: Situation, *, now: datetime | None = None
+                     ) -> Meeting | None:
+    """The meeting where the table will next take the situation up, if one is known.
+
+    The meeting whose agenda holds it comes first; a situation in intervention is reported
+    back at every meeting, so for it the table's next planned or open meeting counts too.
+    Unlike `meetings.next_meeting`, this never creates a meeting: it is a read.
+    """
+    if not situation.is_open:
+        return None
+    now = now or utcnow()
+    on_agenda = session.scalars(
+        select(Meeting)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.situation_id == situation.id, Meeting.status != "closed")
+        .order_by(Meeting.scheduled_at)
+        .limit(1)
+    ).first()
+    if on_agenda is not None or situation.stage not in _FOLLOWED_UP:
+        return on_agenda
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.table_id == situation.table_id, Meeting.status != "closed",
+               Meeting.scheduled_at >= now - timedelta(hours=12))
+        .order_by(Meeting.scheduled_at)
+        .limit(1)
+    ).first()

@@ -1,0 +1,281 @@
+"""From outbox events to delivered messages: fan-out, claiming, outcomes, dead letters.
+
+The dispatcher (notifications/) sends; this module owns every row it writes. Each step is a
+short transaction so that no lock is held while a message travels over the network:
+1. `expand_events` claims unprocessed events and writes one delivery per recipient and
+   channel, marking the events processed in the same transaction (a crash redoes both or
+   neither; the unique dedupe key stops a second fan-out of the same event anyway);
+2. `claim_due` leases due deliveries to one dispatcher (`FOR UPDATE SKIP LOCKED` on
+   PostgreSQL, so concurrent dispatchers take disjoint rows; SQLite serialises writers and the
+   claiming UPDATE is the transaction's first statement, so it holds the write lock at once);
+3. `record_outcomes` marks them sent, or failed with exponential backoff, or dead after
+   `MAX_ATTEMPTS`; `requeue_dead` gives dead ones a new chance.
+A lease that runs out (a dispatcher died mid-send) makes the delivery claimable again:
+delivery is at-least-once, and the dedupe key travels with each message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow import access
+from workflow.db import is_postgres
+from workflow.models import (
+    Delivery,
+    NotificationPreference,
+    OutboxEvent,
+    Table,
+    User,
+    utcnow,
+)
+from workflow.notification_preferences import Router
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+DIGEST_HOUR = 7  # local time of the event's table: the daily digest arrives before work
+ERROR_LIMIT = 500
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes, capped."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def next_digest_at(after: datetime, timezone: str | None) -> datetime:
+    """The next DIGEST_HOUR o'clock in the table's timezone, strictly after `after`."""
+    zone = _zone(timezone)
+    local = after.astimezone(zone)
+    slot = datetime.combine(local.date(), time(DIGEST_HOUR), tzinfo=zone)
+    if slot <= local:
+        slot = datetime.combine(local.date() + timedelta(days=1), time(DIGEST_HOUR), tzinfo=zone)
+    return slot.astimezone(after.tzinfo)
+
+
+def dedupe_key(event_id: int, channel: str, recipient_kind: str, recipient_id: int) -> str:
+    return f"{event_id}/{channel}/{recipient_kind}:{recipient_id}"
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = postgresql if is_postgres(session) else sqlite
+    session.execute(
+        dialect.insert(Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+
+
+def expand_events(session: Session, *, limit: int = 200, now: datetime | None = None) -> int:
+    """Claim up to `limit` unprocessed events and fan each out into its deliveries."""
+    now = now or utcnow()
+    pending = (select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None))
+               .order_by(OutboxEvent.id).limit(limit))
+    if is_postgres(session):
+        pending = pending.with_for_update(skip_locked=True)
+    ids = list(session.scalars(
+        update(OutboxEvent).where(OutboxEvent.id.in_(pending.scalar_subquery()))
+        .values(processed_at=now).returning(OutboxEvent.id)
+        .execution_options(synchronize_session=False)))
+    if not ids:
+        return 0
+    events = list(session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                                  .order_by(OutboxEvent.id)))
+    table_ids = {e.table_id for e in events if e.table_id is not None}
+    zones = dict(session.execute(select(Table.id, Table.timezone).where(Table.id.in_(table_ids)))
+                 .tuples())
+    router = Router(session, events)
+    rows = []
+    for event in events:
+        for route in router.routes(event):
+            due = (next_digest_at(event.created_at or now, zones.get(event.table_id or 0))
+                   if route.digest else now)
+            rows.append(dict(
+                event_id=event.id, channel=route.channel, recipient_kind=route.recipient_kind,
+                recipient_id=route.recipient_id, address=route.address, language=route.language,
+                digest=route.digest, status="queued", attempts=0, next_attempt_at=due,
+                created_at=now,
+                dedupe_key=dedupe_key(event.id, route.channel, route.recipient_kind,
+                                      route.recipient_id)))
+    if rows:
+        _insert_ignoring_duplicates(session, rows)
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class DeliveryWork:
+    """Everything a channel needs to send one delivery, as plain data (no ORM object)."""
+
+    delivery_id: int
+    dedupe_key: str
+    channel: str
+    recipient_kind: str
+    recipient_id: int
+    address: str
+    language: str
+    digest: bool
+    event_id: int
+    event_type: str
+    occurred_at: datetime
+    situation_id: int | None
+    table_id: int | None
+    table_code: str
+    table_name: str
+    payload: dict[str, Any]
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    work: list[DeliveryWork]
+
+
+def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
+              now: datetime | None = None, lease: timedelta = LEASE) -> Claim:
+    """Lease up to `limit` due deliveries (immediate, or digest ones) to this dispatcher."""
+    now = now or utcnow()
+    token = str(uuid.uuid4())
+    due = (select(Delivery.id).where(
+        Delivery.digest.is_(digest),
+        or_(and_(Delivery.status.in_(("queued", "failed")), Delivery.next_attempt_at <= now),
+            and_(Delivery.status == "sending", Delivery.claimed_until < now)))
+           .order_by(Delivery.channel, Delivery.recipient_kind, Delivery.recipient_id,
+                     Delivery.id)
+           .limit(limit))
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(
+        update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+        .values(status="sending", claimed_by=token, claimed_until=now + lease)
+        .returning(Delivery.id).execution_options(synchronize_session=False)))
+    if not ids:
+        return Claim(token, [])
+    rows = session.execute(
+        select(Delivery, OutboxEvent, Table)
+        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+        .outerjoin(Table, Table.id == OutboxEvent.table_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.channel, Delivery.recipient_kind, Delivery.recipient_id, Delivery.id)
+    ).tuples().all()
+    webhook_agencies = {d.recipient_id for d, _, _ in rows if d.channel == "webhook"}
+    secrets = dict(session.execute(
+        select(NotificationPreference.agency_id, NotificationPreference.webhook_secret).where(
+            NotificationPreference.agency_id.in_(webhook_agencies),
+            NotificationPreference.channel == "webhook")).tuples())
+    work = [DeliveryWork(
+        delivery_id=d.id, dedupe_key=d.dedupe_key, channel=d.channel,
+        recipient_kind=d.recipient_kind, recipient_id=d.recipient_id, address=d.address,
+        language=d.language, digest=d.digest, event_id=e.id, event_type=e.event_type,
+        occurred_at=e.created_at, situation_id=e.situation_id, table_id=e.table_id,
+        table_code=t.code if t else "", table_name=t.name if t else "",
+        payload=dict(e.payload or {}),
+        secret=secrets.get(d.recipient_id) if d.channel == "webhook" else None,
+    ) for d, e, t in rows]
+    return Claim(token, work)
+
+
+@dataclass
+class OutcomeCounts:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def record_outcomes(session: Session, token: str, outcomes: Mapping[int, str | None], *,
+                    now: datetime | None = None) -> OutcomeCounts:
+    """Apply each delivery's outcome (None = sent, else the error) if this claim still holds."""
+    now = now or utcnow()
+    counts = OutcomeCounts()
+    sent_ids = [i for i, error in outcomes.items() if error is None]
+    if sent_ids:
+        counts.sent = len(list(session.scalars(
+            update(Delivery).where(Delivery.id.in_(sent_ids), Delivery.claimed_by == token)
+            .values(status="sent", sent_at=now, last_attempt_at=now, claimed_by=None,
+                    claimed_until=None, attempts=Delivery.attempts + 1)
+            .returning(Delivery.id).execution_options(synchronize_session=False))))
+    failed = {i: e for i, e in outcomes.items() if e is not None}
+    if failed:
+        for delivery in session.scalars(select(Delivery).where(
+                Delivery.id.in_(failed), Delivery.claimed_by == token)):
+            delivery.attempts += 1
+            delivery.last_attempt_at = now
+            delivery.last_error = (failed[delivery.id] or "failed")[:ERROR_LIMIT]
+            delivery.claimed_by = delivery.claimed_until = None
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = "dead"
+                counts.dead += 1
+            else:
+                delivery.status = "failed"
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
+                counts.failed += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class DeadDelivery:
+    """A delivery that gave up, for administrators: what, to whom, how often, and why."""
+
+    id: int
+    event_id: int
+    event_type: str
+    channel: str
+    recipient: str
+    address: str
+    attempts: int
+    last_attempt_at: datetime | None
+    last_error: str
+
+
+def _require_manager(actor: User | None) -> None:
+    """An actor (web UI) must be an administrator; None is the operator at the command line."""
+    if actor is not None:
+        access.require_permission(actor, "notifications.manage")
+
+
+def list_dead(session: Session, actor: User | None = None, *, limit: int = 100
+              ) -> list[DeadDelivery]:
+    _require_manager(actor)
+    rows = session.execute(
+        select(Delivery, OutboxEvent.event_type)
+        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+        .where(Delivery.status == "dead").order_by(Delivery.id.desc()).limit(limit)).tuples()
+    return [DeadDelivery(
+        id=d.id, event_id=d.event_id, event_type=event_type, channel=d.channel,
+        recipient=f"{d.recipient_kind}:{d.recipient_id}", address=d.address,
+        attempts=d.attempts, last_attempt_at=d.last_attempt_at, last_error=d.last_error or "",
+    ) for d, event_type in rows]
+
+
+def requeue_dead(session: Session, actor: User | None = None, *,
+                 ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Give dead deliveries (all, or the given ones) a fresh set of attempts, due now."""
+    _require_manager(actor)
+    now = now or utcnow()
+    where = [Delivery.status == "dead"]
+    if ids is not None:
+        where.append(Delivery.id.in_(ids))
+    return len(list(session.scalars(
+        update(Delivery).where(*where)
+        .values(status="queued", attempts=0, next_attempt_at=now, claimed_by=None,
+                claimed_until=None)
+        .returning(Delivery.id).execution_options(synchronize_session=False))))
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    """How many deliveries are in each status (for `hubtable status` and the admin page)."""
+    return dict(session.execute(
+        select(Delivery.status, func.count()).group_by(Delivery.status)).tuples())

@@ -1,0 +1,160 @@
+"""The directory: tables, agencies, users and API tokens (the administrator's work).
+
+Passwords are hashed with Argon2id; API tokens are random and only their SHA-256 is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow import audit
+from workflow.errors import ValidationError
+from workflow.models import (
+    ROLES,
+    Agency,
+    ApiToken,
+    Table,
+    TableMembership,
+    User,
+    UserTableScope,
+    utcnow,
+)
+from workflow.reference import load_catalog
+
+_hasher = PasswordHasher()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters",
+                              field="password")
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        _hasher.hash("equalise-timing")  # do the same work whether or not the user exists
+        return None
+    if not check_password(user, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not check_password(user, current):
+        raise ValidationError("the current password is not right", field="current_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    audit.record(session, "user.password_change", actor=user)
+
+
+def create_table(session: Session, *, code: str, name: str, country: str,
+                 subdivision: str | None = None, language: str = "en", timezone: str = "UTC",
+                 rule_pack_name: str = "ontario-four-filter", rule_pack_version: str = "1.0",
+                 meeting_weekday: int = 1, meeting_time: str = "10:00", region: str = "",
+                 meeting_place: str = "", retention_days: int = 90,
+                 small_cell_threshold: int = 5) -> Table:
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,23}", code):
+        raise ValidationError("a table code is 2-24 capital letters, digits or dashes",
+                              field="code")
+    if session.scalar(select(Table.id).where(Table.code == code)):
+        raise ValidationError(f"table code {code} is taken", field="code")
+    if country not in ("CA", "VN") and not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValidationError("country is a two-letter code such as CA or VN", field="country")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", meeting_time):
+        raise ValidationError("meeting time is HH:MM", field="meeting_time")
+    if retention_days < 0 or small_cell_threshold < 1:
+        raise ValidationError("retention and threshold must be positive", field="retention_days")
+    table = Table(code=code, name=name, country=country, subdivision=subdivision,
+                  language=language, timezone=timezone, rule_pack_name=rule_pack_name,
+                  rule_pack_version=rule_pack_version, meeting_weekday=meeting_weekday,
+                  meeting_time=meeting_time, region=region, meeting_place=meeting_place,
+                  retention_days=retention_days, small_cell_threshold=small_cell_threshold)
+    session.add(table)
+    session.flush()
+    return table
+
+
+def create_agency(session: Session, *, slug: str, name: str, sector: str,
+                  contact_email: str = "", language: str = "en",
+                  table_ids: list[int] | None = None) -> Agency:
+    if not _SLUG.match(slug):
+        raise ValidationError("an agency slug is lowercase letters, digits and dashes",
+                              field="slug")
+    if sector not in load_catalog().codes("sectors"):
+        raise ValidationError(f"unknown sector {sector!r}", field="sector")
+    if contact_email and not _EMAIL.match(contact_email):
+        raise ValidationError("that contact email does not look like an address",
+                              field="contact_email")
+    if session.scalar(select(Agency.id).where(Agency.slug == slug)):
+        raise ValidationError(f"agency slug {slug} is taken", field="slug")
+    agency = Agency(slug=slug, name=name, sector=sector, contact_email=contact_email,
+                    language=language)
+    session.add(agency)
+    session.flush()
+    for table_id in table_ids or []:
+        session.add(TableMembership(table_id=table_id, agency_id=agency.id))
+    return agency
+
+
+def create_user(session: Session, *, email: str, display_name: str, password: str, role: str,
+                agency_id: int | None = None, table_ids: list[int] | None = None,
+                language: str = "en", password_hash: str | None = None) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValidationError("that email does not look like an address", field="email")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+    if role != "admin" and agency_id is None:
+        raise ValidationError("every user but an administrator belongs to an agency",
+                              field="agency_id")
+    if agency_id is not None and session.get(Agency, agency_id) is None:
+        raise ValidationError(f"unknown agency {agency_id}", field="agency_id")
+    if language not in ("en", "vi"):
+        raise ValidationError("language is en or vi", field="language")
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise ValidationError(f"a user with email {email} exists", field="email")
+    user = User(email=email, display_name=display_name.strip() or email, role=role,
+                agency_id=agency_id, language=language,
+                password_hash=password_hash or hash_password(password))
+    for table_id in table_ids or []:
+        user.scopes.append(UserTableScope(table_id=table_id))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_api_token(session: Session, agency: Agency, label: str = "") -> str:
+    token = "ht_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(agency_id=agency.id, label=label, token_hash=_token_hash(token)))
+    return token
+
+
+def agency_for_token(session: Session, token: str) -> Agency | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                ApiToken.revoked_at.is_(None)))
+    return row.agency if row else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,201 @@
+"""The identity vault: the only way in or out of a situation's limited identity.
+
+Each situation's identity is sealed with its own random data key (AES-256-GCM); the data key
+is wrapped by the master key and kept in a separate key store. Destroying the data key makes
+every copy of the ciphertext (backups included) unreadable. Each read and write checks the
+grant and leaves an audit entry; nothing else selects from `identity_records`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow import audit
+from workflow.access import can_read_identity, chairs_table
+from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow.models import IdentityRecord, Situation, SituationKey, User, utcnow
+
+
+@dataclass
+class Person:
+    name: str
+    birth_date: str | None = None  # ISO date
+    age: int | None = None
+    address: str = ""
+    phone: str = ""
+
+    def validate(self, index: int) -> None:
+        where = f"persons[{index}]"
+        if not self.name.strip():
+            raise ValidationError("a name is required for each person", field=f"{where}.name")
+        if len(self.name) > 200 or len(self.address) > 300:
+            raise ValidationError("name or address is too long", field=f"{where}.name")
+        if self.birth_date:
+            try:
+                born = date.fromisoformat(self.birth_date)
+            except ValueError:
+                raise ValidationError(
+                    f"birth date {self.birth_date!r} is not a date (use YYYY-MM-DD)",
+                    field=f"{where}.birth_date",
+                ) from None
+            if born > date.today():
+                raise ValidationError("birth date is in the future", field=f"{where}.birth_date")
+        if self.age is not None and not 0 <= self.age <= 120:
+            raise ValidationError("age must be between 0 and 120", field=f"{where}.age")
+        if len(self.phone) > 60 or not self.phone.isprintable():
+            raise ValidationError("a phone number is up to 60 printable characters",
+                                  field=f"{where}.phone")
+
+
+@dataclass
+class Identity:
+    persons: list[Person] = field(default_factory=list)
+
+    def validate(self) -> None:
+        if not self.persons:
+            raise ValidationError("identity needs at least one person", field="persons")
+        for i, p in enumerate(self.persons):
+            p.validate(i)
+
+    def to_json(self) -> bytes:
+        return json.dumps([asdict(p) for p in self.persons]).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Identity:
+        return cls([Person(**p) for p in json.loads(raw)])
+
+
+def derive_master_key(secret: str) -> bytes:
+    """Accept a 32-byte base64 key, or derive one from any passphrase (dev convenience)."""
+    try:
+        raw = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+        if len(raw) == 32:
+            return raw
+    except (ValueError, TypeError):
+        pass
+    return hashlib.sha256(b"hubtable-identity-master:" + secret.encode()).digest()
+
+
+class IdentityVault:
+    def __init__(self, keystore: sessionmaker[Session], master_key: bytes) -> None:
+        self._keystore = keystore
+        self._kek = AESGCM(master_key)
+
+    # -- keys ---------------------------------------------------------------------------
+    def _data_key(self, situation_id: int, *, create: bool) -> bytes | None:
+        with self._keystore() as ks:
+            row = ks.get(SituationKey, situation_id)
+            if row is not None:
+                return self._kek.decrypt(row.wrap_nonce, row.wrapped_key, _aad(situation_id))
+            if not create:
+                return None
+            key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(12)
+            ks.add(
+                SituationKey(
+                    situation_id=situation_id,
+                    wrap_nonce=nonce,
+                    wrapped_key=self._kek.encrypt(nonce, key, _aad(situation_id)),
+                )
+            )
+            ks.commit()  # the key lands first: an orphan key is harmless, lost data is not
+            return key
+
+    def destroy_key(self, situation_id: int) -> bool:
+        with self._keystore() as ks:
+            row = ks.get(SituationKey, situation_id)
+            if row is None:
+                return False
+            ks.delete(row)
+            ks.commit()
+            return True
+
+    def has_key(self, situation_id: int) -> bool:
+        with self._keystore() as ks:
+            return ks.get(SituationKey, situation_id) is not None
+
+    # -- commands -----------------------------------------------------------------------
+    def record(self, session: Session, actor: User, situation: Situation,
+               identity: Identity, *, now: datetime | None = None) -> None:
+        """Filter 3: enter (or correct) the limited identity of an accepted situation."""
+        if not (_is_granted(actor, situation) or chairs_table(session, actor, situation.table_id)):
+            raise PermissionDenied(
+                "only the table's chair or a user of a granted agency may enter identity"
+            )
+        if situation.stage not in ("accepted", "disclosed", "intervention"):
+            raise DomainError(
+                "identity can be entered only once the table has accepted the situation "
+                f"(it is {situation.stage})",
+                field="stage",
+            )
+        identity.validate()
+        key = self._data_key(situation.id, create=True)
+        assert key is not None
+        nonce = os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, identity.to_json(), _aad(situation.id))
+        row = session.get(IdentityRecord, situation.id)
+        if row is None:
+            session.add(IdentityRecord(situation_id=situation.id, nonce=nonce, ciphertext=sealed))
+        else:
+            row.nonce, row.ciphertext = nonce, sealed
+        audit.record(session, "identity.write", actor=actor, situation_id=situation.id,
+                     detail={"persons": len(identity.persons)}, now=now)
+
+    def read(self, session: Session, actor: User, situation: Situation,
+             *, now: datetime | None = None) -> Identity | None:
+        """Decrypt for a user of a granted agency, and say so in the audit log."""
+        if not can_read_identity(actor, situation):
+            audit.record(session, "identity.read_refused", actor=actor,
+                         situation_id=situation.id, now=now)
+            raise PermissionDenied("your agency has not been granted this situation's identity")
+        row = session.get(IdentityRecord, situation.id)
+        audit.record(session, "identity.read", actor=actor, situation_id=situation.id,
+                     detail={"found": row is not None}, now=now)
+        if row is None:
+            return None
+        key = self._data_key(situation.id, create=False)
+        if key is None:
+            return None
+        try:
+            return Identity.from_json(AESGCM(key).decrypt(row.nonce, row.ciphertext,
+                                                          _aad(situation.id)))
+        except InvalidTag:
+            raise DomainError("the stored identity failed its integrity check") from None
+
+    def exists(self, session: Session, situation_id: int) -> bool:
+        return session.scalar(
+            select(IdentityRecord.situation_id).where(IdentityRecord.situation_id == situation_id)
+        ) is not None
+
+    def purge(self, session: Session, situation: Situation, *, reason: str,
+              actor: User | None = None, now: datetime | None = None) -> bool:
+        """Destroy key then ciphertext; keep the de-identified record and an audit entry."""
+        had_key = self.destroy_key(situation.id)
+        row = session.get(IdentityRecord, situation.id)
+        if row is not None:
+            session.delete(row)
+        if had_key or row is not None:
+            situation.identity_purged_at = now or utcnow()
+            audit.record(session, "identity.purge", actor=actor, situation_id=situation.id,
+                         detail={"reason": reason}, now=now)
+            return True
+        return False
+
+
+def _is_granted(actor: User, situation: Situation) -> bool:
+    return actor.agency_id is not None and actor.agency_id in situation.granted_agency_ids
+
+
+def _aad(situation_id: int) -> bytes:
+    """Bind each ciphertext to its situation: a row copied to another id will not decrypt."""
+    return f"hubtable:situation:{situation_id}".encode()

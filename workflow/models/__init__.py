@@ -1,0 +1,68 @@
+"""SQLAlchemy 2 typed models, one module per aggregate; import them all from here."""
+
+from workflow.models.audit import AuditChainHead, AuditEntry
+from workflow.models.base import Base, utcnow
+from workflow.models.directory import Agency, Table, TableMembership
+from workflow.models.identity import IdentityRecord
+from workflow.models.keystore import KeystoreBase, SituationKey
+from workflow.models.meeting import AgendaItem, Attendance, Meeting
+from workflow.models.notification import Delivery, InboxItem, NotificationPreference
+from workflow.models.operations import FlowRunRecord, StoredReport
+from workflow.models.outbox import OutboxEvent
+from workflow.models.reference import ReferenceCode, TaxonomyVersion
+from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
+from workflow.models.situation import (
+    STAGES,
+    DisclosureGrant,
+    Involvement,
+    ReportBack,
+    Situation,
+    SituationProtectiveFactor,
+    SituationRiskFactor,
+    SituationService,
+    Task,
+    Transition,
+)
+from workflow.models.user import ROLES, ApiToken, User, UserTableScope
+
+__all__ = [
+    "ROLES",
+    "STAGES",
+    "Agency",
+    "AgendaItem",
+    "ApiToken",
+    "Attendance",
+    "AuditChainHead",
+    "AuditEntry",
+    "Base",
+    "Deadline",
+    "Delivery",
+    "DisclosureGrant",
+    "Flag",
+    "FlowRunRecord",
+    "IdentityRecord",
+    "InboxItem",
+    "Involvement",
+    "KeystoreBase",
+    "Meeting",
+    "NotificationPreference",
+    "OutboxEvent",
+    "ReferenceCode",
+    "ReportBack",
+    "RuleFiring",
+    "RulePackRecord",
+    "Situation",
+    "SituationKey",
+    "SituationProtectiveFactor",
+    "SituationRiskFactor",
+    "SituationService",
+    "StoredReport",
+    "Table",
+    "TableMembership",
+    "Task",
+    "TaxonomyVersion",
+    "Transition",
+    "User",
+    "UserTableScope",
+    "utcnow",
+]

@@ -1,0 +1,96 @@
+"""Writing domain events to the outbox, in the caller's transaction.
+
+The payload is built here from an allow-list of de-identified fields, so no caller can put a
+name, a birth date, an address, a phone or a free-text summary into a notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from workflow.models import OutboxEvent, Situation
+
+EVENT_TYPES = frozenset(
+    {
+        "situation.submitted",
+        "situation.on_agenda",
+        "situation.accepted",
+        "situation.rejected",
+        "situation.disclosed",
+        "situation.lead_assigned",
+        "situation.assisting_assigned",
+        "situation.closed",
+        "situation.withdrawn",
+        "task.assigned",
+        "deadline.due_soon",
+        "deadline.overdue",
+        "situation.escalated",
+        "situation.flagged",
+        "meeting.agenda_ready",
+        "rule.notify",
+    }
+)
+
+_ALLOWED_EXTRA = frozenset(
+    {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
+     "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason"}
+)
+
+
+def situation_payload(situation: Situation) -> dict[str, Any]:
+    return {
+        "situation_id": situation.id,
+        "ref": situation.ref,
+        "table_id": situation.table_id,
+        "stage": situation.stage,
+    }
+
+
+def emit(
+    session: Session,
+    event_type: str,
+    *,
+    table_id: int | None,
+    situation: Situation | None = None,
+    agency_ids: Iterable[int] = (),
+    to_chairs: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    payload: dict[str, Any] = situation_payload(situation) if situation else {}
+    for key, value in (extra or {}).items():
+        if key not in _ALLOWED_EXTRA:
+            raise ValueError(f"{key!r} may not travel in a notification")
+        payload[key] = value if isinstance(value, int | float | bool) or value is None else str(
+            value
+        )
+    row = OutboxEvent(
+        event_type=event_type,
+        table_id=table_id,
+        situation_id=situation.id if situation else None,
+        agency_ids=sorted(set(agency_ids)),
+        to_chairs=to_chairs,
+        payload=payload,
+    )
+    session.add(row)
+    session.info.setdefault(_PENDING, []).append(row)
+    return row
+
+
+def emitted_in_transaction(session: Session) -> list[OutboxEvent]:
+    """Events this transaction has written so far (rules use it not to tell anyone twice)."""
+    return list(session.info.get(_PENDING, ()))
+
+
+_PENDING = "hubtable.outbox.pending"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_PENDING, None)

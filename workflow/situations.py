@@ -1,0 +1,357 @@
+"""Filters 1 and 2, and the ends of a situation's life: the commands of the table's workflow.
+
+    draft -> submit -> (on the next meeting's agenda) -> present -> accept | reject
+    withdraw from any open stage; re_present makes a new draft linked to a finished one.
+
+Commands change objects and record; they never commit: the caller owns the transaction.
+Filters 3 and 4 (disclose, plan, report back, close) are in workflow/interventions.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from workflow import access, audit, meetings, rulebook, stages
+from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow.identity import IdentityVault
+from workflow.models import (
+    Meeting,
+    Situation,
+    SituationRiskFactor,
+    Table,
+    User,
+    utcnow,
+)
+from workflow.outbox import emit
+from workflow.reference import load_catalog
+from workflow.transitions import check_version, move
+
+SUMMARY_LIMIT = 1000
+
+
+@dataclass
+class Filter1:
+    """What the originating agency may say at filter 1: de-identified facts only."""
+
+    situation_type: str
+    age_group: str
+    gender: str
+    risk_factors: list[str]
+    aer_reasons: list[str] = field(default_factory=list)
+    summary: str = ""
+    persons_count: int = 1
+    options_exhausted: bool | None = None
+    needs_multiple_agencies: bool | None = None
+    harm_probable_imminent: bool | None = None
+    consent: str | None = None
+    help_source: str | None = None
+    screening_answers: dict[str, bool] | None = None
+
+    def validate(self) -> None:
+        catalog = load_catalog()
+        for kind, value, fld in (
+            ("situation_types", self.situation_type, "situation_type"),
+            ("age_groups", self.age_group, "age_group"),
+            ("genders", self.gender, "gender"),
+        ):
+            if value not in catalog.codes(kind):
+                raise ValidationError(f"unknown {fld.replace('_', ' ')} {value!r}", field=fld)
+        if self.consent is not None and self.consent not in catalog.codes("consent"):
+            raise ValidationError(f"unknown consent answer {self.consent!r}", field="consent")
+        if self.help_source is not None and self.help_source not in catalog.codes("help_sources"):
+            raise ValidationError(f"unknown help source {self.help_source!r}",
+                                  field="help_source")
+        unknown = [f for f in self.risk_factors if f not in catalog.factors]
+        if unknown:
+            raise ValidationError(f"unknown risk factor(s): {', '.join(unknown)}",
+                                  field="risk_factors")
+        if len(set(self.risk_factors)) != len(self.risk_factors):
+            raise ValidationError("a risk factor is listed twice", field="risk_factors")
+        stray = [f for f in self.aer_reasons if f not in self.risk_factors]
+        if stray:
+            raise ValidationError(
+                f"a reason for AER must be one of the chosen risk factors: {', '.join(stray)}",
+                field="aer_reasons",
+            )
+        if len(self.summary) > SUMMARY_LIMIT:
+            raise ValidationError(f"the summary is limited to {SUMMARY_LIMIT} characters",
+                                  field="summary")
+        if not 1 <= self.persons_count <= 50:
+            raise ValidationError("number of persons must be between 1 and 50",
+                                  field="persons_count")
+
+    def checklist_problems(self) -> list[tuple[str, str]]:
+        """Filter 1's checklist must be answered in full before a situation goes to the table."""
+        missing = []
+        for name, question in (
+            ("options_exhausted", "has your agency exhausted its own options?"),
+            ("needs_multiple_agencies", "does it need more than one agency?"),
+            ("harm_probable_imminent", "is harm probable and imminent?"),
+        ):
+            if getattr(self, name) is None:
+                missing.append((name, f"answer the checklist question: {question}"))
+        if self.consent is None:
+            missing.append(("consent", "record whether consent was sought and its answer"))
+        return missing
+
+
+def _apply_facts(situation: Situation, facts: Filter1) -> None:
+    catalog = load_catalog()
+    situation.situation_type = facts.situation_type
+    situation.age_group = facts.age_group
+    situation.gender = facts.gender
+    situation.summary = facts.summary.strip()
+    situation.persons_count = facts.persons_count
+    situation.options_exhausted = facts.options_exhausted
+    situation.needs_multiple_agencies = facts.needs_multiple_agencies
+    situation.harm_probable_imminent = facts.harm_probable_imminent
+    situation.consent = facts.consent
+    situation.help_source = facts.help_source
+    situation.taxonomy_version = catalog.version
+    if facts.screening_answers is not None:
+        situation.screening_answers = dict(facts.screening_answers)
+        situation.screening_score = sum(1 for v in facts.screening_answers.values() if v)
+    reasons = set(facts.aer_reasons)
+    situation.risk_factors = [
+        SituationRiskFactor(
+            factor_code=code, category_code=catalog.category_of(code), is_aer_reason=code in reasons
+        )
+        for code in facts.risk_factors
+    ]
+
+
+def facts_of(situation: Situation) -> Filter1:
+    return Filter1(
+        situation_type=situation.situation_type,
+        age_group=situation.age_group,
+        gender=situation.gender,
+        risk_factors=[f.factor_code for f in situation.risk_factors],
+        aer_reasons=[f.factor_code for f in situation.risk_factors if f.is_aer_reason],
+        summary=situation.summary,
+        persons_count=situation.persons_count,
+        options_exhausted=situation.options_exhausted,
+        needs_multiple_agencies=situation.needs_multiple_agencies,
+        harm_probable_imminent=situation.harm_probable_imminent,
+        consent=situation.consent,
+        help_source=situation.help_source,
+        screening_answers=situation.screening_answers,
+    )
+
+
+def draft(
+    session: Session,
+    actor: User,
+    table_id: int,
+    facts: Filter1,
+    *,
+    now: datetime | None = None,
+    previous: Situation | None = None,
+) -> Situation:
+    """Filter 1 begins: the actor's agency records a de-identified situation as a draft."""
+    access.require_permission(actor, "situation.draft")
+    table = session.get(Table, table_id)
+    if table is None or actor.agency_id is None:
+        raise ValidationError(f"unknown table {table_id}", field="table_id")
+    if not access.agency_sits_at(session, actor.agency_id, table_id):
+        raise PermissionDenied("your agency is not a member of this table", field="table_id")
+    facts.validate()
+    now = now or utcnow()
+    situation = Situation(
+        table_id=table_id,
+        originating_agency_id=actor.agency_id,
+        created_by_id=actor.id,
+        stage="draft",
+        created_at=now,
+        updated_at=now,
+        previous_situation_id=previous.id if previous else None,
+    )
+    _apply_facts(situation, facts)
+    session.add(situation)
+    session.flush()
+    situation.ref = f"{table.code}-{situation.id:06d}"
+    audit.record(session, "situation.draft", actor=actor, situation_id=situation.id,
+                 detail={"table_id": table_id}, now=now)
+    return situation
+
+
+def _require_originator(session: Session, actor: User, situation: Situation) -> None:
+    if actor.agency_id == situation.originating_agency_id and access.has_permission(
+        actor, "situation.draft"
+    ):
+        return
+    if access.chairs_table(session, actor, situation.table_id):
+        return
+    raise PermissionDenied("only the originating agency or the table's chair may do this")
+
+
+def update_draft(
+    session: Session, actor: User, situation_id: int, facts: Filter1, *,
+    expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    situation = access.load_visible_situation(session, actor, situation_id)
+    _require_originator(session, actor, situation)
+    if situation.stage != "draft":
+        raise DomainError("only a draft can be edited; this one was submitted", field="stage")
+    check_version(situation, expected_version)
+    facts.validate()
+    _apply_facts(situation, facts)
+    situation.updated_at = now or utcnow()
+    return situation
+
+
+def submit(
+    session: Session, actor: User, situation_id: int, *,
+    expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    """Filter 1 ends: the checklist is complete and the rules agree; it goes on the agenda."""
+    now = now or utcnow()
+    situation = access.load_visible_situation(session, actor, situation_id)
+    _require_originator(session, actor, situation)
+    check_version(situation, expected_version)
+    missing = facts_of(situation).checklist_problems()
+    if situation.stage == "draft" and missing:
+        raise ValidationError(missing[0][1], field=missing[0][0])
+    rulebook.check_guards(session, situation, "submit", now=now)
+    submitted = move(session, situation, "submit", actor=actor, now=now)
+    situation.submitted_at = now
+    meeting = meetings.next_meeting(session, situation.table, now=now)
+    meetings.put_on_agenda(session, meeting, situation, kind="new")
+    move(session, situation, "schedule", actor=actor, now=now, meeting_id=meeting.id)
+    emit(session, "situation.submitted", table_id=situation.table_id, situation=situation,
+         to_chairs=True, extra={"meeting_at": meeting.scheduled_at.isoformat()})
+    rulebook.after(session, situation, "submit", actor=actor, now=now, transition=submitted)
+    return situation
+
+
+def _meeting_for_decision(session: Session, actor: User, situation: Situation,
+                          meeting_id: int) -> Meeting:
+    access.require_chair(session, actor, situation.table_id)
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.table_id != situation.table_id:
+        raise ValidationError("that meeting is not a meeting of this situation's table",
+                              field="meeting_id")
+    if meeting.status != "open":
+        raise DomainError("the table decides only in an open meeting: open the meeting first",
+                          field="meeting_id")
+    if not meeting.present_agency_ids():
+        raise DomainError("record attendance before the table decides", field="attendance")
+    return meeting
+
+
+def present(
+    session: Session, actor: User, situation_id: int, meeting_id: int, *,
+    expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    """Filter 2 begins: the originating agency presents the de-identified facts to the table."""
+    now = now or utcnow()
+    situation = access.load_visible_situation(session, actor, situation_id)
+    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
+    move(session, situation, "present", actor=actor, now=now, meeting_id=meeting.id,
+         expected_version=expected_version)
+    situation.presented_at = now
+    meetings.put_on_agenda(session, meeting, situation, kind="new")
+    rulebook.after(session, situation, "present", actor=actor, now=now, meeting=meeting)
+    return situation
+
+
+def accept(
+    session: Session, actor: User, situation_id: int, meeting_id: int, *,
+    expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    """Filter 2 ends: the table finds acutely elevated risk."""
+    now = now or utcnow()
+    situation = access.load_visible_situation(session, actor, situation_id)
+    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
+    check_version(situation, expected_version)
+    if situation.stage in ("on_agenda", "submitted"):
+        present(session, actor, situation_id, meeting_id, now=now)
+    rulebook.check_guards(session, situation, "accept", now=now, meeting=meeting)
+    move(session, situation, "accept", actor=actor, now=now, meeting_id=meeting.id)
+    situation.decided_meeting_id = meeting.id
+    situation.decided_at = situation.accepted_at = now
+    meetings.record_outcome(meeting, situation, "accepted")
+    emit(session, "situation.accepted", table_id=situation.table_id, situation=situation,
+         agency_ids=[situation.originating_agency_id], to_chairs=True)
+    rulebook.after(session, situation, "accept", actor=actor, now=now, meeting=meeting)
+    return situation
+
+
+def reject(
+    session: Session, actor: User, situation_id: int, meeting_id: int, reason: str,
+    note: str = "", *, expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    """Filter 2 ends: not AER. Nothing identifying was ever entered, and none ever will be."""
+    now = now or utcnow()
+    if reason not in load_catalog().codes("rejection_reasons"):
+        raise ValidationError(f"choose a rejection reason (got {reason!r})",
+                              field="rejection_reason")
+    if reason == "other" and not note.strip():
+        raise ValidationError("say why (de-identified) when the reason is 'other'",
+                              field="rejection_note")
+    situation = access.load_visible_situation(session, actor, situation_id)
+    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
+    check_version(situation, expected_version)
+    if situation.stage in ("on_agenda", "submitted"):
+        present(session, actor, situation_id, meeting_id, now=now)
+    rulebook.check_guards(session, situation, "reject", now=now, meeting=meeting)
+    situation.rejection_reason = reason
+    situation.rejection_note = note.strip()[:SUMMARY_LIMIT] or None
+    move(session, situation, "reject", actor=actor, now=now, meeting_id=meeting.id,
+         reason=reason)
+    situation.decided_meeting_id = meeting.id
+    situation.decided_at = now
+    meetings.record_outcome(meeting, situation, "rejected")
+    emit(session, "situation.rejected", table_id=situation.table_id, situation=situation,
+         agency_ids=[situation.originating_agency_id], extra={"rejection_reason": reason})
+    rulebook.after(session, situation, "reject", actor=actor, now=now, meeting=meeting)
+    return situation
+
+
+def withdraw(
+    session: Session, actor: User, situation_id: int, reason: str, vault: IdentityVault, *,
+    expected_version: int | None = None, now: datetime | None = None,
+) -> Situation:
+    """Take a situation off the table; identity (if any) is destroyed at once before planning."""
+    now = now or utcnow()
+    if reason not in load_catalog().codes("withdrawal_reasons"):
+        raise ValidationError(f"choose a withdrawal reason (got {reason!r})",
+                              field="withdrawal_reason")
+    situation = access.load_visible_situation(session, actor, situation_id)
+    _require_originator(session, actor, situation)
+    before_disclosure = situation.stage in (
+        "draft", "submitted", "on_agenda", "presented", "accepted"
+    )
+    situation.withdrawal_reason = reason
+    move(session, situation, "withdraw", actor=actor, now=now, reason=reason,
+         expected_version=expected_version)
+    situation.closed_at = now
+    meetings.drop_from_open_agendas(session, situation)
+    if before_disclosure:
+        vault.purge(session, situation, reason="withdrawn before disclosure", actor=actor, now=now)
+    emit(session, "situation.withdrawn", table_id=situation.table_id, situation=situation,
+         agency_ids=_involved_agency_ids(situation), to_chairs=True)
+    rulebook.after(session, situation, "withdraw", actor=actor, now=now)
+    return situation
+
+
+def re_present(
+    session: Session, actor: User, situation_id: int, *, now: datetime | None = None
+) -> Situation:
+    """The risk is back: a NEW draft with the same facts, linked to the finished one."""
+    now = now or utcnow()
+    earlier = access.load_visible_situation(session, actor, situation_id)
+    _require_originator(session, actor, earlier)
+    stages.check("re_present", earlier.stage)
+    if actor.agency_id != earlier.originating_agency_id:
+        raise PermissionDenied("the originating agency re-presents its own situations")
+    return draft(session, actor, earlier.table_id, facts_of(earlier), now=now, previous=earlier)
+
+
+def _involved_agency_ids(situation: Situation) -> list[int]:
+    ids = {i.agency_id for i in situation.involvements} | situation.granted_agency_ids
+    if situation.lead_agency_id:
+        ids.add(situation.lead_agency_id)
+    return sorted(ids)

@@ -1,0 +1,252 @@
+"""The timer sweep: find what became due since the last sweep and fire the pack's timer rules.
+
+Four timers, each firing once per occurrence (RuleFiring is unique on situation, rule and
+occurrence, so a second sweep, or a second sweeper running at the same moment, fires nothing
+again):
+
+- `timer:deadline_passed`: a deadline whose due time passed, still unmet and not yet flagged.
+  The sweep claims such deadlines in batches by setting `overdue_at` in one UPDATE (with
+  `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two sweepers split the work instead of waiting on
+  each other), then fires the timer and tells the lead agency and the chairs. The claim reads
+  the partial index `ix_deadlines_pending`, so its cost follows the pending deadlines, not the
+  situations.
+- `timer:due_soon`: pending deadlines within the widest due-soon window of the table's pack.
+- `timer:open_meetings`: open situations not yet flagged for it (occurrence constant).
+- `timer:re_presentation`: open re-presented situations not yet flagged for it.
+
+The last two read only open situations (index on table and stage): their cost follows the
+table's current workload, never its history. Each batch is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from workflow import rulebook
+from workflow.db import is_postgres
+from workflow.models import Deadline, RuleFiring, Situation, Table, utcnow
+from workflow.outbox import emit
+from workflow.runtime import Runtime
+
+BATCH_SIZE = 500
+OPEN_STAGES = ("draft", "submitted", "on_agenda", "presented", "accepted", "disclosed",
+               "intervention")
+ACTIVE_STAGES = ("accepted", "disclosed", "intervention")
+OPEN_MEETINGS_OCCURRENCE = "open_meetings"
+RE_PRESENTATION_OCCURRENCE = "re_presentation"
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, in counts only (it goes to logs and to the flow-run record)."""
+
+    overdue: int = 0
+    due_soon: int = 0
+    open_meetings: int = 0
+    re_presentation: int = 0
+    fired: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in self.as_dict().items())
+
+
+def sweep(runtime: Runtime, *, now: datetime | None = None,
+          batch_size: int = BATCH_SIZE) -> SweepReport:
+    """One full pass over the four timers; safe to run twice or concurrently."""
+    now = now or utcnow()
+    report = SweepReport()
+    while True:
+        with runtime.command() as session:
+            claimed, fired = deadlines_passed(session, now=now, limit=batch_size)
+        report.overdue += claimed
+        report.fired += fired
+        if claimed < batch_size:
+            break
+    with runtime.command() as session:
+        tables = list(session.scalars(select(Table.id).order_by(Table.id)))
+    for table_id in tables:
+        for step in (due_soon, open_meetings, re_presentation):
+            after_id = 0
+            while True:
+                with runtime.command() as session:
+                    seen, hits, fired, after_id = step(session, table_id, now=now,
+                                                       after_id=after_id, limit=batch_size)
+                setattr(report, step.__name__, getattr(report, step.__name__) + hits)
+                report.fired += fired
+                if seen < batch_size:
+                    break
+    return report
+
+
+def _situations(session: Session, ids: set[int]) -> dict[int, Situation]:
+    """Load a batch's situations with what the rules' facts read, in a handful of queries."""
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Situation).where(Situation.id.in_(ids)).options(
+            selectinload(Situation.risk_factors), selectinload(Situation.tasks),
+            selectinload(Situation.involvements), selectinload(Situation.grants),
+            selectinload(Situation.table)))
+    return {s.id: s for s in rows}
+
+
+def deadlines_passed(session: Session, *, now: datetime, limit: int = BATCH_SIZE
+                     ) -> tuple[int, int]:
+    """Claim up to `limit` passed deadlines and fire their timer. Returns (claimed, fired).
+
+    Deadlines of situations that ended meanwhile are claimed too (so the next sweep does not
+    read them again) but fire nothing and notify no one.
+    """
+    pending = (
+        select(Deadline.id)
+        .where(Deadline.met_at.is_(None), Deadline.overdue_at.is_(None), Deadline.due_at < now)
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        pending = pending.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(Deadline)
+        .where(Deadline.id.in_(pending), Deadline.overdue_at.is_(None))
+        .values(overdue_at=now)
+        .returning(Deadline.id, Deadline.situation_id, Deadline.kind, Deadline.due_at)
+        .execution_options(synchronize_session=False)
+    ).all()
+    situations = _situations(session, {row.situation_id for row in claimed})
+    fired = 0
+    for deadline_id, situation_id, kind, due_at in sorted(claimed, key=lambda r: r.id):
+        situation = situations.get(situation_id)
+        if situation is None or situation.stage not in OPEN_STAGES:
+            continue
+        fired += rulebook.fire_timer(
+            session, situation, "timer:deadline_passed",
+            occurrence=f"deadline:{deadline_id}:{int(due_at.timestamp())}", now=now,
+            deadline_kind=kind)
+        emit(session, "deadline.overdue", table_id=situation.table_id, situation=situation,
+             agency_ids=[situation.lead_agency_id] if situation.lead_agency_id else [],
+             to_chairs=True, extra={"deadline_kind": kind, "due_at": due_at.isoformat()})
+    return len(claimed), fired
+
+
+def due_soon(session: Session, table_id: int, *, now: datetime, after_id: int = 0,
+             limit: int = BATCH_SIZE) -> tuple[int, int, int, int]:
+    """Fire `timer:due_soon` for the table's deadlines inside their pack's window.
+
+    Returns (deadlines read, deadlines that fired something, firings, last deadline id read).
+    A deadline whose applicable rules have all fired for this due time is not evaluated again.
+    """
+    table = session.get(Table, table_id)
+    if table is None:
+        return 0, 0, 0, after_id
+    pack = rulebook.pack_for(session, table)
+    windows = pack.due_soon_windows()
+    if not windows:
+        return 0, 0, 0, after_id
+    widest = max(windows.values())
+    kinds = None if "" in windows else list(windows)
+    query = (
+        select(Deadline.id, Deadline.situation_id, Deadline.kind, Deadline.due_at)
+        .join(Situation, Situation.id == Deadline.situation_id)
+        .where(Deadline.met_at.is_(None), Deadline.overdue_at.is_(None),
+               Deadline.due_at >= now, Deadline.due_at < now + timedelta(hours=widest),
+               Deadline.id > after_id, Situation.table_id == table_id,
+               Situation.stage.in_(OPEN_STAGES))
+        .order_by(Deadline.id)
+        .limit(limit)
+    )
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(kinds))
+    rows = session.execute(query).all()
+    if not rows:
+        return 0, 0, 0, after_id
+    occurrences = {r.id: f"due_soon:{r.id}:{int(r.due_at.timestamp())}" for r in rows}
+    done: dict[tuple[int, str], set[str]] = {}
+    for sid, occ, rule_id in session.execute(
+            select(RuleFiring.situation_id, RuleFiring.occurrence, RuleFiring.rule_id).where(
+                RuleFiring.situation_id.in_({r.situation_id for r in rows}),
+                RuleFiring.occurrence.in_(set(occurrences.values())))):
+        done.setdefault((sid, occ), set()).add(rule_id)
+    todo = []
+    for row in rows:
+        hours_left = (row.due_at - now).total_seconds() / 3600
+        applicable = {
+            rule.id for rule in pack.rules_for("timer:due_soon")
+            if rule.deadline in (None, row.kind) and hours_left <= (rule.within_hours or 0.0)
+        }
+        if applicable and not applicable <= done.get((row.situation_id, occurrences[row.id]),
+                                                     set()):
+            todo.append((row, hours_left))
+    situations = _situations(session, {row.situation_id for row, _ in todo})
+    hits = fired = 0
+    for row, hours_left in todo:
+        n = rulebook.fire_timer(session, situations[row.situation_id], "timer:due_soon",
+                                occurrence=occurrences[row.id], now=now,
+                                deadline_kind=row.kind, hours_remaining=hours_left)
+        hits += n > 0
+        fired += n
+    return len(rows), hits, fired, rows[-1].id
+
+
+def _once_per_situation(session: Session, table_id: int, trigger: str, occurrence: str, *,
+                        now: datetime, after_id: int, limit: int, stages: tuple[str, ...],
+                        re_presented_only: bool = False) -> tuple[int, int, int, int]:
+    """Fire a situation-level timer for open situations none of its rules has fired for."""
+    table = session.get(Table, table_id)
+    if table is None:
+        return 0, 0, 0, after_id
+    pack = rulebook.pack_for(session, table)
+    rule_ids = [rule.id for rule in pack.rules_for(trigger)]
+    if not rule_ids:
+        return 0, 0, 0, after_id
+    already = exists().where(and_(RuleFiring.situation_id == Situation.id,
+                                  RuleFiring.rule_id.in_(rule_ids)))
+    query = (
+        select(Situation.id)
+        .where(Situation.table_id == table_id, Situation.stage.in_(stages),
+               Situation.id > after_id, ~already)
+        .order_by(Situation.id)
+        .limit(limit)
+    )
+    if re_presented_only:
+        query = query.where(Situation.previous_situation_id.is_not(None))
+    ids = list(session.scalars(query))
+    if not ids:
+        return 0, 0, 0, after_id
+    situations = _situations(session, set(ids))
+    hits = fired = 0
+    for sid in ids:
+        n = rulebook.fire_timer(session, situations[sid], trigger, occurrence=occurrence,
+                                now=now)
+        hits += n > 0
+        fired += n
+    return len(ids), hits, fired, ids[-1]
+
+
+def open_meetings(session: Session, table_id: int, *, now: datetime, after_id: int = 0,
+                  limit: int = BATCH_SIZE) -> tuple[int, int, int, int]:
+    """`timer:open_meetings` for situations in intervention (or accepted, disclosed)."""
+    return _once_per_situation(session, table_id, "timer:open_meetings",
+                               OPEN_MEETINGS_OCCURRENCE, now=now, after_id=after_id,
+                               limit=limit, stages=ACTIVE_STAGES)
+
+
+def re_presentation(session: Session, table_id: int, *, now: datetime, after_id: int = 0,
+                    limit: int = BATCH_SIZE) -> tuple[int, int, int, int]:
+    """`timer:re_presentation` for open situations that re-present an earlier one."""
+    return _once_per_situation(session, table_id, "timer:re_presentation",
+                               RE_PRESENTATION_OCCURRENCE, now=now, after_id=after_id,
+                               limit=limit, stages=OPEN_STAGES, re_presented_only=True)
+
+
+def count_due(session: Session, *, now: datetime | None = None) -> int:
+    """The number of passed, unflagged deadlines: one indexed count (the sweep's baseline)."""
+    now = now or utcnow()
+    return int(session.scalar(select(func.count()).select_from(Deadline).where(
+        Deadline.met_at.is_(None), Deadline.overdue_at.is_(None), Deadline.due_at < now)) or 0)
