@@ -11,9 +11,17 @@ from __future__ import annotations
 import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from rules.facts import FACT_TYPES, FactsError, check_setting_value, normalize_facts, type_of_value
+from rules.facts import (
+    FACT_TYPES,
+    FactsError,
+    check_setting_value,
+    normalize_facts,
+    to_engine_value,
+    type_of_value,
+)
 from rules.model import (
     Action,
     Deadline,
@@ -43,8 +51,20 @@ class RuleOutcome:
 
     rule: Rule
     matched: bool
-    explanation: str
+    trigger: str
+    values: Mapping[str, Any] = field(repr=False, compare=False)
+    defaulted: tuple[str, ...] = field(default=(), repr=False, compare=False)
     error: str | None = None
+
+    @property
+    def explanation(self) -> str:
+        """Rule id, labels, condition, the facts it read with their values, the result.
+
+        Built on demand: most outcomes of a busy sweep are never explained.
+        """
+        return _explain(
+            self.rule, self.trigger, self.values, self.matched, self.defaulted, self.error
+        )
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -195,14 +215,12 @@ def _applies(
 ) -> bool:
     if trigger in DEADLINE_TIMERS and rule.deadline is not None and rule.deadline != deadline_kind:
         return False
-    if (
+    return not (
         trigger == "timer:due_soon"
         and hours_remaining is not None
         and rule.within_hours is not None
         and hours_remaining > rule.within_hours
-    ):
-        return False
-    return True
+    )
 
 
 def evaluate(
@@ -228,10 +246,11 @@ def evaluate(
     if trigger not in TRIGGERS:
         raise UnknownTriggerError(f"unknown trigger {trigger!r}: {did_you_mean(trigger, TRIGGERS)}")
     values, defaulted = normalize_facts(facts)
+    snapshot = MappingProxyType(values)  # shared, read-only, by every outcome's explanation
     values["trigger"] = trigger
     defaulted = tuple(name for name in defaulted if name != "trigger")
     constants = _constants(pack, settings)
-    values.update(constants)
+    values.update({name: to_engine_value(value) for name, value in constants.items()})
 
     outcomes: list[RuleOutcome] = []
     errors: list[str] = []
@@ -252,7 +271,9 @@ def evaluate(
             RuleOutcome(
                 rule=rule,
                 matched=matched,
-                explanation=_explain(rule, trigger, values, matched, defaulted, error),
+                trigger=trigger,
+                values=snapshot,
+                defaulted=defaulted,
                 error=error,
             )
         )
@@ -302,8 +323,6 @@ def evaluate(
     )
 
 
-def explain(
-    pack: RulePack, trigger: str, facts: Mapping[str, Any], **kwargs: Any
-) -> str:
+def explain(pack: RulePack, trigger: str, facts: Mapping[str, Any], **kwargs: Any) -> str:
     """Text for `hubtable rules explain`: every rule for the trigger and why it did (not) fire."""
     return evaluate(pack, trigger, facts, **kwargs).explain()

@@ -175,8 +175,7 @@ def _check_value(name: str, expected: Any, value: Any, what: str = "fact") -> st
     if ok:
         return None
     return (
-        f"{what} {name!r} must be {type_name(expected)}, "
-        f"got {type(value).__name__} {_short(value)}"
+        f"{what} {name!r} must be {type_name(expected)}, got {type(value).__name__} {_short(value)}"
     )
 
 
@@ -205,27 +204,38 @@ def validate_facts(facts: Mapping[str, Any], *, complete: bool = False) -> list[
     return errors
 
 
-def normalize_facts(facts: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Checked facts ready for rule_engine, and the names filled from FACT_DEFAULTS.
+def to_engine_value(value: Any) -> Any:
+    """A fact or setting value as rule-engine holds it: numbers as Decimal, arrays as tuples."""
+    if isinstance(value, bool | str | decimal.Decimal):
+        return value
+    if isinstance(value, int):
+        return decimal.Decimal(value)
+    if isinstance(value, float):
+        return decimal.Decimal(repr(value))  # as rule_engine.types.coerce_value does
+    if isinstance(value, set | frozenset):
+        return tuple(sorted(value))
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
 
-    Raises FactsError if a name is unknown or a value has the wrong type. Arrays become sorted
-    tuples when given as sets (so explanations are stable), tuples otherwise.
+
+def normalize_facts(facts: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Checked facts ready for evaluation, and the names filled from FACT_DEFAULTS.
+
+    Raises FactsError if a name is unknown or a value has the wrong type. Numbers become
+    Decimal and arrays tuples, as rule-engine would coerce them (sets sorted, so that
+    explanations are stable).
     """
     errors = validate_facts(facts)
     if errors:
         raise FactsError(errors)
     out: dict[str, Any] = {}
     defaulted = []
-    for name, expected in FACT_TYPES.items():
+    for name in FACT_TYPES:
         if name in facts:
-            value = facts[name]
-            if isinstance(value, set | frozenset):
-                value = tuple(sorted(value))
-            elif isinstance(value, list):
-                value = tuple(value)
-            out[name] = value
+            out[name] = to_engine_value(facts[name])
         else:
-            out[name] = FACT_DEFAULTS[name]
+            out[name] = to_engine_value(FACT_DEFAULTS[name])
             defaulted.append(name)
     return out, tuple(defaulted)
 

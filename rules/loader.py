@@ -58,6 +58,7 @@ from rules.vocabulary import (
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 MAX_PACK_CHARS = 1_000_000
+MAX_YAML_DEPTH = 40
 MAX_BUSINESS_DAYS = 260
 MAX_HOURS = 24 * 366
 
@@ -87,6 +88,8 @@ _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 _EVENT = re.compile(r"^[a-z][a-z0-9_.]{0,59}$")
 _SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,59}$")
+#: libyaml's safe loader when available (several times faster), else the pure Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -252,8 +255,12 @@ class _Reader:
         if (node := self.required(top, "name", root, "the pack", hint)) is not None:
             name = self.text(node, "name")
             if name is not None and not _PACK_NAME.match(name):
-                self.problem(node, "schema", f"pack name {name!r} is not a code",
-                             "use lower case letters, digits, '-', '_' and '.'")
+                self.problem(
+                    node,
+                    "schema",
+                    f"pack name {name!r} is not a code",
+                    "use lower case letters, digits, '-', '_' and '.'",
+                )
                 name = None
         if (node := self.required(top, "version", root, "the pack", hint)) is not None:
             version = self.text(node, "version")
@@ -261,15 +268,19 @@ class _Reader:
                 self.problem(node, "schema", "version longer than 40 characters")
                 version = None
         labels = None
-        if (node := self.required(top, "labels", root, "the pack", "add labels: {en: ..., vi: ...}")):
+        node = self.required(top, "labels", root, "the pack", "add labels: {en: ..., vi: ...}")
+        if node is not None:
             labels = self.label(node, "the pack's labels")
         country, subdivision = self.country(top)
         settings = self.settings(top["settings"][1]) if "settings" in top else {}
         screening = self.screening(top["screening"][1]) if "screening" in top else None
         if screening is not None and "screening_threshold" in settings:
-            self.problem(top["settings"][0], "bad_setting",
-                         "setting 'screening_threshold' clashes with the screening threshold",
-                         "drop it: the screening's threshold is available under that name")
+            self.problem(
+                top["settings"][0],
+                "bad_setting",
+                "setting 'screening_threshold' clashes with the screening threshold",
+                "drop it: the screening's threshold is available under that name",
+            )
         constants: dict[str, Any] = dict(settings)
         if screening is not None:
             constants["screening_threshold"] = screening.threshold
@@ -280,7 +291,7 @@ class _Reader:
 
         rules: list[Rule] = []
         ids: dict[str, int] = {}
-        if (node := self.required(top, "rules", root, "the pack", "add `rules:` with a list")):
+        if node := self.required(top, "rules", root, "the pack", "add `rules:` with a list"):
             if not isinstance(node, SequenceNode):
                 self.problem(node, "schema", "rules must be a list (each item starts with '- ')")
             else:
@@ -316,27 +327,40 @@ class _Reader:
             country = self.text(node, "country")
             if country is not None:
                 supported = _supported_countries()
-                if not re.match(r"^[A-Z]{2}$", country) or (
-                    supported and country not in supported
-                ):
-                    self.problem(node, "bad_country", f"unknown country {country!r}",
-                                 "use an ISO 3166 code known to the holidays library, e.g. CA, VN")
+                if not re.match(r"^[A-Z]{2}$", country) or (supported and country not in supported):
+                    self.problem(
+                        node,
+                        "bad_country",
+                        f"unknown country {country!r}",
+                        "use an ISO 3166 code known to the holidays library, e.g. CA, VN",
+                    )
                     country = None
         if "subdivision" in top:
             node = top["subdivision"][1]
             subdivision = self.text(node, "subdivision")
             if subdivision is not None:
                 if "country" not in top:
-                    self.problem(node, "bad_country", "subdivision without country",
-                                 "add `country:` (e.g. CA for ON)")
+                    self.problem(
+                        node,
+                        "bad_country",
+                        "subdivision without country",
+                        "add `country:` (e.g. CA for ON)",
+                    )
                 elif country is not None:
                     subdivs = _supported_countries().get(country)
                     if subdivs is not None and subdivision not in subdivs:
-                        self.problem(node, "bad_country",
-                                     f"unknown subdivision {subdivision!r} of {country}",
-                                     did_you_mean(subdivision, subdivs,
-                                                  listing="known: " + ", ".join(subdivs)
-                                                  if subdivs else f"{country} has none"))
+                        self.problem(
+                            node,
+                            "bad_country",
+                            f"unknown subdivision {subdivision!r} of {country}",
+                            did_you_mean(
+                                subdivision,
+                                subdivs,
+                                listing="known: " + ", ".join(subdivs)
+                                if subdivs
+                                else f"{country} has none",
+                            ),
+                        )
                         subdivision = None
         return country, subdivision
 
@@ -347,23 +371,38 @@ class _Reader:
             return out
         for key, (key_node, value_node) in fields.items():
             if not _SETTING_NAME.match(key) or key in RESERVED_WORDS:
-                self.problem(key_node, "bad_setting", f"setting name {key!r} is not usable",
-                             "use lower case letters, digits and '_'")
+                self.problem(
+                    key_node,
+                    "bad_setting",
+                    f"setting name {key!r} is not usable",
+                    "use lower case letters, digits and '_'",
+                )
                 continue
             if key in FACT_TYPES:
-                self.problem(key_node, "bad_setting", f"setting {key!r} has the name of a fact",
-                             "rename the setting")
+                self.problem(
+                    key_node,
+                    "bad_setting",
+                    f"setting {key!r} has the name of a fact",
+                    "rename the setting",
+                )
                 continue
             value = self.value(value_node)
             if value is None or type_of_value(value) is None:
-                self.problem(value_node, "bad_setting",
-                             f"setting {key!r} must be a number, true/false or a text")
+                self.problem(
+                    value_node,
+                    "bad_setting",
+                    f"setting {key!r} must be a number, true/false or a text",
+                )
                 continue
             if key in _POSITIVE_SETTINGS and (
                 isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
             ):
-                self.problem(value_node, "bad_setting",
-                             f"setting {key!r} must be a positive number", f"e.g. {key}: 3")
+                self.problem(
+                    value_node,
+                    "bad_setting",
+                    f"setting {key!r} must be a positive number",
+                    f"e.g. {key}: 3",
+                )
                 continue
             out[key] = value
         return out
@@ -374,36 +413,53 @@ class _Reader:
             return None
         labels = self.label(fields["labels"][1], "screening labels") if "labels" in fields else None
         threshold = None
-        if (t_node := self.required(fields, "threshold", node, "screening",
-                                    "add `threshold: 14`")) is not None:
+        if (
+            t_node := self.required(fields, "threshold", node, "screening", "add `threshold: 14`")
+        ) is not None:
             value = self.value(t_node)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                self.problem(t_node, "bad_screening", "screening threshold must be a whole "
-                             "number above 0", "e.g. threshold: 14")
+                self.problem(
+                    t_node,
+                    "bad_screening",
+                    "screening threshold must be a whole number above 0",
+                    "e.g. threshold: 14",
+                )
             else:
                 threshold = value
         questions: list[Question] = []
         seen: dict[str, int] = {}
-        q_node = self.required(fields, "questions", node, "screening",
-                               "add `questions:` with {id, en, vi} items")
+        q_node = self.required(
+            fields, "questions", node, "screening", "add `questions:` with {id, en, vi} items"
+        )
         if q_node is not None:
             if not isinstance(q_node, SequenceNode) or not q_node.value:
-                self.problem(q_node, "bad_screening", "screening questions must be a non-empty list")
+                self.problem(
+                    q_node, "bad_screening", "screening questions must be a non-empty list"
+                )
             else:
                 for item in q_node.value:
                     q_fields = self.mapping(item, "a screening question", quiet=True)
                     if q_fields is None:
-                        self.problem(item, "bad_screening",
-                                     "a screening question must be a mapping {id, en, vi}")
+                        self.problem(
+                            item,
+                            "bad_screening",
+                            "a screening question must be a mapping {id, en, vi}",
+                        )
                         continue
                     qid = None
-                    if (id_node := self.required(q_fields, "id", item, "a screening question",
-                                                 "add `id: <code>`")) is not None:
+                    if (
+                        id_node := self.required(
+                            q_fields, "id", item, "a screening question", "add `id: <code>`"
+                        )
+                    ) is not None:
                         qid = self.slug(id_node, "question id")
                         if qid is not None and qid in seen:
-                            self.problem(id_node, "duplicate_id",
-                                         f"question id {qid!r} appears twice",
-                                         f"first on line {seen[qid]}")
+                            self.problem(
+                                id_node,
+                                "duplicate_id",
+                                f"question id {qid!r} appears twice",
+                                f"first on line {seen[qid]}",
+                            )
                             qid = None
                         elif qid is not None:
                             seen[qid] = _line(id_node)
@@ -411,9 +467,13 @@ class _Reader:
                     if qid is not None and label is not None:
                         questions.append(Question(id=qid, text=label))
                 if threshold is not None and threshold > len(q_node.value):
-                    self.problem(t_node, "bad_screening",
-                                 f"threshold {threshold} is above the number of questions "
-                                 f"({len(q_node.value)})", "lower it or add questions")
+                    self.problem(
+                        t_node,
+                        "bad_screening",
+                        f"threshold {threshold} is above the number of questions "
+                        f"({len(q_node.value)})",
+                        "lower it or add questions",
+                    )
         if threshold is None or not questions:
             return None
         return Screening(threshold=threshold, questions=tuple(questions), labels=labels)
@@ -427,21 +487,30 @@ class _Reader:
             return None
         count = len(self.problems)
         rule_id = None
-        if (id_node := self.required(fields, "id", node, "a rule", "add `id: <unique id>`")):
+        if id_node := self.required(fields, "id", node, "a rule", "add `id: <unique id>`"):
             rule_id = self.text(id_node, "rule id")
             if rule_id is not None:
                 if not _RULE_ID.match(rule_id):
-                    self.problem(id_node, "schema", f"rule id {rule_id!r} is not usable",
-                                 "use letters, digits, '.', '_', '-' (at most 100)")
+                    self.problem(
+                        id_node,
+                        "schema",
+                        f"rule id {rule_id!r} is not usable",
+                        "use letters, digits, '.', '_', '-' (at most 100)",
+                    )
                 elif rule_id in ids:
-                    self.problem(id_node, "duplicate_id", f"duplicate rule id {rule_id!r}",
-                                 f"the first is on line {ids[rule_id]}; rule ids must be unique")
+                    self.problem(
+                        id_node,
+                        "duplicate_id",
+                        f"duplicate rule id {rule_id!r}",
+                        f"the first is on line {ids[rule_id]}; rule ids must be unique",
+                    )
                 else:
                     ids[rule_id] = _line(id_node)
         what = f"rule {rule_id or '?'}"
         labels = None
-        if (l_node := self.required(fields, "labels", node, what,
-                                    "add labels: {en: ..., vi: ...} describing the rule")):
+        if l_node := self.required(
+            fields, "labels", node, what, "add labels: {en: ..., vi: ...} describing the rule"
+        ):
             labels = self.label(l_node, f"{what} labels")
         triggers = self.triggers(fields, node, what)
         deadline = within_hours = None
@@ -451,24 +520,37 @@ class _Reader:
             if deadline is not None:
                 self.deadline_refs.append((rule_id or "?", deadline, d_node))
             if triggers and not set(triggers) <= set(DEADLINE_TIMERS):
-                self.problem(d_node, "schema", "`deadline:` only applies to "
-                             "timer:deadline_passed and timer:due_soon",
-                             "remove it or change the trigger")
+                self.problem(
+                    d_node,
+                    "schema",
+                    "`deadline:` only applies to timer:deadline_passed and timer:due_soon",
+                    "remove it or change the trigger",
+                )
         if "within_hours" in fields:
             w_node = fields["within_hours"][1]
             value = self.value(w_node)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                math.isfinite(value) and 0 < value <= MAX_HOURS
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value) and 0 < value <= MAX_HOURS)
             ):
-                self.problem(w_node, "bad_duration", "within_hours must be a positive number",
-                             "e.g. within_hours: 24")
+                self.problem(
+                    w_node,
+                    "bad_duration",
+                    "within_hours must be a positive number",
+                    "e.g. within_hours: 24",
+                )
             else:
                 within_hours = float(value)
             if triggers and "timer:due_soon" not in triggers:
                 self.problem(w_node, "schema", "`within_hours:` only applies to timer:due_soon")
         elif triggers and "timer:due_soon" in triggers:
-            self.problem(node, "missing", f"{what} on timer:due_soon has no within_hours",
-                         "add `within_hours: 24` (how long before the due time to fire)")
+            self.problem(
+                node,
+                "missing",
+                f"{what} on timer:due_soon has no within_hours",
+                "add `within_hours: 24` (how long before the due time to fire)",
+            )
         condition: CompiledCondition | None = None
         when = None
         if "when" in fields:
@@ -479,11 +561,18 @@ class _Reader:
                 for issue in issues:
                     self.problem(w_node, issue.code, f"{what}: {issue.message}", issue.hint)
             elif not (isinstance(w_node, ScalarNode) and w_node.tag == _NULL_TAG):
-                self.problem(w_node, "syntax_error", f"{what}: `when` must be a text condition",
-                             "quote it if it starts with a YAML special character")
+                self.problem(
+                    w_node,
+                    "syntax_error",
+                    f"{what}: `when` must be a text condition",
+                    "quote it if it starts with a YAML special character",
+                )
         actions: list[Action] = []
-        if (a_node := self.required(fields, "actions", node, what,
-                                    "add `actions:` with at least one action")) is not None:
+        if (
+            a_node := self.required(
+                fields, "actions", node, what, "add `actions:` with at least one action"
+            )
+        ) is not None:
             if not isinstance(a_node, SequenceNode) or not a_node.value:
                 self.problem(a_node, "schema", f"{what}: actions must be a non-empty list")
             else:
@@ -506,8 +595,13 @@ class _Reader:
         )
 
     def triggers(self, fields: dict[str, tuple[Node, Node]], node: Node, what: str) -> list[str]:
-        t_node = self.required(fields, "trigger", node, what,
-                               "add `trigger:` (a command such as submit, enter:<stage> or timer:...)")
+        t_node = self.required(
+            fields,
+            "trigger",
+            node,
+            what,
+            "add `trigger:` (a command such as submit, enter:<stage> or timer:...)",
+        )
         if t_node is None:
             return []
         items = self.string_list(t_node, f"{what} trigger")
@@ -523,15 +617,27 @@ class _Reader:
             ok = False
             if trigger.startswith(ENTER_PREFIX):
                 stage = trigger.removeprefix(ENTER_PREFIX)
-                self.problem(item, "unknown_stage", f"{what}: unknown stage {stage!r}",
-                             did_you_mean(stage, STAGES))
+                self.problem(
+                    item,
+                    "unknown_stage",
+                    f"{what}: unknown stage {stage!r}",
+                    did_you_mean(stage, STAGES),
+                )
             else:
-                self.problem(item, "unknown_trigger", f"{what}: unknown trigger {trigger!r}",
-                             did_you_mean(trigger, TRIGGERS,
-                                          listing="commands: " + ", ".join(COMMANDS)
-                                          + "; enter:<stage>; timer:deadline_passed, "
-                                          "timer:due_soon, timer:open_meetings, "
-                                          "timer:re_presentation"))
+                self.problem(
+                    item,
+                    "unknown_trigger",
+                    f"{what}: unknown trigger {trigger!r}",
+                    did_you_mean(
+                        trigger,
+                        TRIGGERS,
+                        listing="commands: "
+                        + ", ".join(COMMANDS)
+                        + "; enter:<stage>; timer:deadline_passed, "
+                        "timer:due_soon, timer:open_meetings, "
+                        "timer:re_presentation",
+                    ),
+                )
         return out if ok else []
 
     def action(self, node: Node, what: str, triggers: list[str]) -> Action | None:
@@ -542,22 +648,33 @@ class _Reader:
         if raw is None:
             return None
         if "type" not in raw:
-            self.problem(node, "unknown_action", f"{what}: action without `type`",
-                         "types: " + ", ".join(ACTION_TYPES))
+            self.problem(
+                node,
+                "unknown_action",
+                f"{what}: action without `type`",
+                "types: " + ", ".join(ACTION_TYPES),
+            )
             return None
         kind = self.text(raw["type"][1], "action type")
         if kind is None:
             return None
         if kind not in ACTION_TYPES:
-            self.problem(raw["type"][1], "unknown_action", f"{what}: unknown action type {kind!r}",
-                         did_you_mean(kind, ACTION_TYPES))
+            self.problem(
+                raw["type"][1],
+                "unknown_action",
+                f"{what}: unknown action type {kind!r}",
+                did_you_mean(kind, ACTION_TYPES),
+            )
             return None
         allowed = _ACTION_KEYS[kind]
         for key, (key_node, _) in raw.items():
             if key not in allowed:
-                self.problem(key_node, "unknown_key", f"unknown key {key!r} in a {kind} action",
-                             did_you_mean(key, allowed,
-                                          listing="allowed keys: " + ", ".join(allowed)))
+                self.problem(
+                    key_node,
+                    "unknown_key",
+                    f"unknown key {key!r} in a {kind} action",
+                    did_you_mean(key, allowed, listing="allowed keys: " + ", ".join(allowed)),
+                )
         where = f"{what} {kind}"
         if kind == "guard":
             return self.guard(raw, node, where, triggers)
@@ -571,65 +688,92 @@ class _Reader:
             return Suggest(sectors=tuple(sectors)) if sectors else None
         # flag
         code = label = None
-        if (c_node := self.required(raw, "code", node, where, "add `code: <flag_code>`")):
+        if c_node := self.required(raw, "code", node, where, "add `code: <flag_code>`"):
             code = self.slug(c_node, "flag code")
-        if (l_node := self.required(raw, "label", node, where, "add label: {en: ..., vi: ...}")):
+        if l_node := self.required(raw, "label", node, where, "add label: {en: ..., vi: ...}"):
             label = self.label(l_node, f"{where} label")
         return Flag(code=code, label=label) if code and label else None
 
     def guard(self, raw: dict, node: Node, where: str, triggers: list[str]) -> Guard | None:
         if triggers and not set(triggers) <= set(COMMANDS):
-            self.problem(node, "schema", f"{where}: a guard can only refuse a command",
-                         "use a command trigger (" + ", ".join(COMMANDS) + ") or a flag")
-        m_node = self.required(raw, "message", node, where,
-                               "add message: {en: ..., vi: ...} saying what to fix")
+            self.problem(
+                node,
+                "schema",
+                f"{where}: a guard can only refuse a command",
+                "use a command trigger (" + ", ".join(COMMANDS) + ") or a flag",
+            )
+        m_node = self.required(
+            raw, "message", node, where, "add message: {en: ..., vi: ...} saying what to fix"
+        )
         message = self.label(m_node, f"{where} message") if m_node is not None else None
         return Guard(message=message) if message else None
 
     def deadline(self, raw: dict, node: Node, where: str) -> Deadline | None:
         kind = None
-        if (k_node := self.required(raw, "kind", node, where, "add `kind: first_contact`")):
+        if k_node := self.required(raw, "kind", node, where, "add `kind: first_contact`"):
             kind = self.slug(k_node, "deadline kind")
         business_days = hours = None
         ok = True
         if "business_days" in raw and "hours" in raw:
-            self.problem(raw["hours"][0], "bad_duration",
-                         f"{where}: give business_days or hours, not both",
-                         "business days skip weekends and holidays; hours run on the clock")
+            self.problem(
+                raw["hours"][0],
+                "bad_duration",
+                f"{where}: give business_days or hours, not both",
+                "business days skip weekends and holidays; hours run on the clock",
+            )
             ok = False
         elif "business_days" not in raw and "hours" not in raw:
-            self.problem(node, "bad_duration", f"{where}: no duration",
-                         "add `business_days: 2` or `hours: 12`")
+            self.problem(
+                node,
+                "bad_duration",
+                f"{where}: no duration",
+                "add `business_days: 2` or `hours: 12`",
+            )
             ok = False
         if "business_days" in raw:
             b_node = raw["business_days"][1]
             value = self.value(b_node)
             if isinstance(value, bool) or not isinstance(value, int):
-                self.problem(b_node, "bad_duration",
-                             f"{where}: business_days must be a whole number, "
-                             f"not {getattr(b_node, 'value', '?')!r}", "e.g. business_days: 2")
+                self.problem(
+                    b_node,
+                    "bad_duration",
+                    f"{where}: business_days must be a whole number, "
+                    f"not {getattr(b_node, 'value', '?')!r}",
+                    "e.g. business_days: 2",
+                )
                 ok = False
             elif not 0 < value <= MAX_BUSINESS_DAYS:
-                self.problem(b_node, "bad_duration",
-                             f"{where}: business_days must be between 1 and {MAX_BUSINESS_DAYS}",
-                             "a deadline is in the future: use a positive number")
+                self.problem(
+                    b_node,
+                    "bad_duration",
+                    f"{where}: business_days must be between 1 and {MAX_BUSINESS_DAYS}",
+                    "a deadline is in the future: use a positive number",
+                )
                 ok = False
             else:
                 business_days = value
         if "hours" in raw:
             h_node = raw["hours"][1]
             value = self.value(h_node)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
             ):
-                self.problem(h_node, "bad_duration",
-                             f"{where}: hours must be a number, "
-                             f"not {getattr(h_node, 'value', '?')!r}", "e.g. hours: 12")
+                self.problem(
+                    h_node,
+                    "bad_duration",
+                    f"{where}: hours must be a number, not {getattr(h_node, 'value', '?')!r}",
+                    "e.g. hours: 12",
+                )
                 ok = False
             elif not 0 < value <= MAX_HOURS:
-                self.problem(h_node, "bad_duration",
-                             f"{where}: hours must be above 0 and at most {MAX_HOURS}",
-                             "a deadline is in the future: use a positive number")
+                self.problem(
+                    h_node,
+                    "bad_duration",
+                    f"{where}: hours must be above 0 and at most {MAX_HOURS}",
+                    "a deadline is in the future: use a positive number",
+                )
                 ok = False
             else:
                 hours = float(value)
@@ -638,8 +782,12 @@ class _Reader:
             f_node = raw["from"][1]
             text = self.text(f_node, "from")
             if text not in ("now", "trigger"):
-                self.problem(f_node, "schema", f"{where}: `from` must be now or trigger",
-                             "trigger (default) counts from the event; now from the evaluation")
+                self.problem(
+                    f_node,
+                    "schema",
+                    f"{where}: `from` must be now or trigger",
+                    "trigger (default) counts from the event; now from the evaluation",
+                )
                 ok = False
             else:
                 from_ = text
@@ -649,24 +797,30 @@ class _Reader:
 
     def to_audience(self, kind: str, raw: dict, node: Node, where: str) -> Action | None:
         to = None
-        if (t_node := self.required(raw, "to", node, where, "add `to: chair` (or lead, ...)")):
+        if t_node := self.required(raw, "to", node, where, "add `to: chair` (or lead, ...)"):
             to = self.text(t_node, "to")
             if to is not None and (found := audience_problem(to)):
                 self.problem(t_node, "unknown_audience", f"{where}: {found[0]}", found[1])
                 to = None
         if kind == "notify":
             event = None
-            if (e_node := self.required(raw, "event", node, where,
-                                        "add `event: <event_name>`")) is not None:
+            if (
+                e_node := self.required(raw, "event", node, where, "add `event: <event_name>`")
+            ) is not None:
                 event = self.text(e_node, "event")
                 if event is not None and not _EVENT.match(event):
-                    self.problem(e_node, "schema", f"{where}: event {event!r} is not a name",
-                                 "lower case letters, digits, '_' and '.'")
+                    self.problem(
+                        e_node,
+                        "schema",
+                        f"{where}: event {event!r} is not a name",
+                        "lower case letters, digits, '_' and '.'",
+                    )
                     event = None
             return Notify(to=to, event=event) if to and event else None
         message = None
-        if (m_node := self.required(raw, "message", node, where,
-                                    "add message: {en: ..., vi: ...}")) is not None:
+        if (
+            m_node := self.required(raw, "message", node, where, "add message: {en: ..., vi: ...}")
+        ) is not None:
             message = self.label(m_node, f"{where} message")
         return Escalate(to=to, message=message) if to and message else None
 
@@ -678,8 +832,12 @@ class _Reader:
         ok = True
         for sector, item in items:
             if sector not in SECTORS:
-                self.problem(item, "unknown_sector", f"{where}: unknown sector {sector!r}",
-                             did_you_mean(sector, SECTORS))
+                self.problem(
+                    item,
+                    "unknown_sector",
+                    f"{where}: unknown sector {sector!r}",
+                    did_you_mean(sector, SECTORS),
+                )
                 ok = False
             elif sector not in out:
                 out.append(sector)
@@ -692,16 +850,24 @@ class _Reader:
         if fields is None:
             return [], {}
         triggers = []
-        if (o_node := self.required(fields, "on", node, "suggest",
-                                    "add `on: [accept, disclose, plan]`")) is not None:
+        if (
+            o_node := self.required(
+                fields, "on", node, "suggest", "add `on: [accept, disclose, plan]`"
+            )
+        ) is not None:
             for trigger, item in self.string_list(o_node, "suggest on") or []:
                 if trigger in TRIGGERS:
                     triggers.append(trigger)
                 else:
-                    self.problem(item, "unknown_trigger", f"suggest: unknown trigger {trigger!r}",
-                                 did_you_mean(trigger, TRIGGERS))
-        c_node = self.required(fields, "categories", node, "suggest",
-                               "add `categories: {housing: [housing], ...}`")
+                    self.problem(
+                        item,
+                        "unknown_trigger",
+                        f"suggest: unknown trigger {trigger!r}",
+                        did_you_mean(trigger, TRIGGERS),
+                    )
+        c_node = self.required(
+            fields, "categories", node, "suggest", "add `categories: {housing: [housing], ...}`"
+        )
         table: dict[str, tuple[str, ...]] = {}
         rules: list[Rule] = []
         if c_node is None:
@@ -709,8 +875,12 @@ class _Reader:
         categories = self.mapping(c_node, "suggest categories")
         for category, (key_node, value_node) in (categories or {}).items():
             if category not in RISK_CATEGORIES:
-                self.problem(key_node, "unknown_category", f"suggest: unknown risk category "
-                             f"{category!r}", did_you_mean(category, RISK_CATEGORIES))
+                self.problem(
+                    key_node,
+                    "unknown_category",
+                    f"suggest: unknown risk category {category!r}",
+                    did_you_mean(category, RISK_CATEGORIES),
+                )
                 continue
             sectors = self.sectors(value_node, f"suggest {category}")
             if not sectors:
@@ -718,9 +888,13 @@ class _Reader:
             table[category] = tuple(sectors)
             rule_id = f"suggest.{category}"
             if rule_id in ids:
-                self.problem(key_node, "duplicate_id", f"duplicate rule id {rule_id!r}",
-                             f"line {ids[rule_id]} has a rule with the id the suggest table "
-                             "gives this category; rename that rule")
+                self.problem(
+                    key_node,
+                    "duplicate_id",
+                    f"duplicate rule id {rule_id!r}",
+                    f"line {ids[rule_id]} has a rule with the id the suggest table "
+                    "gives this category; rename that rule",
+                )
                 continue
             ids[rule_id] = _line(key_node)
             when = f'"{category}" in risk_categories'
@@ -728,18 +902,20 @@ class _Reader:
             for issue in issues:  # pragma: no cover - the text is built from checked codes
                 self.problem(key_node, issue.code, issue.message, issue.hint)
             if triggers:
-                rules.append(Rule(
-                    id=rule_id,
-                    labels=Label(
-                        en=f"Suggest {', '.join(sectors)} for {category} risk",
-                        vi=f"Gợi ý ngành {', '.join(sectors)} cho nhóm nguy cơ {category}",
-                    ),
-                    triggers=tuple(triggers),
-                    actions=(Suggest(sectors=tuple(sectors)),),
-                    when=when,
-                    line=_line(key_node),
-                    condition=condition,
-                ))
+                rules.append(
+                    Rule(
+                        id=rule_id,
+                        labels=Label(
+                            en=f"Suggest {', '.join(sectors)} for {category} risk",
+                            vi=f"Gợi ý ngành {', '.join(sectors)} cho nhóm nguy cơ {category}",
+                        ),
+                        triggers=tuple(triggers),
+                        actions=(Suggest(sectors=tuple(sectors)),),
+                        when=when,
+                        line=_line(key_node),
+                        condition=condition,
+                    )
+                )
         return rules, table
 
     def check_deadline_kinds(self, rules: list[Rule]) -> None:
@@ -748,9 +924,12 @@ class _Reader:
             kinds.update(a.kind for a in rule.actions if isinstance(a, Deadline))
         for rule_id, kind, node in self.deadline_refs:
             if kind not in kinds:
-                self.problem(node, "unknown_deadline_kind",
-                             f"rule {rule_id}: no rule sets a deadline of kind {kind!r}",
-                             did_you_mean(kind, sorted(kinds)))
+                self.problem(
+                    node,
+                    "unknown_deadline_kind",
+                    f"rule {rule_id}: no rule sets a deadline of kind {kind!r}",
+                    did_you_mean(kind, sorted(kinds)),
+                )
 
 
 @functools.lru_cache(maxsize=1)
@@ -761,6 +940,22 @@ def _supported_countries() -> dict[str, tuple[str, ...]]:
         return {k: tuple(v) for k, v in holidays.list_supported_countries().items()}
     except Exception:  # pragma: no cover - holidays missing: check the format only
         return {}
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting passes MAX_YAML_DEPTH, found with the (iterative) event parser.
+
+    PyYAML composes recursively: a deeply nested document would take seconds to fail.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_SAFE_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return event.start_mark.line + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _find_aliases(root: Node) -> Node | None:
@@ -791,13 +986,26 @@ def parse_pack(text: str, source_name: str = "<text>") -> tuple[RulePack | None,
         reader.problem(0, "io", f"pack larger than {MAX_PACK_CHARS} characters")
         return None, reader.problems
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        deep = _too_deep(text)
+        if deep is not None:
+            reader.problem(
+                deep,
+                "yaml_error",
+                f"YAML nested more than {MAX_YAML_DEPTH} levels",
+                "a pack is a few levels deep: check the indentation and brackets",
+            )
+            return None, reader.problems
+        root = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark is not None else 0
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        reader.problem(line, "yaml_error", f"not valid YAML: {problem}",
-                       "check the indentation (spaces, not tabs), colons and quotes near here")
+        reader.problem(
+            line,
+            "yaml_error",
+            f"not valid YAML: {problem}",
+            "check the indentation (spaces, not tabs), colons and quotes near here",
+        )
         return None, reader.problems
     except RecursionError:
         reader.problem(0, "yaml_error", "YAML nested too deeply", "a pack is a few levels deep")
@@ -809,8 +1017,12 @@ def parse_pack(text: str, source_name: str = "<text>") -> tuple[RulePack | None,
         reader.problem(0, "schema", "the pack is empty", "start with name, version, labels, rules")
         return None, reader.problems
     if (alias := _find_aliases(root)) is not None:
-        reader.problem(alias, "schema", "YAML anchors and aliases (&name, *name) are not allowed",
-                       "write the value out in full")
+        reader.problem(
+            alias,
+            "schema",
+            "YAML anchors and aliases (&name, *name) are not allowed",
+            "write the value out in full",
+        )
         return None, reader.problems
     try:
         pack = reader.pack(root, text)
@@ -843,8 +1055,15 @@ def check_pack(
         text, name = _read(path_or_text, source_name)
     except (OSError, UnicodeDecodeError) as error:
         name = source_name or str(path_or_text)
-        return [Problem(name, 0, f"cannot read the pack: {error}",
-                        "check the path and that the file is UTF-8", "io")]
+        return [
+            Problem(
+                name,
+                0,
+                f"cannot read the pack: {error}",
+                "check the path and that the file is UTF-8",
+                "io",
+            )
+        ]
     return parse_pack(text, name)[1]
 
 
@@ -859,8 +1078,17 @@ def load_pack(
         text, name = _read(path_or_text, source_name)
     except (OSError, UnicodeDecodeError) as error:
         name = source_name or str(path_or_text)
-        raise RulePackError([Problem(name, 0, f"cannot read the pack: {error}",
-                                     "check the path and that the file is UTF-8", "io")]) from error
+        raise RulePackError(
+            [
+                Problem(
+                    name,
+                    0,
+                    f"cannot read the pack: {error}",
+                    "check the path and that the file is UTF-8",
+                    "io",
+                )
+            ]
+        ) from error
     pack, problems = parse_pack(text, name)
     if pack is None:
         raise RulePackError(problems)

@@ -99,4 +99,5 @@ def _login_limit() -> str:
 def limit_login(app: Flask) -> None:
     """Rate-limit sign-in attempts (POST /login) per client address."""
     limiter: Limiter = app.extensions["hubtable_limiter"]
-    limiter.limit(_login_limit, methods=["POST"])(app.view_functions["auth.login"])
+    view = app.view_functions["auth.login"]
+    app.view_functions["auth.login"] = limiter.limit(_login_limit, methods=["POST"])(view)

@@ -7,13 +7,25 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, request, session
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from workflow.reference import load_catalog
 
-ROLE_NAMES = {"agency_rep": "Agency representative", "chair": "Chair / coordinator",
-              "manager": "Manager", "admin": "Administrator"}
+ROLE_NAMES = {"agency_rep": _l("Agency representative"), "chair": _l("Chair / coordinator"),
+              "manager": _l("Manager"), "admin": _l("Administrator")}
+STAGE_NAMES = {
+    "draft": _l("draft"), "submitted": _l("submitted"), "on_agenda": _l("on the agenda"),
+    "presented": _l("presented"), "accepted": _l("accepted"), "rejected": _l("rejected"),
+    "disclosed": _l("disclosed"), "intervention": _l("intervention"), "closed": _l("closed"),
+    "withdrawn": _l("withdrawn"),
+}
+OUTCOME_NAMES = {"accepted": _l("accepted"), "rejected": _l("rejected"),
+                 "reported": _l("reported back"), "closed": _l("closed"),
+                 "not discussed": _l("not discussed")}
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                 _l("Saturday"), _l("Sunday"))
 
 
 def _lang() -> str:
@@ -45,6 +57,11 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
         format_date(value, fmt)
 
 
+def options(kind: str) -> list[tuple[str, str]]:
+    """(code, label) pairs of a code list, for a select or a set of checkboxes."""
+    return [(code, label(code, kind)) for code in load_catalog().items(kind)]
+
+
 def kept(name: str, default: object = "") -> str:
     """What the user typed, when the form comes back with an error; else the stored value."""
     if request.method == "POST" and name in request.form:
@@ -66,6 +83,12 @@ def _context() -> dict[str, object]:
         "role_name": ROLE_NAMES.get(current_user.role, "") if current_user.is_authenticated
         else "",
         "kept": kept,
+        "options": options,
+        "table_options": lambda rows: [(str(r.id), r.name) for r in rows],
+        "role_label": lambda code: ROLE_NAMES.get(code, code),
+        "stage_name": lambda code: STAGE_NAMES.get(code, code),
+        "outcome_name": lambda code: OUTCOME_NAMES.get(code or "", code or ""),
+        "weekday_name": lambda n: WEEKDAY_NAMES[n] if 0 <= n < 7 else str(n),
         "kept_list": kept_list,
     }
 
@@ -76,10 +99,21 @@ def _nl2br(text: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
 
+def _zip_names(ids: object, names: dict[int, str]) -> list[tuple[str, str]]:
+    """Agency ids (as strings) beside their names, for a select or checkboxes."""
+    return [(str(i), names.get(int(i), str(i))) for i in ids]  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.add_template_filter(_nl2br, "nl2br")
+    app.add_template_filter(_zip_names, "zip_names")
+    app.add_template_filter(lambda a, b: list(zip(a, b, strict=False)), "zip")
+    app.add_template_filter(
+        lambda days: [(d, str(WEEKDAY_NAMES[int(d)])) for d in days], "zip_weekdays")
+    app.add_template_filter(
+        lambda roles: [(r, str(ROLE_NAMES.get(r, r))) for r in roles], "zip_roles")
     app.context_processor(_context)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

@@ -1,3 +1,233 @@
-from flask import Blueprint
+"""Reports for managers and chairs: de-identified figures, charts, indicators, exports.
+
+Everything shown comes from workflow.reports, already suppressed; this module only draws it.
+Charts are SVG drawn on the server by pygal and served from a route as image/svg+xml (shown
+with <img alt>, the numbers in a table beside each), so the page needs no script. Who may see
+which tables is decided by workflow.reports.resolve_scope (managers: their assigned tables;
+chairs: their tables; anyone else: 403).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections import OrderedDict
+from typing import Any
+
+import pygal
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+from pygal.style import Style
+from sqlalchemy import select
+
+from webui.unit import reading
+from workflow import access
+from workflow.errors import ValidationError
+from workflow.models import Table
+from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
+from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+PARAMS = ("table", "region", "from", "to")
+CACHE_SECONDS = 60
+CACHE_SIZE = 32
+CHART_STYLE = Style(background="#ffffff", plot_background="#ffffff", foreground="#1b1b1b",
+                    foreground_strong="#1b1b1b", foreground_subtle="#4a4a4a",
+                    colors=("#0b4f8a", "#a4001c", "#0a6b2d", "#7a3e00", "#5b2a86"),
+                    font_family="system-ui, sans-serif")
+_SCRIPT = re.compile(rb"<script.*?</script>", re.S)
+
+
+def _params() -> dict[str, str]:
+    """The report's query: table or region and the period, as the user typed them."""
+    return {k: request.args.get(k, "").strip()[:40] for k in PARAMS}
+
+
+def _cache() -> OrderedDict[tuple, tuple[float, Report]]:
+    """This application's recent reports (one per user and query), oldest first."""
+    return current_app.extensions.setdefault("hubtable_report_cache", OrderedDict())
+
+
+def _scope(session, actor, params: dict[str, str]) -> Scope:  # type: ignore[no-untyped-def]
+    period = parse_period(params["from"] or None, params["to"] or None)
+    return resolve_scope(session, period, table=params["table"] or None,
+                         region=params["region"] or None, actor=actor)
+
+
+def _report(session, actor, params: dict[str, str]) -> Report:  # type: ignore[no-untyped-def]
+    """The report for these parameters; reused for a minute within this process so that a
+    page and its charts compute it once."""
+    cache = _cache()
+    key = (actor.id, *(params[k] for k in PARAMS))
+    hit = cache.get(key)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    scope = _scope(session, actor, params)
+    rep = build_report(session, scope, lang=str(getattr(current_user, "language", "en")))
+    cache[key] = (time.monotonic(), rep)
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+    return rep
+
+
+def _choices(session, actor) -> tuple[list[Table], list[str]]:  # type: ignore[no-untyped-def]
+    ids = access.table_ids_in_scope(session, actor)
+    tables = list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.code)))
+    return tables, sorted({t.region for t in tables if t.region})
+
+
+@bp.route("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    params = _params()
+    with reading() as (s, actor):
+        access.require_permission(actor, "reports.view")
+        tables, regions = _choices(s, actor)
+        errors: dict[str, str] = {}
+        rep = None
+        if tables:
+            try:
+                rep = _report(s, actor, params)
+            except ValidationError as exc:
+                errors[exc.field or "_form"] = exc.message
+        query = {k: v for k, v in params.items() if v}
+        status = 400 if errors else 200
+        return render_template("reports/index.html", report=rep, params=params, query=query,
+                               tables=tables, regions=regions, errors=errors,
+                               charted=CHARTS), status
+
+
+# -- charts -------------------------------------------------------------------------------
+def _series(fig) -> tuple[list[str], list[tuple[str, list[Any]]]]:  # type: ignore[no-untyped-def]
+    """Rows with something to show; one series per column (hidden counts are gaps)."""
+    rows = [r for r in fig.rows if any(c.value for c in r["cells"]) or
+            any(c.value is None for c in r["cells"])]
+    columns = [(i, c) for i, c in enumerate(fig.columns) if c["code"] != "total"
+               or len(fig.columns) == 1]
+    return ([r["label"] for r in rows],
+            [(c["label"], [r["cells"][i].value for r in rows]) for i, c in columns])
+
+
+def _bar(fig) -> bytes:  # type: ignore[no-untyped-def]
+    labels, series = _series(fig)
+    chart_type = pygal.StackedBar if len(series) > 1 else pygal.HorizontalBar
+    chart = chart_type(js=[], style=CHART_STYLE, width=640, height=max(260, 34 * len(labels)),
+                       show_legend=len(series) > 1, legend_at_bottom=True, print_values=False,
+                       truncate_label=40, x_label_rotation=0 if len(series) == 1 else 30)
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values)
+    return chart.render()
+
+
+def _line(fig) -> bytes:  # type: ignore[no-untyped-def]
+    chart = pygal.Line(js=[], style=CHART_STYLE, width=640, height=300, legend_at_bottom=True,
+                       x_label_rotation=30)
+    chart.x_labels = [r["label"] for r in fig.rows]
+    for i, col in enumerate(fig.columns):
+        if col["code"] in ("presented", "accepted", "closed"):
+            chart.add(col["label"], [r["cells"][i].value for r in fig.rows])
+    return chart.render()
+
+
+def _indicators_chart(rep: Report) -> bytes:
+    chart = pygal.Bar(js=[], style=CHART_STYLE, width=640, height=300, range=(0, 100),
+                      legend_at_bottom=True)
+    chart.x_labels = [i.title for i in rep.indicators]
+    chart.add("Actual (%)", [i.share.value for i in rep.indicators])
+    chart.add("Target (%)", [i.target for i in rep.indicators])
+    return chart.render()
+
+
+CHARTS = {"decisions", "rejection_reasons", "age_group", "gender", "situation_type",
+          "re_presented", "origin_sector", "lead_sectors", "assisting_sectors",
+          "risk_categories", "top_factors", "outcomes", "conclusions", "trends", "help_source",
+          "indicators"}
+
+
+@bp.route("/chart/<key>.svg")
+@login_required
+def chart(key: str):  # type: ignore[no-untyped-def]
+    if key not in CHARTS:
+        abort(404)
+    with reading() as (s, actor):
+        access.require_permission(actor, "reports.view")
+        try:
+            rep = _report(s, actor, _params())
+        except ValidationError:
+            abort(400)
+        if key == "indicators":
+            svg = _indicators_chart(rep)
+        else:
+            fig = rep.figure(key)
+            svg = _line(fig) if fig.chart == "line" else _bar(fig)
+    response = Response(_SCRIPT.sub(b"", svg), mimetype="image/svg+xml")
+    # The chart's own inline styles; an SVG shown through <img> runs no script anyway.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+# -- exports ------------------------------------------------------------------------------
+def _filename(rep: Report, what: str, ext: str) -> str:
+    label = re.sub(r"[^A-Za-z0-9-]+", "-", rep.scope["label"]).strip("-")
+    return f"hubtable-{what}-{label}-{rep.scope['from']}-{rep.scope['to']}.{ext}"
+
+
+def _attachment(body: bytes | str, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/export.<fmt>")
+@login_required
+def export(fmt: str):  # type: ignore[no-untyped-def]
+    """The figures as CSV or JSON, or a workbook with figures and records (XLSX)."""
+    if fmt not in ("csv", "json", "xlsx"):
+        abort(404)
+    with reading() as (s, actor):
+        access.require_permission(actor, "reports.view")
+        try:
+            rep = _report(s, actor, _params())
+        except ValidationError:
+            abort(400)
+        if fmt == "xlsx":
+            buffer = io.BytesIO()
+            write_xlsx(s, _scope(s, actor, _params()), rep, buffer)
+            return _attachment(
+                buffer.getvalue(),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                _filename(rep, "report", "xlsx"))
+        text = io.StringIO()
+        if fmt == "csv":
+            write_aggregates_csv(rep, text)
+            return _attachment(text.getvalue(), "text/csv", _filename(rep, "figures", "csv"))
+        write_json(rep, text)
+        return _attachment(text.getvalue(), "application/json",
+                           _filename(rep, "report", "json"))
+
+
+@bp.route("/records.csv")
+@login_required
+def records_csv():  # type: ignore[no-untyped-def]
+    """The de-identified per-situation records (RTD-like layout)."""
+    with reading() as (s, actor):
+        access.require_permission(actor, "reports.view")
+        try:
+            scope = _scope(s, actor, _params())
+        except ValidationError:
+            abort(400)
+        text = io.StringIO()
+        write_records_csv(s, scope, text)
+        label = re.sub(r"[^A-Za-z0-9-]+", "-", scope.label).strip("-")
+        name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}.csv"
+        return _attachment(text.getvalue(), "text/csv", name)
+
+
+def chart_url(key: str, query: dict[str, str]) -> str:
+    return url_for("reports.chart", key=key, **query)
+
+
+bp.add_app_template_global(chart_url, "report_chart_url")

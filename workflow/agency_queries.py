@@ -55,7 +55,7 @@ def situations_of_agency(session: Session, agency_id: int, *, stage: str | None 
         .where(or_(Situation.originating_agency_id == agency_id,
                    Situation.lead_agency_id == agency_id, involved, granted))
         .options(selectinload(Situation.table), selectinload(Situation.involvements),
-                 selectinload(Situation.grants))
+                 selectinload(Situation.grants), selectinload(Situation.risk_factors))
         .order_by(Situation.created_at.desc(), Situation.id.desc())
     )
     if stage is not None:
@@ -75,30 +75,44 @@ def open_tasks_of_agency(session: Session, agency_id: int) -> list[Task]:
     return list(session.scalars(query))
 
 
-def upcoming_meeting(session: Session, situation: Situation, *, now: datetime | None = None
-                     ) -> Meeting | None:
-    """The meeting where the table will next take the situation up, if one is known.
+def upcoming_meetings(session: Session, situations: list[Situation], *,
+                      now: datetime | None = None) -> dict[int, Meeting | None]:
+    """For each situation, the meeting where the table will next take it up, if one is known.
 
     The meeting whose agenda holds it comes first; a situation in intervention is reported
     back at every meeting, so for it the table's next planned or open meeting counts too.
-    Unlike `meetings.next_meeting`, this never creates a meeting: it is a read.
+    Unlike `meetings.next_meeting`, this never creates a meeting: it is a read. A few queries
+    for the whole list, not a few per situation.
     """
-    if not situation.is_open:
-        return None
     now = now or utcnow()
-    on_agenda = session.scalars(
-        select(Meeting)
-        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .where(AgendaItem.situation_id == situation.id, Meeting.status != "closed")
-        .order_by(Meeting.scheduled_at)
-        .limit(1)
-    ).first()
-    if on_agenda is not None or situation.stage not in _FOLLOWED_UP:
-        return on_agenda
-    return session.scalars(
-        select(Meeting)
-        .where(Meeting.table_id == situation.table_id, Meeting.status != "closed",
-               Meeting.scheduled_at >= now - timedelta(hours=12))
-        .order_by(Meeting.scheduled_at)
-        .limit(1)
-    ).first()
+    found: dict[int, Meeting | None] = {s.id: None for s in situations}
+    open_ids = [s.id for s in situations if s.is_open]
+    if open_ids:
+        rows = session.execute(
+            select(AgendaItem.situation_id, Meeting)
+            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+            .where(AgendaItem.situation_id.in_(open_ids), Meeting.status != "closed")
+            .order_by(Meeting.scheduled_at.desc())
+        ).all()
+        for situation_id, meeting in rows:  # latest first, so the earliest one stays
+            found[situation_id] = meeting
+    followed = [s for s in situations
+                if s.is_open and found[s.id] is None and s.stage in _FOLLOWED_UP]
+    next_of_table: dict[int, Meeting | None] = {}
+    for situation in followed:
+        if situation.table_id not in next_of_table:
+            next_of_table[situation.table_id] = session.scalars(
+                select(Meeting)
+                .where(Meeting.table_id == situation.table_id, Meeting.status != "closed",
+                       Meeting.scheduled_at >= now - timedelta(hours=12))
+                .order_by(Meeting.scheduled_at)
+                .limit(1)
+            ).first()
+        found[situation.id] = next_of_table[situation.table_id]
+    return found
+
+
+def upcoming_meeting(session: Session, situation: Situation, *, now: datetime | None = None
+                     ) -> Meeting | None:
+    """The same question as `upcoming_meetings`, for one situation."""
+    return upcoming_meetings(session, [situation], now=now)[situation.id]

@@ -43,9 +43,7 @@ def _calendar(country: str | None, subdivision: str | None, year: int) -> _Calen
     except NotImplementedError as error:
         raise ValueError(f"no holiday calendar for country {country!r}: {error}") from None
     weekend = frozenset(getattr(table, "weekend", {5, 6}))
-    workdays = frozenset(
-        d for d in getattr(table, "weekend_workdays", set()) if d.year == year
-    )
+    workdays = frozenset(d for d in getattr(table, "weekend_workdays", set()) if d.year == year)
     return _Calendar(frozenset(d for d in table if d.year == year), weekend, workdays)
 
 
@@ -53,7 +51,9 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def is_business_day(day: date | datetime, country: str | None, subdivision: str | None = None) -> bool:
+def is_business_day(
+    day: date | datetime, country: str | None, subdivision: str | None = None
+) -> bool:
     """True if `day` is neither a weekend day nor a public holiday of the country/subdivision."""
     day = _day(day)
     return _calendar(country, subdivision, day.year).is_business_day(day)

@@ -96,7 +96,7 @@ def expand_events(session: Session, *, limit: int = 200, now: datetime | None = 
                                   .order_by(OutboxEvent.id)))
     table_ids = {e.table_id for e in events if e.table_id is not None}
     zones = dict(session.execute(select(Table.id, Table.timezone).where(Table.id.in_(table_ids)))
-                 .tuples())
+                 .tuples().all())
     router = Router(session, events)
     rows = []
     for event in events:
@@ -134,6 +134,7 @@ class DeliveryWork:
     table_id: int | None
     table_code: str
     table_name: str
+    table_timezone: str
     payload: dict[str, Any]
     secret: str | None = field(default=None, repr=False)
 
@@ -175,13 +176,14 @@ def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
     secrets = dict(session.execute(
         select(NotificationPreference.agency_id, NotificationPreference.webhook_secret).where(
             NotificationPreference.agency_id.in_(webhook_agencies),
-            NotificationPreference.channel == "webhook")).tuples())
+            NotificationPreference.channel == "webhook")).tuples().all())
     work = [DeliveryWork(
         delivery_id=d.id, dedupe_key=d.dedupe_key, channel=d.channel,
         recipient_kind=d.recipient_kind, recipient_id=d.recipient_id, address=d.address,
         language=d.language, digest=d.digest, event_id=e.id, event_type=e.event_type,
         occurred_at=e.created_at, situation_id=e.situation_id, table_id=e.table_id,
         table_code=t.code if t else "", table_name=t.name if t else "",
+        table_timezone=t.timezone if t else "UTC",
         payload=dict(e.payload or {}),
         secret=secrets.get(d.recipient_id) if d.channel == "webhook" else None,
     ) for d, e, t in rows]
@@ -278,4 +280,4 @@ def requeue_dead(session: Session, actor: User | None = None, *,
 def delivery_counts(session: Session) -> dict[str, int]:
     """How many deliveries are in each status (for `hubtable status` and the admin page)."""
     return dict(session.execute(
-        select(Delivery.status, func.count()).group_by(Delivery.status)).tuples())
+        select(Delivery.status, func.count()).group_by(Delivery.status)).tuples().all())

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, meetings, rulebook
+from workflow import access, audit, meetings, rulebook, stages
 from workflow.errors import DomainError, PermissionDenied, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
@@ -76,6 +76,7 @@ def disclose(
     """Filter 3: the table names the agencies that may see the limited identity."""
     now = now or utcnow()
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("disclose", situation.stage)
     access.require_chair(session, actor, situation.table_id)
     meeting = _optional_meeting(session, situation, meeting_id)
     agencies = _table_agencies(session, situation, agency_ids, "agency_ids")
@@ -113,6 +114,7 @@ def plan(
     """Filter 4: one lead, assisting agencies, tasks, and when the first contact is due."""
     now = now or utcnow()
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("plan", situation.stage)
     access.require_chair(session, actor, situation.table_id)
     meeting = _optional_meeting(session, situation, meeting_id)
     assisting = [a for a in (assisting_agency_ids or []) if a != lead_agency_id]
@@ -215,6 +217,7 @@ def report_back(
     """At each later meeting the lead says what happened and whether the risk is still acute."""
     now = now or utcnow()
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("report_back", situation.stage)
     if not (access.can_record_intervention(actor, situation)
             or access.chairs_table(session, actor, situation.table_id)):
         raise PermissionDenied("only the lead, an assisting agency or the chair reports back")
@@ -264,6 +267,7 @@ def close(
         raise ValidationError(f"choose a conclusion reason (got {conclusion_reason!r})",
                               field="conclusion_reason")
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("close", situation.stage)
     access.require_chair(session, actor, situation.table_id)
     meeting = _optional_meeting(session, situation, meeting_id)
     check_version(situation, expected_version)

@@ -115,12 +115,15 @@ def _apply_facts(situation: Situation, facts: Filter1) -> None:
         situation.screening_answers = dict(facts.screening_answers)
         situation.screening_score = sum(1 for v in facts.screening_answers.values() if v)
     reasons = set(facts.aer_reasons)
-    situation.risk_factors = [
-        SituationRiskFactor(
-            factor_code=code, category_code=catalog.category_of(code), is_aer_reason=code in reasons
-        )
-        for code in facts.risk_factors
-    ]
+    kept = {f.factor_code: f for f in situation.risk_factors if f.factor_code in facts.risk_factors}
+    for row in [f for f in situation.risk_factors if f.factor_code not in kept]:
+        situation.risk_factors.remove(row)
+    for code in facts.risk_factors:
+        row = kept.get(code)
+        if row is None:
+            row = SituationRiskFactor(factor_code=code, category_code=catalog.category_of(code))
+            situation.risk_factors.append(row)
+        row.is_aer_reason = code in reasons
 
 
 def facts_of(situation: Situation) -> Filter1:
@@ -264,11 +267,12 @@ def accept(
     """Filter 2 ends: the table finds acutely elevated risk."""
     now = now or utcnow()
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("present" if situation.stage != "presented" else "accept", situation.stage)
     meeting = _meeting_for_decision(session, actor, situation, meeting_id)
     check_version(situation, expected_version)
+    rulebook.check_guards(session, situation, "accept", now=now, meeting=meeting)
     if situation.stage in ("on_agenda", "submitted"):
         present(session, actor, situation_id, meeting_id, now=now)
-    rulebook.check_guards(session, situation, "accept", now=now, meeting=meeting)
     move(session, situation, "accept", actor=actor, now=now, meeting_id=meeting.id)
     situation.decided_meeting_id = meeting.id
     situation.decided_at = situation.accepted_at = now
@@ -292,11 +296,12 @@ def reject(
         raise ValidationError("say why (de-identified) when the reason is 'other'",
                               field="rejection_note")
     situation = access.load_visible_situation(session, actor, situation_id)
+    stages.check("present" if situation.stage != "presented" else "reject", situation.stage)
     meeting = _meeting_for_decision(session, actor, situation, meeting_id)
     check_version(situation, expected_version)
+    rulebook.check_guards(session, situation, "reject", now=now, meeting=meeting)
     if situation.stage in ("on_agenda", "submitted"):
         present(session, actor, situation_id, meeting_id, now=now)
-    rulebook.check_guards(session, situation, "reject", now=now, meeting=meeting)
     situation.rejection_reason = reason
     situation.rejection_note = note.strip()[:SUMMARY_LIMIT] or None
     move(session, situation, "reject", actor=actor, now=now, meeting_id=meeting.id,

@@ -1,9 +1,129 @@
-"""Commands of the orchestration area (filled by that area's work)."""
+"""Commands of the orchestration area: up, worker, status, purge, sweep."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+
 import click
+
+from hubtable.config import load_settings
+from hubtable.wiring import runtime_from
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address the web UI listens on (0.0.0.0 for every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port of the web UI.")
+@click.option("--prefect-port", type=click.IntRange(1, 65535), default=None,
+              help="Port of the local Prefect server (default 4200, or a free one).")
+def up(host: str, port: int, prefect_port: int | None) -> None:
+    """Run everything here: web UI, a local Prefect server and the scheduled flows."""
+    from orchestration.embedded import Supervisor, port_is_free
+
+    if not port_is_free(host, port):
+        raise click.ClickException(f"port {port} on {host} is in use: choose another with --port")
+    settings = load_settings()
+    code = Supervisor(settings, host=host, port=port, prefect_port=prefect_port).run()
+    if code:
+        sys.exit(code)
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="At most this many flow runs at once in this worker.")
+def worker(limit: int | None) -> None:
+    """Serve the flows against the Prefect server at PREFECT_API_URL (scale-out)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        raise click.ClickException(
+            "PREFECT_API_URL is not set: point it at your Prefect server, e.g. "
+            "PREFECT_API_URL=http://prefect.internal:4200/api hubtable worker")
+    from orchestration.runner import serve_forever
+
+    load_settings()  # fail now, not in the first flow run, if the settings are wrong
+    serve_forever(limit)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(as_json: bool) -> None:
+    """When each scheduled flow last ran and whether it worked; whether Prefect answers."""
+    from orchestration.status import flow_status, prefect_health
+
+    runtime = runtime_from(load_settings())
+    try:
+        flows = flow_status(runtime)
+    finally:
+        runtime.dispose()
+    prefect = prefect_health()
+    if as_json:
+        click.echo(json.dumps({"flows": flows, "prefect": prefect}, indent=2))
+    else:
+        if prefect["configured"]:
+            state = "ok" if prefect["ok"] else f"NOT OK: {prefect['detail']}"
+            click.echo(f"prefect  {prefect['api_url']}  {state}")
+        else:
+            click.echo("prefect  not configured (PREFECT_API_URL unset)")
+        if "error" in flows:
+            click.echo(f"flows    {flows['error']}")
+        for name, entry in dict(flows["flows"]).items():  # type: ignore[call-overload]
+            click.echo(f"{name:24} {_describe(entry)}")
+    if not flows["ok"] or (prefect["configured"] and not prefect["ok"]):
+        sys.exit(1)
+
+
+def _describe(entry: dict[str, object]) -> str:
+    if not entry["runs"]:
+        return f"never ran ({entry['schedule']})"
+    if entry["running"]:
+        outcome = "running"
+    else:
+        outcome = {True: "ok", False: "FAILED", None: "unknown"}[entry["last_ok"]]  # type: ignore[index]
+    late = "  LATE" if entry["late"] else ""
+    message = f"  {entry['last_message']}" if entry["last_message"] else ""
+    return f"{outcome:8} last started {entry['last_started_at']}{late}{message}"
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+def purge(dry_run: bool) -> None:
+    """Destroy identities (key first) of situations ended longer ago than the retention."""
+    from workflow import purge as retention
+
+    runtime = runtime_from(load_settings())
+    try:
+        if sys.stderr.isatty() and not dry_run:
+            todo = len(retention.candidates(runtime))
+            with click.progressbar(length=todo, label="purging identity",
+                                   file=sys.stderr) as bar:
+                report = retention.purge(runtime, progress=lambda _c: bar.update(1))
+        else:
+            report = retention.purge(runtime, dry_run=dry_run)
+    finally:
+        runtime.dispose()
+    verb = "would purge" if dry_run else "purged"
+    for item in report.purged:
+        click.echo(f"{verb} {item.ref or item.situation_id} ({item.stage} "
+                   f"{item.ended_at.date().isoformat()})")
+    click.echo(f"{verb} {report.count} situation(s)")
+
+
+@click.command()
+def sweep() -> None:
+    """One pass of the timer sweep (what the sweep-timers flow does every 15 minutes)."""
+    from workflow import sweep as timers
+
+    runtime = runtime_from(load_settings())
+    try:
+        report = timers.sweep(runtime)
+    finally:
+        runtime.dispose()
+    click.echo(str(report))
 
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to the `hubtable` group."""
+    for command in (up, worker, status, purge, sweep):
+        cli.add_command(command)

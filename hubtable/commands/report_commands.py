@@ -1,9 +1,73 @@
-"""Commands of the report area (filled by that area's work)."""
+"""`hubtable report`: the de-identified outcome report from the command line.
+
+CSV and JSON go to stdout unless --output is given; XLSX (a binary workbook) needs --output.
+A bad date, an unknown table or region ends as one line on stderr (exit 1).
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 import click
+
+from hubtable.config import load_settings
+from hubtable.wiring import runtime_from
+from workflow.reports import build_report, parse_period, resolve_scope
+from workflow.reports.exports import (
+    write_aggregates_csv,
+    write_json,
+    write_records_csv,
+    write_xlsx,
+)
+
+
+@click.command("report")
+@click.option("--table", "table", default=None, metavar="T",
+              help="Table code (default: every table).")
+@click.option("--region", default=None, metavar="R", help="Every table of this region.")
+@click.option("--from", "start", default=None, metavar="D",
+              help="First day, YYYY-MM-DD (default: eleven months before --to's month).")
+@click.option("--to", "end", default=None, metavar="D",
+              help="Day after the last, YYYY-MM-DD, excluded (default: next month's first).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), required=True)
+@click.option("--records", is_flag=True,
+              help="CSV only: the de-identified per-situation records instead of the figures.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (required for xlsx).")
+def report(table: str | None, region: str | None, start: str | None, end: str | None,
+           fmt: str, records: bool, output: str | None) -> None:
+    """De-identified outcome report: suppressed figures, indicators, records."""
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("--format xlsx writes a binary workbook: give --output FILE")
+    if records and fmt != "csv":
+        raise click.UsageError("--records goes with --format csv (xlsx always has them)")
+    period = parse_period(start, end)
+    runtime = runtime_from(load_settings())
+    try:
+        with runtime.read() as session:
+            scope = resolve_scope(session, period, table=table, region=region)
+            if fmt == "xlsx":
+                write_xlsx(session, scope, build_report(session, scope), output)
+                return
+
+            def write(out: TextIO) -> None:
+                if records:
+                    write_records_csv(session, scope, out)
+                elif fmt == "csv":
+                    write_aggregates_csv(build_report(session, scope), out)
+                else:
+                    write_json(build_report(session, scope), out)
+
+            if output:
+                with open(output, "w", encoding="utf-8", newline="") as out:
+                    write(out)
+            else:
+                write(sys.stdout)
+    finally:
+        runtime.dispose()
 
 
 def register(cli: click.Group) -> None:
     """Add this area's commands to the `hubtable` group."""
+    cli.add_command(report)

@@ -253,9 +253,7 @@ def test_malformed_text_gives_problems_not_exceptions(text):
 
 def test_python_tags_are_never_constructed(tmp_path):
     marker = tmp_path / "pwned"
-    text = (
-        f"!!python/object/apply:os.system ['touch {marker}']\n"
-    )
+    text = f"!!python/object/apply:os.system ['touch {marker}']\n"
     parse_pack(text, "evil.yaml")
     assert not marker.exists()
 
@@ -303,7 +301,10 @@ def test_valid_inline_pack_loads(make_pack):
         ("settings:\n  stage: 3\n", "bad_setting"),
         ("settings:\n  quorum_sectors: -1\n", "bad_setting"),
         ("settings:\n  and: 1\n", "bad_setting"),
-        ("screening:\n  threshold: 3\n  questions:\n    - {id: a, en: 'A?', vi: 'A?'}\n", "bad_screening"),
+        (
+            "screening:\n  threshold: 3\n  questions:\n    - {id: a, en: 'A?', vi: 'A?'}\n",
+            "bad_screening",
+        ),
         ("screening:\n  threshold: 1\n  questions:\n    - {id: a, en: 'A?'}\n", "missing_label"),
     ],
 )

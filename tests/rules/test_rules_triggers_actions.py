@@ -184,8 +184,9 @@ def test_notify_every_audience(make_pack):
         "sector:child_protection",
         "agency:city-police",
     ]
-    actions = "\n".join(f'    - {{type: notify, to: "{a}", event: ev_{i}}}' for i, a in
-                        enumerate(audiences))
+    actions = "\n".join(
+        f'    - {{type: notify, to: "{a}", event: ev_{i}}}' for i, a in enumerate(audiences)
+    )
     pack = make_pack(
         f"""
 - id: all
@@ -278,9 +279,7 @@ def test_flag_dedupes_by_code(make_pack):
         """
     )
     result = evaluate(pack, "submit", {"is_re_presentation": True, "days_since_previous": 10})
-    assert result.flags == (
-        Flag(code="re_presented", label=result.flags[0].label),
-    )
+    assert result.flags == (Flag(code="re_presented", label=result.flags[0].label),)
     assert result.flags[0].label.en == "Re-presented"
     assert evaluate(pack, "submit", {}).flags == ()
 
@@ -344,6 +343,7 @@ def test_due_soon_respects_within_hours(make_pack):
           unused: 1
         """,
     )
+
     def fired(hours):
         return evaluate(
             pack, "timer:due_soon", {}, deadline_kind="support_plan", hours_remaining=hours

@@ -14,9 +14,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
-from workflow.agency_queries import upcoming_meeting
 from workflow.models import Meeting, Situation, Task
 
 
@@ -48,7 +45,9 @@ def _meeting(meeting: Meeting | None) -> dict[str, Any] | None:
     return {"id": meeting.id, "scheduled_at": iso(meeting.scheduled_at), "status": meeting.status}
 
 
-def situation_status(session: Session, situation: Situation, agency_id: int) -> dict[str, Any]:
+def situation_status(situation: Situation, agency_id: int, next_meeting: Meeting | None
+                     ) -> dict[str, Any]:
+    """Where the situation stands, as the calling agency sees it (see the module's allow-list)."""
     return {
         "id": situation.id,
         "ref": situation.ref,
@@ -74,7 +73,7 @@ def situation_status(session: Session, situation: Situation, agency_id: int) -> 
             "accepted_at": iso(situation.accepted_at),
             "closed_at": iso(situation.closed_at),
         },
-        "next_meeting": _meeting(upcoming_meeting(session, situation)),
+        "next_meeting": _meeting(next_meeting),
         "first_contact_due": iso(situation.first_contact_due),
         "first_contact_at": iso(situation.first_contact_at),
         "outcome": {

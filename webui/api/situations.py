@@ -16,7 +16,12 @@ from webui.api.auth import as_agency
 from webui.api.blueprint import bp
 from webui.api.present import situation_status
 from workflow import access, situations
-from workflow.agency_queries import find_table, situations_of_agency
+from workflow.agency_queries import (
+    find_table,
+    situations_of_agency,
+    upcoming_meeting,
+    upcoming_meetings,
+)
 
 
 @bp.post("/situations")
@@ -28,7 +33,8 @@ def create_situation() -> tuple[Response, int, dict[str, str]]:
         if wanted.submit:
             situations.submit(session, actor, situation.id)
         session.flush()
-        answer = situation_status(session, situation, actor.agency_id or 0)
+        answer = situation_status(situation, actor.agency_id or 0,
+                                  upcoming_meeting(session, situation))
     location = url_for("api.get_situation", situation_id=answer["id"])
     return jsonify(answer), 201, {"Location": location}
 
@@ -39,7 +45,8 @@ def submit_situation(situation_id: int) -> Response:
         version = body.expected_version(body.json_object(allow_empty=True))
         situation = situations.submit(session, actor, situation_id, expected_version=version)
         session.flush()
-        answer = situation_status(session, situation, actor.agency_id or 0)
+        answer = situation_status(situation, actor.agency_id or 0,
+                                  upcoming_meeting(session, situation))
     return jsonify(answer)
 
 
@@ -47,7 +54,8 @@ def submit_situation(situation_id: int) -> Response:
 def get_situation(situation_id: int) -> Response:
     with as_agency() as (session, actor):
         situation = access.load_visible_situation(session, actor, situation_id)
-        answer = situation_status(session, situation, actor.agency_id or 0)
+        answer = situation_status(situation, actor.agency_id or 0,
+                                  upcoming_meeting(session, situation))
     return jsonify(answer)
 
 
@@ -56,5 +64,6 @@ def list_situations() -> Response:
     stage = request.args.get("stage") or None
     with as_agency() as (session, actor):
         found = situations_of_agency(session, actor.agency_id or 0, stage=stage)
-        answer = [situation_status(session, s, actor.agency_id or 0) for s in found]
+        meetings = upcoming_meetings(session, found)
+        answer = [situation_status(s, actor.agency_id or 0, meetings[s.id]) for s in found]
     return jsonify(situations=answer, count=len(answer))

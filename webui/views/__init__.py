@@ -22,7 +22,7 @@ def register_blueprints(app: Flask) -> None:
 def _maybe_inbox(app: Flask) -> None:
     """The inbox page exists only when the notifications area offers its inbox API."""
     try:
-        import workflow.deliveries  # noqa: F401
+        import workflow.inbox  # noqa: F401
     except ImportError:
         return
     from webui.views import inbox

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -97,4 +97,4 @@ def display():  # type: ignore[no-untyped-def]
     return redirect(safe_next(url_for("home.index")))
 
 
-__all__ = ["bp", "current_app"]
+__all__ = ["bp"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask_babel import gettext as _
 
 from workflow.errors import DomainError, NotFound, PermissionDenied, RuleRefusal
 
 FORM = "_form"  # errors that belong to the form as a whole
+# The core names a row's field "persons[0].name"; the forms name that input "person-0-name".
+_ROW_FIELD = re.compile(r"^(\w+?)s\[(\d+)\]\.(\w+)$")
 
 
 def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None) -> dict[str, str]:
@@ -22,7 +26,7 @@ def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None) -> dict
     name = exc.field or FORM
     if fields:
         name = fields.get(name, name)
-    return {name: exc.message}
+    return {_ROW_FIELD.sub(r"\1-\2-\3", name): exc.message}
 
 
 def safe_next(default: str) -> str:

@@ -1,0 +1,42 @@
+# hubtable: run / test / bench / lint, all inside a virtual environment in .venv
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up, load the demo community once, and start everything (web, Prefect, flows)
+run: install
+	$(BIN)/hubtable init
+	@test -f "$${HUBTABLE_DATA_DIR:-hubtable-data}/.demo-loaded" || \
+	  ($(BIN)/hubtable demo && touch "$${HUBTABLE_DATA_DIR:-hubtable-data}/.demo-loaded")
+	$(BIN)/hubtable up
+
+## test: set up and run every test on SQLite and on the local PostgreSQL
+test: install
+	$(BIN)/python tools/ensure_services.py
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+## bench: every benchmark, results in bench/results/latest.json
+bench: install
+	$(BIN)/python tools/ensure_services.py
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) hubtable-data tests/artifacts

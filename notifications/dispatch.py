@@ -1,0 +1,170 @@
+"""One pass of the dispatcher: outbox events -> deliveries -> messages sent, then digests.
+
+The CLI (`hubtable notifications dispatch`) and the Prefect flow call `dispatch_once`. It is
+safe to run many at once: each step claims its rows in a short transaction (workflow/
+deliveries.py) and sends outside any transaction, so a slow SMTP server holds no lock.
+Logs carry ids, channels, counts and errors, never a message's text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from itertools import groupby
+
+from hubtable.config import Settings, load_settings
+from notifications.channels import CHANNELS, Channel, ChannelError
+from notifications.channels.email import SmtpServer
+from notifications.message import Message
+from notifications.render import Renderer
+from workflow import deliveries
+from workflow.deliveries import DeliveryWork, OutcomeCounts
+from workflow.models import utcnow
+from workflow.runtime import Runtime
+
+log = logging.getLogger("hubtable.notifications")
+
+
+@dataclass
+class DispatchResult:
+    """What one pass did. `digested` counts deliveries sent inside `digests` messages."""
+
+    events_processed: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    digested: int = 0
+    digests: int = 0
+
+    def add(self, counts: OutcomeCounts) -> None:
+        self.sent += counts.sent
+        self.failed += counts.failed
+        self.dead += counts.dead
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class _Channels:
+    """The pass's channel objects, built on first use and closed at the end."""
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        self.settings, self.runtime = settings, runtime
+        self.open: dict[str, Channel] = {}
+
+    def get(self, name: str) -> Channel:
+        if name not in self.open:
+            if name not in CHANNELS:
+                raise ChannelError(f"no channel named {name!r} is installed")
+            self.open[name] = CHANNELS[name].from_settings(self.settings, self.runtime)
+        return self.open[name]
+
+    def close(self) -> None:
+        for channel in self.open.values():
+            try:
+                channel.close()
+            except Exception as exc:  # a failing close must not hide what was sent
+                log.warning("closing the %s channel failed: %s", channel.name, exc)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
+
+
+def _attempt(channels: _Channels, build: Callable[[], Message], ids: list[int], channel: str
+             ) -> str | None:
+    """Render and send one message; the error text, or None when it was accepted."""
+    try:
+        channels.get(channel).send(build())
+    except Exception as exc:  # any failure is one failed attempt, recorded and retried
+        error = _describe(exc)
+        log.warning("notification delivery %s by %s failed: %s",
+                    ",".join(map(str, ids)), channel, error)
+        return error
+    return None
+
+
+def dispatch_once(
+    runtime: Runtime, settings: Settings | None = None, *, batch_size: int = 200,
+    now: datetime | None = None,
+) -> DispatchResult:
+    """Fan out new events, send due immediate deliveries, then due digests (one pass)."""
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    settings = settings or load_settings()
+    SmtpServer.parse(settings.smtp_url)  # a bad URL is an operator's error, not a failed send
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
+    result = DispatchResult()
+    renderer = Renderer(settings.base_url)
+    channels = _Channels(settings, runtime)
+    try:
+        while True:
+            with runtime.command() as session:
+                expanded = deliveries.expand_events(session, limit=batch_size, now=clock())
+            result.events_processed += expanded
+            if expanded < batch_size:
+                break
+        while _send_batch(runtime, channels, renderer, batch_size, clock, result):
+            pass
+        while _send_digests(runtime, channels, renderer, batch_size, clock, result):
+            pass
+    finally:
+        channels.close()
+    log.info("notifications dispatched: %s", result.as_dict())
+    return result
+
+
+def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch_size: int,
+                clock: Callable[[], datetime], result: DispatchResult) -> bool:
+    """Send one claimed batch of immediate deliveries; True if a full batch was claimed."""
+    with runtime.command() as session:
+        claim = deliveries.claim_due(session, limit=batch_size, now=clock())
+    if not claim.work:
+        return False
+    outcomes: dict[int, str | None] = {}
+    for work in claim.work:
+        outcomes[work.delivery_id] = _attempt(
+            channels, lambda w=work: renderer.compose(w, sent_at=clock()),  # type: ignore[misc]
+            [work.delivery_id], work.channel)
+    with runtime.command() as session:
+        result.add(deliveries.record_outcomes(session, claim.token, outcomes, now=clock()))
+    return len(claim.work) == batch_size
+
+
+def _recipient(work: DeliveryWork) -> tuple[str, str, int, str]:
+    return (work.channel, work.recipient_kind, work.recipient_id, work.address)
+
+
+def _send_digests(runtime: Runtime, channels: _Channels, renderer: Renderer, batch_size: int,
+                  clock: Callable[[], datetime], result: DispatchResult) -> bool:
+    """Gather due digest deliveries per recipient into one message each."""
+    with runtime.command() as session:
+        claim = deliveries.claim_due(session, digest=True, limit=batch_size, now=clock())
+    if not claim.work:
+        return False
+    outcomes: dict[int, str | None] = {}
+    messages = 0
+    for _, group in groupby(sorted(claim.work, key=_recipient), key=_recipient):
+        works = list(group)
+        ids = [w.delivery_id for w in works]
+        error = _attempt(channels, lambda ws=works: renderer.compose_digest(ws),  # type: ignore[misc]
+                         ids, works[0].channel)
+        messages += error is None
+        outcomes.update(dict.fromkeys(ids, error))
+    with runtime.command() as session:
+        counts = deliveries.record_outcomes(session, claim.token, outcomes, now=clock())
+    result.digested += counts.sent
+    result.digests += messages
+    result.failed += counts.failed
+    result.dead += counts.dead
+    return len(claim.work) == batch_size
+
+
+def retry_dead(runtime: Runtime, *, now: datetime | None = None) -> int:
+    """Re-queue every dead delivery, due at once; returns how many."""
+    with runtime.command() as session:
+        count = deliveries.requeue_dead(session, now=now)
+    log.info("re-queued %d dead notification deliveries", count)
+    return count

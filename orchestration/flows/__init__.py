@@ -1,0 +1,20 @@
+"""One module per flow; `ALL` maps each scheduled job's name to its flow."""
+
+from __future__ import annotations
+
+from orchestration.flows.agenda import prepare_agenda
+from orchestration.flows.dispatch import dispatch_notifications
+from orchestration.flows.purge import purge_identity
+from orchestration.flows.report import monthly_report
+from orchestration.flows.sweep import sweep_timers
+
+ALL = {
+    "dispatch-notifications": dispatch_notifications,
+    "sweep-timers": sweep_timers,
+    "prepare-agenda": prepare_agenda,
+    "purge-identity": purge_identity,
+    "monthly-report": monthly_report,
+}
+
+__all__ = ["ALL", "dispatch_notifications", "monthly_report", "prepare_agenda",
+           "purge_identity", "sweep_timers"]

@@ -1,0 +1,59 @@
+"""prepare-agenda: hourly, prepare each table's next meeting once it is close.
+
+Preparing is idempotent: the first time notifies the member agencies; later runs before the
+meeting only add what was submitted since and re-order (flagged and overdue first).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from sqlalchemy import select
+
+from orchestration import context
+from orchestration.flows.dispatch import dispatch_outbox
+from orchestration.flows.recording import recorded
+from workflow import meetings
+from workflow.models import Table, utcnow
+
+HORIZON_HOURS = 48
+
+
+@task(name="table-ids", cache_policy=NONE)
+def table_ids() -> list[int]:
+    with context.runtime().read() as session:
+        return list(session.scalars(select(Table.id).order_by(Table.id)))
+
+
+@task(name="prepare-table-agenda", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def prepare_table_agenda(table_id: int, horizon_hours: float) -> int | None:
+    """The meeting id prepared, or None when the next meeting is further than the horizon.
+
+    Two runs at once may both create the next meeting: the database keeps one (unique table
+    and time) and the loser's retry finds it.
+    """
+    now = utcnow()
+    with context.runtime().command() as session:
+        table = session.get(Table, table_id)
+        if table is None:
+            return None
+        meeting = meetings.next_meeting(session, table, now=now)
+        if meeting.status != "planned" or (
+                meeting.scheduled_at - now > timedelta(hours=horizon_hours)):
+            return None
+        meetings.prepare_agenda(session, meeting, now=now)
+        return meeting.id
+
+
+@flow(name="prepare-agenda")
+def prepare_agenda(horizon_hours: float = HORIZON_HOURS) -> list[int]:
+    with recorded("prepare-agenda") as outcome:
+        prepared = [m for m in (prepare_table_agenda(t, horizon_hours) for t in table_ids())
+                    if m is not None]
+        outcome.message = f"prepared {len(prepared)} agenda(s)"
+    get_run_logger().info("agenda: %s", outcome.message)
+    if prepared:
+        dispatch_outbox()
+    return prepared

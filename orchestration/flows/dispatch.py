@@ -1,0 +1,43 @@
+"""dispatch-notifications: every minute, and at once after a command that wrote events.
+
+The outbox is the queue: the dispatcher (notifications.dispatch) claims a batch, sends it and
+marks it sent, so two dispatchers at once, or a rerun after a crash, send each message once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from orchestration import context
+from orchestration.flows.recording import recorded
+
+
+def _summary(result: Any) -> str:
+    """Counts only: whatever the dispatcher returns, never a message's content."""
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int | float))
+    if hasattr(result, "as_dict"):
+        return _summary(result.as_dict())
+    if isinstance(result, int):
+        return f"sent {result}"
+    return ""
+
+
+@task(name="dispatch-outbox", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30])
+def dispatch_outbox() -> str:
+    """One pass over the outbox; it touches the network (SMTP, webhooks), hence the retries."""
+    from notifications.dispatch import dispatch_once
+
+    rt, settings = context.current()
+    return _summary(dispatch_once(rt, settings))
+
+
+@flow(name="dispatch-notifications")
+def dispatch_notifications() -> str:
+    with recorded("dispatch-notifications") as outcome:
+        outcome.message = dispatch_outbox()
+    get_run_logger().info("dispatch: %s", outcome.message or "nothing to send")
+    return outcome.message

@@ -1,0 +1,39 @@
+"""monthly-report: on the 1st, store each table's de-identified report for the month before."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from orchestration import context
+from orchestration.flows.agenda import table_ids
+from orchestration.flows.recording import recorded
+from workflow.models import utcnow
+
+
+def previous_month(today: date) -> str:
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+@task(name="store-monthly-report", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
+def store_report(table_id: int, period: str) -> None:
+    from workflow import reports
+
+    with context.runtime().command() as session:
+        reports.store_monthly(session, table_id, period)
+
+
+@flow(name="monthly-report")
+def monthly_report(period: str | None = None) -> str:
+    """`period` is "YYYY-MM"; by default the month before today (UTC)."""
+    period = period or previous_month(utcnow().date())
+    with recorded("monthly-report") as outcome:
+        tables = table_ids()
+        for table_id in tables:
+            store_report(table_id, period)
+        outcome.message = f"stored {period} for {len(tables)} table(s)"
+    get_run_logger().info("report: %s", outcome.message)
+    return period

@@ -1,0 +1,49 @@
+"""The scheduled jobs in one place: names, schedules and what each one is for.
+
+Read by the deployments (which hand the schedules to Prefect) and by `status` (which says
+whether a job is late) without importing Prefect, so /healthz stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEPLOYMENT = "hubtable"
+
+
+@dataclass(frozen=True)
+class Job:
+    flow_name: str
+    description: str
+    interval_seconds: int | None = None
+    cron: str | None = None
+    # A job is late when it has not started for this long (schedule plus slack).
+    late_after_seconds: int = 0
+
+    @property
+    def deployment_name(self) -> str:
+        """The full name Prefect knows the deployment by: "flow/deployment"."""
+        return f"{self.flow_name}/{DEPLOYMENT}"
+
+    @property
+    def every(self) -> str:
+        if self.interval_seconds is not None:
+            return f"every {self.interval_seconds} s"
+        return f"cron {self.cron} (UTC)"
+
+
+JOBS: tuple[Job, ...] = (
+    Job("dispatch-notifications", "send the outbox's notifications in batches",
+        interval_seconds=60, late_after_seconds=5 * 60),
+    Job("sweep-timers", "fire deadline, due-soon, open-meetings and re-presentation timers",
+        interval_seconds=15 * 60, late_after_seconds=45 * 60),
+    Job("prepare-agenda", "prepare the agenda of each table's next meeting and notify members",
+        cron="5 * * * *", late_after_seconds=3 * 3600),
+    Job("purge-identity", "destroy identity and keys past each table's retention period",
+        cron="30 2 * * *", late_after_seconds=2 * 86400),
+    Job("monthly-report", "store each table's de-identified outcome report for last month",
+        cron="0 3 1 * *", late_after_seconds=32 * 86400),
+)
+
+BY_NAME = {job.flow_name: job for job in JOBS}
+DISPATCH = BY_NAME["dispatch-notifications"]

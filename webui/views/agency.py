@@ -1,0 +1,23 @@
+"""'My agency': what we presented, where we lead or assist, our open tasks and due dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from webui.unit import reading
+from workflow import queries
+
+bp = Blueprint("agency", __name__, url_prefix="/agency")
+
+
+@bp.route("")
+@login_required
+def home():  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        view = queries.my_agency(s, actor)
+        tables = queries.agency_tables(s, actor)
+        return render_template("agency/home.html", v=view, tables=tables,
+                               now=datetime.now().astimezone())

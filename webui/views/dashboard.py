@@ -1,0 +1,43 @@
+"""The coordinator's dashboard: every open situation, what needs attention, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+
+from webui.unit import reading
+from workflow import access, queries
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.route("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    stage = request.args.get("stage") or None
+    table = request.args.get("table", "")
+    filters = queries.DashboardFilter(
+        stage=stage if stage in queries.DASHBOARD_STAGES else None,
+        flagged=request.args.get("flagged") == "1",
+        overdue=request.args.get("overdue") == "1",
+        table_id=int(table) if table.isdigit() else None,
+    )
+    with reading() as (s, actor):
+        access.require_permission(actor, "table.coordinate")
+        rows = queries.dashboard(s, actor, filters)
+        tables = queries.chaired_tables(s, actor)
+        return render_template("dashboard/index.html", rows=rows, filters=filters,
+                               tables=tables, stages=queries.DASHBOARD_STAGES,
+                               now=datetime.now().astimezone())
+
+
+@bp.route("/situations/<int:situation_id>/rules")
+@login_required
+def rules(situation_id: int):  # type: ignore[no-untyped-def]
+    """Why the rules did what they did: each firing with its explanation and pack version."""
+    with reading() as (s, actor):
+        view = queries.situation_view(s, actor, situation_id)
+        access.require_chair(s, actor, view.situation.table_id)
+        return render_template("dashboard/rules.html", v=view, s=view.situation)

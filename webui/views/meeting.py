@@ -1,0 +1,367 @@
+"""Meeting mode for the chair: agenda, attendance, each situation in turn, minutes, projector.
+
+Every page here asks workflow.access (through workflow.queries) whether the actor chairs the
+meeting's table. Identity is only ever *entered* here, on its own page, and never shown: the
+projector view and the situation pages of a meeting carry de-identified facts only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from webui.unit import reading, runtime, unit
+from webui.views.common import FORM, errors_of, int_list
+from workflow import interventions, meetings, queries, situations
+from workflow.errors import DomainError, PermissionDenied
+from workflow.identity import Identity, Person
+
+bp = Blueprint("meeting", __name__)
+TASK_ROWS = 3
+MAX_PERSONS = 6
+
+
+@bp.route("/meeting")
+@login_required
+def current():  # type: ignore[no-untyped-def]
+    """The next meeting of the table the chair coordinates (or a choice of tables)."""
+    with reading() as (s, actor):
+        tables = queries.chaired_tables(s, actor)
+        if not tables:
+            raise PermissionDenied(_("Only a chair or coordinator runs a meeting."))
+        if len(tables) == 1:
+            return redirect(url_for("meeting.table_next", table_id=tables[0].id))
+        return render_template("meeting/tables.html", tables=tables)
+
+
+@bp.route("/meeting/table/<int:table_id>")
+@login_required
+def table_next(table_id: int):  # type: ignore[no-untyped-def]
+    with unit() as (s, actor):
+        meeting_id = queries.next_meeting(s, actor, table_id).id
+    return redirect(url_for("meeting.agenda", meeting_id=meeting_id))
+
+
+def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        view = queries.agenda(s, actor, meeting_id)
+        recent = queries.recent_meetings(s, actor, view.meeting.table_id)
+        return render_template("meeting/agenda.html", a=view, mt=view.meeting, recent=recent,
+                               errors=errors), status
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@login_required
+def agenda(meeting_id: int):  # type: ignore[no-untyped-def]
+    return _agenda_page(meeting_id, {})
+
+
+@bp.route("/meetings/<int:meeting_id>/open", methods=["POST"])
+@login_required
+def open_(meeting_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            queries.chaired_meeting(s, actor, meeting_id)
+            meetings.open_meeting(s, actor, meeting_id)
+    except DomainError as exc:
+        return _agenda_page(meeting_id, errors_of(exc), 400)
+    flash(_("The meeting is open. Take attendance first."), "success")
+    return redirect(url_for("meeting.attendance", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/close", methods=["POST"])
+@login_required
+def close(meeting_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            queries.chaired_meeting(s, actor, meeting_id)
+            meetings.close_meeting(s, actor, meeting_id)
+    except DomainError as exc:
+        return _agenda_page(meeting_id, errors_of(exc), 400)
+    flash(_("The meeting is closed. The minutes are ready."), "success")
+    return redirect(url_for("meeting.minutes", meeting_id=meeting_id))
+
+
+def _attendance_page(meeting_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        meeting, rows = queries.attendance_of(s, actor, meeting_id)
+        return render_template("meeting/attendance.html", mt=meeting, rows=rows,
+                               errors=errors), status
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(meeting_id: int):  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return _attendance_page(meeting_id, {})
+    current_agency = None
+    try:
+        with unit() as (s, actor):
+            meeting, rows = queries.attendance_of(s, actor, meeting_id)
+            for agency, _row in rows:
+                current_agency = agency.id
+                meetings.record_attendance(
+                    s, actor, meeting.id, agency.id,
+                    present=request.form.get(f"present-{agency.id}") == "yes",
+                    confidentiality_ack=request.form.get(f"ack-{agency.id}") == "yes",
+                    apologies_note=request.form.get(f"apologies-{agency.id}", ""))
+    except DomainError as exc:
+        errors = errors_of(exc)
+        if current_agency is not None and FORM not in errors:
+            errors = {f"{k.replace('confidentiality_ack', 'ack')}-{current_agency}": v
+                      for k, v in errors.items()}
+        return _attendance_page(meeting_id, errors, 400)
+    flash(_("Attendance recorded."), "success")
+    return redirect(url_for("meeting.agenda", meeting_id=meeting_id))
+
+
+# -- one situation in turn ----------------------------------------------------------------------
+def _item_page(meeting_id: int, situation_id: int, errors: dict[str, str],
+               status: int = 200):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        meeting, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+        rows = queries.agenda(s, actor, meeting_id).rows
+        previous, following = queries.neighbours(rows, situation_id)
+        identity_entered = runtime().vault.exists(s, situation_id)
+        tz = meeting.table.timezone
+        default_due = view.first_contact_default()
+        return render_template(
+            "meeting/situation.html", mt=meeting, v=view, s=view.situation, errors=errors,
+            previous=previous, following=following, identity_entered=identity_entered,
+            task_rows=range(TASK_ROWS),
+            default_due=default_due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+            if default_due else "",
+        ), status
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>")
+@login_required
+def item(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    return _item_page(meeting_id, situation_id, {})
+
+
+def _back(meeting_id: int, situation_id: int, message: str):  # type: ignore[no-untyped-def]
+    flash(message, "success")
+    return redirect(url_for("meeting.item", meeting_id=meeting_id, situation_id=situation_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/decide", methods=["POST"])
+@login_required
+def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    """Filter 2 in one click: acutely elevated risk (accept), or not (reject, with a reason)."""
+    action = request.form.get("decision")
+    try:
+        with unit() as (s, actor):
+            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            if action == "accept":
+                situations.accept(s, actor, situation_id, meeting_id)
+            elif action == "reject":
+                situations.reject(s, actor, situation_id, meeting_id,
+                                  request.form.get("rejection_reason", ""),
+                                  request.form.get("rejection_note", ""))
+            else:
+                raise DomainError(_("Choose accept or reject."), field="decision")
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+    return _back(meeting_id, situation_id,
+                 _("Accepted: acutely elevated risk.") if action == "accept"
+                 else _("Rejected; the originating agency is told."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/disclose",
+          methods=["POST"])
+@login_required
+def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            interventions.disclose(s, actor, situation_id, int_list("agency_ids"),
+                                   meeting_id=meeting_id)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+    return _back(meeting_id, situation_id, _("Disclosure granted to the named agencies."))
+
+
+def _persons_from_form(count: int) -> list[Person]:
+    persons = []
+    for i in range(count):
+        values = {k: request.form.get(f"person-{i}-{k}", "").strip()
+                  for k in ("name", "birth_date", "address", "phone")}
+        if i > 0 and not any(values.values()):
+            continue
+        persons.append(Person(name=values["name"], birth_date=values["birth_date"] or None,
+                              address=values["address"], phone=values["phone"]))
+    return persons
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/identity",
+          methods=["GET", "POST"])
+@login_required
+def identity(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    """Enter (or replace) the limited identity; it is written through the vault, never shown."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            with unit() as (s, actor):
+                _m, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+                count = _person_rows(view.situation.persons_count)
+                runtime().vault.record(s, actor, view.situation,
+                                       Identity(_persons_from_form(count)))
+        except DomainError as exc:
+            errors = errors_of(exc, fields={"persons": "person-0-name"})
+        else:
+            return _back(meeting_id, situation_id, _("Identity recorded and sealed."))
+    with reading() as (s, actor):
+        meeting, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+        return render_template("meeting/identity.html", mt=meeting, s=view.situation,
+                               rows=range(_person_rows(view.situation.persons_count)),
+                               errors=errors), 400 if errors else 200
+
+
+def _person_rows(persons_count: int) -> int:
+    return max(1, min(persons_count, MAX_PERSONS))
+
+
+def _due_from_form(tz: str, errors: dict[str, str]) -> datetime | None:
+    raw = request.form.get("first_contact_due", "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(tz))
+    except ValueError:
+        errors["first_contact_due"] = _("Give a date and time, for example 2027-03-04 10:00.")
+        return None
+
+
+def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
+    tasks = []
+    for i in range(TASK_ROWS):
+        agency = request.form.get(f"task-{i}-agency_id", "")
+        description = request.form.get(f"task-{i}-description", "")
+        due = request.form.get(f"task-{i}-due_date", "").strip()
+        if not agency and not description.strip():
+            continue
+        if not agency.isdigit():
+            errors[f"task-{i}-agency_id"] = _("Choose the agency that does this task.")
+            continue
+        due_date = None
+        if due:
+            try:
+                due_date = date.fromisoformat(due)
+            except ValueError:
+                errors[f"task-{i}-due_date"] = _("Give the due date as YYYY-MM-DD.")
+        tasks.append(interventions.TaskInput(int(agency), description, due_date))
+    return tasks
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/plan", methods=["POST"])
+@login_required
+def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    """Filter 4: lead, assisting agencies, tasks and the first-contact date."""
+    errors: dict[str, str] = {}
+    lead = request.form.get("lead_agency_id", "")
+    if not lead.isdigit():
+        errors["lead_agency_id"] = _("Choose the lead agency.")
+    tasks = _tasks_from_form(errors)
+    try:
+        with unit() as (s, actor):
+            meeting, _view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+            due = _due_from_form(meeting.table.timezone, errors)
+            if errors:
+                raise DomainError(next(iter(errors.values())), field=next(iter(errors)))
+            indexed = [i for i in range(TASK_ROWS)
+                       if request.form.get(f"task-{i}-agency_id")
+                       or request.form.get(f"task-{i}-description", "").strip()]
+            try:
+                interventions.plan(s, actor, situation_id, lead_agency_id=int(lead),
+                                   assisting_agency_ids=int_list("assisting_agency_ids"),
+                                   tasks=tasks, first_contact_due=due, meeting_id=meeting_id)
+            except DomainError as exc:
+                _renumber_task_field(exc, indexed)
+                raise
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, {**errors, **errors_of(exc)}, 400)
+    return _back(meeting_id, situation_id, _("Plan recorded: the lead agency is told."))
+
+
+def _renumber_task_field(exc: DomainError, indexed: list[int]) -> None:
+    """The core counts only the tasks given; point its error at the form row it came from."""
+    if exc.field and exc.field.startswith("tasks["):
+        n = int(exc.field[6:exc.field.index("]")])
+        if n < len(indexed):
+            exc.field = f"tasks[{indexed[n]}]" + exc.field[exc.field.index("]") + 1:]
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/report-back",
+          methods=["POST"])
+@login_required
+def report_back(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            interventions.report_back(
+                s, actor, situation_id, progress_note=request.form.get("progress_note", ""),
+                first_contact_made=request.form.get("first_contact_made") == "yes",
+                still_aer=request.form.get("still_aer") == "yes",
+                services=request.form.getlist("services"), meeting_id=meeting_id)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+    return _back(meeting_id, situation_id, _("Report-back recorded."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/close", methods=["POST"])
+@login_required
+def close_situation(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            interventions.close(s, actor, situation_id,
+                                conclusion_reason=request.form.get("conclusion_reason", ""),
+                                services=request.form.getlist("close_services"),
+                                meeting_id=meeting_id)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id,
+                          errors_of(exc, fields={"services": "close_services"}), 400)
+    return _back(meeting_id, situation_id, _("The situation is closed."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/flags/<int:flag_id>/clear",
+          methods=["POST"])
+@login_required
+def clear_flag(meeting_id: int, situation_id: int, flag_id: int):  # type: ignore[no-untyped-def]
+    with unit() as (s, actor):
+        _m, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+        if flag_id not in {f.id for f in view.flags}:
+            raise DomainError(_("That flag is not on this situation or is already cleared."))
+        interventions.clear_flag(s, actor, flag_id)
+    return _back(meeting_id, situation_id, _("Flag cleared."))
+
+
+# -- shared screen and minutes --------------------------------------------------------------
+@bp.route("/meetings/<int:meeting_id>/projector")
+@bp.route("/meetings/<int:meeting_id>/projector/<int:situation_id>")
+@login_required
+def projector(meeting_id: int, situation_id: int | None = None):  # type: ignore[no-untyped-def]
+    """The shared screen: large type, de-identified facts only, never identity, no controls."""
+    with reading() as (s, actor):
+        view = queries.agenda(s, actor, meeting_id)
+        shown = None
+        previous = following = None
+        if situation_id is not None:
+            _m, shown = queries.meeting_situation(s, actor, meeting_id, situation_id)
+            previous, following = queries.neighbours(view.rows, situation_id)
+        return render_template("meeting/projector.html", a=view, mt=view.meeting, v=shown,
+                               previous=previous, following=following)
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes")
+@login_required
+def minutes(meeting_id: int):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        meeting = queries.chaired_meeting(s, actor, meeting_id)
+        record = meetings.minutes(s, actor, meeting_id)
+        return render_template("meeting/minutes.html", mt=meeting, r=record)

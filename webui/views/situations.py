@@ -1,0 +1,213 @@
+"""An agency's situations: filter 1 (draft, edit, submit), the record, and its own work on it.
+
+The identity of a situation has a page of its own, readable only by users of a granted agency;
+every view of it is audited by the vault. No other page ever reads identity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from webui.unit import reading, runtime, unit
+from webui.views.common import FORM, errors_of, safe_next, yes_no
+from workflow import access, interventions, queries, situations
+from workflow.errors import DomainError, PermissionDenied
+from workflow.reference import load_catalog
+
+bp = Blueprint("situations", __name__, url_prefix="/situations")
+
+
+def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
+    """Read filter 1's fields; what is missing or malformed is noted beside its field."""
+    form = request.form
+    for name, message in (("situation_type", _("Choose the type of situation.")),
+                          ("age_group", _("Choose an age group.")),
+                          ("gender", _("Choose a gender."))):
+        if not form.get(name):
+            errors[name] = message
+    persons = form.get("persons_count", "1").strip() or "1"
+    if not persons.isdigit():
+        errors["persons_count"] = _("Give the number of persons as a whole number.")
+        persons = "1"
+    return situations.Filter1(
+        situation_type=form.get("situation_type", ""),
+        age_group=form.get("age_group", ""),
+        gender=form.get("gender", ""),
+        risk_factors=list(dict.fromkeys(form.getlist("risk_factors"))),
+        aer_reasons=list(dict.fromkeys(form.getlist("aer_reasons"))),
+        summary=form.get("summary", ""),
+        persons_count=int(persons),
+        options_exhausted=yes_no("options_exhausted"),
+        needs_multiple_agencies=yes_no("needs_multiple_agencies"),
+        harm_probable_imminent=yes_no("harm_probable_imminent"),
+        consent=form.get("consent") or None,
+        help_source=form.get("help_source") or None,
+    )
+
+
+def _form_page(errors: dict[str, str], *, situation_id: int | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        tables = queries.agency_tables(s, actor)
+        if not tables:
+            raise PermissionDenied(_("Your role or agency may not present situations."))
+        facts = None
+        situation = None
+        if situation_id is not None:
+            view = queries.situation_view(s, actor, situation_id)
+            if not view.is_originator and not view.is_chair:
+                raise PermissionDenied(_("Only the originating agency edits its draft."))
+            situation = view.situation
+            if situation.stage != "draft":
+                return redirect(url_for("situations.view", situation_id=situation_id))
+            facts = situations.facts_of(situation)
+        return render_template("situations/form.html", tables=tables, facts=facts,
+                               situation=situation, errors=errors,
+                               categories=load_catalog().categories), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return _form_page({})
+    errors: dict[str, str] = {}
+    facts = _facts_from_form(errors)
+    table_id = request.form.get("table_id", "")
+    if not table_id.isdigit():
+        errors["table_id"] = _("Choose the table.")
+    if errors:
+        return _form_page(errors, status=400)
+    try:
+        with unit() as (s, actor):
+            sid = situations.draft(s, actor, int(table_id), facts).id
+    except DomainError as exc:
+        return _form_page(errors_of(exc), status=400)
+    return _after_save(sid)
+
+
+@bp.route("/<int:situation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(situation_id: int):  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return _form_page({}, situation_id=situation_id)
+    errors: dict[str, str] = {}
+    facts = _facts_from_form(errors)
+    if errors:
+        return _form_page(errors, situation_id=situation_id, status=400)
+    try:
+        with unit() as (s, actor):
+            situations.update_draft(s, actor, situation_id, facts)
+    except DomainError as exc:
+        return _form_page(errors_of(exc), situation_id=situation_id, status=400)
+    return _after_save(situation_id)
+
+
+def _after_save(situation_id: int):  # type: ignore[no-untyped-def]
+    """A saved draft stays a draft unless the user asked to submit it (then filter 1 ends)."""
+    if request.form.get("action") != "submit":
+        flash(_("Saved as a draft. It goes to the table only when you submit it."), "success")
+        return redirect(url_for("situations.edit", situation_id=situation_id))
+    try:
+        with unit() as (s, actor):
+            situations.submit(s, actor, situation_id)
+    except DomainError as exc:
+        flash(_("Saved as a draft, but not submitted yet: see the message below."), "info")
+        return _form_page(errors_of(exc), situation_id=situation_id, status=400)
+    flash(_("Submitted. It is on the agenda of the table's next meeting."), "success")
+    return redirect(url_for("situations.view", situation_id=situation_id))
+
+
+@bp.route("/<int:situation_id>")
+@login_required
+def view(situation_id: int):  # type: ignore[no-untyped-def]
+    return _detail(situation_id, {})
+
+
+def _detail(situation_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    with reading() as (s, actor):
+        v = queries.situation_view(s, actor, situation_id)
+        return render_template("situations/view.html", v=v, s=v.situation, errors=errors,
+                               actor=actor, now=datetime.now().astimezone()), status
+
+
+@bp.route("/<int:situation_id>/identity")
+@login_required
+def identity(situation_id: int):  # type: ignore[no-untyped-def]
+    """The limited identity, for users of a granted agency only; the vault audits each view."""
+    refused: PermissionDenied | None = None
+    with unit() as (s, actor):
+        situation = access.load_visible_situation(s, actor, situation_id)
+        try:
+            person_list = runtime().vault.read(s, actor, situation)
+        except PermissionDenied as exc:
+            refused = exc  # commit the vault's audit entry of the refusal, then answer 403
+        else:
+            page = render_template("situations/identity.html", s=situation,
+                                   identity=person_list)
+    if refused is not None:
+        raise refused
+    return page
+
+
+@bp.route("/<int:situation_id>/first-contact", methods=["POST"])
+@login_required
+def first_contact(situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            interventions.record_first_contact(s, actor, situation_id)
+    except DomainError as exc:
+        return _detail(situation_id, errors_of(exc, fields={"at": "first_contact"}), 400)
+    flash(_("First contact recorded."), "success")
+    return redirect(url_for("situations.view", situation_id=situation_id))
+
+
+@bp.route("/<int:situation_id>/tasks/<int:task_id>", methods=["POST"])
+@login_required
+def task(situation_id: int, task_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            access.load_visible_situation(s, actor, situation_id)
+            updated = interventions.update_task(s, actor, task_id,
+                                                status=request.form.get(f"task-{task_id}-status", ""),
+                                                note=request.form.get(f"task-{task_id}-note", ""))
+            if updated.situation_id != situation_id:
+                raise DomainError(_("That task belongs to another situation."))
+    except DomainError as exc:
+        errors = {f"task-{task_id}-{k}" if k != FORM else k: v
+                  for k, v in errors_of(exc).items()}
+        return _detail(situation_id, errors, 400)
+    flash(_("Task updated."), "success")
+    return redirect(safe_next(url_for("situations.view", situation_id=situation_id)))
+
+
+@bp.route("/<int:situation_id>/report-back", methods=["POST"])
+@login_required
+def report_back(situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            interventions.report_back(
+                s, actor, situation_id, progress_note=request.form.get("progress_note", ""),
+                first_contact_made=request.form.get("first_contact_made") == "yes",
+                still_aer=request.form.get("still_aer") == "yes",
+                services=request.form.getlist("services"))
+    except DomainError as exc:
+        return _detail(situation_id, errors_of(exc), 400)
+    flash(_("Report-back recorded."), "success")
+    return redirect(url_for("situations.view", situation_id=situation_id))
+
+
+@bp.route("/<int:situation_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(situation_id: int):  # type: ignore[no-untyped-def]
+    try:
+        with unit() as (s, actor):
+            situations.withdraw(s, actor, situation_id, request.form.get("withdrawal_reason", ""),
+                                runtime().vault)
+    except DomainError as exc:
+        return _detail(situation_id, errors_of(exc), 400)
+    flash(_("The situation is withdrawn."), "success")
+    return redirect(url_for("situations.view", situation_id=situation_id))

@@ -1,0 +1,408 @@
+"""Read models for the pages people work in: the agenda, the dashboard, "my agency", a situation.
+
+Why here: each page asks a question of many rows at once (a hundred situations on an agenda),
+so each is answered by a few SQL statements, not a loop of lookups; and each first asks
+workflow.access whether the actor may ask it at all. Nothing here changes a row except what
+the core's own read paths write (a meeting made from the schedule); nothing touches identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow import access, meetings, rulebook
+from workflow.errors import NotFound
+from workflow.models import (
+    AgendaItem,
+    Agency,
+    Attendance,
+    Deadline,
+    DisclosureGrant,
+    Flag,
+    Involvement,
+    Meeting,
+    ReportBack,
+    RuleFiring,
+    Situation,
+    Table,
+    TableMembership,
+    Task,
+    User,
+    utcnow,
+)
+
+#: Stages that come to a meeting as new (filter 2 still to decide).
+NEW_STAGES = ("submitted", "on_agenda", "presented")
+#: Stages whose lead reports back at each meeting until closure.
+FOLLOW_STAGES = ("accepted", "disclosed", "intervention")
+#: Stages the coordinator dashboard lists (drafts are still the originating agency's own).
+DASHBOARD_STAGES = (*NEW_STAGES, *FOLLOW_STAGES)
+
+
+@dataclass
+class SituationRow:
+    """One de-identified line about a situation, as lists and agendas show it."""
+
+    id: int
+    ref: str
+    stage: str
+    situation_type: str
+    age_group: str
+    gender: str
+    created_at: datetime
+    accepted_at: datetime | None = None
+    flags: int = 0
+    overdue: int = 0
+    meetings_open: int = 0
+    kind: str = "new"
+    outcome: str | None = None
+    position: int = 0
+    lead_agency: str = ""
+    flag_labels: list[tuple[str, str]] = field(default_factory=list)
+
+    def days_open(self, now: datetime) -> int:
+        return max(0, (now - self.created_at).days)
+
+
+def _flag_count() -> object:
+    return (select(func.count(Flag.id))
+            .where(Flag.situation_id == Situation.id, Flag.cleared_at.is_(None))
+            .correlate(Situation).scalar_subquery())
+
+
+def _overdue_count(now: datetime) -> object:
+    return (select(func.count(Deadline.id))
+            .where(Deadline.situation_id == Situation.id, Deadline.met_at.is_(None),
+                   Deadline.due_at < now)
+            .correlate(Situation).scalar_subquery())
+
+
+def _meetings_open_count() -> object:
+    """Closed meetings of the table since acceptance (rulebook.meetings_open, for many rows)."""
+    return (select(func.count(Meeting.id))
+            .where(Meeting.table_id == Situation.table_id, Meeting.status == "closed",
+                   Meeting.scheduled_at > Situation.accepted_at)
+            .correlate(Situation).scalar_subquery())
+
+
+def _row(s: Situation, flags: int, overdue: int, **extra: object) -> SituationRow:
+    return SituationRow(id=s.id, ref=s.ref or str(s.id), stage=s.stage,
+                        situation_type=s.situation_type, age_group=s.age_group, gender=s.gender,
+                        created_at=s.created_at, accepted_at=s.accepted_at, flags=int(flags),
+                        overdue=int(overdue), **extra)  # type: ignore[arg-type]
+
+
+def _urgency(row: SituationRow) -> tuple[int, int, int, int]:
+    """New before report-backs; within each, flagged and overdue first, then agenda order."""
+    return (0 if row.kind == "new" else 1,
+            -(2 * (row.flags > 0) + (row.overdue > 0)), row.position or 10**6, row.id)
+
+
+# -- meetings -----------------------------------------------------------------------------------
+def chaired_tables(session: Session, actor: User) -> list[Table]:
+    """Tables the actor coordinates (none for anyone without the meeting permission)."""
+    if not access.has_permission(actor, "meeting.run"):
+        return []
+    ids = access.table_ids_in_scope(session, actor)
+    return list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.name)))
+
+
+def next_meeting(session: Session, actor: User, table_id: int, *,
+                 now: datetime | None = None) -> Meeting:
+    """The table's next sitting (made from its schedule if none is planned yet)."""
+    access.require_chair(session, actor, table_id)
+    table = session.get(Table, table_id)
+    if table is None:
+        raise NotFound(f"no table {table_id}")
+    return meetings.next_meeting(session, table, now=now)
+
+
+def chaired_meeting(session: Session, actor: User, meeting_id: int) -> Meeting:
+    """A meeting the actor chairs; a meeting of another table is refused (403)."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"no meeting {meeting_id}")
+    access.require_chair(session, actor, meeting.table_id)
+    return meeting
+
+
+def recent_meetings(session: Session, actor: User, table_id: int, limit: int = 10
+                    ) -> list[Meeting]:
+    access.require_chair(session, actor, table_id)
+    return list(session.scalars(select(Meeting).where(Meeting.table_id == table_id)
+                                .order_by(Meeting.scheduled_at.desc()).limit(limit)))
+
+
+@dataclass
+class AgendaView:
+    meeting: Meeting
+    table: Table
+    rows: list[SituationRow]
+    present: int
+    members: int
+
+    @property
+    def new(self) -> list[SituationRow]:
+        return [r for r in self.rows if r.kind == "new"]
+
+    @property
+    def report_backs(self) -> list[SituationRow]:
+        return [r for r in self.rows if r.kind == "report_back"]
+
+
+def agenda(session: Session, actor: User, meeting_id: int, *, now: datetime | None = None
+           ) -> AgendaView:
+    """What the meeting discusses, in order: its agenda items, and (until it closes) every
+    situation of the table that is waiting for a decision or owes a report-back."""
+    now = now or utcnow()
+    meeting = chaired_meeting(session, actor, meeting_id)
+    item = select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).subquery()
+    waiting = Situation.stage.in_((*NEW_STAGES, *FOLLOW_STAGES))
+    on_agenda = item.c.id.is_not(None)
+    query = (
+        select(Situation, _flag_count(), _overdue_count(now), item.c.kind, item.c.outcome,
+               item.c.position)
+        .outerjoin(item, item.c.situation_id == Situation.id)
+        .where(Situation.table_id == meeting.table_id,
+               on_agenda if meeting.status == "closed" else or_(on_agenda, waiting))
+    )
+    rows = []
+    for s, flags, overdue, kind, outcome, position in session.execute(query):
+        kind = kind or ("new" if s.stage in NEW_STAGES else "report_back")
+        rows.append(_row(s, flags, overdue, kind=kind, outcome=outcome, position=position or 0))
+    rows.sort(key=_urgency)
+    members = session.scalar(select(func.count(TableMembership.id)).where(
+        TableMembership.table_id == meeting.table_id)) or 0
+    present = session.scalar(select(func.count(Attendance.id)).where(
+        Attendance.meeting_id == meeting.id, Attendance.present.is_(True))) or 0
+    return AgendaView(meeting=meeting, table=meeting.table, rows=rows, present=int(present),
+                      members=int(members))
+
+
+def table_agencies(session: Session, table_id: int) -> list[Agency]:
+    return list(session.scalars(
+        select(Agency).join(TableMembership, TableMembership.agency_id == Agency.id)
+        .where(TableMembership.table_id == table_id).order_by(Agency.name)))
+
+
+def attendance_of(session: Session, actor: User, meeting_id: int
+                  ) -> tuple[Meeting, list[tuple[Agency, Attendance | None]]]:
+    meeting = chaired_meeting(session, actor, meeting_id)
+    rows = {a.agency_id: a for a in meeting.attendance}
+    return meeting, [(agency, rows.get(agency.id))
+                     for agency in table_agencies(session, meeting.table_id)]
+
+
+# -- the coordinator's dashboard -------------------------------------------------------------
+@dataclass
+class DashboardFilter:
+    stage: str | None = None
+    flagged: bool = False
+    overdue: bool = False
+    table_id: int | None = None
+
+
+def dashboard(session: Session, actor: User, filters: DashboardFilter | None = None, *,
+              now: datetime | None = None) -> list[SituationRow]:
+    """Every open situation of the tables the actor coordinates, with what needs attention."""
+    access.require_permission(actor, "table.coordinate")
+    now = now or utcnow()
+    filters = filters or DashboardFilter()
+    tables = {t.id for t in chaired_tables(session, actor)}
+    if filters.table_id is not None:
+        tables &= {filters.table_id}
+    if not tables:
+        return []
+    flags, overdue, open_meetings = _flag_count(), _overdue_count(now), _meetings_open_count()
+    query = (select(Situation, flags, overdue, open_meetings, Agency.name)
+             .outerjoin(Agency, Agency.id == Situation.lead_agency_id)
+             .where(Situation.table_id.in_(tables), Situation.stage.in_(DASHBOARD_STAGES)))
+    if filters.stage:
+        query = query.where(Situation.stage == filters.stage)
+    if filters.flagged:
+        query = query.where(flags > 0)  # type: ignore[operator]
+    if filters.overdue:
+        query = query.where(overdue > 0)  # type: ignore[operator]
+    rows = [_row(s, f, o, meetings_open=int(m), lead_agency=lead or "",
+                 kind="new" if s.stage in NEW_STAGES else "report_back")
+            for s, f, o, m, lead in session.execute(query.order_by(Situation.created_at))]
+    labelled = {r.id: r for r in rows if r.flags}
+    if labelled:
+        for flag in session.scalars(select(Flag).where(Flag.situation_id.in_(labelled),
+                                                       Flag.cleared_at.is_(None))):
+            labelled[flag.situation_id].flag_labels.append((flag.label_en or flag.code,
+                                                            flag.label_vi or flag.label_en))
+    return rows
+
+
+# -- "my agency" ------------------------------------------------------------------------------
+@dataclass
+class TaskRow:
+    task: Task
+    situation_ref: str
+    situation_id: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.task.due_date is not None and self.task.due_date < date.today()
+
+
+@dataclass
+class AgencyView:
+    agency: Agency
+    presented: list[SituationRow]
+    leading: list[SituationRow]
+    assisting: list[SituationRow]
+    granted: list[SituationRow]
+    tasks: list[TaskRow]
+    first_contacts: list[tuple[SituationRow, datetime | None]]
+
+
+def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> AgencyView:
+    """What the actor's agency presented, leads, assists and was granted, and its open tasks."""
+    access.require_permission(actor, "situation.view")
+    if actor.agency_id is None:
+        raise NotFound("you belong to no agency")
+    now = now or utcnow()
+    agency_id = actor.agency_id
+    agency = session.get(Agency, agency_id)
+    assert agency is not None
+    assisting_ids = select(Involvement.situation_id).where(
+        Involvement.agency_id == agency_id, Involvement.role == "assisting")
+    granted_ids = select(DisclosureGrant.situation_id).where(
+        DisclosureGrant.agency_id == agency_id, DisclosureGrant.revoked_at.is_(None))
+    query = (select(Situation, _flag_count(), _overdue_count(now))
+             .where(or_(Situation.originating_agency_id == agency_id,
+                        Situation.lead_agency_id == agency_id,
+                        Situation.id.in_(assisting_ids), Situation.id.in_(granted_ids)))
+             .order_by(Situation.updated_at.desc()))
+    assisting = set(session.scalars(assisting_ids))
+    granted = set(session.scalars(granted_ids))
+    view = AgencyView(agency=agency, presented=[], leading=[], assisting=[], granted=[],
+                      tasks=[], first_contacts=[])
+    for s, flags, overdue in session.execute(query):
+        row = _row(s, flags, overdue)
+        if s.originating_agency_id == agency_id:
+            view.presented.append(row)
+        if s.lead_agency_id == agency_id and s.is_open:
+            view.leading.append(row)
+            if s.stage == "intervention" and s.first_contact_at is None:
+                view.first_contacts.append((row, s.first_contact_due))
+        if s.id in assisting and s.is_open:
+            view.assisting.append(row)
+        if s.id in granted and s.is_open:
+            view.granted.append(row)
+    tasks = session.execute(
+        select(Task, Situation.ref, Situation.id).join(Situation, Situation.id == Task.situation_id)
+        .where(Task.agency_id == agency_id, Task.status == "open",
+               Situation.stage.in_(FOLLOW_STAGES))
+        .order_by(Task.due_date.is_(None), Task.due_date, Task.id))
+    view.tasks = [TaskRow(task=t, situation_ref=ref or str(sid), situation_id=sid)
+                  for t, ref, sid in tasks]
+    return view
+
+
+def agency_tables(session: Session, actor: User) -> list[Table]:
+    """Tables where the actor's agency may present a situation."""
+    if not access.has_permission(actor, "situation.draft") or actor.agency_id is None:
+        return []
+    ids = select(TableMembership.table_id).where(TableMembership.agency_id == actor.agency_id)
+    return list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.name)))
+
+
+# -- one situation ----------------------------------------------------------------------------
+@dataclass
+class SituationView:
+    """A situation as this actor may see it, and what this actor may do with it."""
+
+    situation: Situation
+    agency_names: dict[int, str]
+    flags: list[Flag]
+    firings: list[RuleFiring]
+    deadlines: list[Deadline]
+    report_backs: list[ReportBack]
+    is_chair: bool
+    is_originator: bool
+    can_record: bool
+    can_read_identity: bool
+    suggested_sectors: list[str] = field(default_factory=list)
+    members: list[Agency] = field(default_factory=list)
+
+    @property
+    def assisting(self) -> list[str]:
+        return [self.agency_names.get(a, "") for a in self.situation.assisting_agency_ids]
+
+    @property
+    def granted(self) -> list[str]:
+        return sorted(self.agency_names.get(a, "") for a in self.situation.granted_agency_ids)
+
+    def first_contact_default(self) -> datetime | None:
+        for d in self.deadlines:
+            if d.kind == "first_contact" and d.met_at is None:
+                return d.due_at
+        return self.situation.first_contact_due
+
+
+def situation_view(session: Session, actor: User, situation_id: int, *,
+                   for_meeting: bool = False) -> SituationView:
+    """Load a situation the actor may see, with its flags, rule firings and deadlines.
+
+    Rule firings and suggestions are the coordinators' (they run the meeting); the lists an
+    agency sees are its own work: tasks and report-backs.
+    """
+    situation = session.scalar(
+        select(Situation).where(Situation.id == situation_id).options(
+            selectinload(Situation.risk_factors), selectinload(Situation.involvements),
+            selectinload(Situation.grants), selectinload(Situation.tasks),
+            selectinload(Situation.report_backs)))
+    if situation is None or not access.can_view_situation(session, actor, situation):
+        raise NotFound(f"no situation {situation_id} that you may see")
+    is_chair = access.chairs_table(session, actor, situation.table_id)
+    view = SituationView(
+        situation=situation,
+        agency_names=dict(session.execute(select(Agency.id, Agency.name)).tuples().all()),
+        flags=list(session.scalars(select(Flag).where(
+            Flag.situation_id == situation.id, Flag.cleared_at.is_(None)).order_by(Flag.id))),
+        firings=list(session.scalars(select(RuleFiring).where(
+            RuleFiring.situation_id == situation.id).order_by(RuleFiring.fired_at,
+                                                               RuleFiring.id)))
+        if is_chair else [],
+        deadlines=list(session.scalars(select(Deadline).where(
+            Deadline.situation_id == situation.id).order_by(Deadline.due_at))),
+        report_backs=list(situation.report_backs),
+        is_chair=is_chair,
+        is_originator=(actor.agency_id == situation.originating_agency_id
+                       and access.has_permission(actor, "situation.draft")),
+        can_record=access.can_record_intervention(actor, situation),
+        can_read_identity=access.can_read_identity(actor, situation),
+    )
+    if for_meeting and is_chair:
+        if situation.stage in FOLLOW_STAGES:
+            view.suggested_sectors = rulebook.suggested_sectors(session, situation)
+        view.members = table_agencies(session, situation.table_id)
+    return view
+
+
+def meeting_situation(session: Session, actor: User, meeting_id: int, situation_id: int
+                      ) -> tuple[Meeting, SituationView]:
+    """A situation in meeting mode: the chair of the meeting's table, and a situation of it."""
+    meeting = chaired_meeting(session, actor, meeting_id)
+    view = situation_view(session, actor, situation_id, for_meeting=True)
+    if view.situation.table_id != meeting.table_id:
+        raise NotFound(f"situation {situation_id} is not at this meeting's table")
+    return meeting, view
+
+
+def neighbours(rows: list[SituationRow], situation_id: int
+               ) -> tuple[SituationRow | None, SituationRow | None]:
+    """The previous and next situation on the agenda, for moving through a meeting in turn."""
+    ids = [r.id for r in rows]
+    if situation_id not in ids:
+        return None, None
+    i = ids.index(situation_id)
+    return (rows[i - 1] if i > 0 else None), (rows[i + 1] if i + 1 < len(rows) else None)
+

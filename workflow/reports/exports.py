@@ -1,0 +1,99 @@
+"""Exports of a report: the aggregates (CSV, JSON) and the de-identified records (CSV), and a
+workbook with both (XLSX). The same suppressed figures as the page; never identity or free text.
+
+CSV cells that a spreadsheet would run as a formula are defused with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
+
+from workflow.reports.model import Report
+from workflow.reports.records import COLUMNS, HEADER, records
+from workflow.reports.scope import Scope
+
+AGGREGATE_HEADER = ("section", "figure", "figure_title", "row", "row_label", "column",
+                    "column_label", "value")
+
+
+def _safe(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def aggregate_rows(report: Report) -> Iterator[tuple[object, ...]]:
+    """The report in long form: one line per printed cell (suppressed cells as printed)."""
+    for section, figures in (("figure", report.figures), ("equity", report.equity)):
+        for fig in figures:
+            for row in fig.rows + ([fig.total] if fig.total else []):
+                for col, cell in zip(fig.columns, row["cells"], strict=True):
+                    yield (section, fig.key, fig.title, row["code"], row["label"],
+                           col["code"], col["label"], cell.text)
+    for stat in report.statistics:
+        for name, value in (("count", stat.count.text),
+                            ("median", "" if stat.median is None else stat.median),
+                            ("p90", "" if stat.p90 is None else stat.p90)):
+            yield ("statistic", stat.key, stat.title, name, name, stat.unit, stat.unit, value)
+    for ind in report.indicators:
+        yield ("indicator", ind.key, ind.title, "share", "Share (%)", "actual", "Actual",
+               ind.share.text)
+        yield ("indicator", ind.key, ind.title, "share", "Share (%)", "target", "Target",
+               "" if ind.target is None else f"{ind.target:g}%")
+
+
+def _write_csv(rows: Iterable[Iterable[object]], header: Iterable[str], out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe(v) for v in row])
+
+
+def write_aggregates_csv(report: Report, out: IO[str]) -> None:
+    _write_csv(aggregate_rows(report), AGGREGATE_HEADER, out)
+
+
+def write_records_csv(session: Session, scope: Scope, out: IO[str], *,
+                      now: datetime | None = None) -> None:
+    _write_csv(([r[name] for name in HEADER] for r in records(session, scope, now=now)),
+               HEADER, out)
+
+
+def write_json(report: Report, out: IO[str]) -> None:
+    json.dump(report.as_dict(), out, ensure_ascii=False, indent=1, default=_plain)
+    out.write("\n")
+
+
+def _plain(value: Any) -> Any:
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def write_xlsx(session: Session, scope: Scope, report: Report, out: IO[bytes] | str, *,
+               now: datetime | None = None) -> None:
+    """One workbook: About, Figures (long form), Records (per situation), Columns (layout)."""
+    book = Workbook(write_only=True)
+    about = book.create_sheet("About")
+    about.append(["De-identified outcome report"])
+    for key in ("label", "period", "from", "to", "threshold", "suppression"):
+        about.append([key, str(report.scope[key])])
+    about.append(["tables", ", ".join(report.scope["tables"])])
+    figures = book.create_sheet("Figures")
+    figures.append(list(AGGREGATE_HEADER))
+    for row in aggregate_rows(report):
+        figures.append([_safe(v) for v in row])
+    sheet = book.create_sheet("Records")
+    sheet.append(list(HEADER))
+    for rec in records(session, scope, now=now):
+        sheet.append([_safe(rec[name]) for name in HEADER])
+    columns = book.create_sheet("Columns")
+    columns.append(["column", "meaning"])
+    for name, meaning in COLUMNS:
+        columns.append([name, meaning])
+    book.save(out)

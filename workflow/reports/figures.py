@@ -1,0 +1,310 @@
+"""The report's count figures, each one GROUP BY in the database.
+
+Each method runs one aggregate query, records its counts in the shared suppression problem
+under keys that name the quantity (so the same number in two figures is one cell), declares
+which counts add up to which totals, and describes the figure to render once suppression is
+solved. Nothing here loads situations: only grouped counts come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from workflow.models import Agency, Involvement, SituationRiskFactor
+from workflow.reference import UnknownCode, load_catalog
+from workflow.reports.model import FigureSpec
+from workflow.reports.scope import Scope
+from workflow.reports.sql import DECISIONS, Cohorts, S, decision, month_of
+from workflow.reports.suppression import Problem
+
+DECISION_LABELS = {"accepted": "Accepted as AER", "rejected": "Rejected",
+                   "undecided": "Not decided or withdrawn"}
+NOT_RECORDED = "not_recorded"
+NO_LEAD = "no_lead"
+TOP_FACTORS = 10
+
+
+def dec(name: str) -> tuple[str, str]:
+    """The shared key of a decision count ("total" is everything presented)."""
+    return ("decision", name)
+
+
+CLOSED_TOTAL = ("closed", "total")
+
+
+class FigureBuilder:
+    """Collects counts, relations and figure descriptions for one report."""
+
+    def __init__(self, session: Session, scope: Scope, *, lang: str = "en",
+                 now: datetime | None = None) -> None:
+        self.session = session
+        self.scope = scope
+        self.lang = lang
+        self.now = now
+        self.catalog = load_catalog()
+        self.cohorts = Cohorts(scope)
+        self.problem = Problem()
+        self.specs: list[FigureSpec] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def label(self, kind: str | None, code: str) -> str:
+        special = {NOT_RECORDED: "Not recorded", NO_LEAD: "No lead agency yet"}
+        if code in special:
+            return special[code]
+        if kind is None:
+            return code
+        try:
+            return self.catalog.label(kind, code, self.lang)
+        except UnknownCode:
+            return code
+
+    def codes(self, kind: str | None, found: Iterable[str], extra: Iterable[str] = ()
+              ) -> list[str]:
+        """Catalog order first (zeros shown), then any code found in the data but no longer
+        in the catalog, so totals still add up."""
+        known = list(self.catalog.items(kind)) if kind else []
+        rest = sorted({c for c in found if c not in known})
+        return [*known, *rest, *[e for e in extra if e not in known and e not in rest]]
+
+    def rows(self, query: Select) -> list[tuple]:
+        return [tuple(r) for r in self.session.execute(query)]
+
+    def put(self, key: Hashable, value: int) -> None:
+        self.problem.set(key, int(value))
+
+    # -- filter 2: decisions ---------------------------------------------------------------
+    def decisions(self) -> None:
+        d = decision()
+        counts = dict(self.rows(select(d, func.count()).where(self.cohorts.presented)
+                                .group_by(d)))
+        for name in DECISIONS:
+            self.put(dec(name), counts.get(name, 0))
+        self.put(dec("total"), sum(counts.values()))
+        self.problem.relate([dec(n) for n in DECISIONS], dec("total"))
+        self.specs.append(FigureSpec(
+            key="decisions", title="Situations presented, accepted as AER and rejected",
+            row_title="Decision", columns=[("count", "Situations")],
+            rows=[(n, DECISION_LABELS[n], [dec(n)]) for n in DECISIONS],
+            total_row=[dec("total")],
+        ))
+
+    def by_decision(self, key: str, title: str, row_title: str, expr: ColumnElement[str],
+                    kind: str | None, *, join: tuple | None = None,
+                    rows: list[str] | None = None, add_spec: bool = True) -> list[str]:
+        """A two-way table of the presented cohort: one row per code, one column per decision,
+        row totals, and column totals that are the decision counts themselves."""
+        d = decision()
+        query = select(expr, d, func.count()).select_from(S)
+        if join is not None:
+            query = query.join(*join)
+        data = self.rows(query.where(self.cohorts.presented).group_by(expr, d))
+        codes = rows if rows is not None else self.codes(kind, (r[0] for r in data))
+        counts = {(r[0], r[1]): r[2] for r in data}
+        for code in codes:
+            for name in DECISIONS:
+                self.put((key, code, name), counts.get((code, name), 0))
+            self.put((key, code, "total"), sum(counts.get((code, n), 0) for n in DECISIONS))
+            self.problem.relate([(key, code, n) for n in DECISIONS], (key, code, "total"))
+        for name in DECISIONS:
+            self.problem.relate([(key, c, name) for c in codes], dec(name))
+        self.problem.relate([(key, c, "total") for c in codes], dec("total"))
+        if add_spec:
+            self.specs.append(FigureSpec(
+                key=key, title=title, row_title=row_title,
+                columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", "Presented")],
+                rows=[(c, self.label(kind, c), [(key, c, n) for n in (*DECISIONS, "total")])
+                      for c in codes],
+                total_row=[dec(n) for n in (*DECISIONS, "total")],
+            ))
+        return codes
+
+    def demographics(self) -> None:
+        self.by_decision("age_group", "By age group", "Age group", S.age_group, "age_groups")
+        self.by_decision("gender", "By gender", "Gender", S.gender, "genders")
+        self.by_decision("situation_type", "By situation type", "Situation type",
+                         S.situation_type, "situation_types")
+
+    def originating_sectors(self) -> None:
+        origin = aliased(Agency)
+        self.by_decision("origin_sector", "Originating agency sector", "Sector", origin.sector,
+                         "sectors", join=(origin, origin.id == S.originating_agency_id))
+
+    def help_sources(self) -> None:
+        self.by_decision("help_source", "How help was sought (help source)", "Help source",
+                         func.coalesce(S.help_source, NOT_RECORDED), "help_sources")
+
+    def re_presentations(self) -> None:
+        expr = case((S.previous_situation_id.is_not(None), 1), else_=0)
+        self.by_decision("re_presented", "First presentations and re-presentations",
+                         "Presentation", expr, None, rows=[0, 1], add_spec=False)
+        self.specs.append(FigureSpec(
+            key="re_presented", title="First presentations and re-presentations",
+            row_title="Presentation",
+            columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", "Presented")],
+            rows=[(str(code), label, [("re_presented", code, n) for n in (*DECISIONS, "total")])
+                  for code, label in ((0, "First presentation"), (1, "Re-presentation"))],
+            total_row=[dec(n) for n in (*DECISIONS, "total")],
+        ))
+
+    def rejection_reasons(self) -> None:
+        data = dict(self.rows(
+            select(S.rejection_reason, func.count())
+            .where(self.cohorts.presented, S.rejection_reason.is_not(None))
+            .group_by(S.rejection_reason)))
+        codes = self.codes("rejection_reasons", data)
+        for code in codes:
+            self.put(("rejection", code), data.get(code, 0))
+        self.problem.relate([("rejection", c) for c in codes], dec("rejected"))
+        self.specs.append(FigureSpec(
+            key="rejection_reasons", title="Reasons for rejection", row_title="Reason",
+            columns=[("count", "Situations")],
+            rows=[(c, self.label("rejection_reasons", c), [("rejection", c)]) for c in codes],
+            total_row=[dec("rejected")],
+        ))
+
+    # -- accepted situations: risk factors and agencies ----------------------------------
+    def risk_factors(self) -> None:
+        """Counts of situations per category and per factor. A situation has several factors,
+        so these do not add up to a total: small counts are hidden, nothing can be subtracted."""
+        rf = SituationRiskFactor
+        cats = dict(self.rows(
+            select(rf.category_code, func.count(func.distinct(rf.situation_id)))
+            .join(S, S.id == rf.situation_id).where(self.cohorts.accepted)
+            .group_by(rf.category_code)))
+        codes = [c for c in self.codes("categories", cats) if cats.get(c)]
+        codes.sort(key=lambda c: -cats[c])
+        for code in codes:
+            self.put(("category", code), cats[code])
+        self.specs.append(FigureSpec(
+            key="risk_categories", title="Risk-factor categories (accepted situations)",
+            row_title="Category", columns=[("count", "Situations")],
+            rows=[(c, self.label("categories", c), [("category", c)]) for c in codes],
+            note="A situation usually has factors in several categories.",
+        ))
+        top = self.rows(
+            select(rf.factor_code, func.count().label("n"))
+            .join(S, S.id == rf.situation_id).where(self.cohorts.accepted)
+            .group_by(rf.factor_code).order_by(func.count().desc(), rf.factor_code)
+            .limit(TOP_FACTORS))
+        for code, n in top:
+            self.put(("factor", code), n)
+        self.specs.append(FigureSpec(
+            key="top_factors", title=f"The {TOP_FACTORS} most frequent risk factors",
+            row_title="Risk factor", columns=[("count", "Situations")],
+            rows=[(c, self.label("factors", c), [("factor", c)]) for c, _ in top],
+        ))
+
+    def lead_sectors(self) -> None:
+        lead = aliased(Agency)
+        sector = func.coalesce(lead.sector, NO_LEAD)
+        data = dict(self.rows(
+            select(sector, func.count()).select_from(S)
+            .outerjoin(lead, lead.id == S.lead_agency_id)
+            .where(self.cohorts.accepted).group_by(sector)))
+        codes = self.codes("sectors", data, extra=[NO_LEAD])
+        for code in codes:
+            self.put(("lead_sector", code), data.get(code, 0))
+        self.problem.relate([("lead_sector", c) for c in codes], dec("accepted"))
+        self.specs.append(FigureSpec(
+            key="lead_sectors", title="Lead agency sector (accepted situations)",
+            row_title="Sector", columns=[("count", "Situations")],
+            rows=[(c, self.label("sectors", c), [("lead_sector", c)]) for c in codes],
+            total_row=[dec("accepted")],
+        ))
+
+    def assisting_sectors(self) -> None:
+        """Situations with at least one assisting agency of each sector (not additive)."""
+        helper = aliased(Agency)
+        data = dict(self.rows(
+            select(helper.sector, func.count(func.distinct(Involvement.situation_id)))
+            .select_from(Involvement)
+            .join(S, S.id == Involvement.situation_id)
+            .join(helper, helper.id == Involvement.agency_id)
+            .where(self.cohorts.accepted, Involvement.role == "assisting")
+            .group_by(helper.sector)))
+        codes = self.codes("sectors", data)
+        for code in codes:
+            self.put(("assist_sector", code), data.get(code, 0))
+        self.specs.append(FigureSpec(
+            key="assisting_sectors", title="Assisting agency sectors (accepted situations)",
+            row_title="Sector", columns=[("count", "Situations")],
+            rows=[(c, self.label("sectors", c), [("assist_sector", c)]) for c in codes],
+            note="A situation may have assisting agencies of several sectors.",
+        ))
+
+    # -- closure ---------------------------------------------------------------------------
+    def conclusions(self) -> None:
+        """Conclusion reasons grouped under their outcome (risk lowered, still AER,
+        transferred); reasons add up to their outcome, outcomes to the closed total."""
+        data = dict(self.rows(
+            select(S.conclusion_reason, func.count()).where(self.cohorts.closed)
+            .group_by(S.conclusion_reason)))
+        codes = self.codes("conclusion_reasons", data)
+        groups: dict[str, list[str]] = {}
+        for code in codes:
+            try:
+                outcome = self.catalog.outcome_of(code)
+            except UnknownCode:
+                outcome = "other"
+            groups.setdefault(outcome, []).append(code)
+            self.put(("conclusion", code), data.get(code, 0))
+        for outcome, members in groups.items():
+            self.put(("outcome", outcome), sum(data.get(c, 0) for c in members))
+            self.problem.relate([("conclusion", c) for c in members], ("outcome", outcome))
+        self.put(CLOSED_TOTAL, sum(data.values()))
+        self.problem.relate([("outcome", o) for o in groups], CLOSED_TOTAL)
+        outcome_labels = {"risk_lowered": "Risk lowered", "still_aer": "Still AER",
+                          "transferred": "Transferred"}
+        self.specs.append(FigureSpec(
+            key="outcomes", title="Outcomes of closed situations", row_title="Outcome",
+            columns=[("count", "Situations")],
+            rows=[(o, outcome_labels.get(o, o), [("outcome", o)]) for o in groups],
+            total_row=[CLOSED_TOTAL],
+        ))
+        self.specs.append(FigureSpec(
+            key="conclusions", title="Conclusion reasons", row_title="Conclusion",
+            columns=[("count", "Situations")],
+            rows=[(c, self.label("conclusion_reasons", c), [("conclusion", c)]) for c in codes],
+            total_row=[CLOSED_TOTAL],
+        ))
+
+    # -- trends ----------------------------------------------------------------------------
+    def trends(self) -> None:
+        """Per month: presented (with decisions) and closed. Both columns add up over months
+        to the period's totals."""
+        months = self.scope.period.months()
+        self.by_decision("month", "", "", month_of(self.session, S.presented_at), None,
+                         rows=months, add_spec=False)
+        closed_month = month_of(self.session, S.closed_at)
+        data = dict(self.rows(select(closed_month, func.count()).where(self.cohorts.closed)
+                              .group_by(closed_month)))
+        for m in months:
+            self.put(("closed_month", m), data.get(m, 0))
+        self.problem.relate([("closed_month", m) for m in months], CLOSED_TOTAL)
+        self.specs.append(FigureSpec(
+            key="trends", title="Trends by month", row_title="Month", chart="line",
+            columns=[("presented", "Presented"),
+                     *((n, DECISION_LABELS[n]) for n in DECISIONS), ("closed", "Closed")],
+            rows=[(m, m, [("month", m, "total"), *(("month", m, n) for n in DECISIONS),
+                          ("closed_month", m)]) for m in months],
+            total_row=[dec("total"), *(dec(n) for n in DECISIONS), CLOSED_TOTAL],
+        ))
+
+    def all(self) -> None:
+        """Every count figure, in the order a page shows them (decisions first, since other
+        figures share its totals)."""
+        self.decisions()
+        self.rejection_reasons()
+        self.demographics()
+        self.re_presentations()
+        self.originating_sectors()
+        self.lead_sectors()
+        self.assisting_sectors()
+        self.risk_factors()
+        self.conclusions()
+        self.trends()
+        self.help_sources()

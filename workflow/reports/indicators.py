@@ -1,0 +1,118 @@
+"""Plan indicators (shares against targets) and the equity lens (the same split by age group
+and gender), computed as conditional sums in one GROUP BY per split.
+
+The plans' indicators (DOMAIN.md, "Indicators the plans ask for"):
+- received_help: accepted situations with at least one service mobilised or a first contact
+  made, over accepted situations (target 100% by default);
+- first_contact_on_time: first contacts made by their due time, over accepted situations whose
+  first contact was due by the end of the period (or was made);
+- risk_lowered: situations closed with an outcome of "risk lowered", over closed situations.
+A share is hidden whenever it would reveal a small count (see suppression.share_hidden).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+
+from workflow.models import SituationService
+from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
+from workflow.reports.model import Cell, FigureSpec, Indicator
+from workflow.reports.sql import S
+from workflow.reports.suppression import share_hidden
+
+TITLES = {
+    "received_help": "Accepted situations that received help",
+    "first_contact_on_time": "First contacts within the deadline",
+    "risk_lowered": "Closed situations with risk lowered",
+}
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
+    if denominator == 0:
+        return Cell(None, "no data")
+    if share_hidden(numerator, denominator, threshold):
+        return Cell(None, "suppressed")
+    value = round(100.0 * numerator / denominator, 1)
+    return Cell(value, f"{value:g}%")
+
+
+class IndicatorBuilder:
+    def __init__(self, figures: FigureBuilder) -> None:
+        self.fb = figures
+        start, end = figures.scope.period.bounds()
+        now = figures.now or datetime.now(UTC)
+        as_of = min(end, now)
+        service = exists(select(SituationService.id)
+                         .where(SituationService.situation_id == S.id))
+        due_known = and_(S.first_contact_due.is_not(None),
+                         or_(S.first_contact_at.is_not(None), S.first_contact_due < as_of))
+        self.accepted_columns = (
+            func.count(),
+            _flag(or_(S.first_contact_at.is_not(None), service)),
+            _flag(due_known),
+            _flag(and_(S.first_contact_due.is_not(None), S.first_contact_at.is_not(None),
+                       S.first_contact_at <= S.first_contact_due)),
+        )
+        lowered = [c for c, item in figures.catalog.conclusion_reasons.items()
+                   if item.outcome == "risk_lowered"]
+        self.closed_columns = (func.count(), _flag(S.conclusion_reason.in_(lowered)))
+
+    def _shares(self, acc: tuple, clo: tuple) -> dict[str, Cell]:
+        t = self.fb.scope.threshold
+        _, helped, due, on_time = (int(v) for v in acc)
+        closed, lowered = (int(v) for v in clo)
+        accepted = int(acc[0])
+        return {
+            "received_help": share_cell(helped, accepted, t),
+            "first_contact_on_time": share_cell(on_time, due, t),
+            "risk_lowered": share_cell(lowered, closed, t),
+        }
+
+    def overall(self) -> tuple[list[Indicator], dict[str, Cell]]:
+        s = self.fb.session
+        acc = s.execute(select(*self.accepted_columns).where(self.fb.cohorts.accepted)).one()
+        clo = s.execute(select(*self.closed_columns).where(self.fb.cohorts.closed)).one()
+        shares = self._shares(tuple(acc), tuple(clo))
+        out = []
+        for key, cell in shares.items():
+            target = self.fb.scope.targets.get(key)
+            met = None if target is None or cell.value is None else cell.value >= target
+            out.append(Indicator(key=key, title=TITLES[key], share=cell, target=target, met=met))
+        return out, shares
+
+    def equity(self, dim: str, kind: str, title: str, overall: dict[str, Cell]) -> FigureSpec:
+        """One row per group: accepted (the same cell as in the demographic figure), its
+        shares, closed (adding up to the closed total) and the risk-lowered share."""
+        s, fb = self.fb.session, self.fb
+        column = getattr(S, dim)
+        acc = {r[0]: tuple(r[1:]) for r in s.execute(
+            select(column, *self.accepted_columns).where(fb.cohorts.accepted)
+            .group_by(column))}
+        clo = {r[0]: tuple(r[1:]) for r in s.execute(
+            select(column, *self.closed_columns).where(fb.cohorts.closed).group_by(column))}
+        codes = fb.codes(kind, set(acc) | set(clo))
+        rows = []
+        for code in codes:
+            fb.put(("closed_by", dim, code), clo.get(code, (0, 0))[0])
+            shares = self._shares(acc.get(code, (0, 0, 0, 0)), clo.get(code, (0, 0)))
+            rows.append((code, fb.label(kind, code), [
+                (dim, code, "accepted"), shares["received_help"],
+                shares["first_contact_on_time"], ("closed_by", dim, code),
+                shares["risk_lowered"]]))
+        fb.problem.relate([("closed_by", dim, c) for c in codes], CLOSED_TOTAL)
+        return FigureSpec(
+            key=f"equity_{dim}", title=title, row_title=title.split(" by ")[-1].capitalize(),
+            columns=[("accepted", "Accepted"), ("received_help", "Received help (%)"),
+                     ("first_contact_on_time", "First contact on time (%)"),
+                     ("closed", "Closed"), ("risk_lowered", "Risk lowered (%)")],
+            rows=rows,
+            total_row=[dec("accepted"), overall["received_help"],
+                       overall["first_contact_on_time"], CLOSED_TOTAL, overall["risk_lowered"]],
+            chart="none",
+        )

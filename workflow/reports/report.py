@@ -1,0 +1,58 @@
+"""The whole de-identified report for a scope: figures, durations, indicators, equity lens.
+
+All counts go into one suppression problem before anything is rendered, so a number hidden in
+one figure stays hidden wherever the same quantity appears.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from workflow.reports.durations import durations
+from workflow.reports.figures import FigureBuilder
+from workflow.reports.indicators import IndicatorBuilder
+from workflow.reports.model import Report
+from workflow.reports.scope import Scope
+
+
+def _suppression_note(threshold: int) -> str:
+    if threshold <= 1:
+        return "no small-cell suppression (threshold 1)"
+    return (f"counts from 1 to {threshold - 1} are shown as <{threshold}; 'x' marks a count "
+            "hidden so that the others cannot be subtracted from a total")
+
+
+def build_report(session: Session, scope: Scope, *, lang: str = "en",
+                 now: datetime | None = None) -> Report:
+    fb = FigureBuilder(session, scope, lang=lang, now=now)
+    fb.all()
+    ib = IndicatorBuilder(fb)
+    indicators, overall = ib.overall()
+    equity_specs = [
+        ib.equity("age_group", "age_groups", "Equity lens by age group", overall),
+        ib.equity("gender", "genders", "Equity lens by gender", overall),
+    ]
+    fb.problem.check_additive()
+    hidden = fb.problem.solve(scope.threshold)
+    values = fb.problem.values
+
+    def render(specs):
+        return [spec.render(values, hidden, scope.threshold) for spec in specs]
+
+    return Report(
+        scope={
+            "label": scope.label,
+            "tables": list(scope.table_codes),
+            "from": scope.period.start.isoformat(),
+            "to": scope.period.end.isoformat(),
+            "period": scope.period.label,
+            "threshold": scope.threshold,
+            "suppression": _suppression_note(scope.threshold),
+        },
+        figures=render(fb.specs),
+        statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold),
+        indicators=indicators,
+        equity=render(equity_specs),
+    )
