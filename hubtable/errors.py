@@ -32,7 +32,7 @@ def run_cli(group: click.Group) -> int:
             click.echo(str(problem), err=True)
         return 1
     except OperationalError as exc:
-        click.echo(f"error: database unavailable: {str(exc.orig).splitlines()[0]}", err=True)
+        click.echo(f"error: database: {str(exc.orig).splitlines()[0]}", err=True)
         return 2
     except KeyboardInterrupt:
         return 130

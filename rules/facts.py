@@ -157,12 +157,27 @@ def make_context(extra_types: Mapping[str, Any] | None = None) -> rule_engine.Co
 FACTS_CONTEXT = make_context()
 
 
+def _kind(data_type: Any) -> str:
+    if data_type == _S:
+        return "s"
+    if data_type == _B:
+        return "b"
+    if data_type == _F:
+        return "f"
+    return "a"
+
+
+#: fact -> "s" | "b" | "f" | "a" (rule_engine type comparisons are slow in a hot loop)
+_KINDS = {name: _kind(data_type) for name, data_type in FACT_TYPES.items()}
+
+
 def _check_value(name: str, expected: Any, value: Any, what: str = "fact") -> str | None:
-    if expected == _S:
+    kind = _KINDS[name] if what == "fact" else _kind(expected)
+    if kind == "s":
         ok = isinstance(value, str)
-    elif expected == _B:
+    elif kind == "b":
         ok = isinstance(value, bool)
-    elif expected == _F:
+    elif kind == "f":
         ok = (
             isinstance(value, int | float | decimal.Decimal)
             and not isinstance(value, bool)
@@ -229,15 +244,14 @@ def normalize_facts(facts: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str
     errors = validate_facts(facts)
     if errors:
         raise FactsError(errors)
-    out: dict[str, Any] = {}
-    defaulted = []
-    for name in FACT_TYPES:
-        if name in facts:
-            out[name] = to_engine_value(facts[name])
-        else:
-            out[name] = to_engine_value(FACT_DEFAULTS[name])
-            defaulted.append(name)
-    return out, tuple(defaulted)
+    out = dict(_ENGINE_DEFAULTS)
+    for name, value in facts.items():
+        out[name] = to_engine_value(value)
+    defaulted = tuple(name for name in FACT_TYPES if name not in facts)
+    return out, defaulted
+
+
+_ENGINE_DEFAULTS = {name: to_engine_value(value) for name, value in FACT_DEFAULTS.items()}
 
 
 def check_setting_value(name: str, expected: Any, value: Any) -> str | None:

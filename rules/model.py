@@ -43,9 +43,9 @@ class Label:
     en: str
     vi: str
 
-    def get(self, language: str = "en") -> str:
+    def get(self, language: str | None = "en") -> str:
         """The text in `language` ("vi..." gives Vietnamese, anything else English)."""
-        return self.vi if language.lower().startswith("vi") else self.en
+        return self.vi if (language or "").lower().startswith("vi") else self.en
 
     def as_dict(self) -> dict[str, str]:
         return {"en": self.en, "vi": self.vi}

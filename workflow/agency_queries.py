@@ -39,9 +39,12 @@ def find_table(session: Session, ref: str | int) -> Table:
     return table
 
 
-def situations_of_agency(session: Session, agency_id: int, *, stage: str | None = None
-                         ) -> list[Situation]:
-    """Situations the agency presented, leads, assists in or was granted, newest first."""
+def situations_of_agency(session: Session, agency_id: int, *, stage: str | None = None,
+                         limit: int | None = None, offset: int = 0) -> list[Situation]:
+    """Situations the agency presented, leads, assists in or was granted, newest first.
+
+    `limit` and `offset` page through an agency's history, which grows without end.
+    """
     if stage is not None and stage not in STAGES:
         raise ValidationError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}",
                               field="stage")
@@ -60,7 +63,9 @@ def situations_of_agency(session: Session, agency_id: int, *, stage: str | None 
     )
     if stage is not None:
         query = query.where(Situation.stage == stage)
-    return list(session.scalars(query))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query.offset(offset)))
 
 
 def open_tasks_of_agency(session: Session, agency_id: int) -> list[Task]:

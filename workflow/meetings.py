@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import access, audit
@@ -50,7 +50,13 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
         .limit(1)
     ).first()
     if meeting is None:
-        meeting = Meeting(table_id=table.id, scheduled_at=next_slot(table, now),
+        slot = next_slot(table, now)
+        # A sitting held (and closed) ahead of its scheduled time keeps its slot: take the next.
+        latest_closed = session.scalar(select(func.max(Meeting.scheduled_at)).where(
+            Meeting.table_id == table.id, Meeting.scheduled_at >= slot))
+        if latest_closed is not None:
+            slot = next_slot(table, latest_closed + timedelta(minutes=1))
+        meeting = Meeting(table_id=table.id, scheduled_at=slot,
                           place=table.meeting_place, created_at=now)
         session.add(meeting)
         session.flush()

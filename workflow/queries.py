@@ -258,6 +258,7 @@ class AgencyView:
     leading: list[SituationRow]
     assisting: list[SituationRow]
     granted: list[SituationRow]
+    finished: list[SituationRow]
     tasks: list[TaskRow]
     first_contacts: list[tuple[SituationRow, datetime | None]]
 
@@ -283,7 +284,7 @@ def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> 
     assisting = set(session.scalars(assisting_ids))
     granted = set(session.scalars(granted_ids))
     view = AgencyView(agency=agency, presented=[], leading=[], assisting=[], granted=[],
-                      tasks=[], first_contacts=[])
+                      finished=[], tasks=[], first_contacts=[])
     for s, flags, overdue in session.execute(query):
         row = _row(s, flags, overdue)
         if s.originating_agency_id == agency_id:
@@ -296,6 +297,8 @@ def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> 
             view.assisting.append(row)
         if s.id in granted and s.is_open:
             view.granted.append(row)
+        if not s.is_open and s.originating_agency_id != agency_id:
+            view.finished.append(row)  # we worked on it (lead, assisting or granted)
     tasks = session.execute(
         select(Task, Situation.ref, Situation.id).join(Situation, Situation.id == Task.situation_id)
         .where(Task.agency_id == agency_id, Task.status == "open",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from hubtable.config import Settings
     from workflow.runtime import Runtime
 
+_CRLF = "\r\n"
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
@@ -47,22 +50,55 @@ class SmtpServer:
                    unquote(parts.password) if parts.password else None)
 
 
-def build_email(message: Message, mail_from: str) -> EmailMessage:
-    """A multipart/alternative email whose Message-ID is the delivery's dedupe key."""
+def _qp(body: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends (binascii's C encoder: fast, 76-column)."""
+    crlf = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    if not crlf.endswith("\r\n"):
+        crlf += "\r\n"
+    return binascii.b2a_qp(crlf.encode("utf-8"), istext=True)
+
+
+def _header(name: str, value: str) -> bytes:
+    if "\r" in value or "\n" in value:
+        raise ChannelError(f"the {name} header would span lines; refusing to send")
+    if value.isascii() and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}\r\n".encode("ascii")
+    folded = Header(value, "us-ascii" if value.isascii() else "utf-8", header_name=name)
+    return f"{name}: {folded.encode(linesep=_CRLF)}{_CRLF}".encode("ascii")
+
+
+def build_email(message: Message, mail_from: str) -> bytes:
+    """A multipart/alternative email (text and HTML), CRLF-terminated, ready for SMTP.
+
+    Its Message-ID is the delivery's dedupe key, so a resend is recognisable. Serialised
+    here rather than by the `email` package's generator, which cost ten times as much per
+    message in the benchmark; parts are quoted-printable, and the boundary starts with "=_",
+    which quoted-printable text can never contain.
+    """
     domain = mail_from.rpartition("@")[2] or "hubtable.invalid"
-    email = EmailMessage()
-    email["From"] = mail_from
-    email["To"] = message.to
-    email["Subject"] = message.subject
-    email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = f"<hubtable.{message.key.replace('/', '.').replace(':', '-')}@{domain}>"
-    email["X-Hubtable-Delivery"] = message.key
-    email["X-Hubtable-Event"] = message.event_type
-    email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.text)
-    email.add_alternative(message.html, subtype="html")
-    email["Content-Language"] = message.language  # after set_content, which clears Content-*
-    return email
+    boundary = "=_hubtable_" + secrets.token_hex(12)
+    msgid = message.key.replace("/", ".").replace(":", "-")
+    headers = [
+        ("From", mail_from),
+        ("To", message.to),
+        ("Subject", message.subject),
+        ("Date", formatdate(usegmt=True)),
+        ("Message-ID", f"<hubtable.{msgid}@{domain}>"),
+        ("X-Hubtable-Delivery", message.key),
+        ("X-Hubtable-Event", message.event_type),
+        ("Auto-Submitted", "auto-generated"),
+        ("Content-Language", message.language),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+    ]
+    out = [_header(name, value) for name, value in headers]
+    out.append(b"\r\n")
+    for subtype, body in (("plain", message.text), ("html", message.html)):
+        out.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                   f"Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode("ascii"))
+        out.append(_qp(body))
+    out.append(f"--{boundary}--\r\n".encode("ascii"))
+    return b"".join(out)
 
 
 class EmailChannel(Channel):
@@ -101,11 +137,11 @@ class EmailChannel(Channel):
         return smtp
 
     def send(self, message: Message) -> None:
-        email = build_email(message, self.mail_from)
+        raw = build_email(message, self.mail_from)
         for attempt in (1, 2):
             smtp = self._smtp or self._connect()
             try:
-                smtp.send_message(email, self.mail_from, [message.to])
+                smtp.sendmail(self.mail_from, [message.to], raw)
                 return
             except smtplib.SMTPServerDisconnected:
                 # A connection idle since the last pass may have been closed: reconnect once.

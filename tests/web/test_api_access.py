@@ -12,7 +12,7 @@ from web.test_api_helpers import DRAFT, Api, error_of, make_api
 from workflow import directory, interventions, situations
 from workflow.api_actor import api_actor, api_email
 from workflow.identity import Identity, Person
-from workflow.models import ApiToken, Situation, User, utcnow
+from workflow.models import ApiToken, AuditEntry, Situation, User, utcnow
 
 
 @pytest.fixture
@@ -95,6 +95,11 @@ def test_identity_never_appears_even_to_granted_agencies(api, world):
             assert b"555 0100" not in answer.data
     granted = api.get(f"/situations/{sid}", agency="cmha").get_json()
     assert "granted" in granted["my_agency_roles"]  # the test asked as a granted agency
+    with world.runtime.read() as s:  # nor did the API decrypt it and drop it on the way out
+        api_users = select(User.id).where(User.email.like("api+%"))
+        reads = s.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action.like("identity.%"), AuditEntry.actor_id.in_(api_users)))
+        assert reads == 0
 
 
 def test_open_tasks_list_my_agencys_work_soonest_first(api, world):

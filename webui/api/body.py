@@ -148,3 +148,18 @@ def expected_version(data: dict[str, Any]) -> int | None:
     if data.get("version") is None:
         return None
     return _integer(data, "version", 0)
+
+
+def query_int(name: str, *, default: int, low: int, high: int | None = None) -> int:
+    """A whole-number query parameter within [low, high], or a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a whole number {bound}", field=name) from None
+    if value < low or (high is not None and value > high):
+        raise ValidationError(f"{name} must be a whole number {bound}", field=name)
+    return value

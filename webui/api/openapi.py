@@ -160,9 +160,12 @@ def _schemas() -> dict[str, Any]:
             },
         },
         "SituationList": {
-            "type": "object", "required": ["situations", "count"],
+            "type": "object", "required": ["situations", "count", "next_offset"],
             "properties": {"situations": {"type": "array", "items": _ref("SituationStatus")},
-                           "count": {"type": "integer"}},
+                           "count": {"type": "integer", "description": "Situations on this "
+                                     "page."},
+                           "next_offset": _nullable("integer", description="The offset of "
+                                                    "the next page; null on the last.")},
         },
         "Task": {
             "type": "object",
@@ -250,8 +253,15 @@ def _paths() -> dict[str, Any]:
                 "listSituations", "Situations my agency presented, leads, assists or was "
                 "granted, newest first.",
                 {"200": _json(_ref("SituationList"), "My agency's situations.")}, "BadRequest",
-                parameters=[{"name": "stage", "in": "query", "required": False,
-                             "schema": {"type": "string", "enum": list(STAGES)}}]),
+                parameters=[
+                    {"name": "stage", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": list(STAGES)}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                                "default": 100}},
+                    {"name": "offset", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                ]),
             "post": _operation(
                 "createSituation", "Draft a de-identified situation (filter 1); with "
                 "`submit: true`, submit it too.",

@@ -23,6 +23,10 @@ from workflow.agency_queries import (
     upcoming_meetings,
 )
 
+#: Situations per page of GET /situations, unless the client asks for another `limit`.
+PAGE = 100
+MAX_PAGE = 500
+
 
 @bp.post("/situations")
 def create_situation() -> tuple[Response, int, dict[str, str]]:
@@ -61,9 +65,14 @@ def get_situation(situation_id: int) -> Response:
 
 @bp.get("/situations")
 def list_situations() -> Response:
-    stage = request.args.get("stage") or None
     with as_agency() as (session, actor):
-        found = situations_of_agency(session, actor.agency_id or 0, stage=stage)
-        meetings = upcoming_meetings(session, found)
-        answer = [situation_status(s, actor.agency_id or 0, meetings[s.id]) for s in found]
-    return jsonify(situations=answer, count=len(answer))
+        stage = request.args.get("stage") or None
+        limit = body.query_int("limit", default=PAGE, low=1, high=MAX_PAGE)
+        offset = body.query_int("offset", default=0, low=0)
+        found = situations_of_agency(session, actor.agency_id or 0, stage=stage,
+                                     limit=limit + 1, offset=offset)
+        page, more = found[:limit], len(found) > limit
+        meetings = upcoming_meetings(session, page)
+        answer = [situation_status(s, actor.agency_id or 0, meetings[s.id]) for s in page]
+    return jsonify(situations=answer, count=len(answer),
+                   next_offset=offset + limit if more else None)

@@ -1,0 +1,198 @@
+"""The chair's meeting page under load, beside a bare "hello" route of the same app.
+
+Why the baseline: requests per second on its own says as much about the machine as about the
+page; a bare route served by the same app, the same waitress server and the same 20 client
+threads in the same run shows what the page itself costs (its queries and its template).
+
+Setup: one table with 100 open situations (60 new on the agenda, 40 in intervention with a
+lead, tasks and deadlines), made with the domain's own commands; the chair is signed in once
+and every client thread reuses the session cookie over a keep-alive connection.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import statistics
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import create_engine
+
+from hubtable.config import Settings
+from webui import create_app
+from workflow import directory, interventions, meetings, situations
+from workflow.models import Base, utcnow
+from workflow.runtime import Runtime
+
+CLIENTS = 20
+REQUESTS_PER_CLIENT = 25
+OPEN_SITUATIONS = 100
+IN_INTERVENTION = 40
+PASSWORD = "bench-password-123"
+GOAL_RPS = 20.0
+GOAL_P95_MS = 1000.0
+SECTORS = [("police", "police"), ("cas", "child_protection"), ("school", "education"),
+           ("hospital", "health"), ("cmha", "mental_health"), ("housing", "housing")]
+
+
+def _facts(i: int) -> situations.Filter1:
+    return situations.Filter1(
+        situation_type="person", age_group="25-29", gender="female" if i % 2 else "male",
+        risk_factors=["mental_health.diagnosed", "housing.transient", "drugs.person_use"],
+        aer_reasons=["mental_health.diagnosed"], summary="Adult, recent eviction.",
+        options_exhausted=True, needs_multiple_agencies=True, harm_probable_imminent=True,
+        consent="not_possible")
+
+
+def build(runtime: Runtime) -> tuple[int, str]:
+    """A table with 100 open situations and an open meeting; returns (meeting id, email)."""
+    hashed = directory.hash_password(PASSWORD)
+    now = utcnow() - timedelta(days=3)
+    with runtime.command() as s:
+        table = directory.create_table(s, code="BENCH", name="Bench table", country="CA",
+                                       subdivision="ON", timezone="America/Toronto")
+        agencies = {slug: directory.create_agency(s, slug=f"bench-{slug}", name=slug.title(),
+                                                  sector=sector, table_ids=[table.id]).id
+                    for slug, sector in SECTORS}
+        rep = directory.create_user(s, email="rep@bench.test", display_name="Rep", password="",
+                                    role="agency_rep", agency_id=agencies["school"],
+                                    password_hash=hashed)
+        chair = directory.create_user(s, email="chair@bench.test", display_name="Chair",
+                                      password="", role="chair", agency_id=agencies["police"],
+                                      table_ids=[table.id], password_hash=hashed)
+        ids = []
+        for i in range(OPEN_SITUATIONS):
+            sit = situations.draft(s, rep, table.id, _facts(i), now=now)
+            situations.submit(s, rep, sit.id, now=now)
+            ids.append(sit.id)
+        meeting = meetings.next_meeting(s, table, now=now)
+        meetings.open_meeting(s, chair, meeting.id, now=now)
+        for agency_id in agencies.values():
+            meetings.record_attendance(s, chair, meeting.id, agency_id, present=True,
+                                       confidentiality_ack=True)
+        for sid in ids[:IN_INTERVENTION]:
+            situations.accept(s, chair, sid, meeting.id, now=now)
+            interventions.disclose(s, chair, sid, [agencies["cmha"], agencies["housing"]],
+                                   meeting_id=meeting.id, now=now)
+            interventions.plan(s, chair, sid, lead_agency_id=agencies["cmha"],
+                               assisting_agency_ids=[agencies["housing"]],
+                               tasks=[interventions.TaskInput(agencies["housing"], "Bed")],
+                               meeting_id=meeting.id, now=now)
+        return meeting.id, chair.email
+
+
+def _sign_in(port: int, email: str) -> str:
+    """Sign in over HTTP like a browser; returns the session cookie."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    body = urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
+    conn.request("POST", "/login", body=body, headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"bench sign-in failed with HTTP {response.status}")
+    conn.close()
+    return response.getheader("Set-Cookie", "").split(";", 1)[0]
+
+
+def _load(port: int, path: str, cookie: str) -> tuple[float, list[float]]:
+    """CLIENTS threads, each on its own keep-alive connection; (requests/s, latencies in s)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start_gate = threading.Barrier(CLIENTS + 1)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        start_gate.wait()
+        for _ in range(REQUESTS_PER_CLIENT):
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            if response.status != 200:
+                errors.append(f"{path}: HTTP {response.status}")
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    start_gate.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(errors[0])
+    return len(latencies) / elapsed, latencies
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] * 1000
+
+
+def run(database_url: str | None = None) -> list[dict]:
+    from waitress.server import create_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{Path(tmp) / 'ks.db'}",
+                          identity_key="bench-key")
+        meeting_id, email = build(runtime)
+        settings = Settings(data_dir=Path(tmp), database_url=url,
+                            keystore_url=runtime.keystore_url, identity_key="bench-key",
+                            secret_key="bench-secret", smtp_url="", mail_from="",
+                            base_url="http://127.0.0.1", prefect_api_url=None)
+        app = create_app(settings, runtime=runtime)
+        app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+        app.add_url_rule("/bench-hello", "bench_hello", lambda: "hello")
+        server = create_server(app, host="127.0.0.1", port=0, threads=8)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            port = server.effective_port
+            cookie = _sign_in(port, email)
+            page = f"/meetings/{meeting_id}"
+            _load(port, page, cookie)  # warm up: templates compiled, pools filled
+            hello_rps, hello_lat = _load(port, "/bench-hello", cookie)
+            page_rps, page_lat = _load(port, page, cookie)
+        finally:
+            server.close()
+            runtime.dispose()
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    p95, hello_p95 = _p95(page_lat), _p95(hello_lat)
+    return [
+        {"name": f"meeting_page_rps_{backend}", "value": round(page_rps, 1), "unit": "req/s",
+         "baseline": round(hello_rps, 1), "ratio": round(page_rps / hello_rps, 3),
+         "goal": f">= {GOAL_RPS:g} req/s with {OPEN_SITUATIONS} open situations and "
+                 f"{CLIENTS} concurrent clients (baseline: bare hello route, same server)",
+         "met": page_rps >= GOAL_RPS},
+        {"name": f"meeting_page_p95_{backend}", "value": round(p95, 1), "unit": "ms",
+         "baseline": round(hello_p95, 1), "ratio": round(p95 / hello_p95, 2),
+         "goal": f"p95 <= {GOAL_P95_MS:g} ms under {CLIENTS} concurrent clients",
+         "met": p95 <= GOAL_P95_MS},
+    ]
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))

@@ -1,0 +1,263 @@
+"""A full meeting in Debian's Chromium, driven by Playwright against the app under waitress.
+
+The chair signs in, takes attendance, accepts one situation and rejects another, discloses,
+enters identity and plans; at a second meeting the lead reports back and the situation closes.
+Then each agency signs in and sees exactly what it may. Every main page is checked with
+axe-core (zero violations) and saved as a screenshot under tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from support.factories import PASSWORD, build_world, submitted
+
+from web.conftest import make_settings
+from webui import create_app
+from workflow.models import Base, Situation
+from workflow.runtime import Runtime
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CANARY = "CANARY-Browser-Ysolde"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[dict]:
+    """The app served by waitress on a free port, over a SQLite database built by factories."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
+                    "chromium); the tests never download a browser")
+    from waitress.server import create_server
+
+    tmp = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{tmp / 'hubtable.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
+                      identity_key="browser-test-key")
+    world = build_world(runtime)
+    accept_id = submitted(world, by="school", summary="Adult, recent eviction, not in care.")
+    reject_id = submitted(world, by="hospital", summary="Adult, one agency can help.")
+    app = create_app(make_settings(runtime, tmp), runtime=runtime)
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield {"base": f"http://127.0.0.1:{server.effective_port}", "runtime": runtime,
+           "world": world, "accept": accept_id, "reject": reject_id}
+    server.close()
+    runtime.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Person:
+    """One signed-in person in their own browser context."""
+
+    def __init__(self, browser, site, name: str) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.site, self.name = site, name
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.axe = Axe()
+
+    def go(self, path: str):
+        url = path if path.startswith("http") else self.site["base"] + path
+        return self.page.goto(url)
+
+    def sign_in(self, email: str) -> None:
+        self.go("/login")
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+        assert "/login" not in self.page.url, self.page.content()[:2000]
+
+    def check(self, shot: str) -> str:
+        """Accessible (axe-core: no violation), screenshot saved; returns the page's text."""
+        self.page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+        results = self.axe.run(self.page)
+        assert results.violations_count == 0, f"{shot}: {results.generate_report()}"
+        return self.page.content()
+
+    def click(self, role: str, name: str) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role(role, name=name, exact=True).first.click()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _ref(situation_id: int) -> str:
+    return f"PEEL-{situation_id:06d}"
+
+
+def test_keyboard_only_sign_in_starts_with_the_skip_link(browser, site):
+    person = Person(browser, site, "keyboard")
+    person.go("/login")
+    person.check("login")
+    person.page.keyboard.press("Tab")
+    assert person.page.evaluate("document.activeElement.className") == "skip"
+    person.page.keyboard.press("Enter")
+    assert person.page.evaluate("document.activeElement.id") == "main"
+    person.page.get_by_label("Email address").focus()
+    person.page.keyboard.type("chair@demo.hubtable.test")
+    person.page.keyboard.press("Tab")
+    person.page.keyboard.type(PASSWORD)
+    with person.page.expect_navigation():
+        person.page.keyboard.press("Enter")
+    assert person.page.url.endswith("/dashboard")
+    person.close()
+
+
+def test_a_full_meeting_then_each_agency_sees_what_it_may(browser, site):
+    runtime, world = site["runtime"], site["world"]
+    accept, reject = site["accept"], site["reject"]
+    agencies = world.agencies
+    chair = Person(browser, site, "chair")
+    chair.sign_in("chair@demo.hubtable.test")
+    assert _ref(accept) in chair.check("dashboard")
+
+    # -- first meeting: attendance, then each situation in turn -------------------------
+    chair.click("link", "Meeting")
+    agenda = chair.check("agenda")
+    assert agenda.index(_ref(accept)) < agenda.index("Report-backs")
+    chair.click("button", "Open the meeting")
+    assert "/attendance" in chair.page.url
+    for slug in ("police", "cas", "school", "hospital", "cmha", "housing"):
+        chair.page.locator(f'input[name="present-{agencies[slug]}"]').check()
+        chair.page.locator(f'input[name="ack-{agencies[slug]}"]').check()
+    chair.check("attendance")
+    chair.click("button", "Record attendance")
+
+    chair.click("link", _ref(accept))
+    chair.check("meeting-situation-new")
+    chair.click("button", "Accept: acutely elevated risk")
+    chair.page.locator(f'input[name="agency_ids"][value="{agencies["cmha"]}"]').check()
+    chair.page.locator(f'input[name="agency_ids"][value="{agencies["housing"]}"]').check()
+    chair.click("button", "Grant disclosure")
+    chair.click("link", "Enter identity (not shown here)")
+    chair.check("identity-entry")
+    chair.page.get_by_label("Name").fill(CANARY)
+    chair.page.get_by_label("Date of birth").fill("1990-04-01")
+    chair.page.get_by_label("Address").fill(f"1 {CANARY} Street")
+    chair.page.get_by_label("Phone").fill("555 0199")
+    chair.click("button", "Seal and record identity")
+    assert CANARY not in chair.page.content()
+    chair.page.get_by_label("Lead agency (must be granted disclosure)").select_option(
+        str(agencies["cmha"]))
+    chair.page.locator(f'input[name="assisting_agency_ids"][value="{agencies["housing"]}"]'
+                       ).check()
+    chair.page.get_by_label("Task 1: agency").select_option(str(agencies["housing"]))
+    chair.page.get_by_label("Task 1: what").fill("Find a shelter bed")
+    chair.click("button", "Record the plan")
+    page = chair.check("meeting-situation-intervention")
+    assert "Plan recorded" in page and CANARY not in page
+
+    chair.go(chair.page.url.replace("/situations/", "/projector/"))
+    projected = chair.check("projector")
+    assert _ref(accept) in projected and CANARY not in projected
+
+    chair.go(re.sub(r"/projector/\d+$", f"/situations/{reject}", chair.page.url))
+    chair.page.get_by_label("Reason for rejecting").select_option("single_agency")
+    chair.click("button", "Reject")
+    chair.click("link", "Agenda")
+    chair.click("button", "Close the meeting")
+    minutes = chair.check("minutes")
+    assert _ref(accept) in minutes and _ref(reject) in minutes and CANARY not in minutes
+
+    # -- second meeting: the report-back and the closure -------------------------------
+    chair.click("link", "Meeting")
+    second = chair.check("agenda-second")
+    assert _ref(accept) in second and "Report-backs" in second
+    chair.click("button", "Open the meeting")
+    for slug in ("police", "cmha", "housing", "school"):
+        chair.page.locator(f'input[name="present-{agencies[slug]}"]').check()
+        chair.page.locator(f'input[name="ack-{agencies[slug]}"]').check()
+    chair.click("button", "Record attendance")
+    chair.click("link", _ref(accept))
+    chair.page.get_by_label("What happened (de-identified)").fill("Door knock done, housed.")
+    chair.page.locator("#first_contact_made input[value=yes]").check()
+    chair.page.locator("#still_aer input[value=no]").check()
+    chair.click("button", "Record report-back")
+    chair.page.get_by_label("Status of task 1").select_option("done")
+    chair.click("button", "Update task")
+    chair.page.get_by_label("Conclusion").select_option("lowered_connected")
+    chair.click("button", "Close the situation")
+    chair.check("meeting-situation-closed")
+    with runtime.read() as s:
+        assert s.get(Situation, accept).stage == "closed"
+        assert s.get(Situation, reject).stage == "rejected"
+    chair.go(f"/dashboard/situations/{accept}/rules")
+    chair.check("rule-explanations")
+    chair.close()
+
+    # -- each agency sees exactly what it may ------------------------------------------
+    seen = {}
+    for slug in ("school", "hospital", "cmha", "housing", "outsider"):
+        person = Person(browser, site, slug)
+        person.sign_in(f"{slug}@demo.hubtable.test")
+        page = person.check(f"my-agency-{slug}")
+        seen[slug] = {"accept": _ref(accept) in page, "reject": _ref(reject) in page}
+        detail = person.go(f"/situations/{accept}")
+        identity = person.go(f"/situations/{accept}/identity")
+        seen[slug]["detail"], seen[slug]["identity"] = detail.status, identity.status
+        if identity.status == 200:
+            assert CANARY in person.check(f"identity-{slug}")
+        else:
+            assert CANARY not in person.page.content()
+        person.close()
+    assert seen == {
+        "school": {"accept": True, "reject": False, "detail": 200, "identity": 403},
+        "hospital": {"accept": False, "reject": True, "detail": 404, "identity": 404},
+        "cmha": {"accept": True, "reject": False, "detail": 200, "identity": 200},
+        "housing": {"accept": True, "reject": False, "detail": 200, "identity": 200},
+        "outsider": {"accept": False, "reject": False, "detail": 404, "identity": 404},
+    }
+
+
+def test_forms_and_admin_pages_are_accessible(browser, site):
+    rep = Person(browser, site, "school")
+    rep.sign_in("school@demo.hubtable.test")
+    rep.go("/situations/new")
+    rep.check("new-situation")
+    rep.page.get_by_label("Type of situation").select_option("person")
+    with rep.page.expect_navigation():
+        rep.page.get_by_role("button", name="Save and submit to the table").click()
+    page = rep.check("new-situation-errors")
+    assert "Choose an age group." in page
+    rep.go(f"/situations/{site['accept']}")
+    rep.check("situation-view")
+    rep.close()
+    admin = Person(browser, site, "admin")
+    admin.sign_in("admin@demo.hubtable.test")
+    for path, shot in (("/admin", "admin"), ("/admin/tables", "admin-tables"),
+                       (f"/admin/tables/{site['world'].table_id}", "admin-table"),
+                       ("/admin/agencies", "admin-agencies"), ("/admin/users", "admin-users"),
+                       ("/admin/rules", "admin-rules")):
+        admin.go(path)
+        admin.check(shot)
+    admin.close()
+
+
