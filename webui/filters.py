@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,17 +30,32 @@ WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _
 
 
 def _lang() -> str:
-    return str(get_locale() or "en")
+    """The request's language, asked of Flask-Babel once per request (pages ask it often)."""
+    if "hubtable_lang" not in g:
+        g.hubtable_lang = str(get_locale() or "en")
+    return str(g.hubtable_lang)
+
+
+@lru_cache(maxsize=64)
+def _labels(kind: str, lang: str) -> dict[str, str]:
+    """Every label of one kind in one language; the catalog is loaded once per process."""
+    catalog = load_catalog()
+    return {code: catalog.label(kind, code, lang) for code in catalog.items(kind)}
 
 
 def label(code: str | None, kind: str) -> str:
     """The English or Vietnamese label of a reference code (the code itself if unknown)."""
     if not code:
         return ""
-    try:
-        return load_catalog().label(kind, code, _lang())
-    except KeyError:
-        return code
+    return _labels(kind, _lang()).get(code, code)
+
+
+def _translated(names: dict[str, object], key: str) -> dict[str, str]:
+    """A name table in the request's language, resolved once per request."""
+    cache = g.setdefault("hubtable_names", {})
+    if key not in cache:
+        cache[key] = {code: str(text) for code, text in names.items()}
+    return cache[key]  # type: ignore[no-any-return]
 
 
 def when(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
@@ -86,7 +102,7 @@ def _context() -> dict[str, object]:
         "options": options,
         "table_options": lambda rows: [(str(r.id), r.name) for r in rows],
         "role_label": lambda code: ROLE_NAMES.get(code, code),
-        "stage_name": lambda code: STAGE_NAMES.get(code, code),
+        "stage_name": lambda code: _translated(STAGE_NAMES, "stages").get(code, code),
         "outcome_name": lambda code: OUTCOME_NAMES.get(code or "", code or ""),
         "weekday_name": lambda n: WEEKDAY_NAMES[n] if 0 <= n < 7 else str(n),
         "kept_list": kept_list,

@@ -8,6 +8,7 @@ the core's own read paths write (a meeting made from the schedule); nothing touc
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from workflow import access, meetings, rulebook
 from workflow.errors import NotFound
 from workflow.models import (
-    AgendaItem,
     Agency,
+    AgendaItem,
     Attendance,
     Deadline,
     DisclosureGrant,
@@ -68,25 +69,32 @@ class SituationRow:
         return max(0, (now - self.created_at).days)
 
 
-def _flag_count() -> object:
-    return (select(func.count(Flag.id))
-            .where(Flag.situation_id == Situation.id, Flag.cleared_at.is_(None))
-            .correlate(Situation).scalar_subquery())
+_ROW_COLUMNS = (Situation.id, Situation.ref, Situation.stage, Situation.situation_type,
+                Situation.age_group, Situation.gender, Situation.created_at,
+                Situation.accepted_at)
 
 
-def _overdue_count(now: datetime) -> object:
-    return (select(func.count(Deadline.id))
-            .where(Deadline.situation_id == Situation.id, Deadline.met_at.is_(None),
-                   Deadline.due_at < now)
-            .correlate(Situation).scalar_subquery())
+def _held_since(held: list[datetime], accepted_at: datetime | None) -> int:
+    """Closed meetings after acceptance (as rulebook.meetings_open counts), from a sorted list."""
+    if accepted_at is None:
+        return 0
+    return len(held) - bisect_right(held, accepted_at)
 
 
-def _meetings_open_count() -> object:
-    """Closed meetings of the table since acceptance (rulebook.meetings_open, for many rows)."""
-    return (select(func.count(Meeting.id))
-            .where(Meeting.table_id == Situation.table_id, Meeting.status == "closed",
-                   Meeting.scheduled_at > Situation.accepted_at)
-            .correlate(Situation).scalar_subquery())
+def _attention(session: Session, ids: list[int], now: datetime
+               ) -> tuple[dict[int, int], dict[int, int]]:
+    """Open flags and overdue deadlines per situation: two grouped queries for any number."""
+    if not ids:
+        return {}, {}
+    flags = dict(session.execute(
+        select(Flag.situation_id, func.count(Flag.id))
+        .where(Flag.situation_id.in_(ids), Flag.cleared_at.is_(None))
+        .group_by(Flag.situation_id)).tuples().all())
+    overdue = dict(session.execute(
+        select(Deadline.situation_id, func.count(Deadline.id))
+        .where(Deadline.situation_id.in_(ids), Deadline.met_at.is_(None), Deadline.due_at < now)
+        .group_by(Deadline.situation_id)).tuples().all())
+    return flags, overdue
 
 
 def _row(s: Situation, flags: int, overdue: int, **extra: object) -> SituationRow:
@@ -160,20 +168,25 @@ def agenda(session: Session, actor: User, meeting_id: int, *, now: datetime | No
     situation of the table that is waiting for a decision or owes a report-back."""
     now = now or utcnow()
     meeting = chaired_meeting(session, actor, meeting_id)
-    item = select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).subquery()
     waiting = Situation.stage.in_((*NEW_STAGES, *FOLLOW_STAGES))
-    on_agenda = item.c.id.is_not(None)
+    on_agenda = AgendaItem.id.is_not(None)
     query = (
-        select(Situation, _flag_count(), _overdue_count(now), item.c.kind, item.c.outcome,
-               item.c.position)
-        .outerjoin(item, item.c.situation_id == Situation.id)
+        select(*_ROW_COLUMNS, AgendaItem.kind, AgendaItem.outcome, AgendaItem.position)
+        .outerjoin(AgendaItem, (AgendaItem.situation_id == Situation.id)
+                   & (AgendaItem.meeting_id == meeting.id))
         .where(Situation.table_id == meeting.table_id,
                on_agenda if meeting.status == "closed" else or_(on_agenda, waiting))
     )
+    found = session.execute(query).all()  # plain columns: no ORM objects to build
+    flags, overdue = _attention(session, [r.id for r in found], now)
     rows = []
-    for s, flags, overdue, kind, outcome, position in session.execute(query):
-        kind = kind or ("new" if s.stage in NEW_STAGES else "report_back")
-        rows.append(_row(s, flags, overdue, kind=kind, outcome=outcome, position=position or 0))
+    for r in found:
+        kind = r.kind or ("new" if r.stage in NEW_STAGES else "report_back")
+        rows.append(SituationRow(
+            id=r.id, ref=r.ref or str(r.id), stage=r.stage, situation_type=r.situation_type,
+            age_group=r.age_group, gender=r.gender, created_at=r.created_at,
+            accepted_at=r.accepted_at, flags=flags.get(r.id, 0), overdue=overdue.get(r.id, 0),
+            kind=kind, outcome=r.outcome, position=r.position or 0))
     rows.sort(key=_urgency)
     members = session.scalar(select(func.count(TableMembership.id)).where(
         TableMembership.table_id == meeting.table_id)) or 0
@@ -217,19 +230,31 @@ def dashboard(session: Session, actor: User, filters: DashboardFilter | None = N
         tables &= {filters.table_id}
     if not tables:
         return []
-    flags, overdue, open_meetings = _flag_count(), _overdue_count(now), _meetings_open_count()
-    query = (select(Situation, flags, overdue, open_meetings, Agency.name)
+    query = (select(*_ROW_COLUMNS, Situation.table_id, Agency.name.label("lead"))
              .outerjoin(Agency, Agency.id == Situation.lead_agency_id)
-             .where(Situation.table_id.in_(tables), Situation.stage.in_(DASHBOARD_STAGES)))
+             .where(Situation.table_id.in_(tables), Situation.stage.in_(DASHBOARD_STAGES))
+             .order_by(Situation.created_at))
     if filters.stage:
         query = query.where(Situation.stage == filters.stage)
-    if filters.flagged:
-        query = query.where(flags > 0)  # type: ignore[operator]
-    if filters.overdue:
-        query = query.where(overdue > 0)  # type: ignore[operator]
-    rows = [_row(s, f, o, meetings_open=int(m), lead_agency=lead or "",
-                 kind="new" if s.stage in NEW_STAGES else "report_back")
-            for s, f, o, m, lead in session.execute(query.order_by(Situation.created_at))]
+    found = session.execute(query).all()
+    flags, overdue = _attention(session, [r.id for r in found], now)
+    held: dict[int, list[datetime]] = {}
+    for table_id, at in session.execute(
+            select(Meeting.table_id, Meeting.scheduled_at)
+            .where(Meeting.table_id.in_(tables), Meeting.status == "closed")
+            .order_by(Meeting.scheduled_at)):
+        held.setdefault(table_id, []).append(at)
+    rows = []
+    for r in found:
+        row = SituationRow(
+            id=r.id, ref=r.ref or str(r.id), stage=r.stage, situation_type=r.situation_type,
+            age_group=r.age_group, gender=r.gender, created_at=r.created_at,
+            accepted_at=r.accepted_at, flags=flags.get(r.id, 0), overdue=overdue.get(r.id, 0),
+            kind="new" if r.stage in NEW_STAGES else "report_back", lead_agency=r.lead or "",
+            meetings_open=_held_since(held.get(r.table_id, []), r.accepted_at))
+        if (filters.flagged and not row.flags) or (filters.overdue and not row.overdue):
+            continue
+        rows.append(row)
     labelled = {r.id: r for r in rows if r.flags}
     if labelled:
         for flag in session.scalars(select(Flag).where(Flag.situation_id.in_(labelled),
@@ -276,7 +301,7 @@ def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> 
         Involvement.agency_id == agency_id, Involvement.role == "assisting")
     granted_ids = select(DisclosureGrant.situation_id).where(
         DisclosureGrant.agency_id == agency_id, DisclosureGrant.revoked_at.is_(None))
-    query = (select(Situation, _flag_count(), _overdue_count(now))
+    query = (select(Situation)
              .where(or_(Situation.originating_agency_id == agency_id,
                         Situation.lead_agency_id == agency_id,
                         Situation.id.in_(assisting_ids), Situation.id.in_(granted_ids)))
@@ -285,8 +310,10 @@ def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> 
     granted = set(session.scalars(granted_ids))
     view = AgencyView(agency=agency, presented=[], leading=[], assisting=[], granted=[],
                       finished=[], tasks=[], first_contacts=[])
-    for s, flags, overdue in session.execute(query):
-        row = _row(s, flags, overdue)
+    found = list(session.scalars(query))
+    flags, overdue = _attention(session, [s.id for s in found], now)
+    for s in found:
+        row = _row(s, flags.get(s.id, 0), overdue.get(s.id, 0))
         if s.originating_agency_id == agency_id:
             view.presented.append(row)
         if s.lead_agency_id == agency_id and s.is_open:

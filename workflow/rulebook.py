@@ -11,9 +11,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from rules import model as rm
 from rules.engine import Evaluation, evaluate
@@ -46,14 +46,26 @@ def _parse(name: str, version: str, source: str) -> rm.RulePack:
     return load_pack(source, source_name=f"{name}@{version}")
 
 
+_installed: dict[tuple[str, str, str], rm.RulePack] = {}
+
+
 def pack_for(session: Session, table: Table) -> rm.RulePack:
-    """The pack version the table uses, from the database (as installed) or as shipped."""
+    """The pack version the table uses, from the database (as installed) or as shipped.
+
+    An installed version never changes (install_pack refuses that), so it is read once per
+    database and process.
+    """
+    key = (str(session.get_bind().url), table.rule_pack_name, table.rule_pack_version)
+    pack = _installed.get(key)
+    if pack is not None:
+        return pack
     source = session.scalar(select(RulePackRecord.source).where(
         RulePackRecord.name == table.rule_pack_name,
         RulePackRecord.version == table.rule_pack_version))
-    if source is not None:
-        return _parse(table.rule_pack_name, table.rule_pack_version, source)
-    return load_shipped_pack(SHIPPED.get(table.rule_pack_name, table.rule_pack_name))
+    if source is None:
+        return load_shipped_pack(SHIPPED.get(table.rule_pack_name, table.rule_pack_name))
+    pack = _installed[key] = _parse(table.rule_pack_name, table.rule_pack_version, source)
+    return pack
 
 
 def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
@@ -73,10 +85,27 @@ def install_pack(session: Session, source: str, *, source_name: str = "pack") ->
 
 
 # -- facts ------------------------------------------------------------------------------------
+_SECTORS = "hubtable.rulebook.sectors"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_sectors(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SECTORS, None)
+
+
+def _sector_map(session: Session) -> dict[int, str]:
+    """Every agency's sector, read once per transaction (facts need it several times)."""
+    cached = session.info.get(_SECTORS)
+    if cached is None:
+        cached = dict(session.execute(select(Agency.id, Agency.sector)).tuples().all())
+        session.info[_SECTORS] = cached
+    return cached
+
+
 def _sectors(session: Session, agency_ids: set[int] | list[int]) -> list[str]:
-    if not agency_ids:
-        return []
-    return sorted(set(session.scalars(select(Agency.sector).where(Agency.id.in_(agency_ids)))))
+    sectors = _sector_map(session)
+    return sorted({sectors[a] for a in agency_ids if a in sectors})
 
 
 def meetings_open(session: Session, situation: Situation) -> int:
@@ -100,10 +129,8 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
     factors = [f.factor_code for f in situation.risk_factors]
     present = meeting.present_agency_ids() if meeting is not None else set()
     present_sectors = _sectors(session, present)
-    lead_sector = ""
-    if situation.lead_agency_id:
-        lead_sector = session.scalar(
-            select(Agency.sector).where(Agency.id == situation.lead_agency_id)) or ""
+    sectors = _sector_map(session)
+    lead_sector = sectors.get(situation.lead_agency_id or 0, "")
     previous_days = -1.0
     if situation.previous_situation_id:
         prev = session.get(Situation, situation.previous_situation_id)
@@ -111,8 +138,7 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
             ended = prev.closed_at or prev.decided_at or prev.created_at
             previous_days = max(0.0, (now - ended).total_seconds() / 86400)
     open_tasks = [t for t in situation.tasks if t.status == "open"]
-    origin_sector = session.scalar(
-        select(Agency.sector).where(Agency.id == situation.originating_agency_id)) or ""
+    origin_sector = sectors.get(situation.originating_agency_id, "")
     return {
         "stage": situation.stage,
         "trigger": trigger,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hubtable.config import load_settings
 from hubtable.wiring import runtime_from
 from workflow import audit, directory, setup
-from workflow.demo import bulk_situations, build_demo
+from workflow.demo import build_demo, bulk_situations
 from workflow.models import Agency, Table
 
 DEFAULT_DEMO_PASSWORD = "hubtable-demo-2026"

@@ -2,8 +2,8 @@
 
 import pytest
 from sqlalchemy import func, select, text
-
 from support.factories import filter1, in_intervention, open_meeting, submitted
+
 from workflow import audit, interventions, meetings, situations
 from workflow.errors import NotFound, PermissionDenied
 from workflow.models import AuditEntry, IdentityRecord, Situation

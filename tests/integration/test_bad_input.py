@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-
 from support.factories import filter1, in_intervention, open_meeting, submitted
+
 from workflow import interventions, situations
 from workflow.errors import ConcurrentEdit, DomainError, IllegalTransition, ValidationError
 from workflow.identity import Identity, Person

@@ -1,4 +1,4 @@
-"""Web fixtures: an app over the shared `runtime` (SQLite and PostgreSQL), and a signed-in client."""
+"""Web fixtures: an app over the shared `runtime` (SQLite and PostgreSQL), signed-in clients."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.factories import PASSWORD
 
 from hubtable.config import Settings
-from support.factories import PASSWORD
 from webui import create_app
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -76,6 +76,17 @@ def test_the_api_user_is_created_once_and_can_never_sign_in(api, world):
             assert directory.authenticate(s, email, guess) is None
 
 
+def test_an_administrator_can_switch_an_agencys_api_off_by_deactivating_its_user(api, world):
+    assert api.get("/situations", agency="school").status_code == 200
+    with world.runtime.command() as s:
+        email = api_email(world.agency(s, "school"))
+        s.scalar(select(User).where(User.email == email)).active = False
+    refused = api.get("/situations", agency="school")
+    assert refused.status_code == 403
+    assert "disabled" in error_of(refused)["message"]
+    assert api.get("/situations", agency="police").status_code == 200
+
+
 def test_identity_never_appears_even_to_granted_agencies(api, world):
     sid, _ = in_intervention(world, identity_name=MARKER)
     with world.runtime.read() as s:  # the marker is really there, for the granted agencies

@@ -195,7 +195,7 @@ def test_meeting_mode_walks_filters_two_to_four(app, runtime, world):
     accepted_id = submitted(world)
     rejected_id = submitted(world, by="hospital")
     web = signed_in(app, "chair")
-    meeting = web.get("/meeting/table/%d" % world.table_id).headers["Location"]
+    meeting = web.get(f"/meeting/table/{world.table_id}").headers["Location"]
     mid = int(meeting.rstrip("/").rsplit("/", 1)[1])
     agenda = web.get(f"/meetings/{mid}").get_data(as_text=True)
     assert agenda.index(f"PEEL-{accepted_id:06d}") > 0
@@ -383,8 +383,8 @@ def test_healthz_reports_database(app):
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path):
-    from workflow.runtime import Runtime
     from hubtable.config import Settings
+    from workflow.runtime import Runtime
 
     broken = Runtime(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
                      keystore_url=f"sqlite:///{tmp_path / 'k.db'}", identity_key="k")

@@ -171,9 +171,9 @@ def task(situation_id: int, task_id: int):  # type: ignore[no-untyped-def]
     try:
         with unit() as (s, actor):
             access.load_visible_situation(s, actor, situation_id)
-            updated = interventions.update_task(s, actor, task_id,
-                                                status=request.form.get(f"task-{task_id}-status", ""),
-                                                note=request.form.get(f"task-{task_id}-note", ""))
+            updated = interventions.update_task(
+                s, actor, task_id, status=request.form.get(f"task-{task_id}-status", ""),
+                note=request.form.get(f"task-{task_id}-note", ""))
             if updated.situation_id != situation_id:
                 raise DomainError(_("That task belongs to another situation."))
     except DomainError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from workflow.reports.model import Cell, Statistic
@@ -24,12 +25,15 @@ def percentiles(session: Session, expr: ColumnElement[float], where: ColumnEleme
                 ) -> tuple[int, dict[float, float | None]]:
     """(count, {p: percentile_cont(p)}) of a duration over the rows matching `where`."""
     if dialect(session) == "postgresql":
-        row = session.execute(
+        # One ordered-set aggregate with an array of fractions: one sort for all percentiles.
+        n, values = session.execute(
             select(func.count(expr),
-                   *(func.percentile_cont(p).within_group(expr) for p in PERCENTILES))
+                   func.percentile_cont(postgresql.array(list(PERCENTILES)))
+                   .within_group(expr))
             .where(where, expr.is_not(None))).one()
-        return int(row[0]), {p: (None if v is None else float(v))
-                             for p, v in zip(PERCENTILES, row[1:], strict=True)}
+        values = values or [None] * len(PERCENTILES)
+        return int(n), {p: (None if v is None else float(v))
+                        for p, v in zip(PERCENTILES, values, strict=True)}
     numbered = (
         select(expr.label("d"),
                (func.row_number().over(order_by=expr) - 1).label("i"),

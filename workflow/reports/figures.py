@@ -18,7 +18,7 @@ from workflow.models import Agency, Involvement, SituationRiskFactor
 from workflow.reference import UnknownCode, load_catalog
 from workflow.reports.model import FigureSpec
 from workflow.reports.scope import Scope
-from workflow.reports.sql import DECISIONS, Cohorts, S, decision, month_of
+from workflow.reports.sql import DECISIONS, Cohorts, S, decision, grouped, month_of
 from workflow.reports.suppression import Problem
 
 DECISION_LABELS = {"accepted": "Accepted as AER", "rejected": "Rejected",
@@ -76,11 +76,31 @@ class FigureBuilder:
     def put(self, key: Hashable, value: int) -> None:
         self.problem.set(key, int(value))
 
-    # -- filter 2: decisions ---------------------------------------------------------------
-    def decisions(self) -> None:
+    # -- filter 2: the presented cohort, every split in one pass ---------------------------
+    def presented_breakdowns(self) -> None:
+        """Count the presented cohort by decision and each dimension (one scan on PostgreSQL);
+        the figures below read from here."""
         d = decision()
-        counts = dict(self.rows(select(d, func.count()).where(self.cohorts.presented)
-                                .group_by(d)))
+        self._origin = aliased(Agency)
+        self._dims: dict[str, ColumnElement] = {
+            "age_group": S.age_group,
+            "gender": S.gender,
+            "situation_type": S.situation_type,
+            "origin_sector": self._origin.sector,
+            "help_source": func.coalesce(S.help_source, NOT_RECORDED),
+            "re_presented": case((S.previous_situation_id.is_not(None), 1), else_=0),
+            "month": month_of(self.session, S.presented_at),
+            "rejection": func.coalesce(S.rejection_reason, ""),
+        }
+        self._presented = grouped(
+            self.session, {k: (e, d) for k, e in self._dims.items()}, [func.count()],
+            self.cohorts.presented,
+            joins=((self._origin, self._origin.id == S.originating_agency_id),))
+
+    def decisions(self) -> None:
+        counts: dict[str, int] = {}
+        for _, name, n in self._presented["age_group"]:
+            counts[name] = counts.get(name, 0) + n
         for name in DECISIONS:
             self.put(dec(name), counts.get(name, 0))
         self.put(dec("total"), sum(counts.values()))
@@ -92,16 +112,11 @@ class FigureBuilder:
             total_row=[dec("total")],
         ))
 
-    def by_decision(self, key: str, title: str, row_title: str, expr: ColumnElement[str],
-                    kind: str | None, *, join: tuple | None = None,
-                    rows: list[str] | None = None, add_spec: bool = True) -> list[str]:
+    def by_decision(self, key: str, title: str, row_title: str, kind: str | None, *,
+                    rows: list | None = None, add_spec: bool = True) -> list:
         """A two-way table of the presented cohort: one row per code, one column per decision,
         row totals, and column totals that are the decision counts themselves."""
-        d = decision()
-        query = select(expr, d, func.count()).select_from(S)
-        if join is not None:
-            query = query.join(*join)
-        data = self.rows(query.where(self.cohorts.presented).group_by(expr, d))
+        data = self._presented[key]
         codes = rows if rows is not None else self.codes(kind, (r[0] for r in data))
         counts = {(r[0], r[1]): r[2] for r in data}
         for code in codes:
@@ -123,24 +138,20 @@ class FigureBuilder:
         return codes
 
     def demographics(self) -> None:
-        self.by_decision("age_group", "By age group", "Age group", S.age_group, "age_groups")
-        self.by_decision("gender", "By gender", "Gender", S.gender, "genders")
+        self.by_decision("age_group", "By age group", "Age group", "age_groups")
+        self.by_decision("gender", "By gender", "Gender", "genders")
         self.by_decision("situation_type", "By situation type", "Situation type",
-                         S.situation_type, "situation_types")
+                         "situation_types")
 
     def originating_sectors(self) -> None:
-        origin = aliased(Agency)
-        self.by_decision("origin_sector", "Originating agency sector", "Sector", origin.sector,
-                         "sectors", join=(origin, origin.id == S.originating_agency_id))
+        self.by_decision("origin_sector", "Originating agency sector", "Sector", "sectors")
 
     def help_sources(self) -> None:
         self.by_decision("help_source", "How help was sought (help source)", "Help source",
-                         func.coalesce(S.help_source, NOT_RECORDED), "help_sources")
+                         "help_sources")
 
     def re_presentations(self) -> None:
-        expr = case((S.previous_situation_id.is_not(None), 1), else_=0)
-        self.by_decision("re_presented", "First presentations and re-presentations",
-                         "Presentation", expr, None, rows=[0, 1], add_spec=False)
+        self.by_decision("re_presented", "", "", None, rows=[0, 1], add_spec=False)
         self.specs.append(FigureSpec(
             key="re_presented", title="First presentations and re-presentations",
             row_title="Presentation",
@@ -151,10 +162,10 @@ class FigureBuilder:
         ))
 
     def rejection_reasons(self) -> None:
-        data = dict(self.rows(
-            select(S.rejection_reason, func.count())
-            .where(self.cohorts.presented, S.rejection_reason.is_not(None))
-            .group_by(S.rejection_reason)))
+        data: dict[str, int] = {}
+        for reason, _, n in self._presented["rejection"]:
+            if reason:
+                data[reason] = data.get(reason, 0) + n
         codes = self.codes("rejection_reasons", data)
         for code in codes:
             self.put(("rejection", code), data.get(code, 0))
@@ -171,10 +182,12 @@ class FigureBuilder:
         """Counts of situations per category and per factor. A situation has several factors,
         so these do not add up to a total: small counts are hidden, nothing can be subtracted."""
         rf = SituationRiskFactor
-        cats = dict(self.rows(
-            select(rf.category_code, func.count(func.distinct(rf.situation_id)))
-            .join(S, S.id == rf.situation_id).where(self.cohorts.accepted)
-            .group_by(rf.category_code)))
+        # Distinct (situation, category) pairs first, then count them: a hash aggregate, not
+        # the sort that count(DISTINCT ...) needs.
+        pairs = (select(rf.situation_id, rf.category_code).join(S, S.id == rf.situation_id)
+                 .where(self.cohorts.accepted).distinct().subquery())
+        cats = dict(self.rows(select(pairs.c.category_code, func.count())
+                              .group_by(pairs.c.category_code)))
         codes = [c for c in self.codes("categories", cats) if cats.get(c)]
         codes.sort(key=lambda c: -cats[c])
         for code in codes:
@@ -219,13 +232,12 @@ class FigureBuilder:
     def assisting_sectors(self) -> None:
         """Situations with at least one assisting agency of each sector (not additive)."""
         helper = aliased(Agency)
-        data = dict(self.rows(
-            select(helper.sector, func.count(func.distinct(Involvement.situation_id)))
-            .select_from(Involvement)
-            .join(S, S.id == Involvement.situation_id)
-            .join(helper, helper.id == Involvement.agency_id)
-            .where(self.cohorts.accepted, Involvement.role == "assisting")
-            .group_by(helper.sector)))
+        pairs = (select(Involvement.situation_id, helper.sector)
+                 .join(S, S.id == Involvement.situation_id)
+                 .join(helper, helper.id == Involvement.agency_id)
+                 .where(self.cohorts.accepted, Involvement.role == "assisting")
+                 .distinct().subquery())
+        data = dict(self.rows(select(pairs.c.sector, func.count()).group_by(pairs.c.sector)))
         codes = self.codes("sectors", data)
         for code in codes:
             self.put(("assist_sector", code), data.get(code, 0))
@@ -277,8 +289,7 @@ class FigureBuilder:
         """Per month: presented (with decisions) and closed. Both columns add up over months
         to the period's totals."""
         months = self.scope.period.months()
-        self.by_decision("month", "", "", month_of(self.session, S.presented_at), None,
-                         rows=months, add_spec=False)
+        self.by_decision("month", "", "", None, rows=months, add_spec=False)
         closed_month = month_of(self.session, S.closed_at)
         data = dict(self.rows(select(closed_month, func.count()).where(self.cohorts.closed)
                               .group_by(closed_month)))
@@ -297,6 +308,7 @@ class FigureBuilder:
     def all(self) -> None:
         """Every count figure, in the order a page shows them (decisions first, since other
         figures share its totals)."""
+        self.presented_breakdowns()
         self.decisions()
         self.rejection_reasons()
         self.demographics()

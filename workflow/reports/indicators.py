@@ -19,9 +19,10 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from workflow.models import SituationService
 from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec, Indicator
-from workflow.reports.sql import S
+from workflow.reports.sql import S, grouped
 from workflow.reports.suppression import share_hidden
 
+SPLITS = ("age_group", "gender")
 TITLES = {
     "received_help": "Accepted situations that received help",
     "first_contact_on_time": "First contacts within the deadline",
@@ -62,6 +63,16 @@ class IndicatorBuilder:
         lowered = [c for c, item in figures.catalog.conclusion_reasons.items()
                    if item.outcome == "risk_lowered"]
         self.closed_columns = (func.count(), _flag(S.conclusion_reason.in_(lowered)))
+        splits = {dim: (getattr(S, dim),) for dim in SPLITS}
+        self._accepted = grouped(figures.session, splits, list(self.accepted_columns),
+                                 figures.cohorts.accepted)
+        self._closed = grouped(figures.session, splits, list(self.closed_columns),
+                               figures.cohorts.closed)
+
+    def _total(self, rows: list[tuple], width: int) -> tuple:
+        """The whole cohort: the sum over the groups of one split (every situation has
+        exactly one age group)."""
+        return tuple(sum(int(r[1 + i]) for r in rows) for i in range(width))
 
     def _shares(self, acc: tuple, clo: tuple) -> dict[str, Cell]:
         t = self.fb.scope.threshold
@@ -75,10 +86,9 @@ class IndicatorBuilder:
         }
 
     def overall(self) -> tuple[list[Indicator], dict[str, Cell]]:
-        s = self.fb.session
-        acc = s.execute(select(*self.accepted_columns).where(self.fb.cohorts.accepted)).one()
-        clo = s.execute(select(*self.closed_columns).where(self.fb.cohorts.closed)).one()
-        shares = self._shares(tuple(acc), tuple(clo))
+        acc = self._total(self._accepted[SPLITS[0]], len(self.accepted_columns))
+        clo = self._total(self._closed[SPLITS[0]], len(self.closed_columns))
+        shares = self._shares(acc, clo)
         out = []
         for key, cell in shares.items():
             target = self.fb.scope.targets.get(key)
@@ -89,13 +99,9 @@ class IndicatorBuilder:
     def equity(self, dim: str, kind: str, title: str, overall: dict[str, Cell]) -> FigureSpec:
         """One row per group: accepted (the same cell as in the demographic figure), its
         shares, closed (adding up to the closed total) and the risk-lowered share."""
-        s, fb = self.fb.session, self.fb
-        column = getattr(S, dim)
-        acc = {r[0]: tuple(r[1:]) for r in s.execute(
-            select(column, *self.accepted_columns).where(fb.cohorts.accepted)
-            .group_by(column))}
-        clo = {r[0]: tuple(r[1:]) for r in s.execute(
-            select(column, *self.closed_columns).where(fb.cohorts.closed).group_by(column))}
+        fb = self.fb
+        acc = {r[0]: tuple(r[1:]) for r in self._accepted[dim]}
+        clo = {r[0]: tuple(r[1:]) for r in self._closed[dim]}
         codes = fb.codes(kind, set(acc) | set(clo))
         rows = []
         for code in codes:

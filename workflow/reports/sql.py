@@ -12,7 +12,7 @@ Cohorts (all restricted to the tables in scope):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, case, cast, func, literal
+from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, select, tuple_
 from sqlalchemy import Float as SAFloat
 from sqlalchemy.orm import Session
 
@@ -60,3 +60,45 @@ class Cohorts:
         self.accepted = and_(self.presented, S.accepted_at.is_not(None))
         self.closed = and_(in_scope, S.stage == "closed", S.conclusion_reason.is_not(None),
                            S.closed_at >= start, S.closed_at < end)
+
+
+def grouped(session: Session, sets: dict[str, tuple[ColumnElement, ...]],
+            measures: list[ColumnElement], where: ColumnElement[bool], *,
+            joins: tuple[tuple, ...] = ()) -> dict[str, list[tuple]]:
+    """Several GROUP BYs over the same rows: {set name: [(*group values, *measures)]}.
+
+    PostgreSQL does them in one scan with GROUPING SETS (GROUPING() tells which set a row
+    belongs to); SQLite runs one GROUP BY per set. Same answer, fewer scans where it counts.
+    """
+    def base(*columns: ColumnElement) -> Select:
+        query = select(*columns).select_from(S)
+        for join in joins:
+            query = query.join(*join)
+        return query.where(where)
+
+    if dialect(session) != "postgresql" or len(sets) == 1:
+        return {name: [tuple(r) for r in session.execute(
+            base(*exprs, *measures).group_by(*exprs))] for name, exprs in sets.items()}
+    distinct: list[ColumnElement] = []
+    for exprs in sets.values():
+        for e in exprs:
+            if not any(e is d for d in distinct):
+                distinct.append(e)
+    width = len(distinct)
+
+    def mask(exprs: tuple[ColumnElement, ...]) -> int:
+        # GROUPING(a, b, c) sets the bit of each argument NOT grouped in the row's set;
+        # the first argument is the most significant bit.
+        return sum(1 << (width - 1 - i) for i, d in enumerate(distinct)
+                   if not any(d is e for e in exprs))
+
+    by_mask = {mask(exprs): name for name, exprs in sets.items()}
+    positions = {name: [next(i for i, d in enumerate(distinct) if d is e) for e in exprs]
+                 for name, exprs in sets.items()}
+    query = base(*distinct, func.grouping(*distinct), *measures).group_by(
+        func.grouping_sets(*(tuple_(*exprs) for exprs in sets.values())))
+    out: dict[str, list[tuple]] = {name: [] for name in sets}
+    for row in session.execute(query):
+        name = by_mask[row[width]]
+        out[name].append(tuple(row[i] for i in positions[name]) + tuple(row[width + 1:]))
+    return out

@@ -1,0 +1,112 @@
+"""Benchmark 1: situations moved through the four filters to closure, per second.
+
+Four worker processes drive the domain commands on PostgreSQL (each transition is one
+command, one transaction), beside `pgbench -N` with 4 clients on the same server in the same
+run. Goal: at least 40% of pgbench's transactions per second, one transition = one transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+
+from bench.common import fresh_pg_database, pg_database_name, pgbench_tps, result
+
+WORKERS = 4
+PER_WORKER = 40
+TRANSITIONS_PER_SITUATION = 9  # submit, schedule, present, accept, disclose, plan,
+# report_back, close + the draft itself counts as the first write
+
+
+def _setup(url: str, keystore: str) -> dict:
+    from support.factories import build_world, open_meeting
+
+    from workflow.models import Base
+    from workflow.runtime import Runtime
+
+    rt = Runtime(url, keystore, "bench-key")
+    Base.metadata.create_all(rt.engine)
+    world = build_world(rt)
+    meeting_id = open_meeting(world)
+    out = {"table_id": world.table_id, "agencies": world.agencies, "users": world.users,
+           "meeting_id": meeting_id}
+    rt.dispose()
+    return out
+
+
+def _worker(args: tuple[str, str, dict, int, mp.Queue]) -> None:
+    url, keystore, ids, count, queue = args
+    sys.path.insert(0, "tests")
+    from support.factories import filter1
+
+    from workflow import interventions, situations
+    from workflow.models import Situation, User
+    from workflow.runtime import Runtime
+
+    rt = Runtime(url, keystore, "bench-key")
+    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
+    commands = 0
+    start = time.perf_counter()
+    for _ in range(count):
+        with rt.command() as s:
+            sid = situations.draft(s, s.get(User, users["school"]), ids["table_id"],
+                                   filter1()).id
+        with rt.command() as s:
+            situations.submit(s, s.get(User, users["school"]), sid)
+        with rt.command() as s:
+            situations.accept(s, s.get(User, users["chair"]), sid, mid)
+        with rt.command() as s:
+            interventions.disclose(s, s.get(User, users["chair"]), sid, [agencies["cmha"]])
+        with rt.command() as s:
+            interventions.plan(s, s.get(User, users["chair"]), sid,
+                               lead_agency_id=agencies["cmha"])
+        with rt.command() as s:
+            interventions.report_back(s, s.get(User, users["cmha"]), sid, progress_note="ok",
+                                      first_contact_made=True, still_aer=False)
+        with rt.command() as s:
+            interventions.close(s, s.get(User, users["chair"]), sid,
+                                conclusion_reason="lowered_connected")
+            assert s.get(Situation, sid).stage == "closed"
+        commands += 7
+    queue.put((count * TRANSITIONS_PER_SITUATION, commands, time.perf_counter() - start))
+    rt.dispose()
+
+
+def run(database_url: str | None = None, *, per_worker: int = PER_WORKER) -> list[dict]:
+    sys.path.insert(0, "tests")
+    with fresh_pg_database("hubtable_bench_tx") as url, tempfile.TemporaryDirectory() as tmp:
+        keystore = f"sqlite:///{tmp}/keys.db"
+        ids = _setup(url, keystore)
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=_worker, args=((url, keystore, ids, per_worker, queue),))
+                 for _ in range(WORKERS)]
+        wall = time.perf_counter()
+        for p in procs:
+            p.start()
+        outs = [queue.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join()
+        wall = time.perf_counter() - wall
+        transitions = sum(o[0] for o in outs)
+        commands = sum(o[1] for o in outs)
+        tps = transitions / wall
+        with fresh_pg_database("hubtable_bench_pgbench") as pgb:
+            baseline = pgbench_tps(pg_database_name(pgb), clients=WORKERS)
+    ratio = tps / baseline
+    return [
+        result("transitions per second (4 workers, PostgreSQL)", tps, "transitions/s", baseline,
+               "at least 40% of pgbench -N tps (4 clients)", ratio >= 0.4),
+        result("commands per second (4 workers, PostgreSQL)", commands / wall, "commands/s",
+               baseline, "informative: a command may make several transitions", True),
+    ]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--per-worker", type=int, default=PER_WORKER)
+    print(json.dumps(run(per_worker=parser.parse_args().per_worker), indent=2))

@@ -1,0 +1,80 @@
+"""What every benchmark shares: the machine's description, fresh databases, the result shape."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+
+PG_URL = os.environ.get("HUBTABLE_BENCH_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    pg = "PostgreSQL ?"
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            pg = "PostgreSQL " + str(conn.execute(text("SHOW server_version")).scalar())
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - a description only
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, {pg}, "
+            f"Python {platform.python_version()}")
+
+
+@contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database for one benchmark, dropped afterwards whatever happens."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pg_database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def pgbench_tps(database: str, *, clients: int = 4, seconds: int = 10, scale: int = 10) -> float:
+    """`pgbench -N` (no-branch-updates TPC-B) on a scratch database: the server's ceiling."""
+    base = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["pgbench", *base, "-i", "-q", "-s", str(scale), database], check=True,
+                   capture_output=True)
+    out = subprocess.run(["pgbench", *base, "-N", "-c", str(clients), "-j", str(clients),
+                          "-T", str(seconds), database], check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("tps"):
+            return float(line.split("=")[1].split()[0])
+    raise RuntimeError("pgbench printed no tps line")
+
+
+def result(name: str, value: float, unit: str, baseline: float, goal: str,
+           met: bool, *, ratio: float | None = None) -> dict:
+    if ratio is None:
+        ratio = value / baseline if baseline else 0.0
+    return {"name": name, "value": round(value, 4), "unit": unit,
+            "baseline": round(baseline, 4), "ratio": round(ratio, 4), "goal": goal,
+            "met": bool(met)}
