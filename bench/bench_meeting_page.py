@@ -40,6 +40,33 @@ SECTORS = [("police", "police"), ("cas", "child_protection"), ("school", "educat
            ("hospital", "health"), ("cmha", "mental_health"), ("housing", "housing")]
 
 
+class Served:
+    """The app under waitress in a thread, stopped from the same thread that runs its loop.
+
+    (Closing a waitress server from another thread while its loop runs races with its
+    trigger pipe; polling a stop flag between loop passes ends it cleanly.)
+    """
+
+    def __init__(self, app, threads: int) -> None:  # type: ignore[no-untyped-def]
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.port = self.server.effective_port
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.2, map=self.server._map, use_poll=True, count=1)
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 def _facts(i: int) -> situations.Filter1:
     return situations.Filter1(
         situation_type="person", age_group="25-29", gender="female" if i % 2 else "male",
@@ -146,8 +173,16 @@ def _p95(values: list[float]) -> float:
 
 
 def run(database_url: str | None = None) -> list[dict]:
-    from waitress.server import create_server
+    """On PostgreSQL when a URL is given (a fresh database beside it), else on SQLite."""
+    if database_url and database_url.startswith("postgresql"):
+        from bench.common import fresh_pg_database
 
+        with fresh_pg_database("bench_meeting_page") as url:
+            return _run(url)
+    return _run(None)
+
+
+def _run(database_url: str | None) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = create_engine(url)
@@ -163,18 +198,16 @@ def run(database_url: str | None = None) -> list[dict]:
         app = create_app(settings, runtime=runtime)
         app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
         app.add_url_rule("/bench-hello", "bench_hello", lambda: "hello")
-        server = create_server(app, host="127.0.0.1", port=0, threads=8)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        served = Served(app, threads=8)
         try:
-            port = server.effective_port
+            port = served.port
             cookie = _sign_in(port, email)
             page = f"/meetings/{meeting_id}"
             _load(port, page, cookie)  # warm up: templates compiled, pools filled
             hello_rps, hello_lat = _load(port, "/bench-hello", cookie)
             page_rps, page_lat = _load(port, page, cookie)
         finally:
-            server.close()
+            served.stop()
             runtime.dispose()
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     p95, hello_p95 = _p95(page_lat), _p95(hello_lat)

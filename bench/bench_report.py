@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -178,10 +179,9 @@ def run(database_url: str | None = None, *, situations: int = SITUATIONS) -> lis
             "goal": f"ratio <= {GOAL_RATIO:g} x one SELECT count(*) over situations",
             "met": ratio <= GOAL_RATIO,
         })
-    results.append({"name": f"bulk load of {situations:,} situations with factors (PostgreSQL)",
-                    "value": round(load_seconds, 1), "unit": "s", "baseline": None,
-                    "ratio": None, "goal": "minutes, not hours (< 600 s)",
-                    "met": load_seconds < 600})
+    # Informational (the load is set-up, not the thing measured): minutes, not hours.
+    print(f"bench_report: loaded {situations:,} situations in {load_seconds:.0f} s",
+          file=sys.stderr)
     return results
 
 

@@ -9,9 +9,11 @@ Logs carry ids, channels, counts and errors, never a message's text.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from itertools import groupby
 
 from hubtable.config import Settings, load_settings
@@ -118,18 +120,27 @@ def dispatch_once(
 
 def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch_size: int,
                 clock: Callable[[], datetime], result: DispatchResult) -> bool:
-    """Send one claimed batch of immediate deliveries; True if a full batch was claimed."""
+    """Send one claimed batch of immediate deliveries; True if a full batch was claimed.
+
+    Should sending run past half the lease (a slow server), the rest is handed back rather
+    than risk another dispatcher taking over the lease and sending it a second time.
+    """
     with runtime.command() as session:
         claim = deliveries.claim_due(session, limit=batch_size, now=clock())
     if not claim.work:
         return False
+    give_up_at = time.monotonic() + deliveries.LEASE.total_seconds() / 2
     outcomes: dict[int, str | None] = {}
     for work in claim.work:
+        if time.monotonic() > give_up_at:
+            break
         outcomes[work.delivery_id] = _attempt(
-            channels, lambda w=work: renderer.compose(w, sent_at=clock()),  # type: ignore[misc]
-            [work.delivery_id], work.channel)
+            channels, partial(renderer.compose, work, sent_at=clock()), [work.delivery_id],
+            work.channel)
+    unsent = [w.delivery_id for w in claim.work if w.delivery_id not in outcomes]
     with runtime.command() as session:
         result.add(deliveries.record_outcomes(session, claim.token, outcomes, now=clock()))
+        deliveries.release(session, claim.token, unsent)
     return len(claim.work) == batch_size
 
 
@@ -139,22 +150,30 @@ def _recipient(work: DeliveryWork) -> tuple[str, str, int, str]:
 
 def _send_digests(runtime: Runtime, channels: _Channels, renderer: Renderer, batch_size: int,
                   clock: Callable[[], datetime], result: DispatchResult) -> bool:
-    """Gather due digest deliveries per recipient into one message each."""
+    """Gather due digest deliveries per recipient into one message each.
+
+    The claim is ordered by recipient; when it is full, its last recipient's group may go on
+    in the next claim, so that group is handed back to be sent whole next time round.
+    """
     with runtime.command() as session:
         claim = deliveries.claim_due(session, digest=True, limit=batch_size, now=clock())
     if not claim.work:
         return False
+    groups = [list(g) for _, g in groupby(sorted(claim.work, key=_recipient), key=_recipient)]
+    held_back: list[int] = []
+    if len(claim.work) == batch_size and len(groups) > 1:
+        held_back = [w.delivery_id for w in groups.pop()]
     outcomes: dict[int, str | None] = {}
     messages = 0
-    for _, group in groupby(sorted(claim.work, key=_recipient), key=_recipient):
-        works = list(group)
+    for works in groups:
         ids = [w.delivery_id for w in works]
-        error = _attempt(channels, lambda ws=works: renderer.compose_digest(ws),  # type: ignore[misc]
-                         ids, works[0].channel)
+        error = _attempt(channels, partial(renderer.compose_digest, works), ids,
+                         works[0].channel)
         messages += error is None
         outcomes.update(dict.fromkeys(ids, error))
     with runtime.command() as session:
         counts = deliveries.record_outcomes(session, claim.token, outcomes, now=clock())
+        deliveries.release(session, claim.token, held_back)
     result.digested += counts.sent
     result.digests += messages
     result.failed += counts.failed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,16 +55,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=1)
+def _environments() -> tuple[Environment, Environment]:
+    """The text and HTML environments, built once per process so templates compile once.
+
+    Templates are read when first used and not re-checked on disk (a deployment restarts).
+    """
+    common: dict[str, Any] = dict(loader=FileSystemLoader(TEMPLATE_DIR),
+                                  undefined=StrictUndefined, trim_blocks=True,
+                                  lstrip_blocks=True, keep_trailing_newline=True,
+                                  auto_reload=False)
+    text_env = Environment(autoescape=False, **common)  # noqa: S701 (plain text)
+    html_env = Environment(autoescape=True, **common)
+    for env in (text_env, html_env):
+        env.filters["when"] = _when
+    return text_env, html_env
+
+
 class Renderer:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        common: dict[str, Any] = dict(loader=FileSystemLoader(TEMPLATE_DIR),
-                                      undefined=StrictUndefined, trim_blocks=True,
-                                      lstrip_blocks=True, keep_trailing_newline=True)
-        self.text_env = Environment(autoescape=False, **common)  # noqa: S701 (plain text)
-        self.html_env = Environment(autoescape=True, **common)
-        for env in (self.text_env, self.html_env):
-            env.filters["when"] = _when
+        self.text_env, self.html_env = _environments()
 
     @staticmethod
     def language(work: DeliveryWork) -> str:

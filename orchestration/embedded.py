@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO
 
 from hubtable.config import Settings
+from orchestration.schedule import DISPATCH
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VARIABLE = "HUBTABLE_UP_TOKEN"
@@ -154,7 +155,7 @@ class Supervisor:
                 return 0
             prefect_port = self._choose_prefect_port()
             server = self._spawn("prefect-server", [
-                str(Path(sys.executable).parent / "prefect"), "server", "start",
+                sys.executable, "-m", "orchestration.prefect_server",
                 "--host", "127.0.0.1", "--port", str(prefect_port)],
                 prefect_server_environment(self.settings, prefect_port), drop=("PREFECT_API_URL",))
             client_env = prefect_client_environment(self.settings, prefect_port)
@@ -170,6 +171,13 @@ class Supervisor:
             if self._stopping:
                 return 0
             self._spawn("runner", [sys.executable, "-m", "orchestration.runner"], client_env)
+            # Up means the schedules are registered and a triggered dispatch finds its
+            # deployment: wait for the runner to have created it.
+            self._wait_until("runner", lambda: _answers(
+                f"{prefect_url}/api/deployments/name/{DISPATCH.deployment_name}"),
+                SERVER_START_TIMEOUT)
+            if self._stopping:
+                return 0
             self._say(f"  Prefect UI  {prefect_url}  (flows, runs and schedules)")
             self._say(f"  logs        {self._log_dir()}")
             self._say("hubtable is up; press Ctrl-C to stop.")

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -76,8 +77,26 @@ def _call(method: str, url: str, body: dict[str, object] | None = None) -> dict[
         return json.loads(response.read() or b"{}")
 
 
-def create_dispatch_run(url: str) -> str:
-    """Create one run of the dispatch deployment now; returns the flow run id."""
+def create_dispatch_run(url: str, *, attempts: int = 4) -> str:
+    """Create one run of the dispatch deployment now; returns the flow run id.
+
+    A Prefect server on SQLite answers 503 while its database is busy: retried with backoff
+    (0.25, 0.5, 1 s), as Prefect's own client does.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return _create_dispatch_run(url)
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (429, 502, 503, 504) or attempt == attempts:
+                raise
+        except urllib.error.URLError:
+            if attempt == attempts:
+                raise
+        time.sleep(0.25 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def _create_dispatch_run(url: str) -> str:
     key = url
     if key not in _deployment_ids:
         found = _call("GET", f"{url}/deployments/name/{DISPATCH.flow_name}/{DEPLOYMENT}")

@@ -42,7 +42,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         SESSION_REFRESH_EACH_REQUEST=True,
         IDLE_TIMEOUT=IDLE_TIMEOUT,
         WTF_CSRF_TIME_LIMIT=None,  # the session timeout bounds a token's life already
-        WTF_CSRF_SSL_STRICT=https,
+        # Pages send no Referer (Referrer-Policy: no-referrer), so the token and SameSite
+        # cookies protect forms; Flask-WTF's HTTPS Referer check would refuse every form.
+        WTF_CSRF_SSL_STRICT=False,
         LOGIN_RATE_LIMIT="10 per minute;100 per hour",
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",

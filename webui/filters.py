@@ -100,6 +100,7 @@ def _context() -> dict[str, object]:
         else "",
         "kept": kept,
         "options": options,
+        "labels": lambda kind: _labels(kind, _lang()),
         "table_options": lambda rows: [(str(r.id), r.name) for r in rows],
         "role_label": lambda code: ROLE_NAMES.get(code, code),
         "stage_name": lambda code: _translated(STAGE_NAMES, "stages").get(code, code),

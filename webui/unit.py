@@ -13,7 +13,8 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from workflow.models import User
+from orchestration.trigger import request_dispatch
+from workflow.models import OutboxEvent, User
 from workflow.runtime import Runtime
 
 
@@ -32,9 +33,17 @@ def _actor(session: Session) -> User:
 
 @contextmanager
 def unit() -> Iterator[tuple[Session, User]]:
-    """A command: one transaction; lost-update conflicts surface as ConcurrentEdit."""
+    """A command: one transaction; lost-update conflicts surface as ConcurrentEdit.
+
+    When the command wrote outbox events, the dispatch flow is asked to run now (after the
+    commit, in the background: the request never waits on it).
+    """
     with runtime().command() as session:
         yield session, _actor(session)
+        session.flush()
+        wrote_events = any(isinstance(o, OutboxEvent) for o in session.identity_map.values())
+    if wrote_events:
+        request_dispatch()
 
 
 @contextmanager

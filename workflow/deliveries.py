@@ -165,28 +165,32 @@ def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
         .returning(Delivery.id).execution_options(synchronize_session=False)))
     if not ids:
         return Claim(token, [])
+    # plain columns, not ORM objects: this runs for every message sent
     rows = session.execute(
-        select(Delivery, OutboxEvent, Table)
+        select(Delivery.id, Delivery.dedupe_key, Delivery.channel, Delivery.recipient_kind,
+               Delivery.recipient_id, Delivery.address, Delivery.language, Delivery.digest,
+               OutboxEvent.id.label("event_id"), OutboxEvent.event_type,
+               OutboxEvent.created_at, OutboxEvent.situation_id, OutboxEvent.table_id,
+               OutboxEvent.payload, Table.code, Table.name, Table.timezone)
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .outerjoin(Table, Table.id == OutboxEvent.table_id)
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.channel, Delivery.recipient_kind, Delivery.recipient_id, Delivery.id)
-    ).tuples().all()
-    webhook_agencies = {d.recipient_id for d, _, _ in rows if d.channel == "webhook"}
+    ).all()
+    webhook_agencies = {r.recipient_id for r in rows if r.channel == "webhook"}
     secrets = dict(session.execute(
         select(NotificationPreference.agency_id, NotificationPreference.webhook_secret).where(
             NotificationPreference.agency_id.in_(webhook_agencies),
             NotificationPreference.channel == "webhook")).tuples().all())
     work = [DeliveryWork(
-        delivery_id=d.id, dedupe_key=d.dedupe_key, channel=d.channel,
-        recipient_kind=d.recipient_kind, recipient_id=d.recipient_id, address=d.address,
-        language=d.language, digest=d.digest, event_id=e.id, event_type=e.event_type,
-        occurred_at=e.created_at, situation_id=e.situation_id, table_id=e.table_id,
-        table_code=t.code if t else "", table_name=t.name if t else "",
-        table_timezone=t.timezone if t else "UTC",
-        payload=dict(e.payload or {}),
-        secret=secrets.get(d.recipient_id) if d.channel == "webhook" else None,
-    ) for d, e, t in rows]
+        delivery_id=r.id, dedupe_key=r.dedupe_key, channel=r.channel,
+        recipient_kind=r.recipient_kind, recipient_id=r.recipient_id, address=r.address,
+        language=r.language, digest=r.digest, event_id=r.event_id, event_type=r.event_type,
+        occurred_at=r.created_at, situation_id=r.situation_id, table_id=r.table_id,
+        table_code=r.code or "", table_name=r.name or "", table_timezone=r.timezone or "UTC",
+        payload=dict(r.payload or {}),
+        secret=secrets.get(r.recipient_id) if r.channel == "webhook" else None,
+    ) for r in rows]
     return Claim(token, work)
 
 
@@ -225,6 +229,17 @@ def record_outcomes(session: Session, token: str, outcomes: Mapping[int, str | N
                 delivery.next_attempt_at = now + backoff(delivery.attempts)
                 counts.failed += 1
     return counts
+
+
+def release(session: Session, token: str, ids: list[int]) -> int:
+    """Hand claimed deliveries back unsent (due as before), e.g. when a pass runs long."""
+    if not ids:
+        return 0
+    return len(list(session.scalars(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == token,
+                               Delivery.status == "sending")
+        .values(status="queued", claimed_by=None, claimed_until=None)
+        .returning(Delivery.id).execution_options(synchronize_session=False))))
 
 
 @dataclass(frozen=True)

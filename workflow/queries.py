@@ -138,10 +138,11 @@ def chaired_meeting(session: Session, actor: User, meeting_id: int) -> Meeting:
     return meeting
 
 
-def recent_meetings(session: Session, actor: User, table_id: int, limit: int = 10
+def recent_meetings(session: Session, actor: User, meeting: Meeting, limit: int = 10
                     ) -> list[Meeting]:
-    access.require_chair(session, actor, table_id)
-    return list(session.scalars(select(Meeting).where(Meeting.table_id == table_id)
+    """The latest sittings of a meeting's table (the meeting itself was checked: chaired)."""
+    access.require_permission(actor, "meeting.run")
+    return list(session.scalars(select(Meeting).where(Meeting.table_id == meeting.table_id)
                                 .order_by(Meeting.scheduled_at.desc()).limit(limit)))
 
 

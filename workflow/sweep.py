@@ -11,7 +11,8 @@ again):
   the partial index `ix_deadlines_pending`, so its cost follows the pending deadlines, not the
   situations.
 - `timer:due_soon`: pending deadlines within the widest due-soon window of the table's pack.
-- `timer:open_meetings`: open situations not yet flagged for it (occurrence constant).
+- `timer:open_meetings`: open situations not yet flagged for it (occurrence constant), at
+  tables that closed a meeting recently (only then can the count of meetings change).
 - `timer:re_presentation`: open re-presented situations not yet flagged for it.
 
 The last two read only open situations (index on table and stage): their cost follows the
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow import rulebook
 from workflow.db import is_postgres
-from workflow.models import Deadline, RuleFiring, Situation, Table, utcnow
+from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
 from workflow.runtime import Runtime
 
@@ -38,6 +39,8 @@ OPEN_STAGES = ("draft", "submitted", "on_agenda", "presented", "accepted", "disc
 ACTIVE_STAGES = ("accepted", "disclosed", "intervention")
 OPEN_MEETINGS_OCCURRENCE = "open_meetings"
 RE_PRESENTATION_OCCURRENCE = "re_presentation"
+# Sweeps run every 15 minutes; two days leaves room for an orchestrator that was down a while.
+RECENT_MEETING_WINDOW = timedelta(days=2)
 
 
 @dataclass
@@ -231,7 +234,17 @@ def _once_per_situation(session: Session, table_id: int, trigger: str, occurrenc
 
 def open_meetings(session: Session, table_id: int, *, now: datetime, after_id: int = 0,
                   limit: int = BATCH_SIZE) -> tuple[int, int, int, int]:
-    """`timer:open_meetings` for situations in intervention (or accepted, disclosed)."""
+    """`timer:open_meetings` for situations in intervention (or accepted, disclosed).
+
+    The count of meetings a situation stayed open changes only when the table closes a
+    meeting, so only tables that closed one within RECENT_MEETING_WINDOW are read: a sweep
+    between two meetings costs nothing however many situations are open.
+    """
+    closed_recently = session.scalar(select(Meeting.id).where(
+        Meeting.table_id == table_id, Meeting.status == "closed",
+        Meeting.closed_at >= now - RECENT_MEETING_WINDOW).limit(1))
+    if closed_recently is None:
+        return 0, 0, 0, after_id
     return _once_per_situation(session, table_id, "timer:open_meetings",
                                OPEN_MEETINGS_OCCURRENCE, now=now, after_id=after_id,
                                limit=limit, stages=ACTIVE_STAGES)

@@ -34,16 +34,30 @@ def up(host: str, port: int, prefect_port: int | None) -> None:
 @click.command()
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="At most this many flow runs at once in this worker.")
-def worker(limit: int | None) -> None:
-    """Serve the flows against the Prefect server at PREFECT_API_URL (scale-out)."""
+@click.option("--pool", default=None,
+              help="Register the deployments in this Prefect process work pool (created if "
+                   "missing) and run a pool worker, instead of serving them directly.")
+def worker(limit: int | None, pool: str | None) -> None:
+    """Run the flows against the Prefect server at PREFECT_API_URL (scale-out)."""
     if not os.environ.get("PREFECT_API_URL"):
         raise click.ClickException(
             "PREFECT_API_URL is not set: point it at your Prefect server, e.g. "
             "PREFECT_API_URL=http://prefect.internal:4200/api hubtable worker")
-    from orchestration.runner import serve_forever
-
+    if pool is not None and not pool.strip():
+        raise click.BadParameter("must not be empty", param_hint="--pool")
     load_settings()  # fail now, not in the first flow run, if the settings are wrong
-    serve_forever(limit)
+    if pool is None:
+        from orchestration.runner import serve_forever
+
+        serve_forever(limit)
+        return
+    from orchestration.pool import deploy_to_pool, run_worker
+
+    for name in deploy_to_pool(pool):
+        click.echo(f"deployment {name} in work pool {pool}")
+    code = run_worker(pool, limit)
+    if code:
+        sys.exit(code)
 
 
 @click.command()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from orchestration import context
 from orchestration.flows.dispatch import dispatch_outbox
 from orchestration.flows.recording import recorded
+from orchestration.flows.retry import transient
 from workflow import meetings
 from workflow.models import Table, utcnow
 
@@ -27,7 +28,8 @@ def table_ids() -> list[int]:
         return list(session.scalars(select(Table.id).order_by(Table.id)))
 
 
-@task(name="prepare-table-agenda", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="prepare-table-agenda", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=transient)
 def prepare_table_agenda(table_id: int, horizon_hours: float) -> int | None:
     """The meeting id prepared, or None when the next meeting is further than the horizon.
 

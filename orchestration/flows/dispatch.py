@@ -13,6 +13,7 @@ from prefect.cache_policies import NONE
 
 from orchestration import context
 from orchestration.flows.recording import recorded
+from orchestration.flows.retry import transient
 
 
 def _summary(result: Any) -> str:
@@ -26,7 +27,8 @@ def _summary(result: Any) -> str:
     return ""
 
 
-@task(name="dispatch-outbox", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30])
+@task(name="dispatch-outbox", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30],
+      retry_condition_fn=transient)
 def dispatch_outbox() -> str:
     """One pass over the outbox; it touches the network (SMTP, webhooks), hence the retries."""
     from notifications.dispatch import dispatch_once

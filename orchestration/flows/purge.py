@@ -7,10 +7,12 @@ from prefect.cache_policies import NONE
 
 from orchestration import context
 from orchestration.flows.recording import recorded
+from orchestration.flows.retry import transient
 from workflow import purge
 
 
-@task(name="purge", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
+@task(name="purge", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=transient)
 def run_purge() -> list[int]:
     """Purge and return the situation ids purged (ids only: no identity leaves the vault)."""
     report = purge.purge(context.runtime())

@@ -10,6 +10,7 @@ from prefect.cache_policies import NONE
 from orchestration import context
 from orchestration.flows.agenda import table_ids
 from orchestration.flows.recording import recorded
+from orchestration.flows.retry import transient
 from workflow.models import utcnow
 
 
@@ -18,7 +19,8 @@ def previous_month(today: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-@task(name="store-monthly-report", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
+@task(name="store-monthly-report", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=transient)
 def store_report(table_id: int, period: str) -> None:
     from workflow import reports
 

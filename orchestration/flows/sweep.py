@@ -8,10 +8,12 @@ from prefect.cache_policies import NONE
 from orchestration import context
 from orchestration.flows.dispatch import dispatch_outbox
 from orchestration.flows.recording import recorded
+from orchestration.flows.retry import transient
 from workflow import sweep
 
 
-@task(name="sweep", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30])
+@task(name="sweep", cache_policy=NONE, retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=transient)
 def run_sweep() -> dict[str, int]:
     """One pass; replays safely after a retry (each timer fires once per occurrence)."""
     return sweep.sweep(context.runtime()).as_dict()

@@ -2,63 +2,117 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 
-from conftest import emit_event
+import pytest
+from sqlalchemy import update
+from support.notify import emit_event
 
-
-def _hubtable(args, runtime, smtp_port, tmp_path, smtp_url=None):
-    env = dict(os.environ, HUBTABLE_DATABASE_URL=runtime.database_url,
-               HUBTABLE_KEYSTORE_URL=runtime.keystore_url,
-               HUBTABLE_IDENTITY_KEY="test-master-key", HUBTABLE_SECRET_KEY="test-secret",
-               HUBTABLE_DATA_DIR=str(tmp_path / "data"),
-               HUBTABLE_SMTP_URL=smtp_url or f"smtp://127.0.0.1:{smtp_port}",
-               HUBTABLE_BASE_URL="https://hub.example.org")
-    return subprocess.run([sys.executable, "-m", "hubtable.cli", "notifications", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+from hubtable.cli import cli
+from hubtable.errors import run_cli
+from workflow.models import Delivery
 
 
-def test_dispatch_retry_and_dead_from_the_command_line(world, smtp_server, quiet, tmp_path):
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def hubtable(monkeypatch, capsys, tmp_path):
+    """Run `hubtable ARGS` in-process through the real entry point (exit code, one-line errors)."""
+
+    def run(args, *, env):
+        for name in ("HUBTABLE_DATABASE_URL", "HUBTABLE_KEYSTORE_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {"HUBTABLE_IDENTITY_KEY": "test-master-key",
+                            "HUBTABLE_SECRET_KEY": "test-secret",
+                            "HUBTABLE_DATA_DIR": str(tmp_path / "data"),
+                            "HUBTABLE_BASE_URL": "https://hub.example.org", **env}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "argv", ["hubtable", *args])
+        capsys.readouterr()
+        code = run_cli(cli)
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return run
+
+
+def _env(runtime, smtp_port, smtp_url=None):
+    return {"HUBTABLE_DATABASE_URL": runtime.database_url,
+            "HUBTABLE_KEYSTORE_URL": runtime.keystore_url,
+            "HUBTABLE_SMTP_URL": smtp_url or f"smtp://127.0.0.1:{smtp_port}"}
+
+
+def test_dispatch_retry_and_dead_from_the_command_line(world, smtp_server, quiet, hubtable):
     sid, ref = quiet
     rt = world.runtime
+
+    def notify(*args):
+        return hubtable(["notifications", *args], env=_env(rt, smtp_server.port))
+
     smtp_server.reject.add("police@agencies.test")
     emit_event(world, "situation.accepted", sid, ["police", "school"])
-    done = _hubtable(["dispatch"], rt, smtp_server.port, tmp_path)
+    done = notify("dispatch")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ("events_processed 1 sent 4 failed 1 dead 0 digested 0 "
                                    "digests 0")
     assert len(smtp_server.to("school@agencies.test")) == 1
-    assert _hubtable(["dead"], rt, smtp_server.port, tmp_path).stdout.strip() == (
-        "no dead deliveries")
+    assert notify("dead").stdout.strip() == "no dead deliveries"
     with rt.command() as s:  # let it die: its attempts are used up
-        from sqlalchemy import update
-
-        from workflow.models import Delivery
         s.execute(update(Delivery).where(Delivery.status == "failed")
                   .values(status="dead", attempts=6))
-    listed = _hubtable(["dead"], rt, smtp_server.port, tmp_path)
+    listed = notify("dead")
     assert "situation.accepted\temail\tagency:" in listed.stdout
     assert "police@agencies.test" in listed.stdout and "550" in listed.stdout
     smtp_server.reject.clear()
-    assert _hubtable(["retry"], rt, smtp_server.port, tmp_path).stdout.strip() == "requeued 1"
-    again = _hubtable(["dispatch"], rt, smtp_server.port, tmp_path)
+    assert notify("retry").stdout.strip() == "requeued 1"
+    again = notify("dispatch")
     assert again.stdout.startswith("events_processed 0 sent 1 ")
     [mail] = smtp_server.to("police@agencies.test")
     assert ref in mail.part("plain")
 
 
-def test_bad_input_ends_as_one_line_on_stderr(world, smtp_server, tmp_path):
+def test_bad_input_ends_as_one_line_on_stderr(world, smtp_server, hubtable):
     rt = world.runtime
-    bad_batch = _hubtable(["dispatch", "--batch-size", "0"], rt, smtp_server.port, tmp_path)
+
+    def notify(*args):
+        return hubtable(["notifications", *args], env=_env(rt, smtp_server.port))
+
+    bad_batch = notify("dispatch", "--batch-size", "0")
     assert bad_batch.returncode != 0
     assert "--batch-size" in bad_batch.stderr and "Traceback" not in bad_batch.stderr
-    bad_url = _hubtable(["dispatch"], rt, smtp_server.port, tmp_path,
-                        smtp_url="mail.example.org:25")
+    bad_url = hubtable(["notifications", "dispatch"],
+                       env=_env(rt, smtp_server.port, "mail.example.org:25"))
     assert bad_url.returncode == 1
     assert bad_url.stderr.strip().splitlines() == [
         "error: HUBTABLE_SMTP_URL must look like smtp://host:port (or smtp+starttls://, "
         "smtps://), not 'mail.example.org:25'"]
-    bad_id = _hubtable(["retry", "--id", "x"], rt, smtp_server.port, tmp_path)
+    bad_id = notify("retry", "--id", "x")
     assert bad_id.returncode != 0 and "Traceback" not in bad_id.stderr
+
+
+def test_demo_canary_then_dispatch_sends_mail_without_the_marker(smtp_server, hubtable):
+    """`hubtable demo --canary MARKER` then `hubtable notifications dispatch` (issue 5)."""
+    marker = f"CANARY-{uuid.uuid4().hex[:12]}"
+    env = {"HUBTABLE_SMTP_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
+    demo = hubtable(["demo", "--canary", marker], env=env)
+    assert demo.returncode == 0, demo.stderr
+    done = hubtable(["notifications", "dispatch"], env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("events_processed ")
+    assert marker not in done.stdout + done.stderr
+    assert len(smtp_server.messages) >= 10
+    kinds = set()
+    for mail in smtp_server.messages:
+        assert marker.encode() not in mail.raw
+        text, html = mail.part("plain"), mail.part("html")
+        assert marker not in text and marker not in html
+        assert "/situations/" in text or "/meetings" in text
+        kinds.add(mail.message["X-Hubtable-Event"])
+    assert {"situation.disclosed", "situation.accepted"} <= kinds

@@ -6,9 +6,9 @@ import threading
 from collections import Counter
 
 import pytest
-from conftest import emit_event
 from sqlalchemy import func, select
 from support.factories import filter1, submitted
+from support.notify import emit_event
 
 from notifications.dispatch import DispatchResult, dispatch_once
 from workflow import situations
@@ -58,7 +58,6 @@ def test_two_dispatchers_in_parallel_send_every_message_exactly_once(world, sett
     assert max(ids.values()) == 1, [i for i, c in ids.items() if c > 1]
     # 24 events x 2 agencies by email, plus the chair's own email on every 4th
     assert len(smtp_server.messages) == emails == 24 * 2 + 6
-    print("work split between the dispatchers:", [r.sent for r in results])
 
 
 def test_a_command_that_rolls_back_leaves_no_outbox_row(world, settings, smtp_server):

@@ -7,8 +7,8 @@ import hmac
 import json
 
 import pytest
-from conftest import emit_event
 from sqlalchemy import func, select, update
+from support.notify import emit_event
 
 from notifications.dispatch import dispatch_once
 from workflow import inbox

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import emit_event
 from sqlalchemy import select
 from support.factories import submitted
+from support.notify import emit_event
 
 from notifications.dispatch import dispatch_once
 from workflow import deliveries, inbox
@@ -83,3 +83,21 @@ def test_vietnamese_digest(world, settings, smtp_server, quiet):
     [mail] = smtp_server.to("housing@demo.hubtable.test")
     assert mail.message["Subject"] == "Bản tổng hợp hằng ngày của hubtable: 1 thông báo"
     assert f"Cơ quan của bạn phối hợp can thiệp cho trường hợp {ref}" in mail.part("plain")
+
+
+def test_a_full_claim_never_splits_a_recipients_digest(world, settings, smtp_server, quiet):
+    sid, _ = quiet
+    with world.runtime.command() as s:
+        admin = world.user(s, "admin")
+        for slug in ("cmha", "housing"):
+            set_preference(s, admin, agency_id=world.agencies[slug], channel="email",
+                           enabled=True, cadence="daily_digest")
+    for event_type in ("situation.disclosed", "task.assigned", "rule.notify"):
+        emit_event(world, event_type, sid, ["cmha", "housing"])
+    dispatch_once(world.runtime, settings)
+    later = utcnow() + timedelta(days=1, hours=1)
+    result = dispatch_once(world.runtime, settings, batch_size=4, now=later)
+    assert (result.digested, result.digests) == (6, 2)
+    for address in ("cmha@agencies.test", "housing@agencies.test"):
+        [mail] = smtp_server.to(address)
+        assert "3 notifications" in mail.message["Subject"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import emit_event
 from sqlalchemy import select
+from support.notify import emit_event
 
 from notifications.dispatch import dispatch_once, retry_dead
 from workflow import deliveries
@@ -85,6 +85,7 @@ def test_refused_email_ends_dead_with_its_error_and_retry_requeues_it(world, set
         assert "550" in dead.last_error and "mailbox unavailable" in dead.last_error
         with pytest.raises(PermissionDenied):
             deliveries.list_dead(s, world.user(s, "chair"))
+        assert deliveries.delivery_counts(s)["dead"] == 1
     assert smtp_server.to("housing@agencies.test") == []
 
     smtp_server.reject.clear()
@@ -101,7 +102,7 @@ def test_unreachable_smtp_server_fails_every_email_without_waiting_on_each(world
                                                                          quiet):
     from dataclasses import replace
 
-    from conftest import free_port
+    from support.notify import free_port
 
     sid, _ = quiet
     emit_event(world, "situation.closed", sid, ["police", "school", "cmha"])
@@ -135,3 +136,18 @@ def test_a_lease_left_by_a_crashed_dispatcher_runs_out_and_the_delivery_is_sent(
         counts = deliveries.record_outcomes(s, claim.token,
                                             {w.delivery_id: "late" for w in claim.work})
     assert (counts.sent, counts.failed, counts.dead) == (0, 0, 0)
+
+
+def test_a_pass_running_past_half_its_lease_hands_the_rest_back(world, settings, smtp_server,
+                                                               quiet, monkeypatch):
+    sid, _ = quiet
+    emit_event(world, "situation.closed", sid, ["police", "school"])
+    monkeypatch.setattr(deliveries, "LEASE", timedelta(0))  # "half the lease" is already over
+    stalled = dispatch_once(world.runtime, settings)
+    assert stalled.sent == 0 and smtp_server.messages == []
+    with world.runtime.read() as s:
+        assert set(s.scalars(select(Delivery.status))) >= {"queued"}
+        assert s.scalars(select(Delivery).where(Delivery.status == "sending")).all() == []
+    monkeypatch.undo()
+    assert dispatch_once(world.runtime, settings).sent >= 2
+    assert len(smtp_server.messages) == 2

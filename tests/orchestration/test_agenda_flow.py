@@ -6,8 +6,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-
 from support.factories import submitted
+
 from workflow.models import Meeting, OutboxEvent, Table, utcnow
 
 

@@ -8,8 +8,8 @@ import time
 from collections import Counter
 
 from sqlalchemy import func, select, update
-
 from support.factories import submitted
+
 from workflow.models import utcnow
 from workflow.models.notification import Delivery
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-
 from support.factories import in_intervention
+
 from workflow import interventions, purge
 from workflow.models import AuditEntry, IdentityRecord, Situation, Table, utcnow
 

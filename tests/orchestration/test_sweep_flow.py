@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import func, select
-
 from support.factories import close_meeting, in_intervention, open_meeting
+
 from workflow import rulebook, sweep
 from workflow.models import Deadline, Flag, OutboxEvent, RuleFiring, Situation, utcnow
 
@@ -89,12 +89,13 @@ def test_due_soon_fires_once_inside_the_window(world, flows):
 def test_open_too_many_meetings_is_flagged_once(world, flows):
     from orchestration.flows import sweep_timers
 
-    start = utcnow() - timedelta(days=80)
+    start = utcnow() - timedelta(days=50)
     sid, mid = in_intervention(world, now=start)
     close_meeting(world, mid, now=start)
     for week in range(1, 6):
         at = start + timedelta(days=7 * week)
-        close_meeting(world, open_meeting(world, now=at), now=at)
+        # The last meeting closes just now: only then is the count of meetings looked at.
+        close_meeting(world, open_meeting(world, now=at), now=at if week < 5 else utcnow())
 
     first = sweep_timers()
     assert first["open_meetings"] == 1
@@ -102,6 +103,22 @@ def test_open_too_many_meetings_is_flagged_once(world, flows):
     with world.runtime.read() as s:
         flags = s.scalars(select(Flag.code).where(Flag.situation_id == sid)).all()
     assert flags.count("open_more_than_4_meetings") == 1
+
+
+def test_open_meetings_are_not_recounted_between_meetings(world, flows):
+    """Long after the table last met, the sweep reads none of the open situations."""
+    from orchestration.flows import sweep_timers
+
+    start = utcnow() - timedelta(days=80)
+    sid, mid = in_intervention(world, now=start)
+    close_meeting(world, mid, now=start)
+    for week in range(1, 6):
+        at = start + timedelta(days=7 * week)
+        close_meeting(world, open_meeting(world, now=at), now=at)
+    assert sweep_timers()["open_meetings"] == 0
+    with world.runtime.read() as s:
+        assert "open_more_than_4_meetings" not in s.scalars(
+            select(Flag.code).where(Flag.situation_id == sid)).all()
 
 
 def test_two_sweepers_at_once_flag_each_deadline_once(world):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, update
 from support.factories import build_world
-
-from reports.dataset import build
 from web.conftest import make_settings
 from web.test_browser import ARGS, ARTIFACTS, CHROMIUM, Person
+
+from reports.dataset import build
 from webui import create_app
 from workflow.models import Base, Table
 from workflow.runtime import Runtime

@@ -137,3 +137,17 @@ def test_the_period_is_half_open(world, dataset):
     assert grid(report(world, end="2026-03-02"), "decisions")["accepted"] == ["5"]
     assert grid(report(world, start="2026-02-01"), "decisions") == {
         "accepted": ["2"], "rejected": ["1"], "undecided": ["1"], "total": ["4"]}
+
+
+def test_a_situation_with_two_factors_of_one_category_counts_once_in_it(world, dataset):
+    from reports.dataset import _situation, t
+
+    with world.runtime.command() as s:
+        _situation(s, world, origin="school", age_group="12-15", gender="female",
+                   presented_at=t(2, 20), decided_at=t(2, 20), accepted_at=t(2, 20),
+                   factors=["mental_health.diagnosed", "mental_health.suspected"])
+    rep = report(world)
+    assert grid(rep, "risk_categories")["mental_health"] == ["3"]      # A1, A2 and this one
+    top = grid(rep, "top_factors")
+    assert top["mental_health.diagnosed"] == ["3"] and top["mental_health.suspected"] == ["1"]
+    assert list(top)[0] == "mental_health.diagnosed"                    # most frequent first

@@ -22,7 +22,7 @@ from webui import create_app
 from workflow.models import Base, Situation
 from workflow.runtime import Runtime
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,14 +31,39 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CANARY = "CANARY-Browser-Ysolde"
 
 
+class Served:
+    """The app under waitress in a thread, stopped from the same thread that runs its loop.
+
+    (Closing a waitress server from another thread while its loop runs races with its
+    trigger pipe; polling a stop flag between loop passes ends it cleanly.)
+    """
+
+    def __init__(self, app, threads: int) -> None:  # type: ignore[no-untyped-def]
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        self.port = self.server.effective_port
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.2, map=self.server._map, use_poll=True, count=1)
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     """The app served by waitress on a free port, over a SQLite database built by factories."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
                     "chromium); the tests never download a browser")
-    from waitress.server import create_server
-
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'hubtable.db'}"
     engine = create_engine(url)
@@ -51,13 +76,11 @@ def site(tmp_path_factory) -> Iterator[dict]:
     reject_id = submitted(world, by="hospital", summary="Adult, one agency can help.")
     app = create_app(make_settings(runtime, tmp), runtime=runtime)
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    served = Served(app, threads=4)
     ARTIFACTS.mkdir(exist_ok=True)
-    yield {"base": f"http://127.0.0.1:{server.effective_port}", "runtime": runtime,
+    yield {"base": f"http://127.0.0.1:{served.port}", "runtime": runtime,
            "world": world, "accept": accept_id, "reject": reject_id}
-    server.close()
+    served.stop()
     runtime.dispose()
 
 
@@ -249,6 +272,12 @@ def test_forms_and_admin_pages_are_accessible(browser, site):
     assert "Choose an age group." in page
     rep.go(f"/situations/{site['accept']}")
     rep.check("situation-view")
+    rep.go("/agency")
+    rep.click("button", "Tiếng Việt")
+    page = rep.check("my-agency-vietnamese")
+    assert 'lang="vi"' in page and "Cơ quan của tôi" in page
+    rep.go("/situations/new")
+    assert "Yếu tố nguy cơ" in rep.check("new-situation-vietnamese")
     rep.close()
     admin = Person(browser, site, "admin")
     admin.sign_in("admin@demo.hubtable.test")

@@ -103,7 +103,16 @@ def test_security_headers_and_cookie_flags(app):
 def test_cookies_are_secure_behind_https(runtime, world, tmp_path):
     app = create_app(make_settings(runtime, tmp_path, base_url="https://table.example"),
                      runtime=runtime, testing=True)
-    assert "Secure" in app.test_client().get("/login").headers["Set-Cookie"]
+    client = app.test_client()
+    response = client.get("/login", base_url="https://table.example")
+    assert "Secure" in response.headers["Set-Cookie"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+    # pages send no Referer (no-referrer policy): a form posted over HTTPS must still work
+    response = client.post("/login", base_url="https://table.example",
+                           data={"email": "school@demo.hubtable.test", "password": PASSWORD,
+                                 "csrf_token": token.group(1)})
+    assert response.status_code == 302
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_no_inline_script_or_style_in_pages(app, world):
@@ -375,11 +384,14 @@ def test_admin_sees_no_situation(app, world):
 
 
 # -- health -----------------------------------------------------------------------------------
-def test_healthz_reports_database(app):
+def test_healthz_reports_database(app, monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["database"] == "ok" and "prefect" in body and "flows" in body
+    assert body["database"] == "ok"
+    assert body["prefect"]["configured"] is False  # no PREFECT_API_URL in the tests
+    assert "flows" in body["flows"] and body["flows"].get("error") is None
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path):
@@ -394,3 +406,19 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path):
     response = create_app(settings, runtime=broken, testing=True).test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"].startswith("error")
+
+
+def test_projector_and_meeting_pages_never_show_identity_even_to_a_granted_chair(app, world):
+    sid, mid = in_intervention(world, identity_name="Projected Never")
+    from workflow import interventions
+
+    with world.runtime.command() as s:  # the chair's own agency (police) is granted too
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["police"]])
+    web = signed_in(app, "chair")
+    assert "Projected Never" in web.get(f"/situations/{sid}/identity").get_data(as_text=True)
+    for path in (f"/meetings/{mid}/projector/{sid}", f"/meetings/{mid}/projector",
+                 f"/meetings/{mid}/situations/{sid}", f"/meetings/{mid}/situations/{sid}/identity",
+                 f"/meetings/{mid}/minutes", f"/situations/{sid}", "/dashboard"):
+        response = web.get(path)
+        assert response.status_code == 200, path
+        assert "Projected Never" not in response.get_data(as_text=True), path

@@ -12,7 +12,7 @@ from webui.unit import runtime
 bp = Blueprint("health", __name__)
 
 
-def _orchestration(name: str, default: Any) -> Any:
+def _orchestration(name: str, default: Any, *args: Any) -> Any:
     """Ask orchestration.status if it is installed; its failure is reported, never raised."""
     try:
         from orchestration import status
@@ -22,7 +22,7 @@ def _orchestration(name: str, default: Any) -> Any:
     if probe is None:
         return default
     try:
-        return probe()
+        return probe(*args)
     except Exception as exc:  # a broken probe must not take the health page down
         return {"status": "error", "error": type(exc).__name__}
 
@@ -38,6 +38,6 @@ def healthz():  # type: ignore[no-untyped-def]
     body = {
         "database": database,
         "prefect": _orchestration("prefect_health", {"status": "unknown"}),
-        "flows": _orchestration("flow_status", None),
+        "flows": _orchestration("flow_status", None, runtime()),
     }
     return jsonify(body), 200 if database == "ok" else 503

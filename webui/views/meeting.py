@@ -49,7 +49,7 @@ def table_next(table_id: int):  # type: ignore[no-untyped-def]
 def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
         view = queries.agenda(s, actor, meeting_id)
-        recent = queries.recent_meetings(s, actor, view.meeting.table_id)
+        recent = queries.recent_meetings(s, actor, view.meeting)
         return render_template("meeting/agenda.html", a=view, mt=view.meeting, recent=recent,
                                errors=errors), status
 

@@ -9,16 +9,26 @@ solved. Nothing here loads situations: only grouped counts come back.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from workflow.models import Agency, Involvement, SituationRiskFactor
 from workflow.reference import UnknownCode, load_catalog
 from workflow.reports.model import FigureSpec
 from workflow.reports.scope import Scope
-from workflow.reports.sql import DECISIONS, Cohorts, S, decision, grouped, month_of
+from workflow.reports.sql import (
+    DECISIONS,
+    Cohorts,
+    S,
+    accepted_measures,
+    closed_measures,
+    decision,
+    dialect,
+    grouped,
+    month_of,
+)
 from workflow.reports.suppression import Problem
 
 DECISION_LABELS = {"accepted": "Accepted as AER", "rejected": "Rejected",
@@ -96,6 +106,28 @@ class FigureBuilder:
             self.session, {k: (e, d) for k, e in self._dims.items()}, [func.count()],
             self.cohorts.presented,
             joins=((self._origin, self._origin.id == S.originating_agency_id),))
+
+    def cohort_breakdowns(self) -> None:
+        """Accepted and closed cohorts split by age group, gender and (accepted) lead sector,
+        (closed) conclusion and month, with the indicators' measures: one scan each on
+        PostgreSQL. Lead sector, conclusions, trends and the indicators read from here."""
+        _, end = self.scope.period.bounds()
+        as_of = min(end, self.now or datetime.now(UTC))
+        lead = aliased(Agency)
+        self.accepted_rows = grouped(
+            self.session,
+            {"age_group": (S.age_group,), "gender": (S.gender,),
+             "lead_sector": (func.coalesce(lead.sector, NO_LEAD),)},
+            accepted_measures(as_of), self.cohorts.accepted,
+            joins=((lead, lead.id == S.lead_agency_id, True),))
+        lowered = [c for c, item in self.catalog.conclusion_reasons.items()
+                   if item.outcome == "risk_lowered"]
+        self.closed_rows = grouped(
+            self.session,
+            {"age_group": (S.age_group,), "gender": (S.gender,),
+             "conclusion": (S.conclusion_reason,),
+             "closed_month": (month_of(self.session, S.closed_at),)},
+            closed_measures(lowered), self.cohorts.closed)
 
     def decisions(self) -> None:
         counts: dict[str, int] = {}
@@ -178,16 +210,40 @@ class FigureBuilder:
         ))
 
     # -- accepted situations: risk factors and agencies ----------------------------------
+    def _factor_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Situations per category (a situation may have two factors of one category, so
+        distinct (situation, category) pairs are counted) and per factor. PostgreSQL does both
+        over one join with GROUPING SETS; SQLite runs two queries."""
+        rf = SituationRiskFactor
+        joined = (select(rf.situation_id, rf.category_code, rf.factor_code)
+                  .join(S, S.id == rf.situation_id).where(self.cohorts.accepted).subquery())
+        c = joined.c
+        if dialect(self.session) == "postgresql":
+            inner = (select(c.category_code, c.factor_code, func.count().label("n"))
+                     .group_by(func.grouping_sets(tuple_(c.category_code, c.situation_id),
+                                                  tuple_(c.factor_code)))
+                     .subquery())
+            cats: dict[str, int] = {}
+            factors: dict[str, int] = {}
+            for category, factor, pairs, n in self.rows(
+                    select(inner.c.category_code, inner.c.factor_code, func.count(),
+                           func.sum(inner.c.n))
+                    .group_by(inner.c.category_code, inner.c.factor_code)):
+                if factor is None:
+                    cats[category] = int(pairs)
+                else:
+                    factors[factor] = int(n)
+            return cats, factors
+        pairs = select(c.situation_id, c.category_code).distinct().subquery()
+        cats = dict(self.rows(select(pairs.c.category_code, func.count())
+                              .group_by(pairs.c.category_code)))
+        factors = dict(self.rows(select(c.factor_code, func.count()).group_by(c.factor_code)))
+        return cats, factors
+
     def risk_factors(self) -> None:
         """Counts of situations per category and per factor. A situation has several factors,
         so these do not add up to a total: small counts are hidden, nothing can be subtracted."""
-        rf = SituationRiskFactor
-        # Distinct (situation, category) pairs first, then count them: a hash aggregate, not
-        # the sort that count(DISTINCT ...) needs.
-        pairs = (select(rf.situation_id, rf.category_code).join(S, S.id == rf.situation_id)
-                 .where(self.cohorts.accepted).distinct().subquery())
-        cats = dict(self.rows(select(pairs.c.category_code, func.count())
-                              .group_by(pairs.c.category_code)))
+        cats, factors = self._factor_counts()
         codes = [c for c in self.codes("categories", cats) if cats.get(c)]
         codes.sort(key=lambda c: -cats[c])
         for code in codes:
@@ -198,11 +254,7 @@ class FigureBuilder:
             rows=[(c, self.label("categories", c), [("category", c)]) for c in codes],
             note="A situation usually has factors in several categories.",
         ))
-        top = self.rows(
-            select(rf.factor_code, func.count().label("n"))
-            .join(S, S.id == rf.situation_id).where(self.cohorts.accepted)
-            .group_by(rf.factor_code).order_by(func.count().desc(), rf.factor_code)
-            .limit(TOP_FACTORS))
+        top = sorted(factors.items(), key=lambda item: (-item[1], item[0]))[:TOP_FACTORS]
         for code, n in top:
             self.put(("factor", code), n)
         self.specs.append(FigureSpec(
@@ -212,12 +264,7 @@ class FigureBuilder:
         ))
 
     def lead_sectors(self) -> None:
-        lead = aliased(Agency)
-        sector = func.coalesce(lead.sector, NO_LEAD)
-        data = dict(self.rows(
-            select(sector, func.count()).select_from(S)
-            .outerjoin(lead, lead.id == S.lead_agency_id)
-            .where(self.cohorts.accepted).group_by(sector)))
+        data = {r[0]: r[1] for r in self.accepted_rows["lead_sector"]}
         codes = self.codes("sectors", data, extra=[NO_LEAD])
         for code in codes:
             self.put(("lead_sector", code), data.get(code, 0))
@@ -252,9 +299,7 @@ class FigureBuilder:
     def conclusions(self) -> None:
         """Conclusion reasons grouped under their outcome (risk lowered, still AER,
         transferred); reasons add up to their outcome, outcomes to the closed total."""
-        data = dict(self.rows(
-            select(S.conclusion_reason, func.count()).where(self.cohorts.closed)
-            .group_by(S.conclusion_reason)))
+        data = {r[0]: r[1] for r in self.closed_rows["conclusion"]}
         codes = self.codes("conclusion_reasons", data)
         groups: dict[str, list[str]] = {}
         for code in codes:
@@ -290,9 +335,7 @@ class FigureBuilder:
         to the period's totals."""
         months = self.scope.period.months()
         self.by_decision("month", "", "", None, rows=months, add_spec=False)
-        closed_month = month_of(self.session, S.closed_at)
-        data = dict(self.rows(select(closed_month, func.count()).where(self.cohorts.closed)
-                              .group_by(closed_month)))
+        data = {r[0]: r[1] for r in self.closed_rows["closed_month"]}
         for m in months:
             self.put(("closed_month", m), data.get(m, 0))
         self.problem.relate([("closed_month", m) for m in months], CLOSED_TOTAL)
@@ -309,6 +352,7 @@ class FigureBuilder:
         """Every count figure, in the order a page shows them (decisions first, since other
         figures share its totals)."""
         self.presented_breakdowns()
+        self.cohort_breakdowns()
         self.decisions()
         self.rejection_reasons()
         self.demographics()

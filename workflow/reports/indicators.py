@@ -1,5 +1,6 @@
 """Plan indicators (shares against targets) and the equity lens (the same split by age group
-and gender), computed as conditional sums in one GROUP BY per split.
+and gender), from the conditional sums FigureBuilder.cohort_breakdowns counted in the database
+(sql.accepted_measures and sql.closed_measures).
 
 The plans' indicators (DOMAIN.md, "Indicators the plans ask for"):
 - received_help: accepted situations with at least one service mobilised or a first contact
@@ -12,14 +13,8 @@ A share is hidden whenever it would reveal a small count (see suppression.share_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-
-from workflow.models import SituationService
 from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec, Indicator
-from workflow.reports.sql import S, grouped
 from workflow.reports.suppression import share_hidden
 
 SPLITS = ("age_group", "gender")
@@ -28,10 +23,6 @@ TITLES = {
     "first_contact_on_time": "First contacts within the deadline",
     "risk_lowered": "Closed situations with risk lowered",
 }
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
@@ -44,30 +35,13 @@ def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
 
 
 class IndicatorBuilder:
+    """Reads the accepted and closed cohorts' splits that FigureBuilder.cohort_breakdowns
+    counted (count, helped, due, on time; count, lowered)."""
+
     def __init__(self, figures: FigureBuilder) -> None:
         self.fb = figures
-        start, end = figures.scope.period.bounds()
-        now = figures.now or datetime.now(UTC)
-        as_of = min(end, now)
-        service = exists(select(SituationService.id)
-                         .where(SituationService.situation_id == S.id))
-        due_known = and_(S.first_contact_due.is_not(None),
-                         or_(S.first_contact_at.is_not(None), S.first_contact_due < as_of))
-        self.accepted_columns = (
-            func.count(),
-            _flag(or_(S.first_contact_at.is_not(None), service)),
-            _flag(due_known),
-            _flag(and_(S.first_contact_due.is_not(None), S.first_contact_at.is_not(None),
-                       S.first_contact_at <= S.first_contact_due)),
-        )
-        lowered = [c for c, item in figures.catalog.conclusion_reasons.items()
-                   if item.outcome == "risk_lowered"]
-        self.closed_columns = (func.count(), _flag(S.conclusion_reason.in_(lowered)))
-        splits = {dim: (getattr(S, dim),) for dim in SPLITS}
-        self._accepted = grouped(figures.session, splits, list(self.accepted_columns),
-                                 figures.cohorts.accepted)
-        self._closed = grouped(figures.session, splits, list(self.closed_columns),
-                               figures.cohorts.closed)
+        self._accepted = figures.accepted_rows
+        self._closed = figures.closed_rows
 
     def _total(self, rows: list[tuple], width: int) -> tuple:
         """The whole cohort: the sum over the groups of one split (every situation has
@@ -86,8 +60,8 @@ class IndicatorBuilder:
         }
 
     def overall(self) -> tuple[list[Indicator], dict[str, Cell]]:
-        acc = self._total(self._accepted[SPLITS[0]], len(self.accepted_columns))
-        clo = self._total(self._closed[SPLITS[0]], len(self.closed_columns))
+        acc = self._total(self._accepted[SPLITS[0]], 4)
+        clo = self._total(self._closed[SPLITS[0]], 2)
         shares = self._shares(acc, clo)
         out = []
         for key, cell in shares.items():

@@ -30,7 +30,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     if session.get_bind().dialect.name == "postgresql":
         # A report is a handful of large sorts and hash aggregates: give them memory for this
         # transaction only, and skip JIT compilation, which costs more than it saves here.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
         session.execute(text("SET LOCAL jit = off"))
     fb = FigureBuilder(session, scope, lang=lang, now=now)
     fb.all()

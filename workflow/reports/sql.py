@@ -12,7 +12,20 @@ Cohorts (all restricted to the tables in scope):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, select, tuple_
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy import Float as SAFloat
 from sqlalchemy.orm import Session
 
@@ -52,6 +65,33 @@ def decision() -> ColumnElement[str]:
 DECISIONS = ("accepted", "rejected", "undecided")
 
 
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def accepted_measures(as_of: datetime) -> list[ColumnElement[int]]:
+    """Over accepted situations: count, received help (a service mobilised or a first
+    contact made), first contact due by `as_of` (or made), first contact made on time."""
+    from workflow.models import SituationService
+
+    # An uncorrelated IN: PostgreSQL hashes the set once instead of probing per situation.
+    service = S.id.in_(select(SituationService.situation_id))
+    due_known = and_(S.first_contact_due.is_not(None),
+                     or_(S.first_contact_at.is_not(None), S.first_contact_due < as_of))
+    return [
+        func.count(),
+        _flag(or_(S.first_contact_at.is_not(None), service)),
+        _flag(due_known),
+        _flag(and_(S.first_contact_due.is_not(None), S.first_contact_at.is_not(None),
+                   S.first_contact_at <= S.first_contact_due)),
+    ]
+
+
+def closed_measures(lowered_codes: list[str]) -> list[ColumnElement[int]]:
+    """Over closed situations: count, closed with an outcome of risk lowered."""
+    return [func.count(), _flag(S.conclusion_reason.in_(lowered_codes))]
+
+
 class Cohorts:
     def __init__(self, scope: Scope) -> None:
         start, end = scope.period.bounds()
@@ -72,8 +112,9 @@ def grouped(session: Session, sets: dict[str, tuple[ColumnElement, ...]],
     """
     def base(*columns: ColumnElement) -> Select:
         query = select(*columns).select_from(S)
-        for join in joins:
-            query = query.join(*join)
+        for target, onclause, *outer in joins:
+            query = (query.outerjoin(target, onclause) if outer and outer[0]
+                     else query.join(target, onclause))
         return query.where(where)
 
     if dialect(session) != "postgresql" or len(sets) == 1:

@@ -1,0 +1,201 @@
+"""From a chair's decision to the email at the SMTP server, in the embedded mode (`hubtable up`).
+
+What is timed: the chair accepts a situation over HTTP (the meeting page's decide form); the
+web request commits and asks for a dispatch run (orchestration.trigger, in the background);
+the runner picks the run up (it polls every second), the flow starts in a process of its own
+and sends the outbox; the clock stops when the "situation.accepted" email is at the local
+SMTP server. Median and p95 over 20 decisions, one after another.
+
+Baseline: the decision's own HTTP request in the same run; the difference is the wait for the
+orchestrator (poll interval plus a flow run's start in a fresh process).
+"""
+
+from __future__ import annotations
+
+import email
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from bench.common import result
+from workflow import directory, meetings, setup, situations
+from workflow.models import Table
+from workflow.runtime import Runtime
+
+DECISIONS = 20
+PASSWORD = "bench-password-2026"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Box:
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.arrivals.append((time.perf_counter(), envelope.original_content or envelope.content))
+        return "250 OK"
+
+    def accepted_count(self) -> int:
+        return sum(1 for _, raw in self.arrivals
+                   if email.message_from_bytes(raw)["X-Hubtable-Event"] == "situation.accepted")
+
+
+def _community(runtime: Runtime) -> tuple[list[int], int]:
+    """A table, six agencies of six sectors, a chair; 20 submitted situations; an open meeting."""
+    from workflow.situations import Filter1
+
+    with runtime.command() as s:
+        table = directory.create_table(s, code="BENCH", name="Bench table", country="CA",
+                                       subdivision="ON", timezone="America/Toronto")
+        agencies = {}
+        for slug, sector in (("police", "police"), ("school", "education"),
+                             ("cmha", "mental_health"), ("hospital", "health"),
+                             ("housing", "housing"), ("cas", "child_protection")):
+            agencies[slug] = directory.create_agency(
+                s, slug=f"bench-{slug}", name=slug, sector=sector,
+                contact_email=f"{slug}@bench.test", table_ids=[table.id])
+        password_hash = directory.hash_password(PASSWORD)
+        rep = directory.create_user(s, email="school@bench.test", display_name="School",
+                                    password="", role="agency_rep",
+                                    agency_id=agencies["school"].id, password_hash=password_hash)
+        chair = directory.create_user(s, email="chair@bench.test", display_name="Chair",
+                                      password="", role="chair", agency_id=agencies["police"].id,
+                                      table_ids=[table.id], password_hash=password_hash)
+        facts = Filter1(situation_type="person", age_group="25-29", gender="female",
+                        risk_factors=["mental_health.diagnosed", "housing.transient"],
+                        aer_reasons=["mental_health.diagnosed"], options_exhausted=True,
+                        needs_multiple_agencies=True, harm_probable_imminent=True,
+                        consent="not_possible")
+        ids = []
+        for _ in range(DECISIONS):
+            situation = situations.draft(s, rep, table.id, facts)
+            situations.submit(s, rep, situation.id)
+            ids.append(situation.id)
+        meeting = meetings.next_meeting(s, s.get(Table, table.id))
+        meetings.open_meeting(s, chair, meeting.id)
+        for agency in agencies.values():
+            meetings.record_attendance(s, chair, meeting.id, agency.id, present=True,
+                                       confidentiality_ack=True)
+        return ids, meeting.id
+
+
+class _Browser:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def post(self, path: str, form: dict[str, str], *, token_from: str) -> float:
+        with self.opener.open(self.base + token_from, timeout=30) as response:
+            page = response.read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        if token is None:
+            raise RuntimeError(f"no CSRF token on {token_from}")
+        body = urllib.parse.urlencode({"csrf_token": token.group(1), **form}).encode()
+        start = time.perf_counter()
+        with self.opener.open(self.base + path, data=body, timeout=30) as response:
+            response.read()
+        return time.perf_counter() - start
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def run(database_url: str | None) -> list[dict]:
+    """The embedded mode is SQLite in the data dir by design; `database_url` is not used."""
+    box = _Box()
+    smtp = Controller(box, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        runtime = Runtime(database_url=f"sqlite:///{data / 'hubtable.db'}",
+                          keystore_url=f"sqlite:///{data / 'keystore.db'}",
+                          identity_key="bench-identity")
+        setup.initialise(runtime)
+        ids, meeting_id = _community(runtime)
+        runtime.dispose()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
+        env.update(HUBTABLE_DATA_DIR=str(data), HUBTABLE_SECRET_KEY="bench-secret",
+                   HUBTABLE_IDENTITY_KEY="bench-identity",
+                   HUBTABLE_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+                   HUBTABLE_MAIL_FROM="hubtable@bench.test")
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port), "--prefect-port",
+             str(_free_port())], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        ready = threading.Event()
+
+        def watch() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if b"hubtable is up" in line:
+                    ready.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        try:
+            if not ready.wait(180):
+                raise RuntimeError("hubtable up did not come up within 180 s")
+            browser = _Browser(f"http://127.0.0.1:{port}")
+            browser.post("/login", {"email": "chair@bench.test", "password": PASSWORD},
+                         token_from="/login")
+            latencies, requests = [], []
+            for sid in ids:
+                before = box.accepted_count()
+                item = f"/meetings/{meeting_id}/situations/{sid}"
+                decided = time.perf_counter()
+                requests.append(browser.post(f"{item}/decide", {"decision": "accept"},
+                                             token_from=item))
+                deadline = decided + 120
+                while box.accepted_count() == before:
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError(f"no email for situation {sid} within 120 s")
+                    time.sleep(0.02)
+                latencies.append(next(at for at, raw in reversed(box.arrivals)
+                                      if email.message_from_bytes(raw)["X-Hubtable-Event"]
+                                      == "situation.accepted") - decided)
+                time.sleep(1.5)  # let the flow run end: each decision starts from quiet
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+            smtp.stop()
+    median, p95 = statistics.median(latencies), _p95(latencies)
+    request = statistics.median(requests)
+    return [
+        result("decision to email, embedded (median of 20)", median, "s", request,
+               "< 5 s", median < 5.0),
+        result("decision to email, embedded (p95 of 20)", p95, "s", request, "< 10 s",
+               p95 < 10.0),
+    ]
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(None), indent=2))
