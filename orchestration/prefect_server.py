@@ -60,7 +60,8 @@ def main(argv: list[str]) -> None:
     _patch_scheduler_insert()
     from prefect.cli import app
 
-    app(["server", "start", *argv])
+    sys.argv = ["prefect", "server", "start", *argv]
+    app()
 
 
 if __name__ == "__main__":

@@ -71,16 +71,29 @@ def test_init_demo_canary_and_audit(env, fresh_url, tmp_path):
     assert bad.returncode != 0 and "failed" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.fixture(scope="module")
+def initialised_env(tmp_path_factory):
+    """One initialised SQLite installation for the error-message checks (not DB-specific)."""
+    data = tmp_path_factory.mktemp("cli-errors")
+    e = dict(os.environ, HUBTABLE_DATA_DIR=str(data),
+             HUBTABLE_DATABASE_URL=f"sqlite:///{data / 'hubtable.db'}",
+             HUBTABLE_IDENTITY_KEY="cli-test-key", HUBTABLE_SECRET_KEY="cli-test-secret")
+    hubtable(e, "init")
+    return e
+
+
 @pytest.mark.parametrize("args,expected", [
     (["demo", "--password", "short"], "at least 10"),
+    (["demo", "--situations", "-3"], "-3"),
     (["rules", "check", "/no/such/pack.yaml"], "no such file"),
     (["rules", "explain", "NOPE-1"], "no situation"),
     (["users", "add", "--email", "x@y.test", "--role", "chair", "--agency", "nope",
       "--password", "long-enough-pass"], "no agency"),
+    (["users", "add", "--email", "not-an-email", "--role", "admin",
+      "--password", "long-enough-pass"], "email"),
 ])
-def test_user_errors_are_one_line_without_traceback(env, fresh_url, args, expected):
-    hubtable(env, "init")
-    result = hubtable(env, *args, check=False)
+def test_user_errors_are_one_line_without_traceback(initialised_env, args, expected):
+    result = hubtable(initialised_env, *args, check=False)
     assert result.returncode != 0
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
