@@ -4,7 +4,7 @@ Why the baseline: the sweep-timers flow does `workflow.sweep.sweep(runtime)` and
 run; calling that function directly in the same process, on the same (empty) database, is
 what the work costs without Prefect, so "flow / direct" is what orchestration adds.
 
-Against a real `prefect server start` child on SQLite (as `hubtable up` runs it, not the
+Against a real Prefect server child on SQLite (as `hubtable up` runs it, not the
 in-process test server): flow runs with flow-run heartbeats off and with Prefect's default
 (180 s): the heartbeat thread is joined as a run ends, in 1 s steps, which is the difference.
 The server's start time is reported too.
@@ -51,8 +51,9 @@ def _start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     env.update(prefect_server_environment(settings, port))
     start = time.perf_counter()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
-         "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "orchestration.prefect_server", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, cwd=str(Path(__file__).resolve().parent.parent),
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/api"
     while True:

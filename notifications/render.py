@@ -81,12 +81,17 @@ class Renderer:
     def language(work: DeliveryWork) -> str:
         return work.language if work.language in LANGUAGES else "en"
 
-    def link(self, work: DeliveryWork) -> str:
+    @staticmethod
+    def path(work: DeliveryWork) -> str:
+        """Where in the web UI the event is seen (an inbox item keeps just this path)."""
         if work.situation_id is not None:
-            return f"{self.base_url}/situations/{work.situation_id}"
+            return f"/situations/{work.situation_id}"
         if work.event_type.startswith("meeting."):
-            return f"{self.base_url}/meetings"
-        return f"{self.base_url}/"
+            return "/meetings"
+        return "/"
+
+    def link(self, work: DeliveryWork) -> str:
+        return self.base_url + self.path(work)
 
     def labels(self, lang: str) -> Any:
         return self.text_env.get_template(f"{lang}/_labels.j2").module
@@ -127,8 +132,9 @@ class Renderer:
                 ctx, layout=f"{lang}/_layout.html", subject=subject)
         elif work.channel == "webhook":
             document = self._document(work, ctx, subject, sent_at)
+        link = self.path(work) if work.channel == "inbox" else ctx["link"]
         return Message(key=work.dedupe_key, channel=work.channel, to=work.address,
-                       language=lang, subject=subject, text=text, html=html, link=ctx["link"],
+                       language=lang, subject=subject, text=text, html=html, link=link,
                        document=document, event_type=work.event_type, event_id=work.event_id,
                        user_id=work.recipient_id if work.recipient_kind == "user" else None,
                        secret=work.secret)

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+from support.databases import PG_ADMIN_URL
 
 from workflow.models import Base
 from workflow.runtime import Runtime
 
-PG_ADMIN_URL = os.environ.get(
-    "HUBTABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BACKENDS = [b for b in os.environ.get("HUBTABLE_TEST_BACKENDS", "sqlite,postgresql").split(",")
             if b]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 18:55:39.129785
+Create Date: 2026-11-23 20:03:31.009054
 """
 
 from collections.abc import Sequence

@@ -4,8 +4,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import PG_ADMIN_URL
 from sqlalchemy import create_engine, inspect, text
+from support.databases import PG_ADMIN_URL
 
 from workflow.models import Base
 from workflow.setup import alembic_config

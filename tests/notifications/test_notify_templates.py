@@ -74,6 +74,6 @@ def test_a_meeting_event_links_to_the_meetings_page():
                  payload={"meeting_at": "2026-11-24T15:00:00+00:00", "situations_count": 1},
                  recipient_kind="user")
     item = renderer.compose(work, sent_at=datetime.now(UTC))
-    assert item.link == "https://hub.example.org/meetings"
+    assert item.link == "/meetings"
     assert item.subject == "[Peel Situation Table] Agenda ready for the meeting on 2026-11-24 10:00"
     assert item.user_id == 1 and item.text == item.html == ""

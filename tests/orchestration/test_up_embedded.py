@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -51,6 +52,15 @@ def _processes_of(data_dir: Path) -> list[int]:
         if needle in environ and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+def _scheduled_runs(prefect_url: str) -> list[dict]:
+    """Runs created by Prefect's scheduler (not by a trigger)."""
+    body = json.dumps({"limit": 200}).encode()
+    request = urllib.request.Request(f"{prefect_url}/api/flow_runs/filter", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return [run for run in json.loads(response.read()) if run["auto_scheduled"]]
 
 
 class Browser:
@@ -146,6 +156,12 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
         assert accepted  # the decision itself was announced too
         health = browser.get("/healthz")
         assert '"dispatch-notifications"' in health
+        # The schedules fire: Prefect's scheduler has created runs of the served deployments.
+        prefect_url = next(line.split()[2] for line in lines if "Prefect UI" in line)
+        deadline = time.monotonic() + 90
+        while not _scheduled_runs(prefect_url):
+            assert time.monotonic() < deadline, "the Prefect scheduler created no run"
+            time.sleep(1)
         print(f"up in {started:.1f} s; lead's email {latency:.1f} s after the decision")
     finally:
         if process.poll() is None:
