@@ -58,14 +58,16 @@ def _scope(session, actor, params: dict[str, str]) -> Scope:  # type: ignore[no-
 
 def _report(session, actor, params: dict[str, str]) -> Report:  # type: ignore[no-untyped-def]
     """The report for these parameters; reused for a minute within this process so that a
-    page and its charts compute it once."""
+    page and its charts compute it once. The scope (and so the access check) is resolved on
+    every request: a withdrawn table is refused at once, never served from the cache."""
+    scope = _scope(session, actor, params)
+    lang = str(getattr(current_user, "language", "en"))
     cache = _cache()
-    key = (actor.id, *(params[k] for k in PARAMS))
+    key = (actor.id, scope.table_ids, scope.period, scope.threshold, lang)
     hit = cache.get(key)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    scope = _scope(session, actor, params)
-    rep = build_report(session, scope, lang=str(getattr(current_user, "language", "en")))
+    rep = build_report(session, scope, lang=lang)
     cache[key] = (time.monotonic(), rep)
     while len(cache) > CACHE_SIZE:
         cache.popitem(last=False)

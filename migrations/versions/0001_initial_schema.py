@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 20:03:31.009054
+Create Date: 2026-11-23 20:09:33.473062
 """
 
 from collections.abc import Sequence
@@ -416,6 +416,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(batch_op.f("ix_situations_table_id"), ["table_id"], unique=False)
+        batch_op.create_index(
+            "ix_situations_table_presented", ["table_id", "presented_at"], unique=False
+        )
         batch_op.create_index("ix_situations_table_stage", ["table_id", "stage"], unique=False)
 
     op.create_table(
@@ -898,6 +901,7 @@ def downgrade() -> None:
     op.drop_table("agenda_items")
     with op.batch_alter_table("situations", schema=None) as batch_op:
         batch_op.drop_index("ix_situations_table_stage")
+        batch_op.drop_index("ix_situations_table_presented")
         batch_op.drop_index(batch_op.f("ix_situations_table_id"))
         batch_op.drop_index(batch_op.f("ix_situations_originating_agency_id"))
         batch_op.drop_index(batch_op.f("ix_situations_lead_agency_id"))

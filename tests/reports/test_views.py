@@ -108,3 +108,16 @@ def test_a_manager_without_tables_is_told_so(app, runtime, world):
     page = signed_in(app, "manager").get("/reports/")
     assert page.status_code == 200
     assert "No table is assigned to you" in page.get_data(as_text=True)
+
+
+def test_a_withdrawn_table_is_refused_at_once_not_served_from_the_cache(app, runtime, world):
+    from sqlalchemy import delete
+
+    from workflow.models import UserTableScope
+
+    web = signed_in(app, "manager")
+    assert web.get(f"/reports/?{QUERY}").status_code == 200
+    with runtime.command() as s:
+        s.execute(delete(UserTableScope).where(UserTableScope.user_id == world.users["manager"]))
+    assert web.get(f"/reports/chart/decisions.svg?{QUERY}").status_code == 403
+    assert web.get(f"/reports/export.csv?{QUERY}").status_code == 403

@@ -115,6 +115,7 @@ class Situation(Base):
             "stage <> 'closed' OR conclusion_reason IS NOT NULL", name="closed_has_conclusion"
         ),
         Index("ix_situations_table_stage", "table_id", "stage"),
+        Index("ix_situations_table_presented", "table_id", "presented_at"),
     )
 
     @property
