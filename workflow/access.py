@@ -5,8 +5,8 @@ Every adapter asks these functions; none keeps its own copy of the rules.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from workflow.errors import NotFound, PermissionDenied
 from workflow.models import Situation, TableMembership, User, UserTableScope
@@ -42,7 +42,23 @@ def require_permission(actor: User, permission: str) -> None:
 
 
 def table_ids_in_scope(session: Session, actor: User) -> set[int]:
-    """Tables whose situations the actor may work on or report on."""
+    """Tables whose situations the actor may work on or report on (read once per transaction)."""
+    cache = session.info.setdefault(_SCOPE, {})
+    if actor.id not in cache:
+        cache[actor.id] = _table_ids_in_scope(session, actor)
+    return cache[actor.id]
+
+
+_SCOPE = "hubtable.access.scope"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SCOPE, None)
+
+
+def _table_ids_in_scope(session: Session, actor: User) -> set[int]:
     if actor.role in ("chair", "manager"):
         scoped = set(
             session.scalars(

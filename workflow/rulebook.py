@@ -37,6 +37,7 @@ from workflow.models import (
 )
 from workflow.outbox import emit, emitted_in_transaction
 from workflow.reference import load_catalog
+from workflow.transitions import last_move
 
 SHIPPED = {"ontario-four-filter": "ontario", "vn-gbv-child-protection": "vietnam"}
 
@@ -63,8 +64,10 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
         RulePackRecord.name == table.rule_pack_name,
         RulePackRecord.version == table.rule_pack_version))
     if source is None:
-        return load_shipped_pack(SHIPPED.get(table.rule_pack_name, table.rule_pack_name))
-    pack = _installed[key] = _parse(table.rule_pack_name, table.rule_pack_version, source)
+        pack = load_shipped_pack(SHIPPED.get(table.rule_pack_name, table.rule_pack_name))
+    else:
+        pack = _parse(table.rule_pack_name, table.rule_pack_version, source)
+    _installed[key] = pack
     return pack
 
 
@@ -199,7 +202,7 @@ def after(session: Session, situation: Situation, command: str, *, actor: User |
     now = now or utcnow()
     session.flush()
     pack = pack_for(session, situation.table)
-    last = transition or (situation.transitions[-1] if situation.transitions else None)
+    last = transition or last_move(session, situation)
     occurrence = f"t{last.id}" if last is not None and last.id else now.isoformat()
     triggers = [command]
     if last is not None and last.from_stage != last.to_stage:
@@ -228,22 +231,33 @@ def fire_timer(session: Session, situation: Situation, trigger: str, *, occurren
 
 def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Evaluation, *,
           trigger: str, occurrence: str, now: datetime) -> int:
+    hits = [(hit, [a for a in hit.rule.actions if not isinstance(a, rm.Guard)])
+            for hit in result.fired]
+    hits = [(hit, effects) for hit, effects in hits if effects]
+    if not hits:
+        return 0
+    already = set(session.scalars(select(RuleFiring.rule_id).where(
+        RuleFiring.situation_id == situation.id, RuleFiring.occurrence == occurrence,
+        RuleFiring.rule_id.in_([hit.rule.id for hit, _ in hits]))))
     fired = 0
-    for hit in result.fired:
+    for hit, effects in hits:
         rule = hit.rule
-        effects = [a for a in rule.actions if not isinstance(a, rm.Guard)]
-        if not effects:
-            continue
-        try:
-            with session.begin_nested():
-                session.add(RuleFiring(
-                    situation_id=situation.id, rule_id=rule.id, pack_name=pack.name,
-                    pack_version=pack.version, trigger=trigger, occurrence=occurrence,
-                    explanation=hit.explanation, actions=[a.as_dict() for a in effects],
-                    fired_at=now))
-                session.flush()
-        except IntegrityError:
-            continue  # this occurrence already fired (another sweep got there first)
+        if rule.id in already:
+            continue  # this occurrence already fired: timers fire once
+        firing = RuleFiring(
+            situation_id=situation.id, rule_id=rule.id, pack_name=pack.name,
+            pack_version=pack.version, trigger=trigger, occurrence=occurrence,
+            explanation=hit.explanation, actions=[a.as_dict() for a in effects], fired_at=now)
+        if trigger.startswith("timer:"):
+            # Two sweepers may race on one occurrence: the unique key decides, quietly.
+            try:
+                with session.begin_nested():
+                    session.add(firing)
+                    session.flush()
+            except IntegrityError:
+                continue
+        else:
+            session.add(firing)  # a command's occurrence is its own transition: no race
         fired += 1
         for action in effects:
             _do(session, situation, pack, rule, action, now)

@@ -7,11 +7,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from workflow import audit, stages
 from workflow.errors import ConcurrentEdit
 from workflow.models import Situation, Transition, User, utcnow
+
+_MOVES = "hubtable.transitions.moves"
+
+
+def last_move(session: Session, situation: Situation) -> Transition | None:
+    """The transition the current command made for this situation, if any."""
+    return session.info.get(_MOVES, {}).get(situation.id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_moves(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_MOVES, None)
 
 
 def check_version(situation: Situation, expected_version: int | None) -> None:
@@ -50,7 +64,9 @@ def move(
         reason=reason,
         at=now,
     )
-    situation.transitions.append(transition)
+    transition.situation_id = situation.id
+    session.add(transition)  # not via the collection: that would load the whole history
+    session.info.setdefault(_MOVES, {})[situation.id] = transition
     audit.record(
         session,
         f"situation.{command}",
