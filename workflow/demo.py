@@ -177,7 +177,7 @@ def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: d
         when = now - timedelta(days=7 * week)
         new_ids = []
         with runtime.command() as session:
-            for i in range(3):
+            for i in range(4 if week == 1 else 3):
                 origin = session.get(User, users[slugs[(week + i) % len(slugs)]])
                 sit = situations.draft(session, origin, table_id,
                                        _facts(rng, child=child_cases and i == 0),
@@ -234,9 +234,12 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
             open_ids.remove(sid)
     reject_id, *accept_ids = new_ids
     situations.reject(session, chair, reject_id, meeting.id, "single_agency", now=when)
+    if week == 1:
+        # Presented, but the table asked for more information: decided at the next sitting.
+        situations.present(session, chair, accept_ids.pop(), meeting.id, now=when)
     for n, sid in enumerate(accept_ids):
         situations.accept(session, chair, sid, meeting.id, now=when)
-        if week == 1 and n == 1:
+        if week == 1 and n == 0:
             continue  # left at "accepted": disclosure is decided next time
         lead, helper = slugs[(sid + 1) % 6], slugs[(sid + 2) % 6]
         interventions.disclose(session, chair, sid, [agencies[lead], agencies[helper]],

@@ -111,7 +111,7 @@ def prepare_agenda(session: Session, meeting: Meeting, *, now: datetime | None =
         raise DomainError("this meeting is closed; its agenda can no longer change")
     new = session.scalars(select(Situation.id).where(
         Situation.table_id == meeting.table_id,
-        Situation.stage.in_(("submitted", "on_agenda")))).all()
+        Situation.stage.in_(("submitted", "on_agenda", "presented")))).all()
     follow = session.scalars(select(Situation.id).where(
         Situation.table_id == meeting.table_id,
         Situation.stage.in_(("accepted", "disclosed", "intervention")))).all()

@@ -51,7 +51,7 @@ def test_init_demo_canary_and_audit(env, fresh_url, tmp_path):
     engine = create_engine(fresh_url)
     with engine.connect() as conn:
         stages = set(conn.execute(text("SELECT DISTINCT stage FROM situations")).scalars())
-    assert {"draft", "on_agenda", "accepted", "disclosed", "intervention", "closed",
+    assert {"draft", "on_agenda", "presented", "accepted", "disclosed", "intervention", "closed",
             "rejected", "withdrawn"} <= stages
     # identity is encrypted at rest: the canary is in no database byte
     if fresh_url.startswith("sqlite"):
