@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 
 from hubtable.config import Settings
 from webui import create_app
+from webui.threaded_server import Served
 from workflow import directory, interventions, meetings, situations
 from workflow.models import Base, utcnow
 from workflow.runtime import Runtime
@@ -38,33 +39,6 @@ GOAL_RPS = 20.0
 GOAL_P95_MS = 1000.0
 SECTORS = [("police", "police"), ("cas", "child_protection"), ("school", "education"),
            ("hospital", "health"), ("cmha", "mental_health"), ("housing", "housing")]
-
-
-class Served:
-    """The app under waitress in a thread, stopped from the same thread that runs its loop.
-
-    (Closing a waitress server from another thread while its loop runs races with its
-    trigger pipe; polling a stop flag between loop passes ends it cleanly.)
-    """
-
-    def __init__(self, app, threads: int) -> None:  # type: ignore[no-untyped-def]
-        from waitress.server import create_server
-
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self.port = self.server.effective_port
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.2, map=self.server._map, use_poll=True, count=1)
-        self.server.task_dispatcher.shutdown()
-        self.server.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 def _facts(i: int) -> situations.Filter1:

@@ -9,7 +9,6 @@ axe-core (zero violations) and saved as a screenshot under tests/artifacts/.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from support.factories import PASSWORD, build_world, submitted
 
 from web.conftest import make_settings
 from webui import create_app
+from webui.threaded_server import Served
 from workflow.models import Base, Situation
 from workflow.runtime import Runtime
 
@@ -29,33 +29,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CANARY = "CANARY-Browser-Ysolde"
-
-
-class Served:
-    """The app under waitress in a thread, stopped from the same thread that runs its loop.
-
-    (Closing a waitress server from another thread while its loop runs races with its
-    trigger pipe; polling a stop flag between loop passes ends it cleanly.)
-    """
-
-    def __init__(self, app, threads: int) -> None:  # type: ignore[no-untyped-def]
-        from waitress.server import create_server
-
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-        self.port = self.server.effective_port
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.2, map=self.server._map, use_poll=True, count=1)
-        self.server.task_dispatcher.shutdown()
-        self.server.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
