@@ -12,19 +12,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from workflow import meetings, stages
 from workflow.reference import load_catalog
 
 ROLE_NAMES = {"agency_rep": _l("Agency representative"), "chair": _l("Chair / coordinator"),
               "manager": _l("Manager"), "admin": _l("Administrator")}
-STAGE_NAMES = {
-    "draft": _l("draft"), "submitted": _l("submitted"), "on_agenda": _l("on the agenda"),
-    "presented": _l("presented"), "accepted": _l("accepted"), "rejected": _l("rejected"),
-    "disclosed": _l("disclosed"), "intervention": _l("intervention"), "closed": _l("closed"),
-    "withdrawn": _l("withdrawn"),
-}
-OUTCOME_NAMES = {"accepted": _l("accepted"), "rejected": _l("rejected"),
-                 "reported": _l("reported back"), "closed": _l("closed"),
-                 "not discussed": _l("not discussed")}
+#: The core names the stages and their English labels; the catalogs translate the labels
+#: (their msgids are kept for extraction in webui/translations/core_labels.py).
+STAGE_NAMES = {code: _l(text) for code, text in stages.LABELS.items()}
+OUTCOME_NAMES = {code: _l(text) for code, text in meetings.OUTCOME_LABELS.items()}
 WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                  _l("Saturday"), _l("Sunday"))
 

@@ -27,6 +27,7 @@ from workflow.errors import ValidationError
 from workflow.models import Table
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
 from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
+from workflow.reports.figures import TREND_LINES
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -129,7 +130,7 @@ def _line(fig) -> bytes:  # type: ignore[no-untyped-def]
                        x_label_rotation=30)
     chart.x_labels = [r["label"] for r in fig.rows]
     for i, col in enumerate(fig.columns):
-        if col["code"] in ("presented", "accepted", "closed"):
+        if col["code"] in TREND_LINES:
             chart.add(col["label"], [r["cells"][i].value for r in fig.rows])
     return chart.render()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from workflow import stages
 from workflow.errors import NotFound, PermissionDenied
 from workflow.models import Situation, TableMembership, User, UserTableScope
 
@@ -113,6 +114,8 @@ def can_view_situation(session: Session, actor: User, situation: Situation) -> b
     """The de-identified record: chairs of its table, and the agencies involved in it."""
     if not has_permission(actor, "situation.view"):
         return False
+    if stages.is_private(situation.stage):  # a draft is its agency's own until submitted
+        return actor.agency_id == situation.originating_agency_id
     if chairs_table(session, actor, situation.table_id):
         return True
     return agency_involved(situation, actor.agency_id)
@@ -128,9 +131,15 @@ def can_record_intervention(actor: User, situation: Situation) -> bool:
 
 
 def can_read_identity(actor: User, situation: Situation) -> bool:
-    """Only users of a granted agency; never managers or administrators, whatever else holds."""
+    """Only confirmed users of a granted agency; never managers or administrators.
+
+    A user an administrator created in (or moved into) an agency is not confirmed until a
+    member of that agency, or a chair of its table, says so: administering the directory
+    never yields identity (workflow.directory.confirm_identity_access).
+    """
     return (
         has_permission(actor, "identity.read")
+        and actor.identity_confirmed_at is not None
         and actor.agency_id is not None
         and actor.agency_id in situation.granted_agency_ids
     )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow import stages
 from workflow.errors import ValidationError
 from workflow.models import (
     STAGES,
@@ -27,7 +28,7 @@ from workflow.models import (
 )
 
 #: Stages in which the lead reports back at every meeting until the situation closes.
-_FOLLOWED_UP = ("accepted", "disclosed", "intervention")
+_FOLLOWED_UP = stages.FOLLOW_STAGES
 
 
 def find_table(session: Session, ref: str | int) -> Table:
@@ -73,7 +74,8 @@ def open_tasks_of_agency(session: Session, agency_id: int) -> list[Task]:
     query = (
         select(Task)
         .join(Task.situation)
-        .where(Task.agency_id == agency_id, Task.status == "open")
+        .where(Task.agency_id == agency_id, Task.status == "open",
+               Situation.stage.in_(stages.STEPS["update_task"].sources))
         .options(selectinload(Task.situation))
         .order_by(Task.due_date.is_(None), Task.due_date, Task.id)
     )

@@ -119,3 +119,16 @@ def verify(session: Session) -> tuple[int, list[AuditProblem]]:
     for chain in last_seen.keys() - heads.keys():
         problems.append(AuditProblem(chain, 0, "chain has no head record"))
     return checked, problems
+
+
+def refusals(session: Session, *, user_id: int | None = None, start: datetime | None = None,
+             end: datetime | None = None, limit: int = 10_000) -> list[AuditEntry]:
+    """Every refused attempt (identity reads and writes above all), by user and period."""
+    query = select(AuditEntry).where(AuditEntry.action.like("%\\_refused", escape="\\"))
+    if user_id is not None:
+        query = query.where(AuditEntry.actor_id == user_id)
+    if start is not None:
+        query = query.where(AuditEntry.at >= start)
+    if end is not None:
+        query = query.where(AuditEntry.at < end)
+    return list(session.scalars(query.order_by(AuditEntry.at, AuditEntry.id).limit(limit)))

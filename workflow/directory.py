@@ -119,15 +119,14 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
 
 def create_user(session: Session, *, email: str, display_name: str, password: str, role: str,
                 agency_id: int | None = None, table_ids: list[int] | None = None,
-                language: str = "en", password_hash: str | None = None) -> User:
+                language: str = "en", password_hash: str | None = None,
+                confirmed: bool = True) -> User:
+    """Set up an account. `confirmed` is for installing a community (demo, tests): an
+    administrator's new users go through workflow.directory_admin.add_user, unconfirmed."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise ValidationError("that email does not look like an address", field="email")
-    if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
-    if role != "admin" and agency_id is None:
-        raise ValidationError("every user but an administrator belongs to an agency",
-                              field="agency_id")
+    check_role(role, agency_id)
     if agency_id is not None and session.get(Agency, agency_id) is None:
         raise ValidationError(f"unknown agency {agency_id}", field="agency_id")
     if language not in ("en", "vi"):
@@ -136,12 +135,31 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
         raise ValidationError(f"a user with email {email} exists", field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=role,
                 agency_id=agency_id, language=language,
-                password_hash=password_hash or hash_password(password))
+                password_hash=password_hash or hash_password(password),
+                identity_confirmed_at=utcnow() if confirmed else None)
     for table_id in table_ids or []:
         user.scopes.append(UserTableScope(table_id=table_id))
     session.add(user)
     session.flush()
     return user
+
+
+def check_role(role: str, agency_id: int | None) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+    if role != "admin" and agency_id is None:
+        raise ValidationError("every user but an administrator belongs to an agency",
+                              field="agency_id")
+
+
+def existing_table_ids(session: Session, table_ids: list[int]) -> set[int]:
+    """The tables named, each once; an unknown one is refused by name."""
+    wanted = set(table_ids)
+    found = set(session.scalars(select(Table.id).where(Table.id.in_(wanted)))) if wanted else set()
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValidationError(f"unknown table {missing[0]}", field="table_ids")
+    return wanted
 
 
 def issue_api_token(session: Session, agency: Agency, label: str = "") -> str:

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow import audit
-from workflow.access import can_read_identity, chairs_table
-from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow import audit, gatekeeper
+from workflow.access import can_view_situation
+from workflow.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from workflow.models import IdentityRecord, Situation, SituationKey, User, utcnow
 
 
@@ -128,16 +128,13 @@ class IdentityVault:
     def record(self, session: Session, actor: User, situation: Situation,
                identity: Identity, *, now: datetime | None = None) -> None:
         """Filter 3: enter (or correct) the limited identity of an accepted situation."""
-        if not (_is_granted(actor, situation) or chairs_table(session, actor, situation.table_id)):
-            raise PermissionDenied(
-                "only the table's chair or a user of a granted agency may enter identity"
-            )
-        if situation.stage not in ("accepted", "disclosed", "intervention"):
-            raise DomainError(
-                "identity can be entered only once the table has accepted the situation "
-                f"(it is {situation.stage})",
-                field="stage",
-            )
+        try:
+            gatekeeper.require(session, actor, "record_identity", situation)
+        except DomainError as exc:
+            audit.record(session, "identity.write_refused", actor=actor,
+                         situation_id=situation.id, detail={"reason": type(exc).__name__},
+                         now=now)
+            raise
         identity.validate()
         key = self._data_key(situation.id, create=True)
         assert key is not None
@@ -153,11 +150,15 @@ class IdentityVault:
 
     def read(self, session: Session, actor: User, situation: Situation,
              *, now: datetime | None = None) -> Identity | None:
-        """Decrypt for a user of a granted agency, and say so in the audit log."""
-        if not can_read_identity(actor, situation):
+        """Decrypt for a confirmed user of a granted agency, and say so in the audit log."""
+        try:
+            gatekeeper.require(session, actor, "read_identity", situation)
+        except DomainError as exc:
             audit.record(session, "identity.read_refused", actor=actor,
-                         situation_id=situation.id, now=now)
-            raise PermissionDenied("your agency has not been granted this situation's identity")
+                         situation_id=situation.id, detail={"reason": type(exc).__name__},
+                         now=now)
+            raise PermissionDenied(
+                "your agency has not been granted this situation's identity") from None
         row = session.get(IdentityRecord, situation.id)
         audit.record(session, "identity.read", actor=actor, situation_id=situation.id,
                      detail={"found": row is not None}, now=now)
@@ -171,6 +172,17 @@ class IdentityVault:
                                                           _aad(situation.id)))
         except InvalidTag:
             raise DomainError("the stored identity failed its integrity check") from None
+
+    def open(self, session: Session, actor: User, situation_id: int,
+             *, now: datetime | None = None) -> tuple[Situation, Identity | None]:
+        """Read by id, auditing every refusal, even of a situation the actor may not see
+        (on the system chain then, so a probe of unknown ids leaves a trace too)."""
+        situation = session.get(Situation, situation_id)
+        if situation is None or not can_view_situation(session, actor, situation):
+            audit.record(session, "identity.read_refused", actor=actor, now=now,
+                         detail={"situation_id": situation_id, "reason": "NotFound"})
+            raise NotFound(f"no situation {situation_id} that you may see")
+        return situation, self.read(session, actor, situation, now=now)
 
     def exists(self, session: Session, situation_id: int) -> bool:
         return session.scalar(
@@ -190,10 +202,6 @@ class IdentityVault:
                          detail={"reason": reason}, now=now)
             return True
         return False
-
-
-def _is_granted(actor: User, situation: Situation) -> bool:
-    return actor.agency_id is not None and actor.agency_id in situation.granted_agency_ids
 
 
 def _aad(situation_id: int) -> bytes:

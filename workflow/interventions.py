@@ -12,8 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, meetings, rulebook, stages
-from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow import access, audit, gatekeeper, meetings, rulebook
+from workflow.errors import DomainError, NotFound, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
     Agency,
@@ -27,11 +27,9 @@ from workflow.models import (
     SituationService,
     Task,
     User,
-    utcnow,
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
-from workflow.transitions import check_version, move
 
 
 @dataclass
@@ -74,16 +72,13 @@ def disclose(
     now: datetime | None = None,
 ) -> Situation:
     """Filter 3: the table names the agencies that may see the limited identity."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("disclose", situation.stage)
-    access.require_chair(session, actor, situation.table_id)
-    meeting = _optional_meeting(session, situation, meeting_id)
+    run = gatekeeper.begin(session, actor, "disclose", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
+    situation, now = run.situation, run.now
+    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
     agencies = _table_agencies(session, situation, agency_ids, "agency_ids")
-    check_version(situation, expected_version)
-    rulebook.check_guards(session, situation, "disclose", now=now, meeting=meeting)
-    move(session, situation, "disclose", actor=actor, now=now,
-         meeting_id=meeting.id if meeting else None)
+    run.guard()
+    run.move()
     already = situation.granted_agency_ids
     new_ids = [a.id for a in agencies if a.id not in already]
     for agency_id in new_ids:
@@ -101,7 +96,7 @@ def disclose(
     if new_ids:
         emit(session, "situation.disclosed", table_id=situation.table_id, situation=situation,
              agency_ids=new_ids)
-    rulebook.after(session, situation, "disclose", actor=actor, now=now, meeting=meeting)
+    run.after()
     return situation
 
 
@@ -112,11 +107,10 @@ def plan(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 4: one lead, assisting agencies, tasks, and when the first contact is due."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("plan", situation.stage)
-    access.require_chair(session, actor, situation.table_id)
-    meeting = _optional_meeting(session, situation, meeting_id)
+    run = gatekeeper.begin(session, actor, "plan", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
+    situation, now = run.situation, run.now
+    run.meeting = _optional_meeting(session, situation, meeting_id)
     assisting = [a for a in (assisting_agency_ids or []) if a != lead_agency_id]
     _table_agencies(session, situation, [lead_agency_id, *assisting], "lead_agency_id")
     granted = situation.granted_agency_ids
@@ -133,10 +127,8 @@ def plan(
                                   field=f"tasks[{i}].agency_id")
     if first_contact_due is not None and first_contact_due < now:
         raise ValidationError("the first-contact date is in the past", field="first_contact_due")
-    check_version(situation, expected_version)
-    rulebook.check_guards(session, situation, "plan", now=now, meeting=meeting)
-    move(session, situation, "plan", actor=actor, now=now,
-         meeting_id=meeting.id if meeting else None)
+    run.guard()
+    run.move()
     situation.lead_agency_id = lead_agency_id
     situation.involvements = [Involvement(agency_id=lead_agency_id, role="lead")] + [
         Involvement(agency_id=a, role="assisting") for a in dict.fromkeys(assisting)
@@ -159,7 +151,7 @@ def plan(
         emit(session, "task.assigned", table_id=situation.table_id, situation=situation,
              agency_ids=[t.agency_id],
              extra={"task_due": t.due_date.isoformat() if t.due_date else None})
-    rulebook.after(session, situation, "plan", actor=actor, now=now, meeting=meeting)
+    run.after()
     return situation
 
 
@@ -168,44 +160,37 @@ def record_first_contact(
     now: datetime | None = None,
 ) -> Situation:
     """The door knock happened: the first-contact deadline is met."""
-    now = now or utcnow()
+    run = gatekeeper.begin(session, actor, "record_first_contact", situation_id, now=now)
+    situation, now = run.situation, run.now
     at = at or now
-    situation = access.load_visible_situation(session, actor, situation_id)
-    if not access.can_record_intervention(actor, situation):
-        raise PermissionDenied("only the lead or an assisting agency records first contact")
-    if situation.stage != "intervention":
-        raise DomainError("first contact is recorded once the intervention is planned",
-                          field="stage")
     if at > now:
         raise ValidationError("first contact cannot be in the future", field="at")
     if situation.first_contact_at is None:
         situation.first_contact_at = at
         rulebook.meet_deadline(session, situation, "first_contact", at)
-        audit.record(session, "situation.first_contact", actor=actor,
-                     situation_id=situation.id, now=now)
+        run.record()
     return situation
 
 
 def update_task(
     session: Session, actor: User, task_id: int, *, status: str, note: str = "",
-    now: datetime | None = None,
+    situation_id: int | None = None, now: datetime | None = None,
 ) -> Task:
-    now = now or utcnow()
+    """Progress on a task: its agency (or the chair), while the intervention runs."""
     task = session.get(Task, task_id)
     if task is None:
-        raise ValidationError(f"no task {task_id}", field="task_id")
-    situation = access.load_visible_situation(session, actor, task.situation_id)
-    if not (actor.agency_id == task.agency_id or access.chairs_table(session, actor,
-                                                                     situation.table_id)):
-        raise PermissionDenied("only the task's agency or the chair updates a task")
+        raise NotFound(f"no task {task_id}", field="task_id")
+    if situation_id is not None and task.situation_id != situation_id:
+        raise NotFound(f"no task {task_id} on this situation", field="task_id")
+    run = gatekeeper.begin(session, actor, "update_task", task.situation_id, now=now, task=task)
+    now = run.now
     if status not in load_catalog().codes("task_statuses"):
         raise ValidationError(f"unknown task status {status!r}", field="status")
     if status == "not_done" and not note.strip():
         raise ValidationError("say why the task is not done", field="note")
     task.status, task.note = status, note.strip()
     task.completed_at = now if status != "open" else None
-    audit.record(session, "task.update", actor=actor, situation_id=situation.id,
-                 detail={"task_id": task.id, "status": status}, now=now)
+    run.record({"task_id": task.id, "status": status})
     return task
 
 
@@ -215,19 +200,16 @@ def report_back(
     services: list[str] | None = None, now: datetime | None = None,
 ) -> ReportBack:
     """At each later meeting the lead says what happened and whether the risk is still acute."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("report_back", situation.stage)
-    if not (access.can_record_intervention(actor, situation)
-            or access.chairs_table(session, actor, situation.table_id)):
-        raise PermissionDenied("only the lead, an assisting agency or the chair reports back")
+    run = gatekeeper.begin(session, actor, "report_back", situation_id, now=now, guard=False)
+    situation, now = run.situation, run.now
     if len(progress_note) > 2000:
         raise ValidationError("the progress note is limited to 2000 characters",
                               field="progress_note")
-    meeting = _optional_meeting(session, situation, meeting_id)
+    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
+    _check_services(services or [])
+    run.guard()
     _add_services(situation, services or [])
-    move(session, situation, "report_back", actor=actor, now=now,
-         meeting_id=meeting.id if meeting else None)
+    run.move()
     rb = ReportBack(
         meeting_id=meeting.id if meeting else None,
         agency_id=actor.agency_id or situation.lead_agency_id,
@@ -241,15 +223,19 @@ def report_back(
     rulebook.meet_deadline(session, situation, "report_back", now)
     if meeting is not None:
         meetings.record_outcome(meeting, situation, "reported")
-    rulebook.after(session, situation, "report_back", actor=actor, now=now, meeting=meeting)
+    run.after()
     return rb
 
 
-def _add_services(situation: Situation, services: list[str]) -> None:
+def _check_services(services: list[str]) -> None:
     known = load_catalog().codes("services")
     unknown = [s for s in services if s not in known]
     if unknown:
         raise ValidationError(f"unknown service(s): {', '.join(unknown)}", field="services")
+
+
+def _add_services(situation: Situation, services: list[str]) -> None:
+    _check_services(services)
     have = {s.service_code for s in situation.services}
     for code in dict.fromkeys(services):
         if code not in have:
@@ -262,20 +248,17 @@ def close(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """The table concludes: risk lowered, still AER, or transferred. The record stays."""
-    now = now or utcnow()
+    run = gatekeeper.begin(session, actor, "close", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
     if conclusion_reason not in load_catalog().codes("conclusion_reasons"):
         raise ValidationError(f"choose a conclusion reason (got {conclusion_reason!r})",
                               field="conclusion_reason")
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("close", situation.stage)
-    access.require_chair(session, actor, situation.table_id)
-    meeting = _optional_meeting(session, situation, meeting_id)
-    check_version(situation, expected_version)
+    situation, now = run.situation, run.now
+    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
     _add_services(situation, services or [])
     situation.conclusion_reason = conclusion_reason
-    rulebook.check_guards(session, situation, "close", now=now, meeting=meeting)
-    move(session, situation, "close", actor=actor, now=now,
-         meeting_id=meeting.id if meeting else None, reason=conclusion_reason)
+    run.guard()
+    run.move(reason=conclusion_reason)
     situation.closed_at = now
     for d in session.scalars(select(Deadline).where(Deadline.situation_id == situation.id,
                                                     Deadline.met_at.is_(None))):
@@ -286,19 +269,18 @@ def close(
          agency_ids=sorted({i.agency_id for i in situation.involvements}
                            | {situation.originating_agency_id}),
          extra={"conclusion_reason": conclusion_reason})
-    rulebook.after(session, situation, "close", actor=actor, now=now, meeting=meeting)
+    run.after()
     return situation
 
 
-def clear_flag(session: Session, actor: User, flag_id: int, *, now: datetime | None = None
-               ) -> Flag:
+def clear_flag(session: Session, actor: User, flag_id: int, *,
+               situation_id: int | None = None, now: datetime | None = None) -> Flag:
+    """The chair judged a flag dealt with (while the situation is open)."""
     flag = session.get(Flag, flag_id)
-    if flag is None:
-        raise ValidationError(f"no flag {flag_id}", field="flag_id")
-    situation = access.load_visible_situation(session, actor, flag.situation_id)
-    access.require_chair(session, actor, situation.table_id)
+    if flag is None or (situation_id is not None and flag.situation_id != situation_id):
+        raise NotFound(f"no flag {flag_id} on this situation", field="flag_id")
+    run = gatekeeper.begin(session, actor, "clear_flag", flag.situation_id, now=now)
     if flag.cleared_at is None:
-        flag.cleared_at, flag.cleared_by_id = now or utcnow(), actor.id
-        audit.record(session, "flag.clear", actor=actor, situation_id=situation.id,
-                     detail={"code": flag.code}, now=now)
+        flag.cleared_at, flag.cleared_by_id = run.now, actor.id
+        run.record({"code": flag.code})
     return flag

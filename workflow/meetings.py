@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit
+from workflow import access, audit, stages
 from workflow.errors import DomainError, ValidationError
 from workflow.models import (
     Agency,
     AgendaItem,
     Attendance,
+    AuditEntry,
     Deadline,
     Flag,
     Meeting,
@@ -76,7 +77,7 @@ def record_outcome(meeting: Meeting, situation: Situation, outcome: str) -> None
             item.outcome = outcome
             return
     meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
-                                     kind="new" if outcome in ("accepted", "rejected")
+                                     kind="new" if outcome in DECISION_OUTCOMES
                                      else "report_back", position=len(meeting.agenda) + 1))
 
 
@@ -111,10 +112,10 @@ def prepare_agenda(session: Session, meeting: Meeting, *, now: datetime | None =
         raise DomainError("this meeting is closed; its agenda can no longer change")
     new = session.scalars(select(Situation.id).where(
         Situation.table_id == meeting.table_id,
-        Situation.stage.in_(("submitted", "on_agenda", "presented")))).all()
+        Situation.stage.in_(stages.NEW_STAGES))).all()
     follow = session.scalars(select(Situation.id).where(
         Situation.table_id == meeting.table_id,
-        Situation.stage.in_(("accepted", "disclosed", "intervention")))).all()
+        Situation.stage.in_(stages.FOLLOW_STAGES))).all()
     have = {item.situation_id: item for item in meeting.agenda}
     urgency = _urgency(session, [*new, *follow], now)
     ordered = sorted(new, key=lambda s: (urgency[s], s)) + sorted(
@@ -194,6 +195,13 @@ def close_meeting(session: Session, actor: User, meeting_id: int, *,
     return meeting
 
 
+#: The outcomes of filter 2 at a meeting (the rest are follow-up outcomes).
+DECISION_OUTCOMES = {"accepted", "rejected"}
+#: What became of a situation at a meeting, with its English label (adapters translate).
+OUTCOME_LABELS = {"accepted": "accepted", "rejected": "rejected", "reported": "reported back",
+                  "closed": "closed", "not discussed": "not discussed"}
+
+
 @dataclass
 class MinutesItem:
     ref: str
@@ -215,6 +223,8 @@ class Minutes:
     acknowledged: list[str] = field(default_factory=list)
     items: list[MinutesItem] = field(default_factory=list)
     open_actions: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (agency, user) confirmed to read identity by a chair of this table since the last meeting
+    confirmations: list[tuple[str, str]] = field(default_factory=list)
 
 
 def minutes(session: Session, actor: User, meeting_id: int) -> Minutes:
@@ -245,4 +255,25 @@ def minutes(session: Session, actor: User, meeting_id: int) -> Minutes:
             if t.status != "done":
                 result.open_actions.append((s.ref or str(s.id), names[t.agency_id],
                                             t.status if t.status == "open" else t.note))
+    result.confirmations = _confirmations_since_last(session, meeting, names)
     return result
+
+
+def _confirmations_since_last(session: Session, meeting: Meeting, names: dict[int, str]
+                              ) -> list[tuple[str, str]]:
+    """Chairs' confirmations of an agency's first identity reader, told to the whole table."""
+    previous = session.scalar(select(func.max(Meeting.scheduled_at)).where(
+        Meeting.table_id == meeting.table_id, Meeting.scheduled_at < meeting.scheduled_at))
+    query = select(AuditEntry).where(AuditEntry.action == "user.identity_confirmed")
+    if meeting.closed_at is not None:
+        query = query.where(AuditEntry.at <= meeting.closed_at)
+    if previous is not None:
+        query = query.where(AuditEntry.at > previous)
+    found = []
+    for entry in session.scalars(query.order_by(AuditEntry.id)):
+        if entry.detail.get("table_id") != meeting.table_id:
+            continue
+        user = session.get(User, entry.detail.get("user_id"))
+        if user is not None:
+            found.append((names.get(user.agency_id or 0, ""), user.display_name))
+    return found

@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from workflow import stages
 from workflow.db import is_postgres
 from workflow.errors import ConcurrentEdit
 from workflow.identity import IdentityVault
 from workflow.models import IdentityRecord, Situation, SituationKey, Table, utcnow
 from workflow.runtime import Runtime
 
-FINISHED_STAGES = ("closed", "rejected", "withdrawn")
+FINISHED_STAGES = stages.END_STAGES
 REASON = "retention period ended"
 _CHUNK = 500
 

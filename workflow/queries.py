@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import access, meetings, rulebook
+from workflow import access, gatekeeper, meetings, rulebook, stages
 from workflow.errors import NotFound
 from workflow.models import (
     Agency,
@@ -36,12 +36,9 @@ from workflow.models import (
     utcnow,
 )
 
-#: Stages that come to a meeting as new (filter 2 still to decide).
-NEW_STAGES = ("submitted", "on_agenda", "presented")
-#: Stages whose lead reports back at each meeting until closure.
-FOLLOW_STAGES = ("accepted", "disclosed", "intervention")
-#: Stages the coordinator dashboard lists (drafts are still the originating agency's own).
-DASHBOARD_STAGES = (*NEW_STAGES, *FOLLOW_STAGES)
+NEW_STAGES = stages.NEW_STAGES
+FOLLOW_STAGES = stages.FOLLOW_STAGES
+DASHBOARD_STAGES = stages.DASHBOARD_STAGES
 
 
 @dataclass
@@ -362,6 +359,21 @@ class SituationView:
     can_read_identity: bool
     suggested_sectors: list[str] = field(default_factory=list)
     members: list[Agency] = field(default_factory=list)
+    #: The commands this actor may give this situation now (workflow.gatekeeper.available).
+    commands: frozenset[str] = frozenset()
+    #: Tasks whose progress this actor may record.
+    task_ids: frozenset[int] = frozenset()
+
+    def can(self, command: str) -> bool:
+        return command in self.commands
+
+    @property
+    def is_new(self) -> bool:
+        return stages.is_new(self.situation.stage)
+
+    @property
+    def is_followed_up(self) -> bool:
+        return stages.is_followed_up(self.situation.stage)
 
     @property
     def assisting(self) -> list[str]:
@@ -409,7 +421,10 @@ def situation_view(session: Session, actor: User, situation_id: int, *,
         is_originator=(actor.agency_id == situation.originating_agency_id
                        and access.has_permission(actor, "situation.draft")),
         can_record=access.can_record_intervention(actor, situation),
-        can_read_identity=access.can_read_identity(actor, situation),
+        can_read_identity=gatekeeper.can(session, actor, "read_identity", situation),
+        commands=gatekeeper.available(session, actor, situation),
+        task_ids=frozenset(t.id for t in situation.tasks
+                           if gatekeeper.can(session, actor, "update_task", situation, t)),
     )
     if for_meeting and is_chair:
         if situation.stage in FOLLOW_STAGES:

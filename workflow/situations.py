@@ -9,12 +9,13 @@ Filters 3 and 4 (disclose, plan, report back, close) are in workflow/interventio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, meetings, rulebook, stages
+from workflow import access, audit, gatekeeper, meetings, rulebook, stages
 from workflow.errors import DomainError, PermissionDenied, ValidationError
 from workflow.identity import IdentityVault
 from workflow.models import (
@@ -22,12 +23,12 @@ from workflow.models import (
     Situation,
     SituationRiskFactor,
     Table,
+    Transition,
     User,
     utcnow,
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
-from workflow.transitions import check_version, move
 
 SUMMARY_LIMIT = 1000
 
@@ -166,7 +167,7 @@ def draft(
         table_id=table_id,
         originating_agency_id=actor.agency_id,
         created_by_id=actor.id,
-        stage="draft",
+        stage=stages.DRAFT,
         created_at=now,
         updated_at=now,
         previous_situation_id=previous.id if previous else None,
@@ -175,34 +176,23 @@ def draft(
     session.add(situation)
     session.flush()
     situation.ref = f"{table.code}-{situation.id:06d}"
-    audit.record(session, "situation.draft", actor=actor, situation_id=situation.id,
-                 detail={"table_id": table_id}, now=now)
+    audit.record(session, stages.STEPS["draft"].audit, actor=actor,
+                 situation_id=situation.id, detail={"table_id": table_id}, now=now)
     return situation
-
-
-def _require_originator(session: Session, actor: User, situation: Situation) -> None:
-    if actor.agency_id == situation.originating_agency_id and access.has_permission(
-        actor, "situation.draft"
-    ):
-        return
-    if access.chairs_table(session, actor, situation.table_id):
-        return
-    raise PermissionDenied("only the originating agency or the table's chair may do this")
 
 
 def update_draft(
     session: Session, actor: User, situation_id: int, facts: Filter1, *,
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
-    situation = access.load_visible_situation(session, actor, situation_id)
-    _require_originator(session, actor, situation)
-    if situation.stage != "draft":
-        raise DomainError("only a draft can be edited; this one was submitted", field="stage")
-    check_version(situation, expected_version)
+    """Filter 1 continues: only the originating agency edits its draft."""
+    run = gatekeeper.begin(session, actor, "update_draft", situation_id, now=now,
+                           expected_version=expected_version)
     facts.validate()
-    _apply_facts(situation, facts)
-    situation.updated_at = now or utcnow()
-    return situation
+    _apply_facts(run.situation, facts)
+    run.situation.updated_at = run.now
+    run.record()
+    return run.situation
 
 
 def submit(
@@ -210,28 +200,25 @@ def submit(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 1 ends: the checklist is complete and the rules agree; it goes on the agenda."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    _require_originator(session, actor, situation)
-    check_version(situation, expected_version)
+    run = gatekeeper.begin(session, actor, "submit", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
+    situation = run.situation
     missing = facts_of(situation).checklist_problems()
-    if situation.stage == "draft" and missing:
+    if missing:
         raise ValidationError(missing[0][1], field=missing[0][0])
-    rulebook.check_guards(session, situation, "submit", now=now)
-    submitted = move(session, situation, "submit", actor=actor, now=now)
-    situation.submitted_at = now
-    meeting = meetings.next_meeting(session, situation.table, now=now)
+    run.guard()
+    run.move()
+    situation.submitted_at = run.now
+    meeting = meetings.next_meeting(session, situation.table, now=run.now)
     meetings.put_on_agenda(session, meeting, situation, kind="new")
-    move(session, situation, "schedule", actor=actor, now=now, meeting_id=meeting.id)
+    run.move("schedule", meeting_id=meeting.id)
     emit(session, "situation.submitted", table_id=situation.table_id, situation=situation,
          to_chairs=True, extra={"meeting_at": meeting.scheduled_at.isoformat()})
-    rulebook.after(session, situation, "submit", actor=actor, now=now, transition=submitted)
+    run.after()
     return situation
 
 
-def _meeting_for_decision(session: Session, actor: User, situation: Situation,
-                          meeting_id: int) -> Meeting:
-    access.require_chair(session, actor, situation.table_id)
+def _meeting_for_decision(session: Session, situation: Situation, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.table_id != situation.table_id:
         raise ValidationError("that meeting is not a meeting of this situation's table",
@@ -244,20 +231,48 @@ def _meeting_for_decision(session: Session, actor: User, situation: Situation,
     return meeting
 
 
+def _decision(session: Session, actor: User, command: str, situation_id: int,
+              meeting_id: int, expected_version: int | None, now: datetime | None,
+              validate: Callable[[], None] = lambda: None) -> gatekeeper.Run:
+    """Filter 2's common start: a chair, in an open meeting with attendance, the right stage.
+
+    A situation on the agenda is presented as the table takes it up (its own transition and
+    the `present` guards), then decided.
+    """
+    run = gatekeeper.begin(session, actor, command, situation_id, now=now,
+                           expected_version=expected_version, guard=False)
+    run.meeting = _meeting_for_decision(session, run.situation, meeting_id)
+    validate()
+    if stages.allows("present", run.situation.stage):
+        run.guard("present")
+    run.guard()
+    if stages.allows("present", run.situation.stage):
+        presented = _present(run)
+        rulebook.after(session, run.situation, "present", actor=actor, now=run.now,
+                       meeting=run.meeting, transition=presented)
+    return run
+
+
+def _present(run: gatekeeper.Run) -> Transition:
+    assert run.meeting is not None
+    transition = run.move("present")
+    run.situation.presented_at = run.now
+    meetings.put_on_agenda(run.session, run.meeting, run.situation, kind="new")
+    return transition
+
+
 def present(
     session: Session, actor: User, situation_id: int, meeting_id: int, *,
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 2 begins: the originating agency presents the de-identified facts to the table."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
-    move(session, situation, "present", actor=actor, now=now, meeting_id=meeting.id,
-         expected_version=expected_version)
-    situation.presented_at = now
-    meetings.put_on_agenda(session, meeting, situation, kind="new")
-    rulebook.after(session, situation, "present", actor=actor, now=now, meeting=meeting)
-    return situation
+    run = gatekeeper.begin(session, actor, "present", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
+    run.meeting = _meeting_for_decision(session, run.situation, meeting_id)
+    run.guard()
+    _present(run)
+    run.after()
+    return run.situation
 
 
 def accept(
@@ -265,21 +280,16 @@ def accept(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 2 ends: the table finds acutely elevated risk."""
-    now = now or utcnow()
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("present" if situation.stage != "presented" else "accept", situation.stage)
-    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
-    check_version(situation, expected_version)
-    rulebook.check_guards(session, situation, "accept", now=now, meeting=meeting)
-    if situation.stage in ("on_agenda", "submitted"):
-        present(session, actor, situation_id, meeting_id, now=now)
-    move(session, situation, "accept", actor=actor, now=now, meeting_id=meeting.id)
+    run = _decision(session, actor, "accept", situation_id, meeting_id, expected_version, now)
+    situation, meeting = run.situation, run.meeting
+    assert meeting is not None
+    run.move()
     situation.decided_meeting_id = meeting.id
-    situation.decided_at = situation.accepted_at = now
+    situation.decided_at = situation.accepted_at = run.now
     meetings.record_outcome(meeting, situation, "accepted")
     emit(session, "situation.accepted", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], to_chairs=True)
-    rulebook.after(session, situation, "accept", actor=actor, now=now, meeting=meeting)
+    rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=meeting)
     return situation
 
 
@@ -288,30 +298,28 @@ def reject(
     note: str = "", *, expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 2 ends: not AER. Nothing identifying was ever entered, and none ever will be."""
-    now = now or utcnow()
-    if reason not in load_catalog().codes("rejection_reasons"):
-        raise ValidationError(f"choose a rejection reason (got {reason!r})",
-                              field="rejection_reason")
-    if reason == "other" and not note.strip():
-        raise ValidationError("say why (de-identified) when the reason is 'other'",
-                              field="rejection_note")
-    situation = access.load_visible_situation(session, actor, situation_id)
-    stages.check("present" if situation.stage != "presented" else "reject", situation.stage)
-    meeting = _meeting_for_decision(session, actor, situation, meeting_id)
-    check_version(situation, expected_version)
-    rulebook.check_guards(session, situation, "reject", now=now, meeting=meeting)
-    if situation.stage in ("on_agenda", "submitted"):
-        present(session, actor, situation_id, meeting_id, now=now)
+
+    def validate() -> None:
+        if reason not in load_catalog().codes("rejection_reasons"):
+            raise ValidationError(f"choose a rejection reason (got {reason!r})",
+                                  field="rejection_reason")
+        if reason == "other" and not note.strip():
+            raise ValidationError("say why (de-identified) when the reason is 'other'",
+                                  field="rejection_note")
+
+    run = _decision(session, actor, "reject", situation_id, meeting_id, expected_version, now,
+                    validate)
+    situation, meeting = run.situation, run.meeting
+    assert meeting is not None
     situation.rejection_reason = reason
     situation.rejection_note = note.strip()[:SUMMARY_LIMIT] or None
-    move(session, situation, "reject", actor=actor, now=now, meeting_id=meeting.id,
-         reason=reason)
+    run.move(reason=reason)
     situation.decided_meeting_id = meeting.id
-    situation.decided_at = now
+    situation.decided_at = run.now
     meetings.record_outcome(meeting, situation, "rejected")
     emit(session, "situation.rejected", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], extra={"rejection_reason": reason})
-    rulebook.after(session, situation, "reject", actor=actor, now=now, meeting=meeting)
+    rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=meeting)
     return situation
 
 
@@ -320,25 +328,24 @@ def withdraw(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Take a situation off the table; identity (if any) is destroyed at once before planning."""
-    now = now or utcnow()
+    run = gatekeeper.begin(session, actor, "withdraw", situation_id, now=now,
+                           expected_version=expected_version, guard=False)
     if reason not in load_catalog().codes("withdrawal_reasons"):
         raise ValidationError(f"choose a withdrawal reason (got {reason!r})",
                               field="withdrawal_reason")
-    situation = access.load_visible_situation(session, actor, situation_id)
-    _require_originator(session, actor, situation)
-    before_disclosure = situation.stage in (
-        "draft", "submitted", "on_agenda", "presented", "accepted"
-    )
+    run.guard()
+    situation = run.situation
+    before_disclosure = situation.stage in stages.BEFORE_DISCLOSURE
     situation.withdrawal_reason = reason
-    move(session, situation, "withdraw", actor=actor, now=now, reason=reason,
-         expected_version=expected_version)
-    situation.closed_at = now
+    run.move(reason=reason)
+    situation.closed_at = run.now
     meetings.drop_from_open_agendas(session, situation)
     if before_disclosure:
-        vault.purge(session, situation, reason="withdrawn before disclosure", actor=actor, now=now)
+        vault.purge(session, situation, reason="withdrawn before disclosure", actor=actor,
+                    now=run.now)
     emit(session, "situation.withdrawn", table_id=situation.table_id, situation=situation,
          agency_ids=_involved_agency_ids(situation), to_chairs=True)
-    rulebook.after(session, situation, "withdraw", actor=actor, now=now)
+    run.after()
     return situation
 
 
@@ -346,13 +353,10 @@ def re_present(
     session: Session, actor: User, situation_id: int, *, now: datetime | None = None
 ) -> Situation:
     """The risk is back: a NEW draft with the same facts, linked to the finished one."""
-    now = now or utcnow()
-    earlier = access.load_visible_situation(session, actor, situation_id)
-    _require_originator(session, actor, earlier)
-    stages.check("re_present", earlier.stage)
-    if actor.agency_id != earlier.originating_agency_id:
-        raise PermissionDenied("the originating agency re-presents its own situations")
-    return draft(session, actor, earlier.table_id, facts_of(earlier), now=now, previous=earlier)
+    run = gatekeeper.begin(session, actor, "re_present", situation_id, now=now)
+    run.record({"previous": situation_id})
+    return draft(session, actor, run.situation.table_id, facts_of(run.situation), now=run.now,
+                 previous=run.situation)
 
 
 def _involved_agency_ids(situation: Situation) -> list[int]:

@@ -27,16 +27,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import rulebook
+from workflow import rulebook, stages
 from workflow.db import is_postgres
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
 from workflow.runtime import Runtime
 
 BATCH_SIZE = 500
-OPEN_STAGES = ("draft", "submitted", "on_agenda", "presented", "accepted", "disclosed",
-               "intervention")
-ACTIVE_STAGES = ("accepted", "disclosed", "intervention")
+OPEN_STAGES = stages.OPEN_STAGES
+ACTIVE_STAGES = stages.FOLLOW_STAGES
 OPEN_MEETINGS_OCCURRENCE = "open_meetings"
 RE_PRESENTATION_OCCURRENCE = "re_presentation"
 # Sweeps run every 15 minutes; two days leaves room for an orchestrator that was down a while.

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
 
 from hubtable.config import load_settings
 from hubtable.wiring import runtime_from
-from workflow import audit, directory, setup
+from workflow import access, audit, directory, directory_admin, gatekeeper, setup
 from workflow.demo import build_demo, bulk_situations
-from workflow.models import Agency, Table
+from workflow.models import Agency, Table, User
 
 DEFAULT_DEMO_PASSWORD = "hubtable-demo-2026"
 
@@ -68,6 +69,46 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
+@audit_group.command(name="refusals")
+@click.option("--user", "email", default=None, help="Only this user's refusals (email).")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
+def audit_refusals(email: str | None, start: datetime | None, end: datetime | None) -> None:
+    """Every refused attempt (identity above all), by user and period: when, who, what."""
+    runtime = _runtime()
+    with runtime.read() as session:
+        user_id = None
+        if email is not None:
+            user_id = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+            if user_id is None:
+                raise click.BadParameter(f"no user {email!r}", param_hint="--user")
+        entries = audit.refusals(session, user_id=user_id,
+                                 start=start.replace(tzinfo=UTC) if start else None,
+                                 end=end.replace(tzinfo=UTC) if end else None)
+        emails = dict(session.execute(select(User.id, User.email)).tuples().all())
+        for e in entries:
+            target = e.situation_id if e.situation_id is not None else \
+                e.detail.get("situation_id", "-")
+            click.echo(f"{e.at.isoformat(timespec='seconds')} {emails.get(e.actor_id, '-')} "
+                       f"{e.action} situation {target} {e.detail.get('reason', '')}".rstrip())
+    click.echo(f"refusals {len(entries)}")
+
+
+@click.group(name="access")
+def access_group() -> None:
+    """Who may do what: read from the declarations the commands themselves obey."""
+
+
+@access_group.command(name="matrix")
+def access_matrix() -> None:
+    """Every command: its filter, who may give it, from which stages, which guard applies."""
+    rows = [("command", "filter", "who", "from stages", "guard"), *gatekeeper.matrix()]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) if i < 4 else cell
+                             for i, cell in enumerate(row)).rstrip())
+
+
 @audit_group.command(name="verify")
 def audit_verify() -> None:
     """Recompute every chain; exit 1 if any entry was edited, inserted or removed."""
@@ -112,12 +153,16 @@ def users_add(email: str, display_name: str, role: str, agency_slug: str | None,
             if tid is None:
                 raise click.BadParameter(f"no table {code!r}", param_hint="--table")
             table_ids.append(tid)
-        user = directory.create_user(session, email=email, display_name=display_name,
-                                     password=password, role=role, agency_id=agency_id,
-                                     table_ids=table_ids, language=language)
+        user = directory_admin.add_user(session, None, email=email,
+                                        display_name=display_name, password=password,
+                                        role=role, agency_id=agency_id, table_ids=table_ids,
+                                        language=language)
         click.echo(f"added {user.role} {user.email}")
+        if access.has_permission(user, "identity.read"):
+            click.echo("identity access waits for confirmation by a member of the agency "
+                       "(or a chair of its table)")
 
 
 def register(cli: click.Group) -> None:
-    for command in (init, demo, audit_group, users_group):
+    for command in (init, demo, audit_group, users_group, access_group):
         cli.add_command(command)

@@ -68,6 +68,8 @@ def expected_get(endpoint: str, role: str, *, other_table: bool = False) -> int 
         return 302 if endpoint in ("meeting.current", "meeting.table_next") else 200
     if endpoint.startswith("admin."):
         return 200 if role == "admin" else 403
+    if endpoint == "confirmations.index":  # only those who may read identity confirm others
+        return 200 if role in (*REPS, "chair") else 403
     raise AssertionError(f"no expectation for GET {endpoint}: add one to this test")
 
 
@@ -85,6 +87,8 @@ def expected_post(endpoint: str, role: str) -> int | None:
         return 404 if not _visible(role) else None
     if endpoint == "inbox.read":
         return 404
+    if endpoint == "confirmations.confirm":  # nobody to confirm with that id
+        return 404 if role in (*REPS, "chair") else 403
     if endpoint in ("inbox.read_all",):
         return None
     raise AssertionError(f"no expectation for POST {endpoint}: add one to this test")
@@ -100,7 +104,8 @@ def scene(app, runtime, world):
         other_table_id = other.id
     return {"situation_id": sid, "meeting_id": mid, "task_id": task_id,
             "table_id": world.table_id, "flag_id": 999999, "item_id": 999999,
-            "key": "x", "fmt": "csv", "filename": "css/app.css", "rest": "nothing",
+            "key": "x", "fmt": "csv", "user_id": 999999, "filename": "css/app.css",
+            "rest": "nothing",
             "other_meeting_id": other_mid, "other_table_id": other_table_id}
 
 

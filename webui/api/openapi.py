@@ -15,6 +15,7 @@ from flask import Response, jsonify
 
 from webui.api.blueprint import bp
 from workflow.models import STAGES
+from workflow.models.meeting import MEETING_STATUSES
 from workflow.reference import load_catalog
 
 API_VERSION = "1.0.0"
@@ -120,7 +121,7 @@ def _schemas() -> dict[str, Any]:
             "required": ["id", "scheduled_at", "status"],
             "properties": {"id": {"type": "integer"},
                            "scheduled_at": {"type": "string", "format": "date-time"},
-                           "status": {"type": "string", "enum": ["planned", "open", "closed"]}},
+                           "status": {"type": "string", "enum": list(MEETING_STATUSES)}},
         },
         "SituationStatus": {
             "type": "object",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rules.loader import RulePackError
 from webui.unit import reading, unit
 from webui.views.common import FORM, errors_of, int_list
-from workflow import access, administration, directory, queries
+from workflow import access, administration, directory_admin, queries
 from workflow.errors import DomainError, NotFound
 from workflow.models import ROLES, Agency, RulePackRecord, Table, TableMembership, User
 
@@ -61,9 +61,8 @@ def tables():  # type: ignore[no-untyped-def]
         return _tables_page(errors, 400)
     try:
         with unit() as (s, actor):
-            access.require_permission(actor, "directory.manage")
-            directory.create_table(
-                s, code=f.get("code", "").strip(), name=f.get("name", "").strip(),
+            directory_admin.add_table(
+                s, actor, code=f.get("code", "").strip(), name=f.get("name", "").strip(),
                 country=f.get("country", "").strip().upper(),
                 subdivision=f.get("subdivision", "").strip().upper() or None,
                 language=f.get("language", "en"), timezone=f.get("timezone", "UTC").strip(),
@@ -139,9 +138,8 @@ def agencies():  # type: ignore[no-untyped-def]
         return _agencies_page({"name": _("Give the agency a name.")}, 400)
     try:
         with unit() as (s, actor):
-            access.require_permission(actor, "directory.manage")
-            directory.create_agency(
-                s, slug=f.get("slug", "").strip(), name=f.get("name", "").strip(),
+            directory_admin.add_agency(
+                s, actor, slug=f.get("slug", "").strip(), name=f.get("name", "").strip(),
                 sector=f.get("sector", ""), contact_email=f.get("contact_email", "").strip(),
                 language=f.get("language", "en"), table_ids=int_list("table_ids"))
     except DomainError as exc:
@@ -171,9 +169,8 @@ def users():  # type: ignore[no-untyped-def]
     agency = f.get("agency_id", "")
     try:
         with unit() as (s, actor):
-            access.require_permission(actor, "directory.manage")
-            directory.create_user(
-                s, email=f.get("email", ""), display_name=f.get("display_name", ""),
+            directory_admin.add_user(
+                s, actor, email=f.get("email", ""), display_name=f.get("display_name", ""),
                 password=f.get("password", ""), role=f.get("role", ""),
                 agency_id=int(agency) if agency.isdigit() else None,
                 table_ids=int_list("table_ids"), language=f.get("language", "en"))

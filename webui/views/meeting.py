@@ -156,7 +156,7 @@ def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     action = request.form.get("decision")
     try:
         with unit() as (s, actor):
-            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            queries.chaired_meeting(s, actor, meeting_id)
             if action == "accept":
                 situations.accept(s, actor, situation_id, meeting_id)
             elif action == "reject":
@@ -178,7 +178,7 @@ def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
 def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     try:
         with unit() as (s, actor):
-            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            queries.chaired_meeting(s, actor, meeting_id)
             interventions.disclose(s, actor, situation_id, int_list("agency_ids"),
                                    meeting_id=meeting_id)
     except DomainError as exc:
@@ -269,7 +269,7 @@ def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     tasks = _tasks_from_form(errors)
     try:
         with unit() as (s, actor):
-            meeting, _view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+            meeting = queries.chaired_meeting(s, actor, meeting_id)
             due = _due_from_form(meeting.table.timezone, errors)
             if errors:
                 raise DomainError(next(iter(errors.values())), field=next(iter(errors)))
@@ -302,7 +302,7 @@ def _renumber_task_field(exc: DomainError, indexed: list[int]) -> None:
 def report_back(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     try:
         with unit() as (s, actor):
-            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            queries.chaired_meeting(s, actor, meeting_id)
             interventions.report_back(
                 s, actor, situation_id, progress_note=request.form.get("progress_note", ""),
                 first_contact_made=request.form.get("first_contact_made") == "yes",
@@ -318,7 +318,7 @@ def report_back(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-
 def close_situation(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     try:
         with unit() as (s, actor):
-            queries.meeting_situation(s, actor, meeting_id, situation_id)
+            queries.chaired_meeting(s, actor, meeting_id)
             interventions.close(s, actor, situation_id,
                                 conclusion_reason=request.form.get("conclusion_reason", ""),
                                 services=request.form.getlist("close_services"),
@@ -334,10 +334,8 @@ def close_situation(meeting_id: int, situation_id: int):  # type: ignore[no-unty
 @login_required
 def clear_flag(meeting_id: int, situation_id: int, flag_id: int):  # type: ignore[no-untyped-def]
     with unit() as (s, actor):
-        _m, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
-        if flag_id not in {f.id for f in view.flags}:
-            raise DomainError(_("That flag is not on this situation or is already cleared."))
-        interventions.clear_flag(s, actor, flag_id)
+        queries.chaired_meeting(s, actor, meeting_id)
+        interventions.clear_flag(s, actor, flag_id, situation_id=situation_id)
     return _back(meeting_id, situation_id, _("Flag cleared."))
 
 

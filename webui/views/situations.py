@@ -14,7 +14,7 @@ from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
 from webui.views.common import FORM, errors_of, safe_next, yes_no
-from workflow import access, interventions, queries, situations
+from workflow import interventions, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.reference import load_catalog
 
@@ -58,10 +58,10 @@ def _form_page(errors: dict[str, str], *, situation_id: int | None = None, statu
         situation = None
         if situation_id is not None:
             view = queries.situation_view(s, actor, situation_id)
-            if not view.is_originator and not view.is_chair:
-                raise PermissionDenied(_("Only the originating agency edits its draft."))
             situation = view.situation
-            if situation.stage != "draft":
+            if not view.can("update_draft"):
+                if not (view.is_originator or view.is_chair):
+                    raise PermissionDenied(_("Only the originating agency edits its draft."))
                 return redirect(url_for("situations.view", situation_id=situation_id))
             facts = situations.facts_of(situation)
         return render_template("situations/form.html", tables=tables, facts=facts,
@@ -138,13 +138,12 @@ def _detail(situation_id: int, errors: dict[str, str], status: int = 200):  # ty
 @login_required
 def identity(situation_id: int):  # type: ignore[no-untyped-def]
     """The limited identity, for users of a granted agency only; the vault audits each view."""
-    refused: PermissionDenied | None = None
+    refused: DomainError | None = None
     with unit() as (s, actor):
-        situation = access.load_visible_situation(s, actor, situation_id)
         try:
-            person_list = runtime().vault.read(s, actor, situation)
-        except PermissionDenied as exc:
-            refused = exc  # commit the vault's audit entry of the refusal, then answer 403
+            situation, person_list = runtime().vault.open(s, actor, situation_id)
+        except DomainError as exc:
+            refused = exc  # commit the vault's audit entry of the refusal, then answer 403/404
         else:
             page = render_template("situations/identity.html", s=situation,
                                    identity=person_list)
@@ -170,12 +169,9 @@ def first_contact(situation_id: int):  # type: ignore[no-untyped-def]
 def task(situation_id: int, task_id: int):  # type: ignore[no-untyped-def]
     try:
         with unit() as (s, actor):
-            access.load_visible_situation(s, actor, situation_id)
-            updated = interventions.update_task(
+            interventions.update_task(
                 s, actor, task_id, status=request.form.get(f"task-{task_id}-status", ""),
-                note=request.form.get(f"task-{task_id}-note", ""))
-            if updated.situation_id != situation_id:
-                raise DomainError(_("That task belongs to another situation."))
+                note=request.form.get(f"task-{task_id}-note", ""), situation_id=situation_id)
     except DomainError as exc:
         errors = {f"task-{task_id}-{k}" if k != FORM else k: v
                   for k, v in errors_of(exc).items()}

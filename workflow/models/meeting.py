@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflow.models.base import Base, utcnow
 from workflow.models.directory import Agency, Table
 
+MEETING_STATUSES = ("planned", "open", "closed")
+
 
 class Meeting(Base):
     __tablename__ = "meetings"
@@ -18,7 +20,7 @@ class Meeting(Base):
     scheduled_at: Mapped[datetime] = mapped_column()
     place: Mapped[str] = mapped_column(String(200), default="")
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(10), default="planned")
+    status: Mapped[str] = mapped_column(String(10), default="planned")  # MEETING_STATUSES
     agenda_prepared_at: Mapped[datetime | None] = mapped_column()
     opened_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()

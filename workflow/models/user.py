@@ -25,6 +25,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Separation of duties: who (in the agency, or a chair of its table) let this user read
+    # identity; None until then, and again after an administrator moves the user.
+    identity_confirmed_at: Mapped[datetime | None] = mapped_column()
+    identity_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    privacy_contact: Mapped[bool] = mapped_column(default=False)
 
     agency: Mapped[Agency | None] = relationship()
     scopes: Mapped[list[UserTableScope]] = relationship(

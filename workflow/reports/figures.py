@@ -44,6 +44,8 @@ def dec(name: str) -> tuple[str, str]:
 
 
 CLOSED_TOTAL = ("closed", "total")
+#: The columns of the monthly trends figure that a line chart draws.
+TREND_LINES = ("presented", "accepted", "closed")
 
 
 class FigureBuilder:
