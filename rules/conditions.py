@@ -145,7 +145,7 @@ _CODE_CHECKS: dict[str, Callable[[str], tuple[str, str] | None]] = {
 
 def _fact_symbol(node: Any) -> str | None:
     if isinstance(node, re_ast.SymbolExpression) and node.scope is None:
-        return node.name
+        return str(node.name)
     return None
 
 

@@ -197,7 +197,7 @@ def _too_deep(text: str) -> int | None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                return int(event.start_mark.line) + 1
+                return event.start_mark.line + 1 if event.start_mark else 0
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return None
