@@ -27,11 +27,13 @@ test: install
 	$(BIN)/python tools/ensure_services.py
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## bench: every benchmark, results in bench/results/latest.json
 bench: install

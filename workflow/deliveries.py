@@ -49,7 +49,7 @@ ERROR_LIMIT = 500
 
 def backoff(attempts: int) -> timedelta:
     """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes, capped."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return min(BACKOFF_BASE * int(2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -11,20 +11,23 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import TableClause, func, insert, select
 from sqlalchemy.orm import Session
 
 from workflow import directory, interventions, meetings, situations
 from workflow.identity import Identity, Person
 from workflow.models import (
     Agency,
+    Base,
     Deadline,
     Involvement,
     Situation,
     SituationRiskFactor,
     SituationService,
     Table,
+    User,
     utcnow,
 )
 from workflow.reference import load_catalog
@@ -168,8 +171,6 @@ def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: d
                 users: dict[str, int], *, canary: str | None, now: datetime,
                 child_cases: bool) -> int:
     """Three past meetings and one coming: every stage of the workflow is represented."""
-    from workflow.models import User
-
     slugs = list(agencies)
     count = 0
     open_ids: list[int] = []
@@ -178,7 +179,7 @@ def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: d
         new_ids = []
         with runtime.command() as session:
             for i in range(4 if week == 1 else 3):
-                origin = session.get(User, users[slugs[(week + i) % len(slugs)]])
+                origin = session.get_one(User, users[slugs[(week + i) % len(slugs)]])
                 sit = situations.draft(session, origin, table_id,
                                        _facts(rng, child=child_cases and i == 0),
                                        now=when - timedelta(days=2))
@@ -186,30 +187,31 @@ def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: d
                 new_ids.append(sit.id)
                 count += 1
         with runtime.command() as session:
-            _sit_meeting(session, runtime, rng, session.get(User, users["chair"]), table_id,
+            _sit_meeting(session, runtime, rng, session.get_one(User, users["chair"]), table_id,
                          agencies, new_ids, open_ids, week=week, when=when, canary=canary)
 
     # A withdrawn one, a draft, and new submissions for the coming meeting.
     with runtime.command() as session:
-        origin = session.get(User, users[slugs[1]])
+        origin = session.get_one(User, users[slugs[1]])
         gone = situations.draft(session, origin, table_id, _facts(rng), now=now)
         situations.submit(session, origin, gone.id, now=now)
         situations.withdraw(session, origin, gone.id, "originator_resolved", runtime.vault,
                             now=now)
         situations.draft(session, origin, table_id, _facts(rng), now=now)
         for slug in slugs[2:4]:
-            rep = session.get(User, users[slug])
+            rep = session.get_one(User, users[slug])
             sit = situations.draft(session, rep, table_id, _facts(rng), now=now)
             situations.submit(session, rep, sit.id, now=now)
     return count + 4
 
 
-def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, table_id: int,  # type: ignore[no-untyped-def]
+def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair: User,
+                 table_id: int,
                  agencies: dict[str, int], new_ids: list[int], open_ids: list[int], *,
                  week: int, when: datetime, canary: str | None) -> None:
     """One past meeting: attendance, report-backs and closures, then the new decisions."""
     slugs = list(agencies)
-    table = session.get(Table, table_id)
+    table = session.get_one(Table, table_id)
     meeting = meetings.next_meeting(session, table, now=when - timedelta(days=1))
     meetings.open_meeting(session, chair, meeting.id, now=when)
     for slug in slugs[:6]:
@@ -219,7 +221,7 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
         meetings.record_attendance(session, chair, meeting.id, agencies[slug], present=False,
                                    apologies_note="Sent an update by email")
     for sid in list(open_ids):
-        sit = session.get(Situation, sid)
+        sit = session.get_one(Situation, sid)
         interventions.report_back(session, chair, sid, meeting_id=meeting.id, now=when,
                                   progress_note="Contact made; services engaged.",
                                   first_contact_made=True, still_aer=week > 1)
@@ -256,6 +258,11 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
 
 
 # -- bulk ------------------------------------------------------------------------------------
+def _table(model: type[Base]) -> TableClause:
+    """A model's table for a bulk insert (mapped classes declare __table__ as a FromClause)."""
+    return cast(TableClause, model.__table__)
+
+
 def bulk_situations(session: Session, table_id: int, n: int, *, seed: int = 11,
                     now: datetime | None = None, overdue_share: float = 0.01,
                     chunk: int = 5000, progress: Progress | None = None) -> int:
@@ -266,7 +273,7 @@ def bulk_situations(session: Session, table_id: int, n: int, *, seed: int = 11,
     factor_codes = sorted(catalog.factors)
     agency_ids = list(session.scalars(select(Agency.id)))
     origin_id = agency_ids[0]
-    table = session.get(Table, table_id)
+    table = session.get_one(Table, table_id)
     start_id = (session.scalar(select(func.max(Situation.id))) or 0) + 1
     ages = sorted(catalog.codes("age_groups"))
     conclusions = sorted(catalog.codes("conclusion_reasons"))
@@ -317,13 +324,13 @@ def bulk_situations(session: Session, table_id: int, n: int, *, seed: int = 11,
                                   "due_at": now - timedelta(hours=1) if overdue
                                   else now + timedelta(days=rng.randint(1, 30)),
                                   "rule_id": "bulk", "created_at": now})
-        session.execute(insert(Situation.__table__), rows)
-        session.execute(insert(SituationRiskFactor.__table__), factors)
+        session.execute(insert(_table(Situation)), rows)
+        session.execute(insert(_table(SituationRiskFactor)), factors)
         if leads:
-            session.execute(insert(Involvement.__table__), leads)
-            session.execute(insert(SituationService.__table__), services)
+            session.execute(insert(_table(Involvement)), leads)
+            session.execute(insert(_table(SituationService)), services)
         if deadlines:
-            session.execute(insert(Deadline.__table__), deadlines)
+            session.execute(insert(_table(Deadline)), deadlines)
         done += size
         if progress:
             progress(size)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from workflow import stages
@@ -49,7 +49,7 @@ class PurgeReport:
         return len(self.purged)
 
 
-def _ended():  # type: ignore[no-untyped-def]
+def _ended() -> ColumnElement[datetime]:
     return func.coalesce(Situation.closed_at, Situation.decided_at)
 
 

@@ -56,7 +56,7 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
     An installed version never changes (install_pack refuses that), so it is read once per
     database and process.
     """
-    key = (str(session.get_bind().url), table.rule_pack_name, table.rule_pack_version)
+    key = (str(session.get_bind().engine.url), table.rule_pack_name, table.rule_pack_version)
     pack = _installed.get(key)
     if pack is not None:
         return pack

@@ -9,6 +9,7 @@ Either way the database sorts and counts; the situations are never fetched.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_, select
 from sqlalchemy.dialects import postgresql
@@ -21,7 +22,7 @@ from workflow.reports.suppression import is_small, small_label
 PERCENTILES = (0.5, 0.9)
 
 
-def percentiles(session: Session, expr: ColumnElement[float], where: ColumnElement[bool]
+def percentiles(session: Session, expr: ColumnElement[float | Decimal], where: ColumnElement[bool]
                 ) -> tuple[int, dict[float, float | None]]:
     """(count, {p: percentile_cont(p)}) of a duration over the rows matching `where`."""
     if dialect(session) == "postgresql":
@@ -57,8 +58,9 @@ def percentiles(session: Session, expr: ColumnElement[float], where: ColumnEleme
     return n, out
 
 
-def statistic(session: Session, key: str, title: str, unit: str, expr: ColumnElement[float],
-              where: ColumnElement[bool], threshold: int) -> Statistic:
+def statistic(session: Session, key: str, title: str, unit: str,
+              expr: ColumnElement[float | Decimal], where: ColumnElement[bool], threshold: int
+              ) -> Statistic:
     """A duration summary, hidden (count "<5", no median) when fewer than `threshold`."""
     n, values = percentiles(session, expr, where)
     shown = n >= threshold

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
+from sqlalchemy import Select, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from workflow.models import Agency, Involvement, SituationRiskFactor
@@ -21,6 +22,7 @@ from workflow.reports.scope import Scope
 from workflow.reports.sql import (
     DECISIONS,
     Cohorts,
+    Expr,
     S,
     accepted_measures,
     closed_measures,
@@ -82,7 +84,7 @@ class FigureBuilder:
         rest = sorted({c for c in found if c not in known})
         return [*known, *rest, *[e for e in extra if e not in known and e not in rest]]
 
-    def rows(self, query: Select) -> list[tuple]:
+    def rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.session.execute(query)]
 
     def put(self, key: Hashable, value: int) -> None:
@@ -94,7 +96,7 @@ class FigureBuilder:
         the figures below read from here."""
         d = decision()
         self._origin = aliased(Agency)
-        self._dims: dict[str, ColumnElement] = {
+        self._dims: dict[str, Expr] = {
             "age_group": S.age_group,
             "gender": S.gender,
             "situation_type": S.situation_type,
@@ -147,7 +149,7 @@ class FigureBuilder:
         ))
 
     def by_decision(self, key: str, title: str, row_title: str, kind: str | None, *,
-                    rows: list | None = None, add_spec: bool = True) -> list:
+                    rows: list[Any] | None = None, add_spec: bool = True) -> list[Any]:
         """A two-way table of the presented cohort: one row per code, one column per decision,
         row totals, and column totals that are the decision counts themselves."""
         data = self._presented[key]

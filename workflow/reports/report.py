@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
-from workflow.reports.model import Report
+from workflow.reports.model import Figure, FigureSpec, Report
 from workflow.reports.scope import Scope
 
 
@@ -44,7 +44,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     hidden = fb.problem.solve(scope.threshold)
     values = fb.problem.values
 
-    def render(specs):
+    def render(specs: list[FigureSpec]) -> list[Figure]:
         return [spec.render(values, hidden, scope.threshold) for spec in specs]
 
     return Report(
