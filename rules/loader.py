@@ -54,6 +54,7 @@ from rules.vocabulary import (
     TRIGGERS,
     audience_problem,
     did_you_mean,
+    event_problem,
 )
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
@@ -815,6 +816,9 @@ class _Reader:
                         f"{where}: event {event!r} is not a name",
                         "lower case letters, digits, '_' and '.'",
                     )
+                    event = None
+                elif event is not None and (typo := event_problem(event)):
+                    self.problem(e_node, "unknown_event", f"{where}: {typo[0]}", typo[1])
                     event = None
             return Notify(to=to, event=event) if to and event else None
         message = None
