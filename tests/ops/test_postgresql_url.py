@@ -78,7 +78,7 @@ def test_init_and_demo_on_a_plain_postgresql_url(plain_url, tmp_path):
                for line in demo.stdout.splitlines())
     engine = create_engine(normalise_database_url(plain_url))
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM situations")).scalar_one() > 10
+        assert conn.execute(text("SELECT count(*) FROM situations")).scalar_one() > 800
     engine.dispose()
 
 
