@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, make_url, text
 
+from hubtable.config import normalise_database_url
 from workflow.models import Base
 from workflow.reference import load_catalog
 from workflow.reports import build_report, month_period, parse_period, resolve_scope
@@ -34,7 +35,7 @@ from workflow.runtime import Runtime
 
 SITUATIONS = 1_000_000
 DATABASE = "hubtable_bench_report"
-DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 # About forty GROUP BY queries over the cohort (each a scan of the situations in the period,
 # some joined to factors or agencies): the whole report should cost no more than 60 count(*)s.
 GOAL_RATIO = 60.0
@@ -45,7 +46,7 @@ START = "2024-01-01"
 
 @contextmanager
 def _fresh_database(server_url: str | None) -> Iterator[str]:
-    url = make_url(server_url or DEFAULT_SERVER)
+    url = make_url(normalise_database_url(server_url or DEFAULT_SERVER))
     if url.get_backend_name() != "postgresql":
         raise SystemExit("bench_report needs a PostgreSQL server URL")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")

@@ -26,7 +26,13 @@ from rules.model import (
     Suggest,
 )
 from rules.pack_reader import Fields, Reader
-from rules.vocabulary import COMMANDS, SECTORS, audience_problem, did_you_mean
+from rules.vocabulary import (
+    COMMANDS,
+    SECTORS,
+    audience_problem,
+    did_you_mean,
+    event_problem,
+)
 
 MAX_BUSINESS_DAYS = 260
 MAX_HOURS = 24 * 366
@@ -119,6 +125,9 @@ def check_event_name(reader: Reader, node: Node, where: str) -> str | None:
             f"{where}: event {event!r} is not a name",
             "lower case letters, digits, '_' and '.'",
         )
+        return None
+    if event is not None and (typo := event_problem(event)):
+        reader.problem(node, "unknown_event", f"{where}: {typo[0]}", typo[1])
         return None
     return event
 

@@ -24,6 +24,7 @@ from rules.fast_conditions import fast_closure
 from rules.vocabulary import (
     CONCLUSION_OUTCOMES,
     FACTOR_CODE,
+    NAME_CUTOFF,
     RISK_CATEGORIES,
     SECTORS,
     STAGES,
@@ -236,8 +237,8 @@ def _parse(
             return _builtin_issue(name)
         return Issue(
             "unknown_fact",
-            f"unknown fact {name!r} in condition",
-            did_you_mean(name, known, listing=_fact_listing(known)),
+            f"unknown fact or setting {name!r} in condition",
+            did_you_mean(name, known, listing=_fact_listing(known), cutoff=NAME_CUTOFF),
         )
     except re_errors.AttributeResolutionError as error:
         return Issue(
@@ -309,9 +310,10 @@ def _builtin_issue(name: str) -> Issue:
 
 
 def _fact_listing(known: Mapping[str, Any]) -> str:
+    """Nothing alike: say which settings the pack defines (a removed or misspelt setting is the
+    usual cause), then the facts."""
     facts = [name for name in known if name in FACT_DESCRIPTIONS]
     settings = [name for name in known if name not in FACT_DESCRIPTIONS]
-    text = "facts: " + ", ".join(facts)
-    if settings:
-        text += "; settings: " + ", ".join(settings)
-    return text
+    defined = ", ".join(settings) if settings else "none"
+    return (f"define it under `settings:` or use another name; the pack's settings: {defined}; "
+            "facts: " + ", ".join(facts))

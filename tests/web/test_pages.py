@@ -398,7 +398,7 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path):
     from hubtable.config import Settings
     from workflow.runtime import Runtime
 
-    broken = Runtime(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+    broken = Runtime(database_url="postgresql://nobody@127.0.0.1:1/none",
                      keystore_url=f"sqlite:///{tmp_path / 'k.db'}", identity_key="k")
     settings = Settings(data_dir=tmp_path, database_url=broken.database_url,
                         keystore_url=broken.keystore_url, identity_key="k", secret_key="s",
