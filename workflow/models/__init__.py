@@ -10,6 +10,7 @@ from workflow.models.notification import Delivery, InboxItem, NotificationPrefer
 from workflow.models.operations import FlowRunRecord, StoredReport
 from workflow.models.outbox import OutboxEvent
 from workflow.models.reference import ReferenceCode, TaxonomyVersion
+from workflow.models.rollups import ReportDurationRollup, ReportRollup, ReportRollupState
 from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
 from workflow.models.situation import (
     STAGES,
@@ -48,6 +49,9 @@ __all__ = [
     "NotificationPreference",
     "OutboxEvent",
     "ReferenceCode",
+    "ReportDurationRollup",
+    "ReportRollup",
+    "ReportRollupState",
     "ReportBack",
     "RuleFiring",
     "RulePackRecord",
