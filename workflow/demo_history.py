@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from workflow import stages
 from workflow.models import (
     Agency,
     Deadline,
@@ -223,7 +224,7 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                     reason = _pick(rng, profile.rejection_reasons)
                     row.update(stage="rejected", rejection_reason=reason)
                     steps.append(("reject", "presented", "rejected", presented, chair, reason))
-            if row["stage"] in ("closed", "rejected"):
+            if row["stage"] in stages.END_STAGES:
                 ended.append(sid)
             rows.append(row)
             for command, source, target, at, actor, reason in steps:

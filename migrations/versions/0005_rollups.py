@@ -13,7 +13,7 @@ from alembic import op
 import workflow.models.base
 
 revision: str = "0005_rollups"
-down_revision: str | None = "0001"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

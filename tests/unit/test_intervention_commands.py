@@ -120,7 +120,7 @@ def test_record_first_contact_refuses_outsiders_the_future_and_ended_ones(
     assert sit.first_contact_at is None
     with cmd() as s:
         situations.withdraw(s, user("school"), sit.id, "duplicate", core_runtime.vault)
-    with pytest.raises(DomainError, match="planned"), cmd() as s:
+    with pytest.raises(IllegalTransition, match="withdrawn"), cmd() as s:
         interventions.record_first_contact(s, user("cmha"), sit.id)
 
 
@@ -144,7 +144,7 @@ def test_update_task_refuses_others_unknown_statuses_and_unexplained_failures(
     with pytest.raises(ValidationError) as unexplained, cmd() as s:
         interventions.update_task(s, user("housing"), task.id, status="not_done")
     assert unexplained.value.field == "note"
-    with pytest.raises(ValidationError), cmd() as s:
+    with pytest.raises(NotFound), cmd() as s:
         interventions.update_task(s, user("housing"), 999_999, status="done")
     assert db.get(Task, task.id).status == "open"
 
@@ -232,6 +232,6 @@ def test_clear_flag_refuses_agencies_and_unknown_flags(db, cmd, user, steps):
     flag = _flagged(steps, cmd, user, db)
     with pytest.raises(PermissionDenied), cmd() as s:
         interventions.clear_flag(s, user("school"), flag.id)
-    with pytest.raises(ValidationError), cmd() as s:
+    with pytest.raises(NotFound), cmd() as s:
         interventions.clear_flag(s, user("chair"), 999_999)
     assert flag.cleared_at is None
