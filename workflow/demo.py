@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import directory, interventions, meetings, situations
+from workflow import directory, interventions, legal_basis, meetings, situations
 from workflow.demo_history import ONTARIO, VIETNAM, Profile, history
 from workflow.identity import Identity, Person
 from workflow.models import Situation, Table, User, utcnow
@@ -282,8 +282,10 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair: 
         if week == 1 and n == 0:
             continue  # left at "accepted": disclosure is decided next time
         lead, helper = slugs[(sid + 1) % 6], slugs[(sid + 2) % 6]
+        basis = legal_basis.suggested(session, session.get_one(Situation, sid))
         interventions.disclose(session, chair, sid, [agencies[lead], agencies[helper]],
-                               vault=runtime.vault, identity=_identity(canary, rng, lang),
+                               basis=basis, vault=runtime.vault,
+                               identity=_identity(canary, rng, lang),
                                meeting_id=meeting.id, now=when)
         if week == 1:
             continue  # left at "disclosed"

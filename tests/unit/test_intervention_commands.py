@@ -28,7 +28,7 @@ def test_disclose_grants_the_named_agencies_and_stores_the_identity(
     sit, meeting = steps.accepted()
     with cmd() as s:
         interventions.disclose(s, user("chair"), sit.id,
-                               [steps.agency("cmha"), steps.agency("housing")],
+                               [steps.agency("cmha"), steps.agency("housing")], basis="phipa_40_1",
                                vault=core_runtime.vault, identity=JANE, meeting_id=meeting.id)
     assert sit.stage == "disclosed"
     assert sit.granted_agency_ids == {steps.agency("cmha"), steps.agency("housing")}
@@ -42,16 +42,20 @@ def test_disclose_refuses_before_acceptance_non_chairs_and_agencies_off_the_tabl
         cmd, user, steps):
     early = steps.submitted()
     with pytest.raises(IllegalTransition), cmd() as s:
-        interventions.disclose(s, user("chair"), early.id, [steps.agency("cmha")])
+        interventions.disclose(s, user("chair"), early.id, [steps.agency("cmha")],
+                               basis="phipa_40_1")
     sit, _ = steps.accepted()
     with pytest.raises(PermissionDenied), cmd() as s:
-        interventions.disclose(s, user("school"), sit.id, [steps.agency("cmha")])
+        interventions.disclose(s, user("school"), sit.id, [steps.agency("cmha")],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [steps.agency("outsider")])
+        interventions.disclose(s, user("chair"), sit.id, [steps.agency("outsider")],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [])
+        interventions.disclose(s, user("chair"), sit.id, [], basis="phipa_40_1")
     with pytest.raises(DomainError, match="vault"), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [steps.agency("cmha")], identity=JANE)
+        interventions.disclose(s, user("chair"), sit.id, [steps.agency("cmha")],
+                               basis="phipa_40_1", identity=JANE)
     assert sit.stage == "accepted"
     assert sit.granted_agency_ids == set()
 

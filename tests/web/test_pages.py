@@ -413,7 +413,8 @@ def test_projector_and_meeting_pages_never_show_identity_even_to_a_granted_chair
     from workflow import interventions
 
     with world.runtime.command() as s:  # the chair's own agency (police) is granted too
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["police"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["police"]],
+                               basis="phipa_40_1")
     web = signed_in(app, "chair")
     assert "Projected Never" in web.get(f"/situations/{sid}/identity").get_data(as_text=True)
     for path in (f"/meetings/{mid}/projector/{sid}", f"/meetings/{mid}/projector",

@@ -11,12 +11,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
 from webui.views.common import FORM, errors_of, int_list
-from workflow import interventions, meetings, queries, situations
+from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
 
@@ -180,6 +181,7 @@ def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def
         with unit() as (s, actor):
             queries.chaired_meeting(s, actor, meeting_id)
             interventions.disclose(s, actor, situation_id, int_list("agency_ids"),
+                                   basis=request.form.get("legal_basis") or None,
                                    meeting_id=meeting_id)
     except DomainError as exc:
         return _item_page(meeting_id, situation_id, errors_of(exc), 400)
@@ -362,4 +364,7 @@ def minutes(meeting_id: int):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
         meeting = queries.chaired_meeting(s, actor, meeting_id)
         record = meetings.minutes(s, actor, meeting_id)
-        return render_template("meeting/minutes.html", mt=meeting, r=record)
+        table = meeting.table
+        return render_template(
+            "meeting/minutes.html", mt=meeting, r=record,
+            basis_label=lambda code: legal_basis.label_of(s, table, code, str(get_locale())))

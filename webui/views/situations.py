@@ -14,7 +14,7 @@ from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
 from webui.views.common import FORM, errors_of, safe_next, yes_no
-from workflow import interventions, queries, situations
+from workflow import interventions, legal_basis, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.reference import load_catalog
 
@@ -145,8 +145,11 @@ def identity(situation_id: int):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             refused = exc  # commit the vault's audit entry of the refusal, then answer 403/404
         else:
+            code = legal_basis.of_agency(situation, actor.agency_id)
+            basis = legal_basis.label_of(s, situation.table, code, actor.language) \
+                if code else None
             page = render_template("situations/identity.html", s=situation,
-                                   identity=person_list)
+                                   identity=person_list, basis=basis)
     if refused is not None:
         raise refused
     return page

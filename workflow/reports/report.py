@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from workflow.reports import disclosure_bases
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
@@ -39,6 +40,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     counts = report_counts(session, scope, now) if rollups else None
     fb = FigureBuilder(session, scope, lang=lang, now=now, counts=counts)
     fb.all()
+    basis_codes = disclosure_bases.collect(fb)
     ib = IndicatorBuilder(fb)
     indicators, overall = ib.overall()
     equity_specs = [
@@ -62,7 +64,9 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "threshold": scope.threshold,
             "suppression": _suppression_note(scope.threshold),
         },
-        figures=render(fb.specs),
+        figures=[*render(fb.specs),
+                 disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),
+                                         scope.threshold, lang)],
         statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
                              hists=None if counts is None
                              else (counts.to_contact, counts.to_closure)),
