@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from webui.reports_views import bp as reports_bp
     from webui.views import (
         admin,
+        admin_users,
         agency,
         auth,
         confirmations,
@@ -22,7 +23,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   confirmations):
+                   admin_users, confirmations):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
