@@ -97,9 +97,59 @@ def index():  # type: ignore[no-untyped-def]
                 errors[exc.field or "_form"] = exc.message
         query = {k: v for k, v in params.items() if v}
         status = 400 if errors else 200
+        layout = page_layout(rep) if rep else None
         return render_template("reports/index.html", report=rep, params=params, query=query,
                                tables=tables, regions=regions, errors=errors,
-                               charted=CHARTS), status
+                               layout=layout), status
+
+
+# -- the page's order: summary and indicators first, then what has data -------------------
+def has_numbers(fig) -> bool:  # type: ignore[no-untyped-def]
+    """Some cell shows a count other than zero: a chart of it would draw something (pygal
+    says "No data" otherwise, and a chart of suppressed cells only is empty too)."""
+    return any(c.value for row in fig.rows for c in row["cells"])
+
+
+def is_empty(fig) -> bool:  # type: ignore[no-untyped-def]
+    """Every cell is a plain zero: nothing happened, and nothing is hidden either."""
+    return all(c.value == 0 for row in fig.rows for c in row["cells"])
+
+
+def _cell(fig, code: str, column: int = 0):  # type: ignore[no-untyped-def]
+    if code == "total":
+        return fig.total["cells"][column] if fig.total else None
+    for row in fig.rows:
+        if row["code"] == code:
+            return row["cells"][column]
+    return None
+
+
+def page_layout(rep: Report) -> dict[str, Any]:
+    """What the page shows where: the key figures (summary), which figures get a chart,
+    which a table only, and which are left out because there is nothing in them."""
+    decisions = rep.figure("decisions")
+    outcomes = rep.figure("outcomes")
+    indicators = {i.key: i.share for i in rep.indicators}
+    stats = {st.key: st for st in rep.statistics}
+    summary = [
+        ("presented", _cell(decisions, "total")),
+        ("accepted", _cell(decisions, "accepted")),
+        ("rejected", _cell(decisions, "rejected")),
+        ("closed", _cell(outcomes, "total")),
+        ("risk_lowered", indicators.get("risk_lowered")),
+        ("first_contact_on_time", indicators.get("first_contact_on_time")),
+    ]
+    contact = stats.get("to_first_contact")
+    shown = [fig for fig in rep.figures if not is_empty(fig)]
+    return {
+        "summary": [(key, cell) for key, cell in summary if cell is not None],
+        "median_contact": contact.median if contact else None,
+        "indicators_chart": any(i.share.value is not None for i in rep.indicators),
+        "figures": shown,
+        "charted": {fig.key for fig in shown if fig.key in CHARTS and has_numbers(fig)},
+        "empty": [fig for fig in rep.figures if is_empty(fig)],
+        "equity": [fig for fig in rep.equity if not is_empty(fig)],
+    }
 
 
 # -- charts -------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def _history(runtime: Runtime, table_id: int, profile: Profile, *, now: datetime
     """A year of decided and closed situations before the walked weeks (see demo_history)."""
     with runtime.command() as session:
         return history(session, table_id, HISTORY_PER_TABLE, profile=profile, seed=seed,
-                       now=now - timedelta(days=21), days=(7, 335))
+                       now=now - timedelta(days=21), days=(7, 335), open_share=0.1)
 
 
 def _identity(canary: str | None, rng: random.Random, lang: str = "en") -> Identity:

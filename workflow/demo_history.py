@@ -136,7 +136,8 @@ def advance_sequences(session: Session) -> None:
 
 def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTARIO,
             seed: int = 11, now: datetime | None = None, days: tuple[int, int] = (14, 360),
-            open_within_days: int = 60, overdue_share: float = 0.01, chunk: int = 5000,
+            open_within_days: int = 60, open_share: float | None = None,
+            overdue_share: float = 0.01, chunk: int = 5000,
             progress: Progress | None = None) -> int:
     """Insert n past situations of one table, submitted between days[1] and days[0] days ago.
 
@@ -145,6 +146,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     usually an assisting agency, services and a first contact (on time nine times in ten);
     they are closed with a conclusion, unless accepted within `open_within_days` and still
     in intervention, with a report-back deadline (overdue for `overdue_share` x 20 of them).
+    `open_share` set: only that share of the recent ones is still open, the others closed
+    before `now` (a demo's next meeting should not carry dozens of report-backs).
     """
     rng = random.Random(seed)
     now = now or utcnow()
@@ -218,8 +221,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                                   "originator_resolved"))
                 elif chance < profile.undecided_share + profile.accept_share:
                     _accepted(rng, row, steps, profile, agencies, reps, chair, presented, now,
-                              open_within_days, involvements, services, deadlines,
-                              overdue_share)
+                              open_within_days, open_share, involvements, services,
+                              deadlines, overdue_share)
                 else:
                     reason = _pick(rng, profile.rejection_reasons)
                     row.update(stage="rejected", rejection_reason=reason)
@@ -241,7 +244,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
 
 def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agencies: list[int],
               reps: dict[int, int], chair: int | None, at: datetime, now: datetime,
-              open_within_days: int, involvements: list[dict], services: list[dict],
+              open_within_days: int, open_share: float | None, involvements: list[dict],
+              services: list[dict],
               deadlines: list[dict], overdue_share: float) -> None:
     """Filters 3 and 4 as the commands would have recorded them, then closure (or not yet)."""
     sid = row["id"]
@@ -265,7 +269,13 @@ def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agen
                  if not never_found]
     closed = at + timedelta(days=rng.randint(7, 75), hours=rng.randint(0, 6))
     recent = now - at < timedelta(days=open_within_days)
-    if closed >= now or (recent and rng.random() < 0.5):
+    if open_share is None:
+        still_open = closed >= now or (recent and rng.random() < 0.5)
+    else:
+        still_open = recent and rng.random() < open_share
+        if closed >= now:
+            closed = at + (now - at) * rng.uniform(0.5, 0.95)
+    if still_open:
         row["stage"] = "intervention"
         report_back = rng.random() < overdue_share * 20
         deadlines.append({"situation_id": sid, "kind": "report_back", "rule_id": "history",
