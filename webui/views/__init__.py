@@ -9,9 +9,21 @@ def register_blueprints(app: Flask) -> None:
     from webui import filters
     from webui.api import bp as api_bp
     from webui.reports_views import bp as reports_bp
-    from webui.views import admin, agency, auth, dashboard, health, home, meeting, situations
+    from webui.views import (
+        admin,
+        agency,
+        auth,
+        dashboard,
+        deliveries,
+        health,
+        home,
+        mail,
+        meeting,
+        situations,
+    )
 
-    for module in (auth, home, health, agency, situations, meeting, dashboard, admin):
+    for module in (auth, home, health, agency, situations, meeting, dashboard, admin, mail,
+                   deliveries):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
