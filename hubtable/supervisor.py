@@ -318,19 +318,38 @@ class Supervisor:
         base = f"{self._prefect_url()}/api"
         try:
             found = _call("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
-            run = _call("POST", f"{base}/deployments/{found['id']}/create_flow_run",
-                        {"tags": ["started-by-up"]})
+            _call("POST", f"{base}/deployments/{found['id']}/create_flow_run",
+                  {"tags": ["started-by-up"]})
         except (OSError, ValueError, KeyError) as exc:
             self._say(f"warning: could not start the dispatch listener now "
                       f"({type(exc).__name__}); its schedule will", err=True)
             return
+        since = datetime.now(UTC)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while wait and not self._stopping and time.monotonic() < deadline:
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                state = _call("GET", f"{base}/flow_runs/{run['id']}")["state"]["type"]
-                if state != "SCHEDULED" and state != "PENDING":
-                    return
+            if self._listener_started_since(since):
+                return
             time.sleep(0.25)
+        if wait and not self._stopping:
+            self._say("warning: the dispatch listener has not started yet; until it does, "
+                      "mail goes out every minute", err=True)
+
+    def _listener_started_since(self, since: datetime) -> bool:
+        """Has a listener run begun serving (it records its start once warmed up)?"""
+        from workflow import flow_runs
+        from workflow.runtime import Runtime
+
+        runtime = Runtime(database_url=self.settings.database_url,
+                          keystore_url=self.settings.keystore_url,
+                          identity_key=self.settings.identity_key)
+        try:
+            with runtime.read() as session:
+                return any(s.flow_name == "dispatch-listener" and s.last_started_at is not None
+                           and s.last_started_at >= since for s in flow_runs.statuses(session))
+        except Exception:  # not yet: the caller asks again
+            return False
+        finally:
+            runtime.dispose()
 
     def _add(self, name: str, argv: Callable[[], list[str]],
              env: Callable[[], dict[str, str]], drop: tuple[str, ...] = ()) -> Service:

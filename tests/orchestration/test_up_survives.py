@@ -77,7 +77,7 @@ def test_up_keeps_mail_and_the_web_ui_when_prefect_dies(tmp_path):
         decided = time.monotonic()
         mail = data_dir / "mail"
         while not list(mail.glob("*.eml")):
-            assert time.monotonic() - decided < 30, "no mail kept"
+            assert time.monotonic() - decided < 90, "no mail kept"
             time.sleep(0.05)
         print(f"first mail kept {time.monotonic() - decided:.2f} s after the decision")
         listing = subprocess.run([sys.executable, "-m", "hubtable.cli", "mail"], cwd=ROOT,
