@@ -6,7 +6,9 @@ of workflow.access. One request is one transaction (see webui/unit.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 
@@ -17,8 +19,14 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               testing: bool = False) -> Flask:
-    """Build the web application; `runtime` may be given (tests share one with factories)."""
+               testing: bool = False, after_commit: Callable[[], None] | None = None,
+               health: Callable[[Runtime], dict[str, Any]] | None = None) -> Flask:
+    """Build the web application; `runtime` may be given (tests share one with factories).
+
+    The composition root (hubtable/) injects what the web app must not import: `after_commit`
+    runs after a command that wrote outbox events committed (it wakes the dispatcher), and
+    `health` reports orchestration for /healthz.
+    """
     from webui import extensions, security
     from webui.errors import register_error_handlers
     from webui.views import register_blueprints
@@ -52,6 +60,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         HUBTABLE_SETTINGS=settings,
     )
     app.extensions["hubtable_runtime"] = runtime
+    app.extensions["hubtable_after_commit"] = after_commit
+    app.extensions["hubtable_health"] = health
     extensions.init_app(app)
     security.init_app(app)
     register_blueprints(app)

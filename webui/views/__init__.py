@@ -16,14 +16,16 @@ def register_blueprints(app: Flask) -> None:
         auth,
         confirmations,
         dashboard,
+        deliveries,
         health,
         home,
+        mail,
         meeting,
         situations,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   admin_users, confirmations):
+                   admin_users, confirmations, mail, deliveries):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
