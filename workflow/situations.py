@@ -161,6 +161,7 @@ def draft(
     if not access.agency_sits_at(session, actor.agency_id, table_id):
         raise PermissionDenied("your agency is not a member of this table", field="table_id")
     facts.validate()
+    _check_screening(session, table, facts)
     now = now or utcnow()
     situation = Situation(
         table_id=table_id,
@@ -178,6 +179,18 @@ def draft(
     audit.record(session, "situation.draft", actor=actor, situation_id=situation.id,
                  detail={"table_id": table_id}, now=now)
     return situation
+
+
+def _check_screening(session: Session, table: Table, facts: Filter1) -> None:
+    """Screening answers name only the questions of the table's pack (no free-form map)."""
+    if not facts.screening_answers:
+        return
+    pack = rulebook.pack_for(session, table)
+    allowed = set(pack.screening.question_ids) if pack.screening else set()
+    unknown = [str(k)[:40] for k in facts.screening_answers if k not in allowed]
+    if unknown:
+        raise ValidationError(f"unknown screening question {unknown[0]!r}",
+                              field="screening_answers")
 
 
 def _require_originator(session: Session, actor: User, situation: Situation) -> None:
@@ -200,6 +213,7 @@ def update_draft(
         raise DomainError("only a draft can be edited; this one was submitted", field="stage")
     check_version(situation, expected_version)
     facts.validate()
+    _check_screening(session, situation.table, facts)
     _apply_facts(situation, facts)
     situation.updated_at = now or utcnow()
     return situation

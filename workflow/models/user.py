@@ -25,6 +25,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised to end every signed-in copy of this user's session (sign-out, password change).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agency: Mapped[Agency | None] = relationship()
     scopes: Mapped[list[UserTableScope]] = relationship(
