@@ -31,6 +31,8 @@ from workflow.models import (
 from workflow.outbox import emit
 from workflow.reference import load_catalog
 
+NOTE_LIMIT = 2000  # a task note, like a progress note: a few paragraphs at most
+
 
 @dataclass
 class TaskInput:
@@ -127,6 +129,9 @@ def plan(
         if t.agency_id not in {lead_agency_id, *assisting}:
             raise ValidationError("a task's owner must be the lead or an assisting agency",
                                   field=f"tasks[{i}].agency_id")
+    if first_contact_due is not None and not now.year <= first_contact_due.year <= now.year + 2:
+        raise ValidationError("the first-contact date must be within the next two years",
+                              field="first_contact_due")
     if first_contact_due is not None and first_contact_due < now:
         raise ValidationError("the first-contact date is in the past", field="first_contact_due")
     run.guard()
@@ -188,6 +193,8 @@ def update_task(
     now = run.now
     if status not in load_catalog().codes("task_statuses"):
         raise ValidationError(f"unknown task status {status!r}", field="status")
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError(f"the note is limited to {NOTE_LIMIT} characters", field="note")
     if status == "not_done" and not note.strip():
         raise ValidationError("say why the task is not done", field="note")
     task.status, task.note = status, note.strip()

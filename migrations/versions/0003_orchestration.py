@@ -12,7 +12,7 @@ from alembic import op
 import workflow.models.base
 
 revision: str = "0003_orchestration"
-down_revision: str | None = "0001"
+down_revision: str | None = "0009"
 branch_labels = None
 depends_on = None
 

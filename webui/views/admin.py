@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from rules.loader import RulePackError
 from webui.unit import reading, unit
+from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, int_list
 from workflow import access, administration, directory_admin, queries
 from workflow.errors import DomainError, NotFound
@@ -52,8 +53,8 @@ def tables():  # type: ignore[no-untyped-def]
         return _tables_page({})
     f = request.form
     errors: dict[str, str] = {}
-    weekday = f.get("meeting_weekday", "")
-    if not weekday.isdigit():
+    weekday = bounded_int(f.get("meeting_weekday", ""), high=6)
+    if weekday is None:
         errors["meeting_weekday"] = _("Choose a weekday.")
     if not f.get("name", "").strip():
         errors["name"] = _("Give the table a name.")
@@ -66,7 +67,7 @@ def tables():  # type: ignore[no-untyped-def]
                 country=f.get("country", "").strip().upper(),
                 subdivision=f.get("subdivision", "").strip().upper() or None,
                 language=f.get("language", "en"), timezone=f.get("timezone", "UTC").strip(),
-                meeting_weekday=int(weekday), meeting_time=f.get("meeting_time", "").strip(),
+                meeting_weekday=weekday or 0, meeting_time=f.get("meeting_time", "").strip(),
                 meeting_place=f.get("meeting_place", "").strip(),
                 region=f.get("region", "").strip())
     except DomainError as exc:
@@ -99,11 +100,11 @@ def table(table_id: int):  # type: ignore[no-untyped-def]
                 administration.select_rule_pack(s, actor, table_id, name, version)
                 message = _("Active rule pack changed.")
             else:
-                weekday = f.get("meeting_weekday", "")
-                if not weekday.isdigit():
+                weekday = bounded_int(f.get("meeting_weekday", ""), high=6)
+                if weekday is None:
                     raise DomainError(_("Choose a weekday."), field="meeting_weekday")
                 administration.update_schedule(
-                    s, actor, table_id, weekday=int(weekday),
+                    s, actor, table_id, weekday=weekday,
                     time=f.get("meeting_time", "").strip(),
                     place=f.get("meeting_place", ""),
                     timezone=f.get("timezone", "").strip() or None)
@@ -172,7 +173,7 @@ def users():  # type: ignore[no-untyped-def]
             directory_admin.add_user(
                 s, actor, email=f.get("email", ""), display_name=f.get("display_name", ""),
                 password=f.get("password", ""), role=f.get("role", ""),
-                agency_id=int(agency) if agency.isdigit() else None,
+                agency_id=bounded_int(agency, low=1),
                 table_ids=int_list("table_ids"), language=f.get("language", "en"))
     except DomainError as exc:
         return _users_page(errors_of(exc), 400)
