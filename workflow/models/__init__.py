@@ -10,7 +10,13 @@ from workflow.models.notification import Delivery, InboxItem, NotificationPrefer
 from workflow.models.operations import FlowRunRecord, StoredReport
 from workflow.models.outbox import OutboxEvent
 from workflow.models.reference import ReferenceCode, TaxonomyVersion
-from workflow.models.rollups import ReportDurationRollup, ReportRollup, ReportRollupState
+from workflow.models.rollups import (
+    ReportDurationRollup,
+    ReportDurationRollupMonth,
+    ReportRollup,
+    ReportRollupMonth,
+    ReportRollupState,
+)
 from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
 from workflow.models.situation import (
     STAGES,
@@ -50,7 +56,9 @@ __all__ = [
     "OutboxEvent",
     "ReferenceCode",
     "ReportDurationRollup",
+    "ReportDurationRollupMonth",
     "ReportRollup",
+    "ReportRollupMonth",
     "ReportRollupState",
     "ReportBack",
     "RuleFiring",
