@@ -32,12 +32,14 @@ EVENT_TYPES = frozenset(
         "situation.flagged",
         "meeting.agenda_ready",
         "rule.notify",
+        "linkage.contact_requested",
     }
 )
 
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
-     "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason"}
+     "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
+     "requesting_table"}
 )
 
 
