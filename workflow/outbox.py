@@ -33,13 +33,14 @@ EVENT_TYPES = frozenset(
         "meeting.agenda_ready",
         "rule.notify",
         "directory.changed",
+        "linkage.contact_requested",
     }
 )
 
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change"}
+     "change", "requesting_table"}
 )
 
 

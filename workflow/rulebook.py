@@ -20,6 +20,7 @@ from rules.engine import Evaluation, evaluate
 from rules.loader import load_pack, load_shipped_pack
 from workflow import deadlines as clock
 from workflow.errors import RuleRefusal
+from workflow.linkage.match import seen_before
 from workflow.models import (
     Agency,
     Deadline,
@@ -141,6 +142,7 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
             ended = prev.closed_at or prev.decided_at or prev.created_at
             previous_days = max(0.0, (now - ended).total_seconds() / 86400)
     open_tasks = [t for t in situation.tasks if t.status == "open"]
+    seen = seen_before(session, situation, now=now)
     origin_sector = sectors.get(situation.originating_agency_id, "")
     return {
         "stage": situation.stage,
@@ -177,6 +179,8 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
         if situation.conclusion_reason else "",
         "rejection_reason": situation.rejection_reason or "",
         "persons_count": float(situation.persons_count),
+        "seen_before_count": float(seen.count_here),
+        "months_since_last_seen": seen.months_since_last_seen,
     }
 
 

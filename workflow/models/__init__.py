@@ -4,7 +4,8 @@ from workflow.models.audit import AuditChainHead, AuditEntry
 from workflow.models.base import Base, utcnow
 from workflow.models.directory import Agency, Table, TableMembership
 from workflow.models.identity import IdentityRecord
-from workflow.models.keystore import KeystoreBase, SituationKey
+from workflow.models.keystore import KeystoreBase, LinkageKey, SituationKey
+from workflow.models.linkage import LinkageToken
 from workflow.models.meeting import AgendaItem, Attendance, Meeting
 from workflow.models.notification import Delivery, InboxItem, NotificationPreference
 from workflow.models.operations import FlowRunRecord, StoredReport
@@ -51,6 +52,8 @@ __all__ = [
     "InboxItem",
     "Involvement",
     "KeystoreBase",
+    "LinkageKey",
+    "LinkageToken",
     "Meeting",
     "NotificationPreference",
     "OutboxEvent",
