@@ -33,13 +33,16 @@ EVENT_TYPES = frozenset(
         "meeting.agenda_ready",
         "rule.notify",
         "directory.changed",
+        "round.opened",
+        "round.decided",
+        "follow_up.due",
     }
 )
 
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change"}
+     "change", "closes_at", "round_outcome"}
 )
 
 

@@ -3,6 +3,7 @@
 from workflow.models.audit import AuditChainHead, AuditEntry
 from workflow.models.base import Base, utcnow
 from workflow.models.directory import Agency, Table, TableMembership
+from workflow.models.equity import EquityAnswer
 from workflow.models.identity import IdentityRecord
 from workflow.models.keystore import KeystoreBase, SituationKey
 from workflow.models.meeting import AgendaItem, Attendance, Meeting
@@ -11,6 +12,7 @@ from workflow.models.operations import FlowRunRecord, StoredReport
 from workflow.models.outbox import OutboxEvent
 from workflow.models.reference import ReferenceCode, TaxonomyVersion
 from workflow.models.rollups import ReportDurationRollup, ReportRollup, ReportRollupState
+from workflow.models.round import DecisionRound, FollowUp, RoundAnswer, RoundItem
 from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
 from workflow.models.situation import (
     STAGES,
@@ -37,10 +39,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Deadline",
+    "DecisionRound",
     "Delivery",
     "DisclosureGrant",
+    "EquityAnswer",
     "Flag",
     "FlowRunRecord",
+    "FollowUp",
     "IdentityRecord",
     "InboxItem",
     "Involvement",
@@ -53,6 +58,8 @@ __all__ = [
     "ReportRollup",
     "ReportRollupState",
     "ReportBack",
+    "RoundAnswer",
+    "RoundItem",
     "RuleFiring",
     "RulePackRecord",
     "Situation",
