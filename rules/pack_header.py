@@ -19,7 +19,11 @@ from rules.pack_reader import Fields, Reader
 from rules.vocabulary import did_you_mean
 
 #: settings the workflow core reads; each must be a positive number
-POSITIVE_SETTINGS = ("quorum_sectors", "open_meetings_limit", "re_presentation_window_days")
+POSITIVE_SETTINGS = ("quorum_sectors", "open_meetings_limit", "re_presentation_window_days",
+                     "round_hours", "urgent_round_hours", "round_agreement", "follow_up_days",
+                     "follow_up_reminder_days")
+#: settings that are shares: above 0 and at most 1
+SHARE_SETTINGS = ("round_agreement",)
 _PACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 _SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,59}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -160,6 +164,10 @@ def read_settings(reader: Reader, node: Node) -> dict[str, Any]:
                 f"setting {key!r} must be a positive number",
                 f"e.g. {key}: 3",
             )
+            continue
+        if key in SHARE_SETTINGS and value > 1:
+            reader.problem(value_node, "bad_setting", f"setting {key!r} is a share: at most 1",
+                           f"e.g. {key}: 0.75")
             continue
         out[key] = value
     return out

@@ -34,13 +34,16 @@ EVENT_TYPES = frozenset(
         "rule.notify",
         "directory.changed",
         "linkage.contact_requested",
+        "round.opened",
+        "round.decided",
+        "follow_up.due",
     }
 )
 
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change", "requesting_table"}
+     "change", "requesting_table", "closes_at", "round_outcome"}
 )
 
 

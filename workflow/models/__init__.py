@@ -3,6 +3,7 @@
 from workflow.models.audit import AuditChainHead, AuditEntry
 from workflow.models.base import Base, utcnow
 from workflow.models.directory import Agency, Table, TableMembership
+from workflow.models.equity import EquityAnswer
 from workflow.models.identity import IdentityRecord
 from workflow.models.keystore import KeystoreBase, LinkageKey, SituationKey
 from workflow.models.linkage import LinkageToken
@@ -18,6 +19,7 @@ from workflow.models.rollups import (
     ReportRollupMonth,
     ReportRollupState,
 )
+from workflow.models.round import DecisionRound, FollowUp, RoundAnswer, RoundItem
 from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
 from workflow.models.situation import (
     STAGES,
@@ -44,10 +46,13 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Deadline",
+    "DecisionRound",
     "Delivery",
     "DisclosureGrant",
+    "EquityAnswer",
     "Flag",
     "FlowRunRecord",
+    "FollowUp",
     "IdentityRecord",
     "InboxItem",
     "Involvement",
@@ -64,6 +69,8 @@ __all__ = [
     "ReportRollupMonth",
     "ReportRollupState",
     "ReportBack",
+    "RoundAnswer",
+    "RoundItem",
     "RuleFiring",
     "RulePackRecord",
     "Situation",
