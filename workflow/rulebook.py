@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from rules import model as rm
 from rules.engine import Evaluation, evaluate
-from rules.loader import load_pack, load_shipped_pack
+from rules.loader import RulePackError, load_pack, load_shipped_pack
 from workflow import deadlines as clock
-from workflow.errors import RuleRefusal
+from workflow.errors import PackRefused, RuleRefusal
 from workflow.linkage.match import seen_before
 from workflow.models import (
     Agency,
@@ -74,7 +74,10 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
 
 def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
     """Validate and store a pack version; an installed version is immutable."""
-    pack = load_pack(source, source_name=source_name)  # raises RulePackError with problems
+    try:
+        pack = load_pack(source, source_name=source_name)
+    except RulePackError as error:  # adapters hear of it as a domain error, problems listed
+        raise PackRefused([str(p) for p in error.problems]) from None
     row = session.scalar(select(RulePackRecord).where(
         RulePackRecord.name == pack.name, RulePackRecord.version == pack.version))
     if row is None:

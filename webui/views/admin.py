@@ -11,12 +11,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from rules.loader import RulePackError
 from webui.unit import reading, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, int_list
 from workflow import access, administration, directory_admin, queries
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError, NotFound, PackRefused
 from workflow.models import ROLES, Agency, RulePackRecord, Table, TableMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -214,9 +213,9 @@ def rules():  # type: ignore[no-untyped-def]
         with unit() as (s, actor):
             row = administration.install_rule_pack(s, actor, source, source_name=name)
             installed = f"{row.name} {row.version}"
-    except RulePackError as exc:
+    except PackRefused as exc:
         return _packs_page({FORM: _("The pack was not installed: fix every problem below.")},
-                           [str(p) for p in exc.problems], status=400)
+                           exc.problems, status=400)
     except DomainError as exc:
         return _packs_page(errors_of(exc), status=400)
     flash(_("Rule pack %(pack)s installed. Select it on a table to use it.", pack=installed),
