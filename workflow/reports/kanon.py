@@ -131,10 +131,11 @@ class Anonymiser:
         for r in rows:
             if sizes[self._key(r)] < self.k:
                 suppressed += 1
-                for c in QUASI:
-                    r[c] = HIDDEN
-        notes = [f"{suppressed} record(s) in combinations shared by fewer than k had their "
-                 "quasi-identifiers replaced by 'x'" if suppressed else
+                for c in r:  # every column: an "N/A" or a conclusion would tell the decision
+                    if c not in ("record", "table"):
+                        r[c] = HIDDEN
+        notes = [f"{suppressed} record(s) in combinations shared by fewer than k were "
+                 "suppressed (every column but the table shown as 'x')" if suppressed else
                  "no record needed its quasi-identifiers suppressed"]
         # -- step 2: rare values of the other coded columns, rare codes in lists ----------
         for c in CODED:
