@@ -94,3 +94,26 @@ def test_the_table_sees_seen_before_as_counts_and_may_ask_for_contact(app, runti
     assert "no other table" in body, " ".join(body.split())[-800:]
 
 
+
+
+def test_the_api_takes_an_optional_earlier_check_and_never_echoes_it(app, runtime, world,  # noqa: F811
+                                                                     caplog):
+    from web.test_api_helpers import DRAFT, make_api
+
+    caplog.set_level(logging.DEBUG)
+    api = make_api(app, runtime, world)
+    bad = api.post("/situations", {**DRAFT, "earlier_check": {"name": CANARY,
+                                                              "birth_date": "23/11/1987"}},
+                   agency="school")
+    assert bad.status_code in (400, 422) and CANARY not in bad.get_data(as_text=True)
+    assert "23/11/1987" not in bad.get_data(as_text=True)
+    ok = api.post("/situations", {**DRAFT, "earlier_check": {"name": CANARY,
+                                                             "birth_date": CANARY_DATE}},
+                  agency="school")
+    assert ok.status_code == 201, ok.get_data(as_text=True)
+    assert CANARY not in ok.get_data(as_text=True) and CANARY_DATE not in ok.get_data(as_text=True)
+    with runtime.read() as s:
+        assert s.scalars(select(LinkageToken.source)).all() == ["filter1"]
+    dump = _every_value(runtime.engine)
+    assert CANARY not in dump and CANARY_DATE not in dump
+    assert CANARY not in caplog.text
