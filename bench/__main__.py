@@ -28,6 +28,7 @@ BENCHMARKS = [
     "bench_notifications",
     "bench_flow_overhead",
     "bench_decision_email",
+    "bench_linkage",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"

@@ -107,6 +107,13 @@ def _schemas() -> dict[str, Any]:
                 "submit": {"type": "boolean", "default": False,
                            "description": "Submit at once. Drafting and submitting are then "
                                           "one transaction: a refusal leaves no draft."},
+                "earlier_check": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"name": {"type": "string", "maxLength": 200},
+                                   "birth_date": {"type": "string", "format": "date"}},
+                    "description": "Optional: the person's name and birth date, to let the "
+                                   "table know whether it likely discussed them before. Only "
+                                   "keyed tokens are kept; never stored, logged or echoed."},
             },
         },
         "SubmitRequest": {

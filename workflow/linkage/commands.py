@@ -69,7 +69,7 @@ def request_contact(session: Session, actor: User, situation: Situation, *,
             latest[other.table_id] = other
     if not latest:
         raise DomainError("no other table in the region is likely to have discussed this "
-                          "person", field="contact")
+                          "person")
     for table_id, other in sorted(latest.items()):
         emit(session, "linkage.contact_requested", table_id=table_id, situation=other,
              to_chairs=True, extra={"requesting_table": situation.table.code})

@@ -20,7 +20,7 @@ from workflow.reference import UnknownCode, load_catalog
 
 #: The score at or above which two tokens are taken for the same person (bench_linkage.py
 #: measures recall and precision at this threshold).
-THRESHOLD = 0.75
+THRESHOLD = 0.78
 FINISHED = ("closed", "rejected", "withdrawn")
 
 
