@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# where `make run` serves the web UI: make run PORT=8001 HOST=0.0.0.0
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: install run demo test lint bench clean
 
@@ -15,23 +18,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: set up, load the demo community once, and start everything (web, Prefect, flows)
+## run: set up, load the demo community once, and start everything (web, Prefect, flows);
+##      PORT=N and HOST=H choose where the web UI listens (default 127.0.0.1:8000)
 run: install
 	$(BIN)/hubtable init
 	@test -f "$${HUBTABLE_DATA_DIR:-hubtable-data}/.demo-loaded" || \
 	  ($(BIN)/hubtable demo && touch "$${HUBTABLE_DATA_DIR:-hubtable-data}/.demo-loaded")
-	$(BIN)/hubtable up
+	$(BIN)/hubtable up --host $(HOST) --port $(PORT)
 
 ## test: set up and run every test on SQLite and on the local PostgreSQL
 test: install
 	$(BIN)/python tools/ensure_services.py
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## bench: every benchmark, results in bench/results/latest.json
 bench: install

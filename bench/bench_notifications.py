@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from hubtable.config import Settings
+from hubtable.config import Settings, normalise_database_url
 from notifications.dispatch import dispatch_once
 from workflow import directory
 from workflow.models import Base, Situation
@@ -120,6 +120,7 @@ def _fresh_database(database_url: str | None, workdir: Path) -> Iterator[tuple[s
         yield url, "sqlite"
         return
     name = f"hubtable_bench_{uuid.uuid4().hex[:10]}"
+    database_url = normalise_database_url(database_url)
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

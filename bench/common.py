@@ -11,8 +11,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 
-PG_URL = os.environ.get("HUBTABLE_BENCH_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from hubtable.config import normalise_database_url
+
+PG_URL = normalise_database_url(os.environ.get("HUBTABLE_BENCH_PG_URL",
+                                               "postgresql://postgres@127.0.0.1:5432/postgres"))
 
 
 def machine() -> str:

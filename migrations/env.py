@@ -7,12 +7,13 @@ import os
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from hubtable.config import normalise_database_url
 from workflow.models import Base
 
 config = context.config
-url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or os.environ.get(
-    "HUBTABLE_DATABASE_URL"
-)
+url = normalise_database_url(
+    config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+    or os.environ.get("HUBTABLE_DATABASE_URL") or "")
 target_metadata = Base.metadata
 
 

@@ -88,6 +88,8 @@ class Renderer:
             return f"/situations/{work.situation_id}"
         if work.event_type.startswith("meeting."):
             return "/meetings"
+        if work.event_type.startswith("round."):
+            return "/rounds"
         return "/"
 
     def link(self, work: DeliveryWork) -> str:

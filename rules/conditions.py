@@ -10,8 +10,6 @@ reads (for explanations) and checks string codes compared with coded facts, so t
 
 from __future__ import annotations
 
-import decimal
-import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +20,11 @@ from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
 from rules.facts import FACT_DESCRIPTIONS, FACT_TYPES, type_name
+from rules.fast_conditions import fast_closure
 from rules.vocabulary import (
     CONCLUSION_OUTCOMES,
     FACTOR_CODE,
+    NAME_CUTOFF,
     RISK_CATEGORIES,
     SECTORS,
     STAGES,
@@ -70,87 +70,6 @@ class CompiledCondition:
     def evaluate_with_rule_engine(self, facts: Mapping[str, Any]) -> bool:
         """Always through rule-engine (the reference the fast path is tested against)."""
         return bool(self.rule.evaluate(facts))
-
-
-_Fn = Callable[[Mapping[str, Any]], Any]
-
-
-def _fast(node: Any, known: Mapping[str, Any]) -> _Fn | None:
-    """A closure computing `node` like rule-engine does, or None if the shape is not simple."""
-    if isinstance(node, re_ast.Statement):
-        return _fast(node.expression, known)
-    if isinstance(node, re_ast.SymbolExpression):
-        if node.scope is not None or node.name not in known:
-            return None
-        name = node.name
-        return lambda values: values[name]
-    if isinstance(
-        node, re_ast.BooleanExpression | re_ast.FloatExpression | re_ast.StringExpression
-    ):
-        constant = node.value
-        return lambda values: constant
-    if isinstance(node, re_ast.ArrayExpression):
-        if not all(isinstance(m, re_ast.StringExpression) for m in node.value):
-            return None
-        constant_tuple = tuple(m.value for m in node.value)
-        return lambda values: constant_tuple
-    if isinstance(node, re_ast.UnaryExpression) and node.type == "not":
-        right = _fast(node.right, known)
-        return None if right is None else (lambda values: not right(values))
-    if isinstance(node, re_ast.LogicExpression):
-        left, right = _fast(node.left, known), _fast(node.right, known)
-        if left is None or right is None:
-            return None
-        if node.type == "and":
-            return lambda values: bool(left(values) and right(values))
-        if node.type == "or":
-            return lambda values: bool(left(values) or right(values))
-        return None
-    if isinstance(node, re_ast.ContainsExpression):
-        container, member = _fast(node.container, known), _fast(node.member, known)
-        if container is None or member is None:
-            return None
-        return lambda values: member(values) in container(values)
-    if isinstance(node, re_ast.GetAttributeExpression):
-        obj = _fast(node.object, known)
-        object_type = node.object.result_type
-        if (
-            obj is None
-            or node.name != "length"
-            or not (object_type == DataType.STRING or DataType.is_type(object_type, DataType.ARRAY))
-        ):
-            return None
-        return lambda values: decimal.Decimal(len(obj(values)))
-    if type(node) is re_ast.ComparisonExpression and node.type in ("eq", "ne"):
-        left, right = _fast(node.left, known), _fast(node.right, known)
-        if left is None or right is None:
-            return None
-        if node.type == "eq":
-
-            def equal(values: Mapping[str, Any]) -> bool:
-                a, b = left(values), right(values)
-                return type(a) is type(b) and a == b
-
-            return equal
-
-        def not_equal(values: Mapping[str, Any]) -> bool:
-            a, b = left(values), right(values)
-            return type(a) is not type(b) or a != b
-
-        return not_equal
-    if type(node) is re_ast.ArithmeticComparisonExpression and node.type in _ORDER:
-        scalar = (DataType.FLOAT, DataType.STRING)
-        if node.left.result_type not in scalar or node.left.result_type != node.right.result_type:
-            return None
-        left, right = _fast(node.left, known), _fast(node.right, known)
-        if left is None or right is None:
-            return None
-        op = _ORDER[node.type]
-        return lambda values: op(left(values), right(values))
-    return None
-
-
-_ORDER = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
 
 def _children(node: Any) -> Iterator[Any]:
@@ -227,7 +146,7 @@ _CODE_CHECKS: dict[str, Callable[[str], tuple[str, str] | None]] = {
 
 def _fact_symbol(node: Any) -> str | None:
     if isinstance(node, re_ast.SymbolExpression) and node.scope is None:
-        return node.name
+        return str(node.name)
     return None
 
 
@@ -300,58 +219,63 @@ def compile_condition(
                 "split it into several rules",
             )
         ]
+    parsed = _parse(text, context, known)
+    if isinstance(parsed, Issue):
+        return None, [parsed]
+    return _checked(text, parsed, known)
+
+
+def _parse(
+    text: str, context: rule_engine.Context, known: dict[str, Any]
+) -> rule_engine.Rule | Issue:
+    """rule-engine's parse and type check, each of its errors turned into one Issue."""
     try:
-        parsed = rule_engine.Rule(text, context=context)
+        return rule_engine.Rule(text, context=context)
     except re_errors.SymbolResolutionError as error:
         name = error.symbol_name
         if error.symbol_scope == _BUILTIN_SCOPE:
-            return None, [_builtin_issue(name)]
-        return None, [
-            Issue(
-                "unknown_fact",
-                f"unknown fact {name!r} in condition",
-                did_you_mean(name, known, listing=_fact_listing(known)),
-            )
-        ]
+            return _builtin_issue(name)
+        return Issue(
+            "unknown_fact",
+            f"unknown fact or setting {name!r} in condition",
+            did_you_mean(name, known, listing=_fact_listing(known), cutoff=NAME_CUTOFF),
+        )
     except re_errors.AttributeResolutionError as error:
-        return None, [
-            Issue(
-                "type_error",
-                f"attribute {error.attribute_name!r} cannot be used here",
-                "only rule-engine attributes such as `.length` are available "
-                "(e.g. `risk_factors.length > 2`)",
-            )
-        ]
+        return Issue(
+            "type_error",
+            f"attribute {error.attribute_name!r} cannot be used here",
+            "only rule-engine attributes such as `.length` are available "
+            "(e.g. `risk_factors.length > 2`)",
+        )
     except re_errors.RegexSyntaxError as error:
-        return None, [Issue("syntax_error", f"bad regular expression: {error.message}", "")]
+        return Issue("syntax_error", f"bad regular expression: {error.message}", "")
     except (re_errors.SyntaxError, re_errors.RuleSyntaxError) as error:
-        return None, [
-            Issue(
-                "syntax_error",
-                f"syntax error in condition: {error.message}",
-                'use and / or / not, == != < <= > >=, `"code" in list`, '
-                "strings in double quotes, parentheses balanced",
-            )
-        ]
+        return Issue(
+            "syntax_error",
+            f"syntax error in condition: {error.message}",
+            'use and / or / not, == != < <= > >=, `"code" in list`, '
+            "strings in double quotes, parentheses balanced",
+        )
     except re_errors.EngineError as error:
-        return None, [
-            Issue(
-                "type_error",
-                f"type error in condition: {error.message}",
-                _types_hint(text, known),
-            )
-        ]
+        return Issue(
+            "type_error",
+            f"type error in condition: {error.message}",
+            _types_hint(text, known),
+        )
     except RecursionError:
-        return None, [Issue("syntax_error", "condition nested too deeply", "simplify it")]
+        return Issue("syntax_error", "condition nested too deeply", "simplify it")
     except Exception as error:  # rule_engine's parser may raise plain errors on odd input
-        return None, [
-            Issue(
-                "syntax_error",
-                f"condition could not be parsed: {type(error).__name__}: {error}",
-                "check the condition syntax",
-            )
-        ]
+        return Issue(
+            "syntax_error",
+            f"condition could not be parsed: {type(error).__name__}: {error}",
+            "check the condition syntax",
+        )
 
+
+def _checked(
+    text: str, parsed: rule_engine.Rule, known: dict[str, Any]
+) -> tuple[CompiledCondition | None, list[Issue]]:
+    """Issues rule-engine does not see (built-ins, codes, a non-boolean result), then compile."""
     issues: list[Issue] = []
     names: list[str] = []
     for node in _walk(parsed.statement):
@@ -372,7 +296,7 @@ def compile_condition(
     issues.extend(_code_issues(parsed.statement))
     if any(issue.code in ("forbidden", "type_error") for issue in issues):
         return None, issues
-    fast = _fast(parsed.statement, known)
+    fast = fast_closure(parsed.statement, known)
     return CompiledCondition(text=text, names=tuple(names), rule=parsed, fast=fast), issues
 
 
@@ -386,9 +310,10 @@ def _builtin_issue(name: str) -> Issue:
 
 
 def _fact_listing(known: Mapping[str, Any]) -> str:
+    """Nothing alike: say which settings the pack defines (a removed or misspelt setting is the
+    usual cause), then the facts."""
     facts = [name for name in known if name in FACT_DESCRIPTIONS]
     settings = [name for name in known if name not in FACT_DESCRIPTIONS]
-    text = "facts: " + ", ".join(facts)
-    if settings:
-        text += "; settings: " + ", ".join(settings)
-    return text
+    defined = ", ".join(settings) if settings else "none"
+    return (f"define it under `settings:` or use another name; the pack's settings: {defined}; "
+            "facts: " + ", ".join(facts))

@@ -9,7 +9,7 @@ Conditions were compiled when the pack loaded, so an evaluation only runs them.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -252,6 +252,46 @@ def evaluate(
     constants = _constants(pack, settings)
     values.update({name: to_engine_value(value) for name, value in constants.items()})
 
+    outcomes, errors = _outcomes(
+        pack, trigger, values, snapshot, defaulted, deadline_kind, hours_remaining
+    )
+    guard_failures: list[Label] = []
+    for outcome in outcomes:
+        if outcome.matched:
+            guard_failures.extend(g.message for g in outcome.rule.guards)
+    refused = bool(guard_failures) and trigger in COMMANDS
+    effects = _Effects()
+    if not refused:
+        for outcome in outcomes:
+            if outcome.matched:
+                effects.add(outcome.rule.actions)
+
+    return Evaluation(
+        pack_name=pack.name,
+        pack_version=pack.version,
+        trigger=trigger,
+        outcomes=tuple(outcomes),
+        guard_failures=tuple(guard_failures),
+        deadlines=tuple(effects.deadlines),
+        notifications=tuple(effects.notifications),
+        suggested_sectors=tuple(effects.sectors),
+        flags=tuple(effects.flags),
+        escalations=tuple(effects.escalations),
+        errors=tuple(errors),
+        defaulted_facts=defaulted,
+    )
+
+
+def _outcomes(
+    pack: RulePack,
+    trigger: str,
+    values: dict[str, Any],
+    snapshot: Mapping[str, Any],
+    defaulted: tuple[str, ...],
+    deadline_kind: str | None,
+    hours_remaining: float | None,
+) -> tuple[list[RuleOutcome], list[str]]:
+    """Each applicable rule's outcome, and the runtime errors of conditions that failed."""
     outcomes: list[RuleOutcome] = []
     errors: list[str] = []
     for rule in pack.rules_for(trigger):
@@ -277,50 +317,33 @@ def evaluate(
                 error=error,
             )
         )
+    return outcomes, errors
 
-    guard_failures: list[Label] = []
-    for outcome in outcomes:
-        if outcome.matched:
-            guard_failures.extend(g.message for g in outcome.rule.guards)
-    refused = bool(guard_failures) and trigger in COMMANDS
 
-    deadlines: list[Deadline] = []
-    notifications: list[Notify] = []
-    sectors: list[str] = []
-    flags: list[Flag] = []
-    escalations: list[Escalate] = []
-    if not refused:
-        for outcome in outcomes:
-            if not outcome.matched:
-                continue
-            for action in outcome.rule.actions:
-                if isinstance(action, Deadline):
-                    deadlines.append(action)
-                elif isinstance(action, Notify):
-                    if action not in notifications:
-                        notifications.append(action)
-                elif isinstance(action, Suggest):
-                    sectors.extend(s for s in action.sectors if s not in sectors)
-                elif isinstance(action, Flag):
-                    if all(f.code != action.code for f in flags):
-                        flags.append(action)
-                elif isinstance(action, Escalate) and action not in escalations:
-                    escalations.append(action)
+@dataclass
+class _Effects:
+    """What matched rules ask for, in rule order, without repeats (deadlines may repeat)."""
 
-    return Evaluation(
-        pack_name=pack.name,
-        pack_version=pack.version,
-        trigger=trigger,
-        outcomes=tuple(outcomes),
-        guard_failures=tuple(guard_failures),
-        deadlines=tuple(deadlines),
-        notifications=tuple(notifications),
-        suggested_sectors=tuple(sectors),
-        flags=tuple(flags),
-        escalations=tuple(escalations),
-        errors=tuple(errors),
-        defaulted_facts=defaulted,
-    )
+    deadlines: list[Deadline] = field(default_factory=list)
+    notifications: list[Notify] = field(default_factory=list)
+    sectors: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    escalations: list[Escalate] = field(default_factory=list)
+
+    def add(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Deadline):
+                self.deadlines.append(action)
+            elif isinstance(action, Notify):
+                if action not in self.notifications:
+                    self.notifications.append(action)
+            elif isinstance(action, Suggest):
+                self.sectors.extend(s for s in action.sectors if s not in self.sectors)
+            elif isinstance(action, Flag):
+                if all(f.code != action.code for f in self.flags):
+                    self.flags.append(action)
+            elif isinstance(action, Escalate) and action not in self.escalations:
+                self.escalations.append(action)
 
 
 def explain(pack: RulePack, trigger: str, facts: Mapping[str, Any], **kwargs: Any) -> str:

@@ -1,8 +1,10 @@
 """A realistic synthetic community, and a bulk generator for large volumes.
 
-`build_demo` walks situations through the real commands (so every stage, transition, audit
-entry, rule firing and outbox event is genuine); `bulk_situations` inserts many closed,
-rejected and open situations with plain multi-row INSERTs for benchmarks and reports.
+`build_demo` gives each table a year of history (workflow.demo_history: hundreds of decided
+and closed situations, so a manager's first report has real figures), then walks the last
+weeks' situations through the real commands (so every stage, transition, audit entry, rule
+firing and outbox event of the current work is genuine); `bulk_situations` inserts many more
+for volume.
 """
 
 from __future__ import annotations
@@ -12,22 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import directory, interventions, meetings, situations
+from workflow import directory, interventions, legal_basis, meetings, situations
+from workflow.demo_history import ONTARIO, VIETNAM, Profile, history
 from workflow.identity import Identity, Person
-from workflow.models import (
-    Agency,
-    Deadline,
-    Involvement,
-    Situation,
-    SituationRiskFactor,
-    SituationService,
-    Table,
-    utcnow,
-)
+from workflow.models import Situation, Table, User, utcnow
 from workflow.reference import load_catalog
+from workflow.reports.rollups import refresh_rollups
 from workflow.runtime import Runtime
 
 DEMO_DOMAIN = "demo.hubtable.test"
@@ -54,8 +49,31 @@ VIETNAM_AGENCIES = [
     ("ct-giaoduc", "Sở Giáo dục và Đào tạo Cần Thơ", "education", "vi"),
     ("ct-tuphap", "Sở Tư pháp Cần Thơ", "justice", "vi"),
     ("ct-doan", "Đoàn Thanh niên thành phố", "youth_services", "vi"),
-    ("ct-ubnd", "UBND xã An Bình", "local_government", "vi"),
+    ("ct-ubnd", "UBND phường An Bình", "local_government", "vi"),
 ]
+#: The Vietnamese table's people and places: Cần Thơ's wards (quận Ninh Kiều), Vietnamese names.
+VIETNAM_PEOPLE = ["Nguyễn Thị Lan", "Trần Văn Hùng", "Lê Thị Mai", "Phạm Minh Tuấn",
+                  "Huỳnh Thị Hoa", "Võ Văn Phúc", "Đặng Thị Thu", "Bùi Quốc Bảo",
+                  "Đỗ Thị Ngọc", "Ngô Thanh Sơn"]
+CAN_THO_WARDS = ["phường An Hòa", "phường Xuân Khánh", "phường Cái Khế", "phường Hưng Lợi",
+                 "phường An Khánh", "phường An Bình", "phường Tân An", "phường Thới Bình"]
+CAN_THO_STREETS = ["đường 30 Tháng 4", "đường Mậu Thân", "đường Trần Hưng Đạo",
+                   "đường Nguyễn Văn Cừ", "đường Hòa Bình"]
+#: The situations of the last weeks' meetings, and the history before them, per table.
+HISTORY_PER_TABLE = 420
+TEXTS = {
+    "en": {"summary": "De-identified: several risks rising together; own options exhausted.",
+           "progress": "Contact made; services engaged.",
+           "apologies": "Sent an update by email",
+           "task": "Joint door knock with the lead",
+           "place": "Community Safety Office"},
+    "vi": {"summary": "Đã khử định danh: nhiều nguy cơ cùng tăng; gia đình đã hết cách tự "
+                      "xoay xở.",
+           "progress": "Đã liên hệ được; các dịch vụ hỗ trợ đã vào cuộc.",
+           "apologies": "Đã gửi thông tin cập nhật qua thư điện tử",
+           "task": "Cùng cơ quan chủ trì đến thăm gia đình",
+           "place": "Hội trường UBND quận Ninh Kiều, thành phố Cần Thơ"},
+}
 
 
 @dataclass
@@ -65,7 +83,8 @@ class DemoResult:
     situations: int = 0
 
 
-def _facts(rng: random.Random, *, child: bool = False) -> situations.Filter1:
+def _facts(rng: random.Random, *, child: bool = False, lang: str = "en"
+           ) -> situations.Filter1:
     catalog = load_catalog()
     factors = rng.sample(sorted(catalog.factors), rng.randint(2, 5))
     if child:
@@ -78,7 +97,7 @@ def _facts(rng: random.Random, *, child: bool = False) -> situations.Filter1:
             ["16-17", "18-24", "25-29", "30-39", "40-59", "60+"]),
         gender=rng.choice(["female", "male", "female", "other", "unknown"]),
         risk_factors=factors, aer_reasons=factors[:1],
-        summary="De-identified: several risks rising together; own options exhausted.",
+        summary=TEXTS[lang]["summary"],
         options_exhausted=True, needs_multiple_agencies=True, harm_probable_imminent=True,
         consent=rng.choice(["given", "refused", "not_possible"]),
         help_source=rng.choice(["hotline_111", "police", "self", "agency_referral"]),
@@ -87,21 +106,24 @@ def _facts(rng: random.Random, *, child: bool = False) -> situations.Filter1:
 
 def _community(session: Session, result: DemoResult, password_hash: str, *, code: str,
                name: str, country: str, subdivision: str | None, tz: str, language: str,
-               pack: str, agencies: list[tuple[str, str, str, str]], region: str
+               pack: str, agencies: list[tuple[str, str, str, str]], region: str,
+               people: list[str] | None = None
                ) -> tuple[Table, dict[str, int], dict[str, int]]:
     table = directory.create_table(session, code=code, name=name, country=country,
                                    subdivision=subdivision, timezone=tz, language=language,
                                    rule_pack_name=pack, region=region,
-                                   meeting_place="Community Safety Office")
+                                   meeting_place=TEXTS[language]["place"])
     agency_ids: dict[str, int] = {}
     users: dict[str, int] = {}
-    for slug, agency_name, sector, lang in agencies:
+    for n, (slug, agency_name, sector, lang) in enumerate(agencies):
         agency = directory.create_agency(session, slug=slug, name=agency_name, sector=sector,
                                          contact_email=f"{slug}@{DEMO_DOMAIN}", language=lang,
                                          table_ids=[table.id])
         agency_ids[slug] = agency.id
         email = f"{slug}.rep@{DEMO_DOMAIN}"
-        user = directory.create_user(session, email=email, display_name=f"{agency_name} rep",
+        person = f"{people[(n + 1) % len(people)]} ({agency_name})" if people else None
+        user = directory.create_user(session, email=email,
+                                     display_name=person or f"{agency_name} rep",
                                      password="", role="agency_rep", agency_id=agency.id,
                                      language=lang, password_hash=password_hash)
         users[slug] = user.id
@@ -109,7 +131,9 @@ def _community(session: Session, result: DemoResult, password_hash: str, *, code
         result.tokens.append((slug, directory.issue_api_token(session, agency, "demo")))
     first = agencies[0][0]
     chair_email = f"{code.lower()}.chair@{DEMO_DOMAIN}"
-    chair = directory.create_user(session, email=chair_email, display_name=f"{name} chair",
+    chair = directory.create_user(session, email=chair_email,
+                                  display_name=f"{people[0]} (chủ trì)" if people
+                                  else f"{name} chair",
                                   password="", role="chair", agency_id=agency_ids[first],
                                   table_ids=[table.id], language=language,
                                   password_hash=password_hash)
@@ -135,7 +159,8 @@ def build_demo(runtime: Runtime, *, password: str, canary: str | None = None,
         vn, vn_agencies, vn_users = _community(
             s, result, password_hash, code="CANTHO", name="Bàn tình huống Cần Thơ",
             country="VN", subdivision=None, tz="Asia/Ho_Chi_Minh", language="vi",
-            pack="vn-gbv-child-protection", agencies=VIETNAM_AGENCIES, region="Cần Thơ")
+            pack="vn-gbv-child-protection", agencies=VIETNAM_AGENCIES, region="Cần Thơ",
+            people=VIETNAM_PEOPLE)
         manager_email = f"manager@{DEMO_DOMAIN}"
         directory.create_user(s, email=manager_email, display_name="Regional manager",
                               password="", role="manager", agency_id=peel_agencies["peel-ow"],
@@ -146,17 +171,33 @@ def build_demo(runtime: Runtime, *, password: str, canary: str | None = None,
                               role="admin", password_hash=password_hash)
         result.users.append(("admin", admin_email, "-"))
         peel_id, vn_id = peel.id, vn.id
+    result.situations += _history(runtime, peel_id, ONTARIO, now=now, seed=seed)
+    result.situations += _history(runtime, vn_id, VIETNAM, now=now, seed=seed + 1)
     result.situations += _walk_table(runtime, rng, peel_id, peel_agencies, peel_users,
-                                     canary=canary, now=now, child_cases=False)
+                                     canary=canary, now=now, child_cases=False, lang="en")
     result.situations += _walk_table(runtime, rng, vn_id, vn_agencies, vn_users,
-                                     canary=canary, now=now, child_cases=True)
+                                     canary=canary, now=now, child_cases=True, lang="vi")
     return result
 
 
-def _identity(canary: str | None, rng: random.Random) -> Identity:
+def _history(runtime: Runtime, table_id: int, profile: Profile, *, now: datetime,
+             seed: int) -> int:
+    """A year of decided and closed situations before the walked weeks (see demo_history)."""
+    with runtime.command() as session:
+        return history(session, table_id, HISTORY_PER_TABLE, profile=profile, seed=seed,
+                       now=now - timedelta(days=21), days=(7, 335), open_share=0.1)
+
+
+def _identity(canary: str | None, rng: random.Random, lang: str = "en") -> Identity:
     if canary:
         return Identity([Person(name=canary, birth_date="1990-01-01", address=canary,
                                 phone=canary)])
+    if lang == "vi":
+        street = f"{rng.randint(1, 199)} {rng.choice(CAN_THO_STREETS)}"
+        return Identity([Person(name=rng.choice(VIETNAM_PEOPLE), birth_date="2012-03-08",
+                                address=f"{street}, {rng.choice(CAN_THO_WARDS)}, quận Ninh "
+                                        "Kiều, thành phố Cần Thơ",
+                                phone=f"0292 38{rng.randint(10000, 99999)}")])
     first = rng.choice(["Alex", "Sam", "Jordan", "Taylor", "Minh", "Lan", "Hoa", "Tuan"])
     last = rng.choice(["Example", "Sample", "Nguyen", "Tran", "Smith"])
     return Identity([Person(name=f"{first} {last}", birth_date="1995-06-15",
@@ -166,10 +207,8 @@ def _identity(canary: str | None, rng: random.Random) -> Identity:
 
 def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: dict[str, int],
                 users: dict[str, int], *, canary: str | None, now: datetime,
-                child_cases: bool) -> int:
+                child_cases: bool, lang: str = "en") -> int:
     """Three past meetings and one coming: every stage of the workflow is represented."""
-    from workflow.models import User
-
     slugs = list(agencies)
     count = 0
     open_ids: list[int] = []
@@ -178,38 +217,40 @@ def _walk_table(runtime: Runtime, rng: random.Random, table_id: int, agencies: d
         new_ids = []
         with runtime.command() as session:
             for i in range(4 if week == 1 else 3):
-                origin = session.get(User, users[slugs[(week + i) % len(slugs)]])
+                origin = session.get_one(User, users[slugs[(week + i) % len(slugs)]])
                 sit = situations.draft(session, origin, table_id,
-                                       _facts(rng, child=child_cases and i == 0),
+                                       _facts(rng, child=child_cases and i == 0, lang=lang),
                                        now=when - timedelta(days=2))
                 situations.submit(session, origin, sit.id, now=when - timedelta(days=2))
                 new_ids.append(sit.id)
                 count += 1
         with runtime.command() as session:
-            _sit_meeting(session, runtime, rng, session.get(User, users["chair"]), table_id,
-                         agencies, new_ids, open_ids, week=week, when=when, canary=canary)
+            _sit_meeting(session, runtime, rng, session.get_one(User, users["chair"]), table_id,
+                         agencies, new_ids, open_ids, week=week, when=when, canary=canary,
+                         lang=lang)
 
     # A withdrawn one, a draft, and new submissions for the coming meeting.
     with runtime.command() as session:
-        origin = session.get(User, users[slugs[1]])
-        gone = situations.draft(session, origin, table_id, _facts(rng), now=now)
+        origin = session.get_one(User, users[slugs[1]])
+        gone = situations.draft(session, origin, table_id, _facts(rng, lang=lang), now=now)
         situations.submit(session, origin, gone.id, now=now)
         situations.withdraw(session, origin, gone.id, "originator_resolved", runtime.vault,
                             now=now)
-        situations.draft(session, origin, table_id, _facts(rng), now=now)
+        situations.draft(session, origin, table_id, _facts(rng, lang=lang), now=now)
         for slug in slugs[2:4]:
-            rep = session.get(User, users[slug])
-            sit = situations.draft(session, rep, table_id, _facts(rng), now=now)
+            rep = session.get_one(User, users[slug])
+            sit = situations.draft(session, rep, table_id, _facts(rng, lang=lang), now=now)
             situations.submit(session, rep, sit.id, now=now)
     return count + 4
 
 
-def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, table_id: int,  # type: ignore[no-untyped-def]
+def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair: User,
+                 table_id: int,
                  agencies: dict[str, int], new_ids: list[int], open_ids: list[int], *,
-                 week: int, when: datetime, canary: str | None) -> None:
+                 week: int, when: datetime, canary: str | None, lang: str = "en") -> None:
     """One past meeting: attendance, report-backs and closures, then the new decisions."""
     slugs = list(agencies)
-    table = session.get(Table, table_id)
+    table = session.get_one(Table, table_id)
     meeting = meetings.next_meeting(session, table, now=when - timedelta(days=1))
     meetings.open_meeting(session, chair, meeting.id, now=when)
     for slug in slugs[:6]:
@@ -217,11 +258,11 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
                                    confidentiality_ack=True)
     for slug in slugs[6:7]:
         meetings.record_attendance(session, chair, meeting.id, agencies[slug], present=False,
-                                   apologies_note="Sent an update by email")
+                                   apologies_note=TEXTS[lang]["apologies"])
     for sid in list(open_ids):
-        sit = session.get(Situation, sid)
+        sit = session.get_one(Situation, sid)
         interventions.report_back(session, chair, sid, meeting_id=meeting.id, now=when,
-                                  progress_note="Contact made; services engaged.",
+                                  progress_note=TEXTS[lang]["progress"],
                                   first_contact_made=True, still_aer=week > 1)
         if week == 1 and sid % 2 == 0:
             for t in sit.tasks:
@@ -242,15 +283,17 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
         if week == 1 and n == 0:
             continue  # left at "accepted": disclosure is decided next time
         lead, helper = slugs[(sid + 1) % 6], slugs[(sid + 2) % 6]
+        basis = legal_basis.suggested(session, session.get_one(Situation, sid))
         interventions.disclose(session, chair, sid, [agencies[lead], agencies[helper]],
-                               vault=runtime.vault, identity=_identity(canary, rng),
+                               basis=basis, vault=runtime.vault,
+                               identity=_identity(canary, rng, lang),
                                meeting_id=meeting.id, now=when)
         if week == 1:
             continue  # left at "disclosed"
         interventions.plan(session, chair, sid, lead_agency_id=agencies[lead],
                            assisting_agency_ids=[agencies[helper]], meeting_id=meeting.id,
                            now=when, tasks=[interventions.TaskInput(
-                               agencies[helper], "Joint door knock with the lead")])
+                               agencies[helper], TEXTS[lang]["task"])])
         open_ids.append(sid)
     meetings.close_meeting(session, chair, meeting.id, now=when + timedelta(hours=2))
 
@@ -259,72 +302,9 @@ def _sit_meeting(session: Session, runtime: Runtime, rng: random.Random, chair, 
 def bulk_situations(session: Session, table_id: int, n: int, *, seed: int = 11,
                     now: datetime | None = None, overdue_share: float = 0.01,
                     chunk: int = 5000, progress: Progress | None = None) -> int:
-    """Insert n synthetic situations (mostly closed) with factors, lead and services."""
-    rng = random.Random(seed)
-    now = now or utcnow()
-    catalog = load_catalog()
-    factor_codes = sorted(catalog.factors)
-    agency_ids = list(session.scalars(select(Agency.id)))
-    origin_id = agency_ids[0]
-    table = session.get(Table, table_id)
-    start_id = (session.scalar(select(func.max(Situation.id))) or 0) + 1
-    ages = sorted(catalog.codes("age_groups"))
-    conclusions = sorted(catalog.codes("conclusion_reasons"))
-    done = 0
-    while done < n:
-        size = min(chunk, n - done)
-        rows, factors, leads, services, deadlines = [], [], [], [], []
-        for k in range(size):
-            sid = start_id + done + k
-            created = now - timedelta(days=rng.randint(20, 700), minutes=rng.randint(0, 1440))
-            accepted = created + timedelta(days=rng.randint(1, 7))
-            r = rng.random()
-            stage = "closed" if r < 0.9 else ("rejected" if r < 0.95 else "intervention")
-            lead = rng.choice(agency_ids)
-            due = accepted + timedelta(days=2)
-            contact = accepted + timedelta(hours=rng.randint(4, 96))
-            rows.append({
-                "id": sid, "ref": f"{table.code}-B{sid:08d}", "table_id": table_id,
-                "originating_agency_id": rng.choice(agency_ids) or origin_id,
-                "stage": stage, "version": 1, "situation_type": rng.choice(
-                    ["person", "family", "dwelling", "neighbourhood"]),
-                "age_group": rng.choice(ages), "gender": rng.choice(
-                    ["female", "male", "other", "unknown"]),
-                "summary": "", "persons_count": 1, "options_exhausted": True,
-                "needs_multiple_agencies": True, "harm_probable_imminent": True,
-                "consent": "given", "taxonomy_version": catalog.version,
-                "rejection_reason": "not_aer" if stage == "rejected" else None,
-                "lead_agency_id": lead if stage != "rejected" else None,
-                "first_contact_due": due if stage != "rejected" else None,
-                "first_contact_at": contact if stage != "rejected" else None,
-                "conclusion_reason": rng.choice(conclusions) if stage == "closed" else None,
-                "created_at": created, "submitted_at": created, "presented_at": accepted,
-                "decided_at": accepted, "accepted_at": accepted if stage != "rejected" else None,
-                "closed_at": accepted + timedelta(days=rng.randint(7, 120))
-                if stage == "closed" else None,
-                "updated_at": now,
-            })
-            for code in rng.sample(factor_codes, 3):
-                factors.append({"situation_id": sid, "factor_code": code,
-                                "category_code": catalog.category_of(code),
-                                "is_aer_reason": False})
-            if stage != "rejected":
-                leads.append({"situation_id": sid, "agency_id": lead, "role": "lead"})
-                services.append({"situation_id": sid, "service_code": "counselling"})
-            if stage == "intervention":
-                overdue = rng.random() < overdue_share * 20
-                deadlines.append({"situation_id": sid, "kind": "report_back",
-                                  "due_at": now - timedelta(hours=1) if overdue
-                                  else now + timedelta(days=rng.randint(1, 30)),
-                                  "rule_id": "bulk", "created_at": now})
-        session.execute(insert(Situation.__table__), rows)
-        session.execute(insert(SituationRiskFactor.__table__), factors)
-        if leads:
-            session.execute(insert(Involvement.__table__), leads)
-            session.execute(insert(SituationService.__table__), services)
-        if deadlines:
-            session.execute(insert(Deadline.__table__), deadlines)
-        done += size
-        if progress:
-            progress(size)
+    """Insert n synthetic situations over the last two years (mostly closed), each as complete
+    as the commands would leave it (see workflow.demo_history)."""
+    done = history(session, table_id, n, seed=seed, now=now, days=(20, 700),
+                   overdue_share=overdue_share, chunk=chunk, progress=progress)
+    refresh_rollups(session)  # the first report after a bulk load is as fast as the next
     return done

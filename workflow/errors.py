@@ -49,3 +49,12 @@ class ConcurrentEdit(DomainError):
 
 class NotFound(DomainError):
     """No such record, or none the user may know of (the two look the same on purpose)."""
+
+
+class PackRefused(ValidationError):
+    """A rule pack that does not load: every problem, each with its file, line and hint."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"the rule pack has {len(problems)} problem(s): fix every one",
+                         field="pack")
+        self.problems = problems

@@ -33,13 +33,17 @@ EVENT_TYPES = frozenset(
         "meeting.agenda_ready",
         "rule.notify",
         "directory.changed",
+        "linkage.contact_requested",
+        "round.opened",
+        "round.decided",
+        "follow_up.due",
     }
 )
 
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change"}
+     "change", "requesting_table", "closes_at", "round_outcome"}
 )
 
 

@@ -111,6 +111,13 @@ STEPS: dict[str, Step] = {
              "situation.withdraw"),
         Step("re_present", END_STAGES, None, 1, (ORIGINATOR,), "re_present",
              "situation.re_present"),
+        # filter 2 between meetings: a decision round reaches the same accept and reject
+        Step("open_round", _DECIDABLE, None, 2, (CHAIR,), None, "round.open", about="round"),
+        Step("answer_round", _DECIDABLE, None, 2, (MEMBER,), None, "round.answer",
+             about="round"),
+        # after closure: did the risk stay lowered? (asked of the agencies that intervened)
+        Step("record_follow_up", ("closed",), None, None, (INTERVENING,), None,
+             "situation.follow_up", about="follow_up"),
         # administration: the directory, never a situation's content
         Step("create_user", (), None, None, (ADMIN,), None, "user.create", about="directory"),
         Step("update_user", (), None, None, (ADMIN,), None, "user.update", about="directory"),

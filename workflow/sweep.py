@@ -15,6 +15,10 @@ again):
   tables that closed a meeting recently (only then can the count of meetings change).
 - `timer:re_presentation`: open re-presented situations not yet flagged for it.
 
+Two product timers run first: decision rounds past their closing time are decided (each
+exactly once: workflow.rounds.close_due), and follow-ups after closure are asked and reminded
+on the pack's clock (once per occurrence: workflow.follow_up.sweep_table).
+
 The last two read only open situations (index on table and stage): their cost follows the
 table's current workload, never its history. Each batch is one transaction.
 """
@@ -27,7 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import rulebook, stages
+from workflow import follow_up, rounds, rulebook, stages
 from workflow.db import is_postgres
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
@@ -51,6 +55,8 @@ class SweepReport:
     open_meetings: int = 0
     re_presentation: int = 0
     fired: int = 0
+    rounds_decided: int = 0
+    follow_ups: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -71,8 +77,18 @@ def sweep(runtime: Runtime, *, now: datetime | None = None,
         report.fired += fired
         if claimed < batch_size:
             break
+    while True:
+        with runtime.command() as session:
+            decided = rounds.close_due(session, now=now, limit=batch_size)
+        report.rounds_decided += decided
+        if decided < batch_size:
+            break
     with runtime.command() as session:
         tables = list(session.scalars(select(Table.id).order_by(Table.id)))
+    for table_id in tables:
+        with runtime.command() as session:
+            report.follow_ups += follow_up.sweep_table(session, table_id, now=now,
+                                                       limit=batch_size)
     for table_id in tables:
         for step in (due_soon, open_meetings, re_presentation):
             after_id = 0

@@ -1,11 +1,13 @@
 """`hubtable report`: the de-identified outcome report from the command line.
 
-CSV and JSON go to stdout unless --output is given; XLSX (a binary workbook) needs --output.
+Every format goes to stdout unless --output is given; XLSX is a binary workbook, so it goes to
+stdout only when that is a file or a pipe (`> report.xlsx`), never to a terminal.
 A bad date, an unknown table or region ends as one line on stderr (exit 1).
 """
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import TextIO
 
@@ -34,12 +36,13 @@ from workflow.reports.exports import (
 @click.option("--records", is_flag=True,
               help="CSV only: the de-identified per-situation records instead of the figures.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file (required for xlsx).")
+              help="Write to this file (default stdout; xlsx only to a file or a pipe).")
 def report(table: str | None, region: str | None, start: str | None, end: str | None,
            fmt: str, records: bool, output: str | None) -> None:
     """De-identified outcome report: suppressed figures, indicators, records."""
-    if fmt == "xlsx" and not output:
-        raise click.UsageError("--format xlsx writes a binary workbook: give --output FILE")
+    if fmt == "xlsx" and not output and sys.stdout.isatty():
+        raise click.UsageError("--format xlsx writes a binary workbook, not for a terminal: "
+                               "redirect it (> report.xlsx) or give --output FILE")
     if records and fmt != "csv":
         raise click.UsageError("--records goes with --format csv (xlsx always has them)")
     period = parse_period(start, end)
@@ -48,7 +51,11 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
         with runtime.read() as session:
             scope = resolve_scope(session, period, table=table, region=region)
             if fmt == "xlsx":
-                write_xlsx(session, scope, build_report(session, scope), output)
+                book = io.BytesIO() if output is None else output
+                write_xlsx(session, scope, build_report(session, scope), book)
+                if isinstance(book, io.BytesIO):
+                    sys.stdout.buffer.write(book.getvalue())
+                    sys.stdout.buffer.flush()
                 return
 
             def write(out: TextIO) -> None:

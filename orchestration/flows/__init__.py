@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from orchestration.flows.agenda import prepare_agenda
 from orchestration.flows.dispatch import dispatch_notifications
+from orchestration.flows.listener import dispatch_listener
 from orchestration.flows.purge import purge_identity
 from orchestration.flows.report import monthly_report
 from orchestration.flows.sweep import sweep_timers
 
 ALL = {
+    "dispatch-listener": dispatch_listener,
     "dispatch-notifications": dispatch_notifications,
     "sweep-timers": sweep_timers,
     "prepare-agenda": prepare_agenda,
@@ -16,5 +18,5 @@ ALL = {
     "monthly-report": monthly_report,
 }
 
-__all__ = ["ALL", "dispatch_notifications", "monthly_report", "prepare_agenda",
+__all__ = ["ALL", "dispatch_listener", "dispatch_notifications", "monthly_report", "prepare_agenda",
            "purge_identity", "sweep_timers"]

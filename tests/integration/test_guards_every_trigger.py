@@ -51,7 +51,8 @@ def scene(runtime):
         for k in ("disclose", "plan", "report_back", "close"):
             situations.accept(s, chair, ids[k], mid)
         for k in ("plan", "report_back", "close"):
-            interventions.disclose(s, chair, ids[k], [a["cmha"]], meeting_id=mid)
+            interventions.disclose(s, chair, ids[k], [a["cmha"]],
+                                   basis="phipa_40_1", meeting_id=mid)
         for k in ("report_back", "close"):
             interventions.plan(s, chair, ids[k], lead_agency_id=a["cmha"], meeting_id=mid)
         situations.reject(s, chair, ids["re_present"], mid, "not_aer")
@@ -66,7 +67,8 @@ def _give(trigger, s, world, sid, mid):
         "present": lambda: situations.present(s, chair, sid, mid),
         "accept": lambda: situations.accept(s, chair, sid, mid),
         "reject": lambda: situations.reject(s, chair, sid, mid, "not_aer"),
-        "disclose": lambda: interventions.disclose(s, chair, sid, [cmha], meeting_id=mid),
+        "disclose": lambda: interventions.disclose(s, chair, sid, [cmha],
+                                                   basis="phipa_40_1", meeting_id=mid),
         "plan": lambda: interventions.plan(s, chair, sid, lead_agency_id=cmha, meeting_id=mid),
         "report_back": lambda: interventions.report_back(
             s, chair, sid, progress_note="x", first_contact_made=True, still_aer=True),

@@ -85,7 +85,8 @@ def test_each_rejection_path_leaves_no_identity(world, reason):
         assert s.get(IdentityRecord, sid) is None
     assert not world.runtime.vault.has_key(sid)
     with pytest.raises(IllegalTransition), world.runtime.command() as s:
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]],
+                               basis="phipa_40_1")
 
 
 def test_reject_other_needs_a_note(world):

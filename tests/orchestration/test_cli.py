@@ -62,7 +62,8 @@ def test_status_as_json(world, env):
     code, out = _invoke("status", "--json")
     body = json.loads(out)
     assert code == 0 and body["prefect"]["configured"] is False
-    assert set(body["flows"]["flows"]) == {"dispatch-notifications", "sweep-timers",
+    assert set(body["flows"]["flows"]) == {"dispatch-listener", "dispatch-notifications",
+                                           "sweep-timers",
                                            "prepare-agenda", "purge-identity", "monthly-report"}
 
 

@@ -56,7 +56,7 @@ def test_status_says_when_each_flow_ran_and_whether_it_worked(world, flows):
 def test_status_reports_a_database_that_is_down(tmp_path):
     from workflow.runtime import Runtime
 
-    broken = Runtime(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+    broken = Runtime(database_url="postgresql://nobody@127.0.0.1:1/none",
                      keystore_url=f"sqlite:///{tmp_path / 'k.db'}", identity_key="k")
     status = flow_status(broken)
     assert status["ok"] is False and "database unavailable" in status["error"]

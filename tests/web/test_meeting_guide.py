@@ -49,8 +49,9 @@ def test_a_disclosure_error_keeps_the_ticks_and_is_linked_from_a_summary(app, wo
     sid, mid = _accepted(world)
     item = f"/meetings/{mid}/situations/{sid}"
     chair = signed_in(app, "chair")
-    chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])]})
-    response = chair.post(item + "/disclose", {"step": "disclose",
+    chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])],
+                                    "legal_basis": "phipa_40_1"})
+    response = chair.post(item + "/disclose", {"step": "disclose", "legal_basis": "phipa_40_1",
                                                "agency_ids": [str(world.agencies["housing"]),
                                                               "999999"]})
     html = response.get_data(as_text=True)
@@ -69,7 +70,8 @@ def test_after_disclosure_lead_choices_are_the_granted_agencies_then_identity_th
     sid, mid = _accepted(world)
     item = f"/meetings/{mid}/situations/{sid}"
     chair = signed_in(app, "chair")
-    assert chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])]}
+    assert chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])],
+                                    "legal_basis": "phipa_40_1"}
                       ).status_code == 302
     html = chair.get(item).get_data(as_text=True)
     assert _primary(html) == ["Enter identity (not shown here)"]
@@ -97,7 +99,8 @@ def test_first_contact_field_names_a_rule_only_when_the_pack_has_one(app, world)
     sid, mid = _accepted(world)
     item = f"/meetings/{mid}/situations/{sid}"
     chair = signed_in(app, "chair")
-    chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])]})
+    chair.post(item + "/disclose", {"agency_ids": [str(world.agencies["cmha"])],
+                                    "legal_basis": "phipa_40_1"})
     html = chair.get(item).get_data(as_text=True)
     assert "first-contact deadline" in html  # Ontario: two business days after acceptance
     assert re.search(r'id="first_contact_due"[^>]*value="\d{4}-', html)
@@ -109,7 +112,8 @@ def test_first_contact_field_names_a_rule_only_when_the_pack_has_one(app, world)
             "vn-gbv-child-protection", "VN", None)
     with world.runtime.command() as s:
         situations.accept(s, world.user(s, "chair"), other, mid)
-        interventions.disclose(s, world.user(s, "chair"), other, [world.agencies["cmha"]])
+        interventions.disclose(s, world.user(s, "chair"), other, [world.agencies["cmha"]],
+                               basis="child_law_2016")
     html = chair.get(f"/meetings/{mid}/situations/{other}").get_data(as_text=True)
     plan = _step(html, "plan")
     assert "first_contact_due" in plan and "rule" not in plan.lower()

@@ -11,18 +11,21 @@ def register_blueprints(app: Flask) -> None:
     from webui.reports_views import bp as reports_bp
     from webui.views import (
         admin,
+        admin_users,
         agency,
         auth,
         confirmations,
         dashboard,
+        deliveries,
         health,
         home,
+        mail,
         meeting,
         situations,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   confirmations):
+                   admin_users, confirmations, mail, deliveries):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_babel import gettext as _
 
+from webui.values import bounded_int
 from workflow.errors import DomainError, NotFound, PermissionDenied, RuleRefusal
 
 FORM = "_form"  # errors that belong to the form as a whole
@@ -58,12 +60,24 @@ def message_of(exc: DomainError, text: str | None = None) -> str:
         return exc.message
 
 
+def is_local_path(target: str) -> bool:
+    """A path on this site only: no scheme, no host, no backslash, no control character.
+
+    Browsers drop tabs and newlines inside a URL, so "/\t/evil.example" would become
+    "//evil.example" (another site); such targets are refused, not cleaned.
+    """
+    if not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return False
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 def safe_next(default: str) -> str:
     """A local path to go back to; never another site (no open redirect)."""
     target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 def yes_no(name: str) -> bool | None:
@@ -72,12 +86,13 @@ def yes_no(name: str) -> bool | None:
 
 
 def int_list(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+    """The distinct ids chosen in a multi-select; what is not an id in range is left out."""
+    found = (bounded_int(v, low=1) for v in request.form.getlist(name))
+    return list(dict.fromkeys(v for v in found if v is not None))
 
 
 def required_int(name: str, errors: dict[str, str], message: str | None = None) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value.isdigit():
+    value = bounded_int(request.form.get(name, ""))
+    if value is None:
         errors[name] = message or _("Choose a value.")
-        return None
-    return int(value)
+    return value

@@ -11,12 +11,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
+from webui.values import bounded_int
 from webui.views.common import errors_of, int_list
-from workflow import interventions, meetings, queries, situations
+from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
 
@@ -191,10 +193,11 @@ def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def
         with unit() as (s, actor):
             queries.chaired_meeting(s, actor, meeting_id)
             interventions.disclose(s, actor, situation_id, int_list("agency_ids"),
+                                   basis=request.form.get("legal_basis") or None,
                                    meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id,
-                          errors_of(exc, at="step-disclose", known=("agency_ids",)), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="step-disclose", known=("agency_ids", "legal_basis")), 400)
     return _back(meeting_id, situation_id, _("Disclosure granted to the named agencies."))
 
 
@@ -243,7 +246,10 @@ def _due_from_form(tz: str, errors: dict[str, str]) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(tz))
+        due = datetime.fromisoformat(raw)
+        if not 2000 <= due.year <= 2200:  # far dates overflow when turned into UTC
+            raise ValueError(raw)
+        return due.replace(tzinfo=ZoneInfo(tz))
     except ValueError:
         errors["first_contact_due"] = _("Give a date and time, for example 2027-03-04 10:00.")
         return None
@@ -252,12 +258,13 @@ def _due_from_form(tz: str, errors: dict[str, str]) -> datetime | None:
 def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
     tasks = []
     for i in range(TASK_ROWS):
-        agency = request.form.get(f"task-{i}-agency_id", "")
+        raw_agency = request.form.get(f"task-{i}-agency_id", "")
+        agency = bounded_int(raw_agency, low=1)
         description = request.form.get(f"task-{i}-description", "")
         due = request.form.get(f"task-{i}-due_date", "").strip()
-        if not agency and not description.strip():
+        if not raw_agency and not description.strip():
             continue
-        if not agency.isdigit():
+        if agency is None:
             errors[f"task-{i}-agency_id"] = _("Choose the agency that does this task.")
             continue
         due_date = None
@@ -266,7 +273,7 @@ def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
                 due_date = date.fromisoformat(due)
             except ValueError:
                 errors[f"task-{i}-due_date"] = _("Give the due date as YYYY-MM-DD.")
-        tasks.append(interventions.TaskInput(int(agency), description, due_date))
+        tasks.append(interventions.TaskInput(agency, description, due_date))
     return tasks
 
 
@@ -275,8 +282,8 @@ def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
 def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     """Filter 4: lead, assisting agencies, tasks and the first-contact date."""
     errors: dict[str, str] = {}
-    lead = request.form.get("lead_agency_id", "")
-    if not lead.isdigit():
+    lead = bounded_int(request.form.get("lead_agency_id", ""), low=1)
+    if lead is None:
         errors["lead_agency_id"] = _("Choose the lead agency.")
     tasks = _tasks_from_form(errors)
     try:
@@ -289,7 +296,7 @@ def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
                        if request.form.get(f"task-{i}-agency_id")
                        or request.form.get(f"task-{i}-description", "").strip()]
             try:
-                interventions.plan(s, actor, situation_id, lead_agency_id=int(lead),
+                interventions.plan(s, actor, situation_id, lead_agency_id=lead or 0,
                                    assisting_agency_ids=int_list("assisting_agency_ids"),
                                    tasks=tasks, first_contact_due=due, meeting_id=meeting_id)
             except DomainError as exc:
@@ -380,4 +387,7 @@ def minutes(meeting_id: int):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
         meeting = queries.chaired_meeting(s, actor, meeting_id)
         record = meetings.minutes(s, actor, meeting_id)
-        return render_template("meeting/minutes.html", mt=meeting, r=record)
+        table = meeting.table
+        return render_template(
+            "meeting/minutes.html", mt=meeting, r=record,
+            basis_label=lambda code: legal_basis.label_of(s, table, code, str(get_locale())))

@@ -1,66 +1,81 @@
 """Median and 90th percentile of the time from acceptance to first contact and to closure.
 
-PostgreSQL computes them with percentile_cont. SQLite has no percentile function, so a window
-query numbers the durations and returns only the two or three rows around each percentile's
-position; the same linear interpolation as percentile_cont is then done on those few values.
-Either way the database sorts and counts; the situations are never fetched.
+The database groups the durations into a histogram (each distinct value with how many
+situations took it); the percentiles are then read off it with percentile_cont's linear
+interpolation. Why a histogram: the daily rollups keep the same histograms per day, so the
+percentiles from the rollups are the very same numbers, computed by the very same code.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, func, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import ColumnElement, Double, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from workflow.reports.model import Cell, Statistic
-from workflow.reports.sql import S, dialect, hours_between
+from workflow.reports.sql import S, hours_between
 from workflow.reports.suppression import is_small, small_label
 
 PERCENTILES = (0.5, 0.9)
 
 
-def percentiles(session: Session, expr: ColumnElement[float], where: ColumnElement[bool]
-                ) -> tuple[int, dict[float, float | None]]:
-    """(count, {p: percentile_cont(p)}) of a duration over the rows matching `where`."""
-    if dialect(session) == "postgresql":
-        # One ordered-set aggregate with an array of fractions: one sort for all percentiles.
-        n, values = session.execute(
-            select(func.count(expr),
-                   func.percentile_cont(postgresql.array(list(PERCENTILES)))
-                   .within_group(expr))
-            .where(where, expr.is_not(None))).one()
-        values = values or [None] * len(PERCENTILES)
-        return int(n), {p: (None if v is None else float(v))
-                        for p, v in zip(PERCENTILES, values, strict=True)}
-    numbered = (
-        select(expr.label("d"),
-               (func.row_number().over(order_by=expr) - 1).label("i"),
-               func.count().over().label("n"))
-        .where(where, expr.is_not(None)).subquery())
-    near = [and_(numbered.c.i >= cast(p * (numbered.c.n - 1), Integer) - 1,
-                 numbered.c.i <= cast(p * (numbered.c.n - 1), Integer) + 1)
-            for p in PERCENTILES]
-    rows = session.execute(select(numbered.c.i, numbered.c.d, numbered.c.n)
-                           .where(or_(*near))).all()
-    if not rows:
+def to_contact(session: Session) -> ColumnElement[float]:
+    """Hours from acceptance to first contact (a double on both databases)."""
+    return cast(hours_between(session, S.first_contact_at, S.accepted_at), Double)
+
+
+def to_closure(session: Session) -> ColumnElement[float]:
+    """Days from acceptance to closure."""
+    return cast(hours_between(session, S.closed_at, S.accepted_at) / 24.0, Double)
+
+
+def histogram(session: Session, expr: ColumnElement[float], where: ColumnElement[bool]
+              ) -> dict[float, int]:
+    """{duration: situations} over the rows matching `where` (no value: not counted)."""
+    rows = session.execute(select(expr, func.count()).where(where, expr.is_not(None))
+                           .group_by(expr))
+    return {float(v): int(n) for v, n in rows}
+
+
+def contact_where(accepted: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(accepted, S.first_contact_at.is_not(None))
+
+
+def closure_where(closed: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(closed, S.accepted_at.is_not(None))
+
+
+def percentiles(hist: Mapping[float, int]) -> tuple[int, dict[float, float | None]]:
+    """(count, {p: percentile_cont(p)}) of the values a histogram describes."""
+    values = sorted((v, n) for v, n in hist.items() if n)
+    n = sum(c for _, c in values)
+    if not n:
         return 0, {p: None for p in PERCENTILES}
-    n = int(rows[0][2])
-    at = {int(i): float(d) for i, d, _ in rows}
+
+    def at(rank: int) -> float:
+        seen = 0
+        for value, count in values:
+            seen += count
+            if rank < seen:
+                return value
+        return values[-1][0]
+
     out: dict[float, float | None] = {}
     for p in PERCENTILES:
         h = p * (n - 1)
         lo = math.floor(h)
         hi = min(lo + 1, n - 1)
-        out[p] = at[lo] + (h - lo) * (at[hi] - at[lo])
+        low, high = at(lo), at(hi)
+        out[p] = low + (h - lo) * (high - low)
     return n, out
 
 
-def statistic(session: Session, key: str, title: str, unit: str, expr: ColumnElement[float],
-              where: ColumnElement[bool], threshold: int) -> Statistic:
+def statistic(key: str, title: str, unit: str, hist: Mapping[float, int], threshold: int
+              ) -> Statistic:
     """A duration summary, hidden (count "<5", no median) when fewer than `threshold`."""
-    n, values = percentiles(session, expr, where)
+    n, values = percentiles(hist)
     shown = n >= threshold
     count = Cell(None, small_label(threshold)) if is_small(n, threshold) else Cell(n, str(n))
     return Statistic(
@@ -71,12 +86,16 @@ def statistic(session: Session, key: str, title: str, unit: str, expr: ColumnEle
 
 
 def durations(session: Session, accepted: ColumnElement[bool], closed: ColumnElement[bool],
-              threshold: int) -> list[Statistic]:
-    to_contact = hours_between(session, S.first_contact_at, S.accepted_at)
-    to_close = hours_between(session, S.closed_at, S.accepted_at) / 24.0
+              threshold: int, *, hists: tuple[Mapping[float, int], Mapping[float, int]]
+              | None = None) -> list[Statistic]:
+    """The two summaries; `hists` (to contact, to closure) when already counted elsewhere."""
+    if hists is None:
+        hists = (histogram(session, to_contact(session), contact_where(accepted)),
+                 histogram(session, to_closure(session), closure_where(closed)))
     return [
-        statistic(session, "to_first_contact", "Time from acceptance to first contact", "hours",
-                  to_contact, and_(accepted, S.first_contact_at.is_not(None)), threshold),
-        statistic(session, "to_closure", "Time from acceptance to closure", "days",
-                  to_close, and_(closed, S.accepted_at.is_not(None)), threshold),
+        statistic("to_first_contact", "Time from acceptance to first contact", "hours",
+                  hists[0], threshold),
+        statistic("to_closure", "Time from acceptance to closure", "days", hists[1],
+                  threshold),
     ]
+

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from workflow.models import Agency, Involvement, SituationRiskFactor
 from workflow.reference import UnknownCode, load_catalog
+from workflow.reports.counts import Counts
 from workflow.reports.model import FigureSpec
 from workflow.reports.scope import Scope
 from workflow.reports.sql import (
@@ -48,12 +50,32 @@ CLOSED_TOTAL = ("closed", "total")
 TREND_LINES = ("presented", "accepted", "closed")
 
 
+def presented_dims(origin: type[Agency]) -> dict[str, ColumnElement]:
+    """The presented cohort's splits (besides the month): shared with the daily rollups."""
+    return {
+        "age_group": S.age_group,
+        "gender": S.gender,
+        "situation_type": S.situation_type,
+        "origin_sector": origin.sector,
+        "help_source": func.coalesce(S.help_source, NOT_RECORDED),
+        "re_presented": case((S.previous_situation_id.is_not(None), 1), else_=0),
+        "rejection": func.coalesce(S.rejection_reason, ""),
+    }
+
+
+def lead_sector(lead: type[Agency]) -> ColumnElement[str]:
+    return func.coalesce(lead.sector, NO_LEAD)
+
+
 class FigureBuilder:
     """Collects counts, relations and figure descriptions for one report."""
 
     def __init__(self, session: Session, scope: Scope, *, lang: str = "en",
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, counts: Counts | None = None) -> None:
         self.session = session
+        # Counts already summed from the daily rollups (and the days computed live); without
+        # them every figure groups the situations themselves.
+        self.counts = counts
         self.scope = scope
         self.lang = lang
         self.now = now
@@ -82,7 +104,7 @@ class FigureBuilder:
         rest = sorted({c for c in found if c not in known})
         return [*known, *rest, *[e for e in extra if e not in known and e not in rest]]
 
-    def rows(self, query: Select) -> list[tuple]:
+    def rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.session.execute(query)]
 
     def put(self, key: Hashable, value: int) -> None:
@@ -92,18 +114,13 @@ class FigureBuilder:
     def presented_breakdowns(self) -> None:
         """Count the presented cohort by decision and each dimension (one scan on PostgreSQL);
         the figures below read from here."""
+        if self.counts is not None:
+            self._presented = self.counts.presented
+            return
         d = decision()
         self._origin = aliased(Agency)
-        self._dims: dict[str, ColumnElement] = {
-            "age_group": S.age_group,
-            "gender": S.gender,
-            "situation_type": S.situation_type,
-            "origin_sector": self._origin.sector,
-            "help_source": func.coalesce(S.help_source, NOT_RECORDED),
-            "re_presented": case((S.previous_situation_id.is_not(None), 1), else_=0),
-            "month": month_of(self.session, S.presented_at),
-            "rejection": func.coalesce(S.rejection_reason, ""),
-        }
+        self._dims = {**presented_dims(self._origin),
+                      "month": month_of(self.session, S.presented_at)}
         self._presented = grouped(
             self.session, {k: (e, d) for k, e in self._dims.items()}, [func.count()],
             self.cohorts.presented,
@@ -113,13 +130,16 @@ class FigureBuilder:
         """Accepted and closed cohorts split by age group, gender and (accepted) lead sector,
         (closed) conclusion and month, with the indicators' measures: one scan each on
         PostgreSQL. Lead sector, conclusions, trends and the indicators read from here."""
+        if self.counts is not None:
+            self.accepted_rows, self.closed_rows = self.counts.accepted, self.counts.closed
+            return
         _, end = self.scope.period.bounds()
         as_of = min(end, self.now or datetime.now(UTC))
         lead = aliased(Agency)
         self.accepted_rows = grouped(
             self.session,
             {"age_group": (S.age_group,), "gender": (S.gender,),
-             "lead_sector": (func.coalesce(lead.sector, NO_LEAD),)},
+             "lead_sector": (lead_sector(lead),)},
             accepted_measures(as_of), self.cohorts.accepted,
             joins=((lead, lead.id == S.lead_agency_id, True),))
         lowered = [c for c, item in self.catalog.conclusion_reasons.items()
@@ -147,7 +167,7 @@ class FigureBuilder:
         ))
 
     def by_decision(self, key: str, title: str, row_title: str, kind: str | None, *,
-                    rows: list | None = None, add_spec: bool = True) -> list:
+                    rows: list[Any] | None = None, add_spec: bool = True) -> list[Any]:
         """A two-way table of the presented cohort: one row per code, one column per decision,
         row totals, and column totals that are the decision counts themselves."""
         data = self._presented[key]
@@ -216,6 +236,8 @@ class FigureBuilder:
         """Situations per category (a situation may have two factors of one category, so
         distinct (situation, category) pairs are counted) and per factor. PostgreSQL does both
         over one join with GROUPING SETS; SQLite runs two queries."""
+        if self.counts is not None:
+            return self.counts.categories, self.counts.factors
         rf = SituationRiskFactor
         joined = (select(rf.situation_id, rf.category_code, rf.factor_code)
                   .join(S, S.id == rf.situation_id).where(self.cohorts.accepted).subquery())
@@ -280,13 +302,7 @@ class FigureBuilder:
 
     def assisting_sectors(self) -> None:
         """Situations with at least one assisting agency of each sector (not additive)."""
-        helper = aliased(Agency)
-        pairs = (select(Involvement.situation_id, helper.sector)
-                 .join(S, S.id == Involvement.situation_id)
-                 .join(helper, helper.id == Involvement.agency_id)
-                 .where(self.cohorts.accepted, Involvement.role == "assisting")
-                 .distinct().subquery())
-        data = dict(self.rows(select(pairs.c.sector, func.count()).group_by(pairs.c.sector)))
+        data = self._assisting_counts()
         codes = self.codes("sectors", data)
         for code in codes:
             self.put(("assist_sector", code), data.get(code, 0))
@@ -296,6 +312,17 @@ class FigureBuilder:
             rows=[(c, self.label("sectors", c), [("assist_sector", c)]) for c in codes],
             note="A situation may have assisting agencies of several sectors.",
         ))
+
+    def _assisting_counts(self) -> dict[str, int]:
+        if self.counts is not None:
+            return self.counts.assisting
+        helper = aliased(Agency)
+        pairs = (select(Involvement.situation_id, helper.sector)
+                 .join(S, S.id == Involvement.situation_id)
+                 .join(helper, helper.id == Involvement.agency_id)
+                 .where(self.cohorts.accepted, Involvement.role == "assisting")
+                 .distinct().subquery())
+        return dict(self.rows(select(pairs.c.sector, func.count()).group_by(pairs.c.sector)))
 
     # -- closure ---------------------------------------------------------------------------
     def conclusions(self) -> None:

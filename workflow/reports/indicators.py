@@ -13,6 +13,8 @@ A share is hidden whenever it would reveal a small count (see suppression.share_
 
 from __future__ import annotations
 
+from typing import Any
+
 from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec, Indicator
 from workflow.reports.suppression import share_hidden
@@ -43,12 +45,12 @@ class IndicatorBuilder:
         self._accepted = figures.accepted_rows
         self._closed = figures.closed_rows
 
-    def _total(self, rows: list[tuple], width: int) -> tuple:
+    def _total(self, rows: list[tuple[Any, ...]], width: int) -> tuple[int, ...]:
         """The whole cohort: the sum over the groups of one split (every situation has
         exactly one age group)."""
         return tuple(sum(int(r[1 + i]) for r in rows) for i in range(width))
 
-    def _shares(self, acc: tuple, clo: tuple) -> dict[str, Cell]:
+    def _shares(self, acc: tuple[Any, ...], clo: tuple[Any, ...]) -> dict[str, Cell]:
         t = self.fb.scope.threshold
         _, helped, due, on_time = (int(v) for v in acc)
         closed, lowered = (int(v) for v in clo)

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.models import Agency, Involvement, SituationRiskFactor, SituationService, Table
-from workflow.reference import UnknownCode, load_catalog
+from workflow.reference import Catalog, UnknownCode, load_catalog
 from workflow.reports.scope import Scope
-from workflow.reports.sql import Cohorts, S, decision, dialect, hours_between, month_of
+from workflow.reports.sql import Cohorts, Expr, S, decision, dialect, hours_between, month_of
 from workflow.reports.suppression import HIDDEN
 
 #: The export's columns, in order, with what each means (written into every XLSX and the docs).
@@ -55,14 +55,13 @@ HEADER = tuple(name for name, _ in COLUMNS)
 LIST_SEPARATOR = ";"
 
 
-def _joined(session: Session, column: ColumnElement[str]) -> ColumnElement[str]:
+def _joined(session: Session, column: Expr) -> ColumnElement[str]:
     if dialect(session) == "postgresql":
         return func.string_agg(column, literal(LIST_SEPARATOR))
     return func.group_concat(column, LIST_SEPARATOR)
 
 
-def _list_of(session: Session, column: ColumnElement[str], *where: ColumnElement[bool]
-             ) -> ColumnElement[str]:
+def _list_of(session: Session, column: Expr, *where: Expr) -> ColumnElement[str]:
     """A correlated, ';'-joined list of one column for the outer situation."""
     return select(_joined(session, column)).where(*where).scalar_subquery()
 
@@ -145,7 +144,7 @@ def records(session: Session, scope: Scope, *, now: datetime | None = None
         yield out
 
 
-def _outcome(catalog, code: str | None) -> str:  # type: ignore[no-untyped-def]
+def _outcome(catalog: Catalog, code: str | None) -> str:
     if not code:
         return ""
     try:

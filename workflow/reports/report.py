@@ -6,15 +6,17 @@ one figure stays hidden wherever the same quantity appears.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from workflow.reports import disclosure_bases
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
-from workflow.reports.model import Report
+from workflow.reports.model import Figure, FigureSpec, Report
+from workflow.reports.rollups import report_counts
 from workflow.reports.scope import Scope
 
 
@@ -26,14 +28,19 @@ def _suppression_note(threshold: int) -> str:
 
 
 def build_report(session: Session, scope: Scope, *, lang: str = "en",
-                 now: datetime | None = None) -> Report:
+                 now: datetime | None = None, rollups: bool = True) -> Report:
+    """The report; from the daily rollups (plus the days they do not cover yet, grouped
+    live) when they exist and `rollups`, else from the situations alone: same figures."""
+    now = now or datetime.now(UTC)
     if session.get_bind().dialect.name == "postgresql":
         # A report is a handful of large sorts and hash aggregates: give them memory for this
         # transaction only, and skip JIT compilation, which costs more than it saves here.
         session.execute(text("SET LOCAL work_mem = '256MB'"))
         session.execute(text("SET LOCAL jit = off"))
-    fb = FigureBuilder(session, scope, lang=lang, now=now)
+    counts = report_counts(session, scope, now) if rollups else None
+    fb = FigureBuilder(session, scope, lang=lang, now=now, counts=counts)
     fb.all()
+    basis_codes = disclosure_bases.collect(fb)
     ib = IndicatorBuilder(fb)
     indicators, overall = ib.overall()
     equity_specs = [
@@ -44,7 +51,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     hidden = fb.problem.solve(scope.threshold)
     values = fb.problem.values
 
-    def render(specs):
+    def render(specs: list[FigureSpec]) -> list[Figure]:
         return [spec.render(values, hidden, scope.threshold) for spec in specs]
 
     return Report(
@@ -57,8 +64,12 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "threshold": scope.threshold,
             "suppression": _suppression_note(scope.threshold),
         },
-        figures=render(fb.specs),
-        statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold),
+        figures=[*render(fb.specs),
+                 disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),
+                                         scope.threshold, lang)],
+        statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
+                             hists=None if counts is None
+                             else (counts.to_contact, counts.to_closure)),
         indicators=indicators,
         equity=render(equity_specs),
     )

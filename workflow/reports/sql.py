@@ -13,10 +13,12 @@ Cohorts (all restricted to the tables in scope):
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     and_,
     case,
     cast,
@@ -33,21 +35,23 @@ from workflow.models import Situation
 from workflow.reports.scope import Scope
 
 S = Situation
+#: a column or SQL expression (a model attribute such as S.closed_at is one too)
+Expr = SQLColumnExpression[Any]
 
 
 def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def month_of(session: Session, column: ColumnElement) -> ColumnElement[str]:
+def month_of(session: Session, column: Expr) -> ColumnElement[str]:
     """The UTC calendar month of a datetime column, "YYYY-MM"."""
     if dialect(session) == "postgresql":
         return func.to_char(func.timezone("UTC", column), literal("YYYY-MM"))
     return func.strftime("%Y-%m", column)
 
 
-def hours_between(session: Session, later: ColumnElement, earlier: ColumnElement
-                  ) -> ColumnElement[float]:
+def hours_between(session: Session, later: Expr, earlier: Expr) -> ColumnElement[Any]:
+    """Hours from `earlier` to `later` (a Decimal on PostgreSQL, a float on SQLite)."""
     if dialect(session) == "postgresql":
         return func.extract("epoch", later - earlier) / 3600.0
     return (func.julianday(later) - func.julianday(earlier)) * cast(24.0, SAFloat)
@@ -102,15 +106,15 @@ class Cohorts:
                            S.closed_at >= start, S.closed_at < end)
 
 
-def grouped(session: Session, sets: dict[str, tuple[ColumnElement, ...]],
-            measures: list[ColumnElement], where: ColumnElement[bool], *,
-            joins: tuple[tuple, ...] = ()) -> dict[str, list[tuple]]:
+def grouped(session: Session, sets: dict[str, tuple[Expr, ...]],
+            measures: list[ColumnElement[Any]], where: ColumnElement[bool], *,
+            joins: tuple[tuple[Any, ...], ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
     """Several GROUP BYs over the same rows: {set name: [(*group values, *measures)]}.
 
     PostgreSQL does them in one scan with GROUPING SETS (GROUPING() tells which set a row
     belongs to); SQLite runs one GROUP BY per set. Same answer, fewer scans where it counts.
     """
-    def base(*columns: ColumnElement) -> Select:
+    def base(*columns: Expr) -> Select[Any]:
         query = select(*columns).select_from(S)
         for target, onclause, *outer in joins:
             query = (query.outerjoin(target, onclause) if outer and outer[0]
@@ -120,14 +124,14 @@ def grouped(session: Session, sets: dict[str, tuple[ColumnElement, ...]],
     if dialect(session) != "postgresql" or len(sets) == 1:
         return {name: [tuple(r) for r in session.execute(
             base(*exprs, *measures).group_by(*exprs))] for name, exprs in sets.items()}
-    distinct: list[ColumnElement] = []
+    distinct: list[Expr] = []
     for exprs in sets.values():
         for e in exprs:
             if not any(e is d for d in distinct):
                 distinct.append(e)
     width = len(distinct)
 
-    def mask(exprs: tuple[ColumnElement, ...]) -> int:
+    def mask(exprs: tuple[Expr, ...]) -> int:
         # GROUPING(a, b, c) sets the bit of each argument NOT grouped in the row's set;
         # the first argument is the most significant bit.
         return sum(1 << (width - 1 - i) for i, d in enumerate(distinct)
@@ -138,7 +142,7 @@ def grouped(session: Session, sets: dict[str, tuple[ColumnElement, ...]],
                  for name, exprs in sets.items()}
     query = base(*distinct, func.grouping(*distinct), *measures).group_by(
         func.grouping_sets(*(tuple_(*exprs) for exprs in sets.values())))
-    out: dict[str, list[tuple]] = {name: [] for name in sets}
+    out: dict[str, list[tuple[Any, ...]]] = {name: [] for name in sets}
     for row in session.execute(query):
         name = by_mask[row[width]]
         out[name].append(tuple(row[i] for i in positions[name]) + tuple(row[width + 1:]))

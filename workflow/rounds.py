@@ -1,0 +1,377 @@
+"""Decision rounds: filter 2 between meetings, with a closing time, members answering on their own.
+
+    chair: open_round(situations, closing time) -> member agencies told (no identity)
+    each member agency: answer(AER yes/no, what it can contribute, needed at filter 3)
+    every member answered, or the closing time passed (the sweep, once per round):
+        decide by the pack (quorum of sectors, agreement) -> accept | reject | next meeting
+
+A round is another way to reach the same commands, not a second workflow: when it decides, it
+holds a one-sitting meeting record (opened and closed by the chair who opened the round, with
+the answering agencies as attendance) and calls workflow.situations.accept / reject under it,
+so guards, transitions, audit, outbox and minutes are those of a meeting. The round keeps that
+meeting's id: a decision taken in a round is one whose meeting a round holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workflow import access, audit, gatekeeper, meetings, rulebook, situations
+from workflow.db import is_postgres
+from workflow.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from workflow.models import (
+    Agency,
+    DecisionRound,
+    Flag,
+    Meeting,
+    RoundAnswer,
+    RoundItem,
+    Situation,
+    Table,
+    TableMembership,
+    User,
+    utcnow,
+)
+from workflow.outbox import emit
+from workflow.reference import load_catalog
+
+DEFAULT_ROUND_HOURS = 24.0
+DEFAULT_AGREEMENT = 1.0  # consensus: any split goes to the next meeting
+DEFAULT_QUORUM = 1
+MAX_ROUND_HOURS = 24 * 14
+#: the reason recorded when a round rejects (the catalog's rejection reason)
+REJECT_REASON = "not_aer"
+
+
+# -- the pack's rule for one situation --------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # accepted | rejected | next_meeting
+    reason: str | None = None  # for next_meeting: no_answers | no_quorum | no_agreement
+
+
+def verdict(answers: list[tuple[str, bool]], *, quorum: int, agreement: float) -> Verdict:
+    """(sector, AER yes/no) per answering agency -> the round's decision for one situation."""
+    if not answers:
+        return Verdict("next_meeting", "no_answers")
+    if len({sector for sector, _ in answers}) < quorum:
+        return Verdict("next_meeting", "no_quorum")
+    yes = sum(1 for _, aer in answers if aer) / len(answers)
+    if yes >= agreement:
+        return Verdict("accepted")
+    if 1 - yes >= agreement:
+        return Verdict(outcome="rejected", reason=REJECT_REASON)
+    return Verdict("next_meeting", "no_agreement")
+
+
+def _settings(session: Session, table: Table) -> dict[str, float]:
+    pack = rulebook.pack_for(session, table)
+    s = dict(pack.settings)
+    return {
+        "round_hours": float(s.get("round_hours", DEFAULT_ROUND_HOURS)),
+        "urgent_round_hours": float(s.get("urgent_round_hours",
+                                          s.get("round_hours", DEFAULT_ROUND_HOURS))),
+        "agreement": min(1.0, float(s.get("round_agreement", DEFAULT_AGREEMENT))),
+        "quorum": float(s.get("quorum_sectors", DEFAULT_QUORUM)),
+    }
+
+
+def default_hours(session: Session, table: Table, situation_ids: list[int]) -> float:
+    """The pack's round length; its urgent length when a situation carries an open flag."""
+    settings = _settings(session, table)
+    flagged = session.scalar(select(Flag.id).where(
+        Flag.situation_id.in_(situation_ids), Flag.cleared_at.is_(None)).limit(1))
+    return settings["urgent_round_hours"] if flagged is not None else settings["round_hours"]
+
+
+# -- commands ---------------------------------------------------------------------------------
+def open_round(session: Session, actor: User, situation_ids: list[int], *,
+               closes_at: datetime | None = None, now: datetime | None = None
+               ) -> DecisionRound:
+    """The chair asks the member agencies to decide these situations before `closes_at`."""
+    now = now or utcnow()
+    ids = list(dict.fromkeys(situation_ids))
+    if not ids:
+        raise ValidationError("choose at least one situation for the round",
+                              field="situation_ids")
+    runs = [gatekeeper.begin(session, actor, "open_round", sid, now=now) for sid in ids]
+    table_ids = {run.situation.table_id for run in runs}
+    if len(table_ids) != 1:
+        raise ValidationError("a round decides situations of one table", field="situation_ids")
+    table = runs[0].situation.table
+    busy = session.scalars(select(RoundItem.situation_id).join(DecisionRound).where(
+        RoundItem.situation_id.in_(ids), DecisionRound.status != "decided")).all()
+    if busy:
+        refs = ", ".join(r.situation.ref or str(r.situation.id) for r in runs
+                         if r.situation.id in set(busy))
+        raise DomainError(f"already in an open round: {refs}", field="situation_ids")
+    if closes_at is None:
+        closes_at = now + timedelta(hours=default_hours(session, table, ids))
+    if closes_at <= now:
+        raise ValidationError("the closing time must be in the future", field="closes_at")
+    if closes_at > now + timedelta(hours=MAX_ROUND_HOURS):
+        raise ValidationError("a round closes within 14 days; bring it to a meeting instead",
+                              field="closes_at")
+    round_ = DecisionRound(table_id=table.id, opened_by_id=actor.id, opened_at=now,
+                           closes_at=closes_at, status="open")
+    round_.items = [RoundItem(situation_id=sid) for sid in ids]
+    session.add(round_)
+    session.flush()
+    for run in runs:
+        run.record({"round_id": round_.id, "closes_at": closes_at.isoformat()})
+    emit(session, "round.opened", table_id=table.id, agency_ids=member_agency_ids(
+        session, table.id), to_chairs=True,
+        extra={"closes_at": closes_at.isoformat(), "situations_count": len(ids)})
+    return round_
+
+
+def answer(session: Session, actor: User, round_id: int, situation_id: int, *, aer: bool,
+           contributes: list[str] | tuple[str, ...] = (), needed_at_filter_3: bool = False,
+           now: datetime | None = None) -> RoundAnswer:
+    """A member agency's view of one situation; it may change it until the round closes."""
+    now = now or utcnow()
+    round_ = _round(session, round_id)
+    item = next((i for i in round_.items if i.situation_id == situation_id), None)
+    if item is None:
+        raise NotFound(f"situation {situation_id} is not in round {round_id}")
+    situation = session.get(Situation, situation_id)
+    assert situation is not None
+    if gatekeeper.may(session, actor, "answer_round", situation) and (
+            round_.status != "open" or round_.closes_at <= now):
+        raise DomainError("this round is closed; its answers can no longer change",
+                          field="round")
+    gatekeeper.require(session, actor, "answer_round", situation)
+    services = load_catalog().codes("services")
+    unknown = [c for c in contributes if c not in services]
+    if unknown:
+        raise ValidationError(f"unknown service(s): {', '.join(unknown)}", field="contributes")
+    assert actor.agency_id is not None  # MEMBER implies an agency
+    row = next((a for a in round_.answers if a.situation_id == situation_id
+                and a.agency_id == actor.agency_id), None)
+    if row is None:
+        row = RoundAnswer(situation_id=situation_id, agency_id=actor.agency_id)
+        round_.answers.append(row)
+    row.user_id, row.aer, row.answered_at = actor.id, bool(aer), now
+    row.contributes = sorted(set(contributes))
+    row.needed_at_filter_3 = bool(needed_at_filter_3)
+    audit.record(session, "round.answer", actor=actor, situation_id=situation_id,
+                 detail={"round_id": round_.id, "aer": bool(aer),
+                         "needed_at_filter_3": bool(needed_at_filter_3)}, now=now)
+    session.flush()
+    if _everyone_answered(session, round_) and _claim(session, round_.id):
+        session.refresh(round_)
+        decide(session, round_, now=now, by="answers")
+    return row
+
+
+def _round(session: Session, round_id: int) -> DecisionRound:
+    round_ = session.get(DecisionRound, round_id)
+    if round_ is None:
+        raise NotFound(f"no decision round {round_id}")
+    return round_
+
+
+def member_agency_ids(session: Session, table_id: int) -> list[int]:
+    return sorted(session.scalars(select(TableMembership.agency_id).where(
+        TableMembership.table_id == table_id)))
+
+
+def _everyone_answered(session: Session, round_: DecisionRound) -> bool:
+    members = set(member_agency_ids(session, round_.table_id))
+    for item in round_.items:
+        answered = {a.agency_id for a in round_.answers if a.situation_id == item.situation_id}
+        if not members <= answered:
+            return False
+    return True
+
+
+def _claim(session: Session, round_id: int) -> bool:
+    """open -> deciding, by compare-and-set: exactly one caller decides a round."""
+    result = session.execute(
+        update(DecisionRound).where(DecisionRound.id == round_id,
+                                    DecisionRound.status == "open")
+        .values(status="deciding").execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def close_due(session: Session, *, now: datetime, limit: int = 50) -> int:
+    """The timer: claim rounds whose closing time passed and decide them. Returns how many.
+
+    The claim is one UPDATE guarded by `status = 'open'` (rows picked with SKIP LOCKED on
+    PostgreSQL), so two sweepers never decide the same round, and a second sweep finds none.
+    """
+    due = (select(DecisionRound.id)
+           .where(DecisionRound.status == "open", DecisionRound.closes_at <= now)
+           .order_by(DecisionRound.closes_at, DecisionRound.id).limit(limit))
+    if is_postgres(session):
+        due = due.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(DecisionRound).where(DecisionRound.id.in_(due), DecisionRound.status == "open")
+        .values(status="deciding").returning(DecisionRound.id)
+        .execution_options(synchronize_session=False)).scalars().all()
+    for round_id in sorted(claimed):
+        round_ = _round(session, round_id)
+        session.refresh(round_)
+        decide(session, round_, now=now, by="timer")
+    return len(claimed)
+
+
+def decide(session: Session, round_: DecisionRound, *, now: datetime, by: str) -> None:
+    """Apply the pack's rule to each situation, through the table's own accept and reject."""
+    table = session.get(Table, round_.table_id)
+    assert table is not None
+    settings = _settings(session, table)
+    sectors = dict(session.execute(select(Agency.id, Agency.sector)).tuples().all())
+    chair = session.get(User, round_.opened_by_id)
+    if chair is not None and not access.chairs_table(session, chair, round_.table_id):
+        chair = None  # the chair who opened it left: the table decides at its next meeting
+    meeting: Meeting | None = None
+    for item in round_.items:
+        situation = session.get(Situation, item.situation_id)
+        assert situation is not None
+        answers = [(sectors[a.agency_id], a.aer) for a in round_.answers
+                   if a.situation_id == item.situation_id]
+        v = verdict(answers, quorum=int(settings["quorum"]), agreement=settings["agreement"])
+        if v.outcome == "next_meeting" or chair is None:
+            item.outcome, item.reason = "next_meeting", v.reason or "no_chair"
+        else:
+            if meeting is None:
+                meeting = _sitting(session, round_, chair, now)
+            item.outcome, item.reason = _apply(session, chair, situation, meeting, v, now)
+        emit(session, "round.decided", table_id=round_.table_id, situation=situation,
+             agency_ids=[situation.originating_agency_id], to_chairs=True,
+             extra={"round_outcome": item.outcome})
+    if meeting is not None:
+        meetings.close_meeting(session, chair, meeting.id, now=now)  # type: ignore[arg-type]
+        round_.meeting_id = meeting.id
+    round_.status, round_.decided_at, round_.decided_by = "decided", now, by
+    audit.record(session, "round.decide", actor=chair, detail={
+        "round_id": round_.id, "by": by,
+        "outcomes": {str(i.situation_id): i.outcome for i in round_.items}}, now=now)
+
+
+def _sitting(session: Session, round_: DecisionRound, chair: User, now: datetime) -> Meeting:
+    """The one-sitting meeting record the round decides under: its answering agencies attend."""
+    at = now
+    while session.scalar(select(Meeting.id).where(Meeting.table_id == round_.table_id,
+                                                  Meeting.scheduled_at == at)) is not None:
+        at += timedelta(seconds=1)
+    meeting = Meeting(table_id=round_.table_id, scheduled_at=at, place="decision round",
+                      agenda_prepared_at=now, created_at=now)
+    session.add(meeting)
+    session.flush()
+    meetings.open_meeting(session, chair, meeting.id, now=now)
+    for agency_id in sorted({a.agency_id for a in round_.answers}):
+        meetings.record_attendance(session, chair, meeting.id, agency_id, present=True,
+                                   confidentiality_ack=True)
+    return meeting
+
+
+def _apply(session: Session, chair: User, situation: Situation, meeting: Meeting, v: Verdict,
+           now: datetime) -> tuple[str, str | None]:
+    """accept or reject in a savepoint: a refusal (a guard, a lost chair) sends it onward."""
+    try:
+        with session.begin_nested():
+            if v.outcome == "accepted":
+                situations.accept(session, chair, situation.id, meeting.id, now=now)
+            else:
+                situations.reject(session, chair, situation.id, meeting.id,
+                                  v.reason or REJECT_REASON, now=now)
+            meetings.drop_from_open_agendas(session, situation)
+    except (DomainError, PermissionDenied) as refused:
+        session.expire(situation)
+        return "next_meeting", (refused.field or "refused")[:40]
+    return v.outcome, v.reason
+
+
+# -- what the pages read ----------------------------------------------------------------------
+@dataclass
+class RoundAnswerLine:
+    agency: str
+    sector: str
+    aer: bool
+    contributes: list[str]
+    needed_at_filter_3: bool
+    answered_at: datetime
+
+
+@dataclass
+class RoundMinutesItem:
+    situation_id: int
+    ref: str
+    outcome: str | None
+    reason: str | None
+    answers: list[RoundAnswerLine] = field(default_factory=list)
+
+
+@dataclass
+class RoundMinutes:
+    """Like a meeting's minutes: who answered, when, and the decision; references only."""
+
+    round_id: int
+    table: str
+    chair: str
+    opened_at: datetime
+    closes_at: datetime
+    status: str
+    decided_at: datetime | None
+    decided_by: str | None
+    meeting_id: int | None
+    not_answered: list[str] = field(default_factory=list)
+    items: list[RoundMinutesItem] = field(default_factory=list)
+
+
+def minutes(session: Session, actor: User, round_id: int) -> RoundMinutes:
+    """The chair's view of a round: every answer and the decisions (de-identified)."""
+    round_ = _round(session, round_id)
+    access.require_chair(session, actor, round_.table_id)
+    table = session.get(Table, round_.table_id)
+    chair = session.get(User, round_.opened_by_id)
+    agencies = {a.id: a for a in session.scalars(select(Agency))}
+    result = RoundMinutes(
+        round_id=round_.id, table=table.name if table else "",
+        chair=chair.display_name if chair else "", opened_at=round_.opened_at,
+        closes_at=round_.closes_at, status=round_.status, decided_at=round_.decided_at,
+        decided_by=round_.decided_by, meeting_id=round_.meeting_id)
+    answered = {a.agency_id for a in round_.answers}
+    result.not_answered = sorted(agencies[i].name for i in member_agency_ids(
+        session, round_.table_id) if i not in answered)
+    for item in round_.items:
+        situation = session.get(Situation, item.situation_id)
+        line = RoundMinutesItem(item.situation_id, (situation.ref if situation else None)
+                                or str(item.situation_id), item.outcome, item.reason)
+        for a in round_.answers:
+            if a.situation_id == item.situation_id:
+                agency = agencies[a.agency_id]
+                line.answers.append(RoundAnswerLine(agency.name, agency.sector, a.aer,
+                                                    list(a.contributes),
+                                                    a.needed_at_filter_3, a.answered_at))
+        result.items.append(line)
+    return result
+
+
+def rounds_of_table(session: Session, actor: User, table_id: int) -> list[DecisionRound]:
+    access.require_chair(session, actor, table_id)
+    return list(session.scalars(select(DecisionRound).where(
+        DecisionRound.table_id == table_id).order_by(DecisionRound.opened_at.desc())))
+
+
+def open_rounds_for(session: Session, actor: User) -> list[DecisionRound]:
+    """Rounds waiting on the actor's agency: open, at a table the agency sits at."""
+    if actor.agency_id is None or not access.has_permission(actor, "situation.draft"):
+        return []
+    tables = select(TableMembership.table_id).where(TableMembership.agency_id == actor.agency_id)
+    return list(session.scalars(select(DecisionRound).where(
+        DecisionRound.status == "open", DecisionRound.table_id.in_(tables))
+        .order_by(DecisionRound.closes_at)))
+
+
+def taken_in_round(session: Session, meeting_id: int | None) -> int | None:
+    """The round that held this meeting record, if a round took the decision."""
+    if meeting_id is None:
+        return None
+    return session.scalar(select(DecisionRound.id).where(DecisionRound.meeting_id == meeting_id))
