@@ -231,7 +231,8 @@ def test_meeting_mode_walks_filters_two_to_four(app, runtime, world):
     response = web.post(item + "/disclose", {})
     assert "at least one agency" in _error_near(response.get_data(as_text=True), "agency_ids")
     assert web.post(item + "/disclose", {"agency_ids": [str(members["cmha"]),
-                                                        str(members["housing"])]}
+                                                        str(members["housing"])],
+                                         "legal_basis": "phipa_40_1"}
                     ).status_code == 302
     response = web.post(item + "/identity", {"person-0-name": "Kept Name",
                                              "person-0-birth_date": "31/12/1990"})

@@ -16,19 +16,48 @@ FORM = "_form"  # errors that belong to the form as a whole
 _ROW_FIELD = re.compile(r"^(\w+?)s\[(\d+)\]\.(\w+)$")
 
 
-def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None) -> dict[str, str]:
+def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None,
+              at: str | None = None, known: tuple[str, ...] = (),
+              refused_at: str | None = None) -> dict[str, str]:
     """The message by field name; refusals of access are not form errors and go up as 403/404.
 
-    `fields` renames a core field ("tasks[0].description") to the form's input name.
+    `fields` renames a core field ("tasks[0].description") to the form's input name. With
+    `at`, an error about no field of this form (a stage, a meeting, the form as a whole) is
+    shown at that part of the page instead of only at the top; `known` lists the form's
+    field names (a trailing "-" matches a prefix, as "task-"). A rule pack's refusal goes to
+    `refused_at` (else `at`).
     """
     if isinstance(exc, PermissionDenied | NotFound):
         raise exc
     if isinstance(exc, RuleRefusal):
-        return {FORM: "; ".join(exc.messages)}
+        return {refused_at or at or FORM: "; ".join(message_of(exc, m) for m in exc.messages)}
     name = exc.field or FORM
     if fields:
         name = fields.get(name, name)
-    return {_ROW_FIELD.sub(r"\1-\2-\3", name): exc.message}
+    name = _ROW_FIELD.sub(r"\1-\2-\3", name)
+    if at is not None and not _known(name, known):
+        name = at
+    return {name: message_of(exc)}
+
+
+def _known(name: str, known: tuple[str, ...]) -> bool:
+    return any(name == k or (k.endswith("-") and name.startswith(k)) for k in known)
+
+
+def message_of(exc: DomainError, text: str | None = None) -> str:
+    """The error in the reader's language: the core's template through the catalog, then its
+    parameters (the core's English when the catalog has no entry). A rule pack's message
+    (`text`) is the pack's own, already in the table's language."""
+    if text is not None:
+        return text
+    if isinstance(exc, RuleRefusal):
+        return "; ".join(exc.messages)
+    template = getattr(exc, "template", exc.message)
+    params = getattr(exc, "params", {}) or {}
+    try:
+        return _(template, **params) if params else _(template)
+    except (KeyError, TypeError, ValueError):  # a catalog entry that lost a parameter
+        return exc.message
 
 
 def is_local_path(target: str) -> bool:

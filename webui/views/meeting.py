@@ -17,7 +17,7 @@ from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
-from webui.views.common import FORM, errors_of, int_list
+from webui.views.common import errors_of, int_list
 from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
@@ -27,6 +27,9 @@ from workflow.linkage.match import seen_before
 bp = Blueprint("meeting", __name__)
 TASK_ROWS = 3
 MAX_PERSONS = 6
+#: The core's attendance fields, by the name of their box on the attendance form.
+_ATTENDANCE_FIELDS = {"confidentiality_ack": "ack", "present": "present",
+                      "agency_id": "present", "apologies_note": "apologies"}
 
 
 @bp.route("/meeting")
@@ -102,23 +105,30 @@ def _attendance_page(meeting_id: int, errors: dict[str, str], status: int = 200)
 def attendance(meeting_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _attendance_page(meeting_id, {})
-    current_agency = None
+    everyone = request.form.get("all") == "yes"  # "all present and acknowledged"
+    errors: dict[str, str] = {}
     try:
         with unit() as (s, actor):
             meeting, rows = queries.attendance_of(s, actor, meeting_id)
-            for agency, _row in rows:
-                current_agency = agency.id
-                meetings.record_attendance(
-                    s, actor, meeting.id, agency.id,
-                    present=request.form.get(f"present-{agency.id}") == "yes",
-                    confidentiality_ack=request.form.get(f"ack-{agency.id}") == "yes",
-                    apologies_note=request.form.get(f"apologies-{agency.id}", ""))
+            for agency, row in rows:
+                try:
+                    meetings.record_attendance(
+                        s, actor, meeting.id, agency.id,
+                        present=everyone or request.form.get(f"present-{agency.id}") == "yes",
+                        confidentiality_ack=everyone
+                        or request.form.get(f"ack-{agency.id}") == "yes",
+                        apologies_note=request.form.get(
+                            f"apologies-{agency.id}", row.apologies_note if row else ""))
+                except DomainError as exc:
+                    if exc.field is None:
+                        raise
+                    # Each agency's error at its own box, all of them at once.
+                    errors.update({f"{_ATTENDANCE_FIELDS.get(k, k)}-{agency.id}": v
+                                   for k, v in errors_of(exc).items()})
+            if errors:
+                raise DomainError(next(iter(errors.values())))
     except DomainError as exc:
-        errors = errors_of(exc)
-        if current_agency is not None and FORM not in errors:
-            errors = {f"{k.replace('confidentiality_ack', 'ack')}-{current_agency}": v
-                      for k, v in errors.items()}
-        return _attendance_page(meeting_id, errors, 400)
+        return _attendance_page(meeting_id, errors or errors_of(exc), 400)
     flash(_("Attendance recorded."), "success")
     return redirect(url_for("meeting.agenda", meeting_id=meeting_id))
 
@@ -173,7 +183,8 @@ def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
             else:
                 raise DomainError(_("Choose accept or reject."), field="decision")
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="decision", known=("rejection_reason", "rejection_note")), 400)
     return _back(meeting_id, situation_id,
                  _("Accepted: acutely elevated risk.") if action == "accept"
                  else _("Rejected; the originating agency is told."))
@@ -204,7 +215,8 @@ def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def
                                    basis=request.form.get("legal_basis") or None,
                                    meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="step-disclose", known=("agency_ids", "legal_basis")), 400)
     return _back(meeting_id, situation_id, _("Disclosure granted to the named agencies."))
 
 
@@ -310,7 +322,9 @@ def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
                 _renumber_task_field(exc, indexed)
                 raise
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, {**errors, **errors_of(exc)}, 400)
+        return _item_page(meeting_id, situation_id, {**errors, **errors_of(
+            exc, at="step-plan", known=("lead_agency_id", "assisting_agency_ids", "task-",
+                                        "first_contact_due"))}, 400)
     return _back(meeting_id, situation_id, _("Plan recorded: the lead agency is told."))
 
 
@@ -335,7 +349,9 @@ def report_back(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-
                 still_aer=request.form.get("still_aer") == "yes",
                 services=request.form.getlist("services"), meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="report", known=("progress_note", "first_contact_made", "still_aer",
+                                     "services")), 400)
     return _back(meeting_id, situation_id, _("Report-back recorded."))
 
 
@@ -350,8 +366,10 @@ def close_situation(meeting_id: int, situation_id: int):  # type: ignore[no-unty
                                 services=request.form.getlist("close_services"),
                                 meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id,
-                          errors_of(exc, fields={"services": "close_services"}), 400)
+        # The pack refuses a closure over its tasks: the reason is shown at the tasks.
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, fields={"services": "close_services"}, at="closing", refused_at="tasks",
+            known=("conclusion_reason", "close_services")), 400)
     return _back(meeting_id, situation_id, _("The situation is closed."))
 
 
