@@ -9,9 +9,19 @@ def register_blueprints(app: Flask) -> None:
     from webui import filters
     from webui.api import bp as api_bp
     from webui.reports_views import bp as reports_bp
-    from webui.views import admin, agency, auth, dashboard, health, home, meeting, situations
+    from webui.views import (
+        admin,
+        agency,
+        auth,
+        dashboard,
+        health,
+        home,
+        meeting,
+        situations,
+        webhooks,
+    )
 
-    for module in (auth, home, health, agency, situations, meeting, dashboard, admin):
+    for module in (auth, home, health, agency, situations, meeting, dashboard, admin, webhooks):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
