@@ -200,7 +200,7 @@ def expected_version(data: dict[str, Any]) -> int | None:
 def query_int(name: str, *, default: int, low: int, high: int | None = None) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     bound = f"between {low} and {high}" if high is not None else f"at least {low}"
     value = bounded_int(raw, low=low, high=MAX_INT if high is None else high)

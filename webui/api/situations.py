@@ -70,7 +70,7 @@ def get_situation(situation_id: int) -> Response:
 @bp.get("/situations")
 def list_situations() -> Response:
     with as_agency() as (session, actor):
-        stage = request.args.get("stage") or None
+        stage = request.args.get("stage")  # present but empty is refused, as the schema says
         limit = body.query_int("limit", default=PAGE, low=1, high=MAX_PAGE)
         offset = body.query_int("offset", default=0, low=0)
         found = situations_of_agency(session, actor.agency_id or 0, stage=stage,
