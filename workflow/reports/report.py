@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from workflow.reports import balance, follow_up
+from workflow.reports import equity as self_identified
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
@@ -44,10 +46,15 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     equity_specs = [
         ib.equity("age_group", "age_groups", "Equity lens by age group", overall),
         ib.equity("gender", "genders", "Equity lens by gender", overall),
+        *self_identified.build(fb),
     ]
+    balance_specs, balance_pending = balance.build(fb)
+    follow_specs, follow_pending = follow_up.build(fb)
     fb.problem.check_additive()
     hidden = fb.problem.solve(scope.threshold)
     values = fb.problem.values
+    late_indicators = [p.indicator(values, hidden, scope.threshold)
+                       for p in (*follow_pending, *balance_pending)]
 
     def render(specs: list[FigureSpec]) -> list[Figure]:
         return [spec.render(values, hidden, scope.threshold) for spec in specs]
@@ -62,10 +69,10 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "threshold": scope.threshold,
             "suppression": _suppression_note(scope.threshold),
         },
-        figures=render(fb.specs),
+        figures=render([*fb.specs, *balance_specs, *follow_specs]),
         statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
                              hists=None if counts is None
                              else (counts.to_contact, counts.to_closure)),
-        indicators=indicators,
+        indicators=[*indicators, *late_indicators],
         equity=render(equity_specs),
     )
