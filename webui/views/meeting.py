@@ -22,7 +22,7 @@ from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
 from workflow.linkage import commands as linkage
-from workflow.linkage.match import seen_before
+from workflow.linkage.match import OUTCOME_LABELS, seen_before
 
 bp = Blueprint("meeting", __name__)
 TASK_ROWS = 3
@@ -141,14 +141,13 @@ def _item_page(meeting_id: int, situation_id: int, errors: dict[str, str],
         rows = queries.agenda(s, actor, meeting_id).rows
         previous, following = queries.neighbours(rows, situation_id)
         identity_entered = runtime().vault.exists(s, situation_id)
-        seen = seen_before(s, view.situation) if view.situation.stage in (
-            "submitted", "on_agenda", "presented") else None
+        seen = seen_before(s, view.situation) if view.is_new else None
         tz = meeting.table.timezone
         default_due = view.first_contact_default()
         return render_template(
             "meeting/situation.html", mt=meeting, v=view, s=view.situation, errors=errors,
             previous=previous, following=following, identity_entered=identity_entered,
-            seen=seen,
+            seen=seen, seen_labels=OUTCOME_LABELS,
             task_rows=range(TASK_ROWS),
             default_due=default_due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
             if default_due else "",

@@ -11,14 +11,14 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, stages
 from workflow.access import require_chair
 from workflow.errors import DomainError, PermissionDenied, ValidationError
 from workflow.linkage import match, tokens
 from workflow.models import Situation, User
 from workflow.outbox import emit
 
-CHECK_STAGES = ("draft", "submitted", "on_agenda", "presented")
+CHECK_STAGES = (stages.DRAFT, *stages.NEW_STAGES)
 
 
 def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
