@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, rulebook
 from workflow.errors import ValidationError
 from workflow.models import (
     ROLES,
@@ -137,7 +137,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 def create_table(session: Session, *, code: str, name: str, country: str,
                  subdivision: str | None = None, language: str = "en", timezone: str = "UTC",
-                 rule_pack_name: str = "ontario-four-filter", rule_pack_version: str = "1.0",
+                 rule_pack_name: str = "ontario-four-filter", rule_pack_version: str | None = None,
                  meeting_weekday: int = 1, meeting_time: str = "10:00", region: str = "",
                  meeting_place: str = "", retention_days: int = 90,
                  small_cell_threshold: int = 5) -> Table:
@@ -165,7 +165,8 @@ def create_table(session: Session, *, code: str, name: str, country: str,
         raise ValidationError("retention and threshold must be positive", field="retention_days")
     table = Table(code=code, name=name, country=country, subdivision=subdivision,
                   language=language, timezone=timezone, rule_pack_name=rule_pack_name,
-                  rule_pack_version=rule_pack_version, meeting_weekday=meeting_weekday,
+                  rule_pack_version=rule_pack_version or rulebook.current_version(rule_pack_name),
+                  meeting_weekday=meeting_weekday,
                   meeting_time=meeting_time, region=region, meeting_place=meeting_place,
                   retention_days=retention_days, small_cell_threshold=small_cell_threshold)
     session.add(table)

@@ -72,6 +72,13 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
     return pack
 
 
+def current_version(name: str) -> str:
+    """The version of a shipped pack as shipped now (a new table starts on it); "1.0" for a
+    pack that is not shipped."""
+    short = SHIPPED.get(name)
+    return load_shipped_pack(short).version if short else "1.0"
+
+
 def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
     """Validate and store a pack version; an installed version is immutable."""
     try:

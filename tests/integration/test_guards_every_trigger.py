@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from support.factories import build_world, filter1, open_meeting, submitted
 
+from rules.loader import load_shipped_pack
 from rules.vocabulary import COMMANDS
 from workflow import interventions, rulebook, situations
 from workflow.errors import RuleRefusal
@@ -95,7 +96,8 @@ def test_a_guard_on_each_trigger_refuses_its_command(scene, runtime, trigger):
     with runtime.command() as s:
         rulebook.install_pack(s, source, source_name=name)
         table = s.get(Table, world.table_id)
-        table.rule_pack_name, table.rule_pack_version = name, "1.0"
+        table.rule_pack_name = name
+        table.rule_pack_version = load_shipped_pack("ontario").version
     s = runtime.sessions()
     try:
         with pytest.raises(RuleRefusal, match=REFUSAL):
