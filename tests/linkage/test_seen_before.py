@@ -28,7 +28,7 @@ def history(world):
 
 
 def test_re_presented_person_is_recognised_with_typos_and_swapped_date(world, history):
-    sid = checked(world, "Nguyen Thj Lann", "1999-01-04")  # typos, day and month transposed
+    sid = checked(world, "Ngyuen Thi Lann", "1999-01-04")  # typos, day and month transposed
     present_here(world, sid)
     with world.runtime.read() as s:
         seen = match.seen_before(s, s.get(Situation, sid))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 _FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "ł": "l", "ß": "ss"})
 
@@ -46,6 +47,27 @@ COMMON_PARTS = frozenset({
 })
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """At most one letter dropped, added, changed, or two neighbours swapped."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+@lru_cache(maxsize=4096)
+def is_common(part: str) -> bool:
+    """A common part, or a common part mistyped once ("ngyuen" is still Nguyen)."""
+    return part in COMMON_PARTS or (len(part) > 3 and any(
+        _one_edit(part, c) for c in COMMON_PARTS if len(c) > 3))
+
+
 def features(name: str, birth_date: date | None
              ) -> tuple[list[tuple[str, bool]], list[tuple[str, int]]]:
     """(name features, birth-date features). Names: the padded bigrams of each part, with
@@ -54,7 +76,7 @@ def features(name: str, birth_date: date | None
     names: list[tuple[str, bool]] = []
     for part in name_parts(name):
         padded = f"_{part}_"
-        common = part in COMMON_PARTS
+        common = is_common(part)
         names.extend((f"n:{padded[i:i + 2]}", common) for i in range(len(padded) - 1))
     dates: list[tuple[str, int]] = []
     if birth_date is not None:
@@ -70,7 +92,7 @@ def block_inputs(name: str, birth_date: date | None) -> tuple[str, str]:
     day-month pair with the initials of the name's less common parts (tolerates a mistyped
     year, and typos after a name's first letter). With none: the initials and the first
     letters of the longest part."""
-    initials = "".join(sorted({p[0] for p in name_parts(name) if p not in COMMON_PARTS}))
+    initials = "".join(sorted({p[0] for p in name_parts(name) if not is_common(p)}))
     if birth_date is not None:
         low, high = sorted((birth_date.day, birth_date.month))
         return (f"bd:{birth_date.year:04d}-{low:02d}-{high:02d}",
