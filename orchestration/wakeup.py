@@ -25,7 +25,7 @@ from workflow.runtime import Runtime
 
 CHANNEL = "hubtable_outbox"
 POLL_SECONDS = 0.1
-LISTEN_POLL_SECONDS = 1.0
+LISTEN_POLL_SECONDS = 0.25
 log = logging.getLogger("hubtable.wakeup")
 
 

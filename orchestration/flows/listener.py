@@ -52,10 +52,13 @@ def _serve(watcher: Watcher, deadline: float, log: Any) -> int:
     wake = True  # a first pass at once: sends what waits, and warms the imports and the SMTP path
     while True:
         if wake:
-            with recorded("dispatch-notifications") as outcome:
-                judge(outcome, dispatch_outbox())
+            try:
+                with recorded("dispatch-notifications") as outcome:
+                    judge(outcome, dispatch_outbox())
+                log.info("dispatch: %s", outcome.message)
+            except Exception as exc:  # recorded as failed; the listener stays up for the next
+                log.warning("dispatch pass failed (%s); listening on", type(exc).__name__)
             passes += 1
-            log.info("dispatch: %s", outcome.message)
         left = deadline - time.monotonic()
         if left <= 0:
             return passes
