@@ -18,11 +18,12 @@ def register_blueprints(app: Flask) -> None:
         health,
         home,
         meeting,
+        rounds,
         situations,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   confirmations):
+                   confirmations, rounds):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
