@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, gatekeeper, meetings, rulebook, situations
+from workflow import access, audit, gatekeeper, meetings, rulebook, situations, stages
 from workflow.db import is_postgres
 from workflow.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from workflow.models import (
@@ -173,6 +173,52 @@ def _round(session: Session, round_id: int) -> DecisionRound:
     if round_ is None:
         raise NotFound(f"no decision round {round_id}")
     return round_
+
+
+def decidable_for(session: Session, actor: User) -> list[Situation]:
+    """Situations the chair may put to a round now (not already in an open one)."""
+    tables = [t for t in access.table_ids_in_scope(session, actor)
+              if access.chairs_table(session, actor, t)]
+    if not tables:
+        return []
+    busy = select(RoundItem.situation_id).join(DecisionRound).where(
+        DecisionRound.status != "decided")
+    found = session.scalars(select(Situation).where(
+        Situation.table_id.in_(tables), Situation.stage.in_(stages.step("open_round").sources),
+        Situation.id.not_in(busy)).order_by(Situation.id))
+    return [s for s in found if gatekeeper.can(session, actor, "open_round", s)]
+
+
+@dataclass
+class AskedItem:
+    """What a member agency sees of a situation in a round: filter 1's facts, no identity."""
+
+    situation_id: int
+    ref: str
+    situation_type: str
+    age_group: str
+    gender: str
+    risk_factors: list[str]
+    mine: RoundAnswer | None
+
+
+def asked_of(session: Session, actor: User, round_: DecisionRound) -> list[AskedItem]:
+    """The round's situations as a member agency answers them (with its answer so far)."""
+    out = []
+    for item in round_.items:
+        situation = session.get(Situation, item.situation_id)
+        if situation is None or not gatekeeper.may(session, actor, "answer_round", situation):
+            continue
+        mine = next((a for a in round_.answers if a.situation_id == situation.id
+                     and a.agency_id == actor.agency_id), None)
+        out.append(AskedItem(situation.id, situation.ref or str(situation.id),
+                             situation.situation_type, situation.age_group, situation.gender,
+                             [f.factor_code for f in situation.risk_factors], mine))
+    return out
+
+
+def round_of(session: Session, round_id: int) -> DecisionRound:
+    return _round(session, round_id)
 
 
 def member_agency_ids(session: Session, table_id: int) -> list[int]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webui.api import fallback, openapi, reference, situations, tasks  # noqa: F401  (routes)
+from webui.api import (  # noqa: F401  (routes)
+    fallback,
+    openapi,
+    reference,
+    rounds,
+    situations,
+    tasks,
+)
 from webui.api.blueprint import bp, exempt_from_csrf
 
 

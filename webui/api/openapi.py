@@ -201,6 +201,57 @@ def _schemas() -> dict[str, Any]:
             "properties": {"tasks": {"type": "array", "items": _ref("Task")},
                            "count": {"type": "integer"}},
         },
+        "RoundList": {
+            "type": "object", "required": ["rounds", "count"],
+            "properties": {"count": {"type": "integer"}, "rounds": {"type": "array", "items": {
+                "type": "object", "required": ["id", "closes_at", "situation_ids", "answered"],
+                "properties": {"id": {"type": "integer"},
+                               "closes_at": {"type": "string", "format": "date-time"},
+                               "situation_ids": {"type": "array",
+                                                 "items": {"type": "integer"}},
+                               "answered": {"type": "array", "items": {"type": "integer"},
+                                            "description": "Situations my agency answered."}}}}},
+        },
+        "RoundAnswerRequest": {
+            "type": "object", "required": ["situation_id", "aer"],
+            "additionalProperties": False,
+            "properties": {
+                "situation_id": {"type": "integer"},
+                "aer": {"type": "boolean", "description": "Acutely elevated risk, in my "
+                        "agency's view."},
+                "contributes": {"type": "array", "items": {"type": "string"},
+                                "description": "Service codes my agency can contribute."},
+                "needed_at_filter_3": {"type": "boolean", "description": "My agency needs "
+                                       "the limited identity to help."}},
+        },
+        "RoundAnswer": {
+            "type": "object",
+            "required": ["round_id", "situation_id", "aer", "contributes",
+                         "needed_at_filter_3", "answered_at", "round_status"],
+            "properties": {
+                "round_id": {"type": "integer"}, "situation_id": {"type": "integer"},
+                "aer": {"type": "boolean"},
+                "contributes": {"type": "array", "items": {"type": "string"}},
+                "needed_at_filter_3": {"type": "boolean"},
+                "answered_at": {"type": "string", "format": "date-time"},
+                "round_status": {"type": "string", "enum": ["open", "deciding", "decided"]}},
+        },
+        "FollowUpRequest": {
+            "type": "object", "required": ["answer"], "additionalProperties": False,
+            "properties": {
+                "answer": {"type": "string",
+                           "enum": ["yes", "no", "re_presented", "not_known"],
+                           "description": "Did the lowered risk stay lowered?"},
+                "re_present": {"type": "boolean", "description": "With a 'no': re-present "
+                               "it now (the originating agency only)."}},
+        },
+        "FollowUp": {
+            "type": "object", "required": ["situation_id", "answer", "answered_at",
+                                           "re_presented_as"],
+            "properties": {"situation_id": {"type": "integer"}, "answer": {"type": "string"},
+                           "answered_at": date_time,
+                           "re_presented_as": _nullable("integer")},
+        },
         "Labels": {"type": "object", "required": ["en", "vi"],
                    "properties": {"en": {"type": "string"}, "vi": {"type": "string"}}},
         "CodeItem": code_item,
@@ -298,6 +349,30 @@ def _paths() -> dict[str, Any]:
         "/tasks": {
             "get": _operation("listTasks", "My agency's open tasks, soonest due first.",
                               {"200": _json(_ref("TaskList"), "Open tasks.")}),
+        },
+        "/rounds": {
+            "get": _operation("listRounds", "Open decision rounds at my agency's tables.",
+                              {"200": _json(_ref("RoundList"), "Open rounds.")}),
+        },
+        "/rounds/{round_id}/answers": {
+            "parameters": [{"name": "round_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "post": _operation(
+                "answerRound", "My agency's view of one situation in a decision round "
+                "(it may change until the round closes).",
+                {"200": _json(_ref("RoundAnswer"), "Recorded.")},
+                "BadRequest", "Forbidden", "NotFound", "Conflict",
+                requestBody={"required": True, "content": {
+                    "application/json": {"schema": _ref("RoundAnswerRequest")}}}),
+        },
+        "/situations/{situation_id}/follow-up": {
+            "parameters": [_SITUATION_ID],
+            "post": _operation(
+                "recordFollowUp", "After a closure with risk lowered: did it stay lowered?",
+                {"200": _json(_ref("FollowUp"), "Recorded.")},
+                "BadRequest", "Forbidden", "NotFound",
+                requestBody={"required": True, "content": {
+                    "application/json": {"schema": _ref("FollowUpRequest")}}}),
         },
         "/reference": {
             "get": _operation("getReference", "The risk-factor taxonomy and the code lists, "

@@ -21,12 +21,13 @@ def register_blueprints(app: Flask) -> None:
         home,
         mail,
         meeting,
+        rounds,
         situations,
         webhooks,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   admin_users, confirmations, mail, deliveries, webhooks):
+                   admin_users, confirmations, mail, deliveries, webhooks, rounds):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
