@@ -14,8 +14,9 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import TableClause, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from workflow import stages
@@ -37,6 +38,10 @@ from workflow.reference import load_catalog
 
 Progress = Callable[[int], None]
 Weights = dict[str, float]
+#: One row to insert, by column name.
+Record = dict[str, Any]
+#: A transition to record: (command, from, to, at, actor, reason).
+Step = tuple[str, str, str, datetime, int | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -168,12 +173,12 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     done = 0
     while done < n:
         size = min(chunk, n - done)
-        rows: list[dict] = []
-        factors: list[dict] = []
-        involvements: list[dict] = []
-        services: list[dict] = []
-        transitions: list[dict] = []
-        deadlines: list[dict] = []
+        rows: list[Record] = []
+        factors: list[Record] = []
+        involvements: list[Record] = []
+        services: list[Record] = []
+        transitions: list[Record] = []
+        deadlines: list[Record] = []
         for k in range(size):
             sid = start_id + done + k
             created = now - timedelta(days=rng.randint(min(days), max(days)),
@@ -195,7 +200,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                 "previous_situation_id": ended.pop(rng.randrange(len(ended)))
                 if ended and rng.random() < profile.re_presented_share else None,
             }
-            steps = [("submit", "draft", "submitted", submitted, reps.get(origin), None)]
+            steps: list[Step] = [("submit", "draft", "submitted", submitted,
+                                  reps.get(origin), None)]
             codes = _factors(rng, by_category, profile.categories)
             for i, code in enumerate(codes):
                 factors.append({"situation_id": sid, "factor_code": code,
@@ -224,7 +230,7 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                               open_within_days, open_share, involvements, services,
                               deadlines, overdue_share)
                 else:
-                    reason = _pick(rng, profile.rejection_reasons)
+                    reason: str | None = _pick(rng, profile.rejection_reasons)
                     row.update(stage="rejected", rejection_reason=reason)
                     steps.append(("reject", "presented", "rejected", presented, chair, reason))
             if row["stage"] in stages.END_STAGES:
@@ -242,11 +248,12 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     return done
 
 
-def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agencies: list[int],
-              reps: dict[int, int], chair: int | None, at: datetime, now: datetime,
-              open_within_days: int, open_share: float | None, involvements: list[dict],
-              services: list[dict],
-              deadlines: list[dict], overdue_share: float) -> None:
+def _accepted(rng: random.Random, row: Record, steps: list[Step], profile: Profile,
+              agencies: list[int], reps: dict[int | None, int], chair: int | None,
+              at: datetime, now: datetime,
+              open_within_days: int, open_share: float | None, involvements: list[Record],
+              services: list[Record],
+              deadlines: list[Record], overdue_share: float) -> None:
     """Filters 3 and 4 as the commands would have recorded them, then closure (or not yet)."""
     sid = row["id"]
     lead = rng.choice(agencies)
@@ -288,17 +295,17 @@ def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agen
     steps.append(("close", "intervention", "closed", closed, chair, row["conclusion_reason"]))
 
 
-def _insert(session: Session, rows: list[dict], factors: list[dict], involvements: list[dict],
-            services: list[dict], transitions: list[dict], deadlines: list[dict]) -> None:
+def _insert(session: Session, rows: list[Record], factors: list[Record], involvements: list[Record],
+            services: list[Record], transitions: list[Record], deadlines: list[Record]) -> None:
     """Fill in the columns some rows left out (multi-row INSERTs want the same keys), then
     one INSERT per table."""
     keys = {key for row in rows for key in row}
     for row in rows:
         for key in keys - row.keys():
             row[key] = None
-    session.execute(insert(Situation.__table__), rows)
+    session.execute(insert(cast(TableClause, Situation.__table__)), rows)
     for model, batch in ((SituationRiskFactor, factors), (Involvement, involvements),
                          (SituationService, services), (Transition, transitions),
                          (Deadline, deadlines)):
         if batch:
-            session.execute(insert(model.__table__), batch)
+            session.execute(insert(cast(TableClause, model.__table__)), batch)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -69,10 +70,15 @@ from workflow.reports.durations import (
 )
 from workflow.reports.figures import FigureBuilder, lead_sector, presented_dims
 from workflow.reports.scope import Scope
-from workflow.reports.sql import Cohorts, S, decision, dialect
+from workflow.reports.sql import Cohorts, Expr, S, decision, dialect
 
 R, D = ReportRollup, ReportDurationRollup
 RM, DM = ReportRollupMonth, ReportDurationRollupMonth
+CountsTable = type[ReportRollup] | type[ReportRollupMonth]
+DurationsTable = type[ReportDurationRollup] | type[ReportDurationRollupMonth]
+RollupTable = CountsTable | DurationsTable
+#: Conditions on the rows of a rollup table.
+Where = Callable[[RollupTable], list[ColumnElement[bool]]]
 #: Changes stamped this long before the refresh started (or before the oldest transaction
 #: then in flight, on PostgreSQL) are taken as seen by it; later ones leave their days dirty.
 #: It covers a command's clock read before its transaction began, and clock skew.
@@ -89,14 +95,14 @@ DUE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 # -- SQL pieces ---------------------------------------------------------------------------
-def day_of(session: Session, column: ColumnElement) -> ColumnElement[date]:
+def day_of(session: Session, column: Expr) -> ColumnElement[date]:
     """The UTC calendar day of a datetime column."""
     if dialect(session) == "postgresql":
         return cast(func.timezone("UTC", column), Date)
     return func.date(column)
 
 
-def _month_of_day(session: Session, column: ColumnElement) -> ColumnElement[int]:
+def _month_of_day(session: Session, column: Expr) -> ColumnElement[int]:
     """year * 100 + month of a date column (a number groups faster than text)."""
     if dialect(session) == "postgresql":
         return cast(func.extract("year", column) * 100 + func.extract("month", column), Integer)
@@ -111,7 +117,7 @@ def _due_text(session: Session) -> ColumnElement[str]:
     return cast(S.first_contact_due, String)
 
 
-def _month_start(session: Session, column: ColumnElement) -> ColumnElement[date]:
+def _month_start(session: Session, column: Expr) -> ColumnElement[date]:
     if dialect(session) == "postgresql":
         return cast(func.date_trunc("month", column), Date)
     return func.date(column, "start of month")
@@ -126,7 +132,7 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _in_days(session: Session, column: ColumnElement, days: Days | None
+def _in_days(session: Session, column: Expr, days: Days | None
              ) -> ColumnElement[bool]:
     """Situations whose `column` falls on one of `days` (None: any day)."""
     if days is None:
@@ -149,7 +155,7 @@ class Days:
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[int, date]]) -> Days:
-        runs: list[list] = []
+        runs: list[list[Any]] = []
         for table_id, day in sorted(set(pairs)):
             if runs and runs[-1][0] == table_id and runs[-1][2] == day:
                 runs[-1][2] = day + timedelta(days=1)
@@ -159,7 +165,7 @@ class Days:
 
     def months(self) -> Days:
         """The whole calendar months these days fall in."""
-        runs: list[list] = []
+        runs: list[list[Any]] = []
         for table_id, lo, hi in self.ranges:
             first, last = _first_of_month(lo), _first_of_month(hi - timedelta(days=1), 1)
             if runs and runs[-1][0] == table_id and runs[-1][2] >= first:
@@ -168,7 +174,7 @@ class Days:
                 runs.append([table_id, first, last])
         return Days(tuple((t, lo, hi) for t, lo, hi in runs))
 
-    def rollup_rows(self, table: type) -> ColumnElement[bool]:
+    def rollup_rows(self, table: RollupTable) -> ColumnElement[bool]:
         """The rollup rows of these days."""
         if not self.ranges:
             return false()
@@ -180,9 +186,9 @@ class Days:
 
 
 # -- building -----------------------------------------------------------------------------
-def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElement,
-            measures: list[ColumnElement], day: ColumnElement, where: list[ColumnElement],
-            joins: tuple[tuple, ...] = ()) -> None:
+def _insert(session: Session, kind: str, value: Expr, sub: Expr,
+            measures: list[ColumnElement[Any]], day: ColumnElement[Any],
+            where: list[ColumnElement[Any]], joins: tuple[tuple[Any, ...], ...] = ()) -> None:
     day_col = day.label("day")
     query = select(S.table_id, day_col, literal(kind).label("kind"),
                    cast(value, String).label("value"), cast(sub, String).label("sub"),
@@ -201,8 +207,9 @@ def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElemen
     session.execute(insert(R).from_select(columns, query))
 
 
-def _insert_distinct(session: Session, kind: str, value: ColumnElement, day: ColumnElement,
-                     where: list[ColumnElement], joins: tuple[tuple, ...]) -> None:
+def _insert_distinct(session: Session, kind: str, value: Expr, day: ColumnElement[Any],
+                     where: list[ColumnElement[Any]], joins: tuple[tuple[Any, ...], ...]
+                     ) -> None:
     """Situations per value where a situation may carry the value twice: distinct (situation,
     value) pairs of the matching rows first (hashed), then counted; faster than COUNT
     (DISTINCT), which sorts."""
@@ -331,7 +338,7 @@ def refresh_rollups(session: Session, *, full: bool = False, now: datetime | Non
     watermark = _oldest_in_flight(session, now) - margin
     state = session.scalar(select(ReportRollupState).where(ReportRollupState.id == STATE_ID)
                            .with_for_update())
-    max_id = session.scalar(select(func.coalesce(func.max(S.id), 0)))
+    max_id = session.scalar(select(func.coalesce(func.max(S.id), 0))) or 0
     dirty = None if state is None or full else changed_days(session, state)
     if dirty is None or len(dirty) > FULL_ABOVE_DAYS:
         for table in (R, D, RM, DM):
@@ -377,7 +384,7 @@ def _full_months(scope: Scope) -> tuple[date, date] | None:
     return (first, last) if first < last else None
 
 
-def _parts(scope: Scope, skip: Days) -> list[tuple[type, type, Callable]]:
+def _parts(scope: Scope, skip: Days) -> list[tuple[CountsTable, DurationsTable, Where]]:
     """Where each part of the period is read: (counts table, durations table, conditions on
     either). Whole months without a dirty day from the monthly rows, the rest from the daily
     rows (as index ranges), leaving out the dirty days (grouped live instead)."""
@@ -385,10 +392,10 @@ def _parts(scope: Scope, skip: Days) -> list[tuple[type, type, Callable]]:
     dirty_months = skip.months()
     full = _full_months(scope)
 
-    def clean(table: type, days: Days) -> ColumnElement[bool]:
+    def clean(table: RollupTable, days: Days) -> ColumnElement[bool]:
         return ~days.rollup_rows(table) if days.ranges else true()
 
-    def daily(table: type) -> list[ColumnElement[bool]]:
+    def daily(table: RollupTable) -> list[ColumnElement[bool]]:
         in_scope = table.table_id.in_(scope.table_ids)
         if full is None:
             ranges = [and_(in_scope, table.day >= start, table.day < end)]
@@ -400,7 +407,7 @@ def _parts(scope: Scope, skip: Days) -> list[tuple[type, type, Callable]]:
                        for t, lo, hi in dirty_months.ranges if t in scope.table_ids]
         return [or_(*ranges), clean(table, skip)] if ranges else [false()]
 
-    parts: list[tuple[type, type, Callable]] = []
+    parts: list[tuple[CountsTable, DurationsTable, Where]] = []
     if full is not None:
         parts.append((RM, DM, lambda t: [t.table_id.in_(scope.table_ids), t.day >= full[0],
                                          t.day < full[1], clean(t, dirty_months)]))
@@ -416,7 +423,7 @@ def _from_rollups(session: Session, scope: Scope, as_of: datetime, skip: Days) -
     due_before = as_of.astimezone(UTC).strftime(DUE_FORMAT)
     lowered = {c for c, item in load_catalog().conclusion_reasons.items()
                if item.outcome == "risk_lowered"}
-    p: dict[str, dict[tuple, int]] = {s: {} for s in (*P_SPLITS, "month")}
+    p: dict[str, dict[tuple[Any, ...], int]] = {s: {} for s in (*P_SPLITS, "month")}
     a: dict[str, dict[object, list[int]]] = {s: {} for s in A_SPLITS}
     c: dict[str, dict[object, list[int]]] = {s: {} for s in (*C_SPLITS, "conclusion",
                                                              "closed_month")}
