@@ -19,10 +19,12 @@ from typing import Any, cast
 from sqlalchemy import TableClause, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from workflow import stages
+from workflow import follow_up, legal_basis, rulebook, stages
 from workflow.models import (
     Agency,
     Deadline,
+    DisclosureGrant,
+    FollowUp,
     Involvement,
     Situation,
     SituationRiskFactor,
@@ -168,6 +170,9 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                                 .where(User.agency_id.in_(agencies))
                                 .group_by(User.agency_id)).tuples().all())
     chair = _chair(session, table_id)
+    follow_up_days = rulebook.pack_for(session, table).settings.get("follow_up_days")
+    authority = next((b.code for b in legal_basis.bases_of(session, table)
+                      if b.kind == "authority"), None)
     start_id = (session.scalar(select(func.max(Situation.id))) or 0) + 1
     ended: list[int] = []  # closed or rejected earlier: candidates for a re-presentation
     done = 0
@@ -241,6 +246,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                                     "from_stage": source, "to_stage": target, "at": at,
                                     "actor_id": actor, "reason": reason, "meeting_id": None})
         _insert(session, rows, factors, involvements, services, transitions, deadlines)
+        _grants(session, rows, involvements, chair, authority)
+        _follow_ups(session, rng, rows, reps, now, follow_up_days)
         done += size
         if progress:
             progress(size)
@@ -293,6 +300,55 @@ def _accepted(rng: random.Random, row: Record, steps: list[Step], profile: Profi
     steps.append(("report_back", "intervention", "intervention",
                   closed - timedelta(days=rng.randint(1, 6)), reps.get(lead), None))
     steps.append(("close", "intervention", "closed", closed, chair, row["conclusion_reason"]))
+
+
+def _grants(session: Session, rows: list[Record], involvements: list[Record],
+            chair: int | None, authority: str | None) -> None:
+    """Filter 3 as the commands leave it: the lead and assisting agencies were granted the
+    identity a few minutes after acceptance, on consent where it was given, else on the
+    pack's first authority."""
+    if chair is None:
+        return
+    by_id = {row["id"]: row for row in rows}
+    grants = []
+    for inv in involvements:
+        row = by_id.get(inv["situation_id"])
+        if row is None or row.get("accepted_at") is None:
+            continue
+        basis = "consent" if row.get("consent") == legal_basis.CONSENT_GIVEN else authority
+        if basis is None:
+            continue
+        grants.append({"situation_id": row["id"], "agency_id": inv["agency_id"],
+                       "granted_by_id": chair, "legal_basis": basis,
+                       "granted_at": row["accepted_at"] + timedelta(minutes=5)})
+    if grants:
+        session.execute(insert(cast(TableClause, DisclosureGrant.__table__)), grants)
+
+
+def _follow_ups(session: Session, rng: random.Random, rows: list[Record],
+                reps: dict[int | None, int], now: datetime, days: object) -> None:
+    """After a closure with risk lowered the lead agency was asked, `days` later, whether it
+    stayed lowered (the pack's follow_up_days); most answered, as the form asks."""
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        return
+    lowered = set(follow_up.risk_lowered_codes())
+    asked = []
+    for row in rows:
+        closed = row.get("closed_at")
+        if closed is None or row.get("conclusion_reason") not in lowered:
+            continue
+        due = closed + timedelta(days=days)
+        if due > now:
+            continue
+        answer = rng.choices(("yes", "no", "not_known", None), (70, 12, 8, 10))[0]
+        asked.append({"situation_id": row["id"], "table_id": row["table_id"],
+                      "lead_agency_id": row.get("lead_agency_id"), "due_at": due,
+                      "reminders_sent": 0 if answer else 1, "answer": answer,
+                      "answered_at": due + timedelta(days=3) if answer else None,
+                      "answered_by_id": reps.get(row.get("lead_agency_id"))
+                      if answer else None})
+    if asked:
+        session.execute(insert(cast(TableClause, FollowUp.__table__)), asked)
 
 
 def _insert(session: Session, rows: list[Record], factors: list[Record], involvements: list[Record],

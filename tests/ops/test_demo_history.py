@@ -70,7 +70,8 @@ def test_the_first_report_has_real_figures(demo, code):
     assert sum(1 for v in closed if v is not None and v >= 5) >= 9, closed
     for indicator in report.indicators:
         assert indicator.share.value is not None, (code, indicator)
-        assert 50 <= indicator.share.value <= 100
+        if not indicator.key.startswith("time."):  # shares; time indicators are in hours
+            assert 50 <= indicator.share.value <= 100, (code, indicator)
     for statistic in report.statistics:
         assert statistic.median is not None and statistic.p90 is not None, statistic
 

@@ -46,6 +46,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from workflow.models import (
     Agency,
@@ -198,7 +199,10 @@ def _insert(session: Session, kind: str, value: Expr, sub: Expr,
     for target, onclause, *outer in joins:
         query = (query.outerjoin(target, onclause) if outer and outer[0]
                  else query.join(target, onclause))
-    query = query.where(*where).group_by(S.table_id, day, value, sub)
+    # A constant (literal("")) is not grouped by: PostgreSQL refuses a constant in GROUP BY
+    # once the driver inlines it (psycopg2 does), and it groups nothing anyway.
+    keys = [k for k in (S.table_id, day, value, sub) if not isinstance(k, BindParameter)]
+    query = query.where(*where).group_by(*keys)
     columns = ["table_id", "day", "kind", "value", "sub", "n",
                *(["helped", "contacted", "on_time"][:len(measures)])]
     if not measures:
