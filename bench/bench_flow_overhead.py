@@ -41,7 +41,7 @@ def _median_seconds(call, runs: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def _start_server(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    from orchestration.embedded import free_port, prefect_server_environment
+    from hubtable.supervisor import free_port, prefect_server_environment
 
     port = free_port()
     settings = Settings(data_dir=home, database_url="", keystore_url="", identity_key="",

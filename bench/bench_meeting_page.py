@@ -79,6 +79,7 @@ def build(runtime: Runtime) -> tuple[int, str]:
         for sid in ids[:IN_INTERVENTION]:
             situations.accept(s, chair, sid, meeting.id, now=now)
             interventions.disclose(s, chair, sid, [agencies["cmha"], agencies["housing"]],
+                                   basis="phipa_40_1",
                                    meeting_id=meeting.id, now=now)
             interventions.plan(s, chair, sid, lead_agency_id=agencies["cmha"],
                                assisting_agency_ids=[agencies["housing"]],

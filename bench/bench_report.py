@@ -2,10 +2,11 @@
 
 In one run: create a fresh PostgreSQL database (hubtable_bench_report), bulk-insert N closed
 situations with three risk factors, a lead, an assisting agency and a service each (INSERT ...
-SELECT over generate_series, so loading takes minutes), then time building the whole report
-(every figure, durations, indicators, equity lens, suppression) for the full period and for one
-month, beside one `SELECT count(*)` over the same table (the baseline: the cheapest possible
-full scan). The ratio says how many full scans' worth of work the report costs. The database
+SELECT over generate_series, so loading takes minutes), then rebuild the report's daily rollups
+(what every bulk load ends with), then time building the whole report (every figure,
+durations, indicators, equity lens, suppression) for the full period and for one month, beside
+one `SELECT count(*)` over the same table (the baseline: the cheapest possible full scan).
+The ratio says how many full scans' worth of work the report costs. The database
 is dropped at the end, whatever happens.
 
     .venv/bin/python -m bench.bench_report [--database-url URL] [--situations N]
@@ -26,19 +27,27 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
 
 from hubtable.config import normalise_database_url
 from workflow.models import Base
 from workflow.reference import load_catalog
-from workflow.reports import build_report, month_period, parse_period, resolve_scope
+from workflow.reports import (
+    build_report,
+    month_period,
+    parse_period,
+    refresh_rollups,
+    resolve_scope,
+)
 from workflow.runtime import Runtime
 
 SITUATIONS = 1_000_000
 DATABASE = "hubtable_bench_report"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-# About forty GROUP BY queries over the cohort (each a scan of the situations in the period,
-# some joined to factors or agencies): the whole report should cost no more than 60 count(*)s.
-GOAL_RATIO = 60.0
+# The report reads the daily rollups (refreshed at the end of the load, as every bulk load
+# does) plus the days changed since, grouped live: it should cost no more than five count(*)s.
+GOAL_RATIO = 5.0
+GOAL = f"<= {GOAL_RATIO:g}x"
 SECTORS = ("police", "child_protection", "education", "health", "mental_health", "housing",
            "social_services", "youth_services")
 START = "2024-01-01"
@@ -133,6 +142,20 @@ def _load(url: str, n: int) -> None:
     engine.dispose()
 
 
+def _refresh(url: str) -> float:
+    """The bulk load's last step: the report's daily rollups, rebuilt set-based."""
+    engine = create_engine(url)
+    start = time.perf_counter()
+    with Session(engine) as session, session.begin():
+        refresh_rollups(session)
+    seconds = time.perf_counter() - start
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE report_rollups"))
+        conn.execute(text("VACUUM ANALYZE report_duration_rollups"))
+    engine.dispose()
+    return seconds
+
+
 def _best(fn: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -148,6 +171,7 @@ def run(database_url: str | None = None, *, situations: int = SITUATIONS) -> lis
         load_start = time.perf_counter()
         _load(url, situations)
         load_seconds = time.perf_counter() - load_start
+        refresh_seconds = _refresh(url)
         runtime = Runtime(database_url=url, keystore_url="sqlite://",
                           identity_key="bench-master-key")
         try:
@@ -164,7 +188,9 @@ def run(database_url: str | None = None, *, situations: int = SITUATIONS) -> lis
 
             count()   # warm the cache the same way for both
             baseline = _best(count, 5)
-            whole = _best(report(lambda: parse_period(START, "2026-04-01")), 3)
+            full_period = report(lambda: parse_period(START, "2026-04-01"))
+            first = _best(full_period, 1)
+            whole = _best(full_period, 3)
             month = _best(report(lambda: month_period("2025-06")), 3)
         finally:
             runtime.dispose()
@@ -177,12 +203,13 @@ def run(database_url: str | None = None, *, situations: int = SITUATIONS) -> lis
         results.append({
             "name": name, "value": round(value, 3), "unit": "s",
             "baseline": round(baseline, 4), "ratio": round(ratio, 1),
-            "goal": f"ratio <= {GOAL_RATIO:g} x one SELECT count(*) over situations",
+            "goal": GOAL,
             "met": ratio <= GOAL_RATIO,
         })
     # Informational (the load is set-up, not the thing measured): minutes, not hours.
-    print(f"bench_report: loaded {situations:,} situations in {load_seconds:.0f} s",
-          file=sys.stderr)
+    print(f"bench_report: loaded {situations:,} situations in {load_seconds:.0f} s, rollups "
+          f"rebuilt in {refresh_seconds:.1f} s; first full report {first * 1000:.0f} ms, best "
+          f"{whole * 1000:.0f} ms, count(*) {baseline * 1000:.1f} ms", file=sys.stderr)
     return results
 
 

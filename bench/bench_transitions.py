@@ -60,7 +60,8 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue]) -> None:
         with rt.command() as s:
             situations.accept(s, s.get(User, users["chair"]), sid, mid)
         with rt.command() as s:
-            interventions.disclose(s, s.get(User, users["chair"]), sid, [agencies["cmha"]])
+            interventions.disclose(s, s.get(User, users["chair"]), sid, [agencies["cmha"]],
+                                   basis="phipa_40_1")
         with rt.command() as s:
             interventions.plan(s, s.get(User, users["chair"]), sid,
                                lead_agency_id=agencies["cmha"])

@@ -11,6 +11,7 @@ import click
 
 from hubtable.commands import (
     core_commands,
+    mail_commands,
     notification_commands,
     orchestration_commands,
     report_commands,
@@ -26,7 +27,7 @@ def cli() -> None:
 
 
 for module in (core_commands, rules_commands, notification_commands, orchestration_commands,
-               report_commands):
+               report_commands, mail_commands):
     module.register(cli)
 
 

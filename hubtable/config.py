@@ -53,6 +53,9 @@ class Settings:
     mail_from: str
     base_url: str
     prefect_api_url: str | None
+    # Networks webhooks may reach although internal (e.g. "127.0.0.1/32" for tests); plain
+    # http is allowed to these only. Empty: https to public addresses only.
+    webhook_allow: str = ""
 
 
 def _dev_secret(data_dir: Path, name: str, warn: str) -> str:
@@ -68,10 +71,33 @@ def _dev_secret(data_dir: Path, name: str, warn: str) -> str:
     return value
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """The data dir holds the databases, keys and logs: only its owner may read them.
+
+    The process umask becomes 077, so every file made from now on (SQLite databases and their
+    WAL, logs, Prefect's database, in this process and its children) is 0600 and every folder
+    0700; what an older version left readable is tightened once here.
+    """
+    os.umask(0o077)
+    data_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    data_dir.chmod(PRIVATE_DIR)
+    for path in data_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        try:
+            path.chmod(PRIVATE_DIR if path.is_dir() else PRIVATE_FILE)
+        except OSError:  # not ours (e.g. a shared mount): leave it to the operator
+            continue
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("HUBTABLE_DATA_DIR") or Path.cwd() / "hubtable-data").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(data_dir)
     return Settings(
         data_dir=data_dir,
         database_url=_database_url(env.get("HUBTABLE_DATABASE_URL"),
@@ -88,4 +114,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("HUBTABLE_MAIL_FROM") or "hubtable@localhost",
         base_url=(env.get("HUBTABLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         prefect_api_url=env.get("PREFECT_API_URL") or None,
+        webhook_allow=env.get("HUBTABLE_WEBHOOK_ALLOW", ""),
     )

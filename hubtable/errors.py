@@ -8,7 +8,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from rules.loader import RulePackError
-from workflow.errors import DomainError
+from workflow.errors import DomainError, PackRefused
 
 
 def run_cli(group: click.Group) -> int:
@@ -23,6 +23,10 @@ def run_cli(group: click.Group) -> int:
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
+    except PackRefused as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        return 1
     except DomainError as exc:
         where = f" ({exc.field})" if exc.field else ""
         click.echo(f"error: {exc.message}{where}", err=True)

@@ -39,6 +39,8 @@ class DispatchResult:
     dead: int = 0
     digested: int = 0
     digests: int = 0
+    # the class of the pass's last failed send ("" when none failed); not a count
+    error_class: str = ""
 
     def add(self, counts: OutcomeCounts) -> None:
         self.sent += counts.sent
@@ -46,7 +48,7 @@ class DispatchResult:
         self.dead += counts.dead
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
 
 
 class _Channels:
@@ -55,6 +57,7 @@ class _Channels:
     def __init__(self, settings: Settings, runtime: Runtime) -> None:
         self.settings, self.runtime = settings, runtime
         self.open: dict[str, Channel] = {}
+        self.error_class = ""
 
     def get(self, name: str) -> Channel:
         if name not in self.open:
@@ -82,6 +85,7 @@ def _attempt(channels: _Channels, build: Callable[[], Message], ids: list[int], 
         channels.get(channel).send(build())
     except Exception as exc:  # any failure is one failed attempt, recorded and retried
         error = _describe(exc)
+        channels.error_class = type(exc).__name__
         log.warning("notification delivery %s by %s failed: %s",
                     ",".join(map(str, ids)), channel, error)
         return error
@@ -114,34 +118,45 @@ def dispatch_once(
             pass
     finally:
         channels.close()
+    result.error_class = channels.error_class
     log.info("notifications dispatched: %s", result.as_dict())
     return result
+
+
+SEND_CLAIM = 25  # deliveries leased at once: a crash strands at most this many for one lease
 
 
 def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch_size: int,
                 clock: Callable[[], datetime], result: DispatchResult) -> bool:
     """Send one claimed batch of immediate deliveries; True if a full batch was claimed.
 
-    Should sending run past half the lease (a slow server), the rest is handed back rather
-    than risk another dispatcher taking over the lease and sending it a second time.
+    Each outcome is recorded as soon as the message is sent; the lease is short and renewed
+    once RENEW_AFTER has passed, so a dead dispatcher's rows come free within a lease. A row
+    whose lease was lost (this process stalled past it and another dispatcher took it) is not
+    sent here: only a message in flight can go twice, and then with the same Message-ID.
     """
+    size = min(batch_size, SEND_CLAIM)
     with runtime.command() as session:
-        claim = deliveries.claim_due(session, limit=batch_size, now=clock())
+        claim = deliveries.claim_due(session, limit=size, now=clock())
     if not claim.work:
         return False
-    give_up_at = time.monotonic() + deliveries.LEASE.total_seconds() / 2
-    outcomes: dict[int, str | None] = {}
-    for work in claim.work:
-        if time.monotonic() > give_up_at:
-            break
-        outcomes[work.delivery_id] = _attempt(
-            channels, partial(renderer.compose, work, sent_at=clock()), [work.delivery_id],
-            work.channel)
-    unsent = [w.delivery_id for w in claim.work if w.delivery_id not in outcomes]
-    with runtime.command() as session:
-        result.add(deliveries.record_outcomes(session, claim.token, outcomes, now=clock()))
-        deliveries.release(session, claim.token, unsent)
-    return len(claim.work) == batch_size
+    held = {w.delivery_id for w in claim.work}
+    renewed_at = time.monotonic()
+    for index, work in enumerate(claim.work):
+        if work.delivery_id not in held:
+            continue
+        error = _attempt(channels, partial(renderer.compose, work, sent_at=clock()),
+                         [work.delivery_id], work.channel)
+        # Recorded at once (a crash after this send must not send it again), and the lease on
+        # the rest renewed in the same transaction when it is due.
+        with runtime.command() as session:
+            result.add(deliveries.record_outcomes(session, claim.token,
+                                                  {work.delivery_id: error}, now=clock()))
+            if time.monotonic() - renewed_at >= deliveries.RENEW_AFTER.total_seconds():
+                rest = [w.delivery_id for w in claim.work[index + 1:]]
+                held = deliveries.renew(session, claim.token, rest, now=clock())
+                renewed_at = time.monotonic()
+    return len(claim.work) == size
 
 
 def _recipient(work: DeliveryWork) -> tuple[str, str, int, str]:
@@ -179,6 +194,22 @@ def _send_digests(runtime: Runtime, channels: _Channels, renderer: Renderer, bat
     result.failed += counts.failed
     result.dead += counts.dead
     return len(claim.work) == batch_size
+
+
+def warm_up() -> int:
+    """Compile every template and load the mail modules now; returns the templates compiled.
+
+    A long-running dispatcher calls this once at start, so that its first real message does
+    not pay ~1 s of first-use costs after a decision.
+    """
+    from notifications.render import _environments
+
+    compiled = 0
+    for env in _environments():
+        for name in env.list_templates():
+            env.get_template(name)
+            compiled += 1
+    return compiled
 
 
 def retry_dead(runtime: Runtime, *, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.types.entrypoint import EntrypointType
 
 from orchestration.flows import ALL
@@ -16,6 +17,13 @@ from orchestration.schedule import DEPLOYMENT, JOBS
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
+
+
+def _limit(concurrency: int | None) -> ConcurrencyLimitConfig | None:
+    if concurrency is None:
+        return None
+    return ConcurrencyLimitConfig(limit=concurrency,
+                                  collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
 
 
 def runner_deployments() -> list[RunnerDeployment]:
@@ -31,5 +39,6 @@ def runner_deployments() -> list[RunnerDeployment]:
             cron=job.cron,
             description=job.description,
             tags=["hubtable"],
+            concurrency_limit=_limit(job.concurrency),
         ))
     return deployments

@@ -17,8 +17,15 @@ from pathlib import Path
 
 from orchestration.schedule import DEPLOYMENT, JOBS
 
+
+def _limit(concurrency: int | None):  # type: ignore[no-untyped-def]
+    from orchestration.deployments import _limit as limit
+
+    return limit(concurrency)
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINTS = {
+    "dispatch-listener": "orchestration/flows/listener.py:dispatch_listener",
     "dispatch-notifications": "orchestration/flows/dispatch.py:dispatch_notifications",
     "sweep-timers": "orchestration/flows/sweep.py:sweep_timers",
     "prepare-agenda": "orchestration/flows/agenda.py:prepare_agenda",
@@ -33,8 +40,13 @@ def ensure_pool(pool: str) -> None:
     found = subprocess.run([prefect, "work-pool", "inspect", pool], capture_output=True,
                            text=True, check=False)
     if found.returncode != 0:
-        subprocess.run([prefect, "work-pool", "create", pool, "--type", "process"], check=True,
-                       capture_output=True, text=True)
+        created = subprocess.run([prefect, "work-pool", "create", pool, "--type", "process"],
+                                 capture_output=True, text=True, check=False)
+        again = subprocess.run([prefect, "work-pool", "inspect", pool], capture_output=True,
+                               text=True, check=False)
+        if created.returncode != 0 and again.returncode != 0:  # not just a worker beside us
+            raise RuntimeError(f"could not create the work pool {pool!r}: "
+                               f"{(created.stderr or created.stdout).strip()[-300:]}")
 
 
 def deploy_to_pool(pool: str) -> list[str]:
@@ -47,6 +59,7 @@ def deploy_to_pool(pool: str) -> list[str]:
         source = prefect_flow.from_source(source=str(ROOT), entrypoint=ENTRYPOINTS[job.flow_name])
         source.deploy(name=DEPLOYMENT, work_pool_name=pool, interval=job.interval_seconds,
                       cron=job.cron, description=job.description, tags=["hubtable"],
+                      concurrency_limit=_limit(job.concurrency),
                       build=False, push=False, print_next_steps=False)
         names.append(job.deployment_name)
     return names

@@ -19,6 +19,8 @@ class Job:
     cron: str | None = None
     # A job is late when it has not started for this long (schedule plus slack).
     late_after_seconds: int = 0
+    # At most this many runs at once; a further scheduled run is cancelled, not queued.
+    concurrency: int | None = None
 
     @property
     def deployment_name(self) -> str:
@@ -32,8 +34,12 @@ class Job:
         return f"cron {self.cron} (UTC)"
 
 
+LISTENER_RUN_SECONDS = 630  # one listener run; the next one starts 30 s before it ends
+
 JOBS: tuple[Job, ...] = (
-    Job("dispatch-notifications", "send the outbox's notifications in batches",
+    Job("dispatch-listener", "send the outbox within a second of each commit (long-running)",
+        interval_seconds=LISTENER_RUN_SECONDS - 30, late_after_seconds=15 * 60, concurrency=2),
+    Job("dispatch-notifications", "send the outbox's notifications in batches (safety net)",
         interval_seconds=60, late_after_seconds=5 * 60),
     Job("sweep-timers", "fire deadline, due-soon, open-meetings and re-presentation timers",
         interval_seconds=15 * 60, late_after_seconds=45 * 60),
@@ -43,7 +49,10 @@ JOBS: tuple[Job, ...] = (
         cron="30 2 * * *", late_after_seconds=2 * 86400),
     Job("monthly-report", "store each table's de-identified outcome report for last month",
         cron="0 3 1 * *", late_after_seconds=32 * 86400),
+    Job("refresh-report-rollups", "rebuild the report's daily rollups for the days changed",
+        interval_seconds=10 * 60, late_after_seconds=60 * 60),
 )
 
 BY_NAME = {job.flow_name: job for job in JOBS}
 DISPATCH = BY_NAME["dispatch-notifications"]
+LISTENER = BY_NAME["dispatch-listener"]

@@ -7,6 +7,7 @@ or the orchestrator is down, and say which.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from datetime import datetime
@@ -41,7 +42,8 @@ def flow_status(runtime=None, *, now: datetime | None = None) -> dict[str, objec
         entry: dict[str, object] = {"schedule": job.every, "description": job.description}
         if record is None:
             entry.update(last_started_at=None, last_finished_at=None, last_ok=None,
-                         last_message="", runs=0, running=False, late=False)
+                         last_message="", runs=0, running=False, late=False,
+                         last_error=None, last_failed_at=None)
         else:
             late = (record.last_started_at is not None
                     and (now - record.last_started_at).total_seconds() > job.late_after_seconds)
@@ -51,12 +53,26 @@ def flow_status(runtime=None, *, now: datetime | None = None) -> dict[str, objec
     return {"ok": ok, "flows": flows}
 
 
+def delivery_health(runtime) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Deliveries per status; not ok while any failed (retrying) or died (given up)."""
+    from workflow import deliveries
+
+    try:
+        with runtime.read() as session:
+            counts = deliveries.delivery_counts(session)
+    except Exception as exc:  # reported, never raised
+        return {"ok": False, "error": f"database unavailable ({type(exc).__name__})"}
+    failed, dead = counts.get("failed", 0), counts.get("dead", 0)
+    return {"ok": not failed and not dead, "failed": failed, "dead": dead,
+            "queued": counts.get("queued", 0), "sending": counts.get("sending", 0),
+            "sent": counts.get("sent", 0)}
+
+
 def prefect_health(api_url: str | None = None, *, timeout: float = 2.0) -> dict[str, object]:
     """{"configured": bool, "ok": bool | None, "api_url": ..., "ui_url": ..., "latency_ms"}."""
     if api_url is None:
-        from orchestration.trigger import api_url as configured
-
-        api_url = configured()
+        url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+        api_url = url if url.startswith(("http://", "https://")) else None
     if not api_url:
         return {"configured": False, "ok": None, "api_url": None, "ui_url": None,
                 "detail": "PREFECT_API_URL is not set: no scheduled flows in this process"}

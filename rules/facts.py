@@ -57,6 +57,8 @@ FACT_TYPES: dict[str, Any] = {
     "conclusion_outcome": _S,
     "rejection_reason": _S,
     "persons_count": _F,
+    "seen_before_count": _F,
+    "months_since_last_seen": _F,
 }
 
 #: What a fact means, for `hubtable rules check` hints and the pack author's reference.
@@ -94,6 +96,9 @@ FACT_DESCRIPTIONS: dict[str, str] = {
     "conclusion_outcome": "risk_lowered, still_aer or transferred (empty until closing)",
     "rejection_reason": "rejection reason code (empty unless rejected)",
     "persons_count": "number of persons affected",
+    "seen_before_count": "earlier situations at this table likely about the same person "
+    "(from linkage tokens; 0 when none or no identity was typed)",
+    "months_since_last_seen": "months since the latest such situation ended (-1 if none)",
 }
 
 #: Used for any fact the caller leaves out (each evaluation says which were defaulted).
@@ -108,6 +113,7 @@ for _name, _type in FACT_TYPES.items():
     else:
         FACT_DEFAULTS[_name] = ()
 FACT_DEFAULTS["days_since_previous"] = -1
+FACT_DEFAULTS["months_since_last_seen"] = -1
 
 #: Names a setting may not take: rule-engine keywords would not parse as symbols.
 RESERVED_WORDS = frozenset(

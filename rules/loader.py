@@ -26,6 +26,7 @@ from typing import Any
 from yaml.nodes import Node
 
 from rules.facts import FACT_TYPES, make_context, type_of_value
+from rules.legal_basis_reader import read_legal_bases
 from rules.model import Problem, Rule, RulePack, Screening
 from rules.pack_header import read_country, read_header, read_settings
 from rules.pack_reader import Fields, Reader, RulePackError, compose
@@ -53,6 +54,7 @@ _TOP_KEYS = (
     "settings",
     "screening",
     "suggest",
+    "legal_bases",
     "rules",
 )
 
@@ -75,6 +77,7 @@ def _read_pack(reader: Reader, root: Node, text: str) -> RulePack | None:
         suggest_rules, suggest_table = read_suggest(reader, top["suggest"][1], scope)
         rules.extend(suggest_rules)
     check_deadline_kinds(reader, rules, scope)
+    bases = read_legal_bases(reader, top["legal_bases"][1]) if "legal_bases" in top else ()
     name, version, labels = header.name, header.version, header.labels
     if reader.problems or name is None or version is None or labels is None:
         return None
@@ -88,6 +91,7 @@ def _read_pack(reader: Reader, root: Node, text: str) -> RulePack | None:
         settings=MappingProxyType(dict(settings)),
         screening=screening,
         suggest=MappingProxyType(suggest_table),
+        legal_bases=bases,
         source_name=reader.source,
         source_text=text,
     )

@@ -193,6 +193,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class LegalBasis:
+    """On what ground a table may disclose identity (filter 3): the person's consent, or an
+    authority named by law. Each grant records one; its labels cite the provision."""
+
+    code: str
+    kind: str  # "consent" | "authority"
+    label: Label
+
+
+@dataclass(frozen=True)
 class RulePack:
     """A loaded, checked pack. Build it with rules.loader.load_pack, not by hand.
 
@@ -210,6 +220,7 @@ class RulePack:
     settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     screening: Screening | None = None
     suggest: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    legal_bases: tuple[LegalBasis, ...] = ()
     source_name: str = ""
     source_text: str = field(default="", repr=False, compare=False)
     _by_trigger: Mapping[str, tuple[Rule, ...]] = field(

@@ -6,7 +6,9 @@ of workflow.access. One request is one transaction (see webui/unit.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 
@@ -14,13 +16,21 @@ from hubtable.config import Settings, load_settings
 from workflow.runtime import Runtime
 
 IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=12)  # however active, a sign-in lasts at most a working day
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               testing: bool = False) -> Flask:
-    """Build the web application; `runtime` may be given (tests share one with factories)."""
+               testing: bool = False, after_commit: Callable[[], None] | None = None,
+               health: Callable[[Runtime], dict[str, Any]] | None = None) -> Flask:
+    """Build the web application; `runtime` may be given (tests share one with factories).
+
+    The composition root (hubtable/) injects what the web app must not import: `after_commit`
+    runs after a command that wrote outbox events committed (it wakes the dispatcher), and
+    `health` reports orchestration for /healthz.
+    """
     from webui import extensions, security
     from webui.errors import register_error_handlers
+    from webui.values import IdConverter, refuse_unstorable_input
     from webui.views import register_blueprints
 
     settings = settings or load_settings()
@@ -28,6 +38,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                                  keystore_url=settings.keystore_url,
                                  identity_key=settings.identity_key)
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter  # every <int:...> is an id within range
     https = settings.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -41,19 +52,24 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
         SESSION_REFRESH_EACH_REQUEST=True,
         IDLE_TIMEOUT=IDLE_TIMEOUT,
+        SESSION_LIFETIME=SESSION_LIFETIME,
         WTF_CSRF_TIME_LIMIT=None,  # the session timeout bounds a token's life already
         # Pages send no Referer (Referrer-Policy: no-referrer), so the token and SameSite
         # cookies protect forms; Flask-WTF's HTTPS Referer check would refuse every form.
         WTF_CSRF_SSL_STRICT=False,
-        LOGIN_RATE_LIMIT="10 per minute;100 per hour",
+        LOGIN_RATE_LIMIT="10 per minute;100 per hour",  # failed sign-ins of one account
+        LOGIN_ADDRESS_RATE_LIMIT="60 per minute;600 per hour",  # failed, from one address
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         HUBTABLE_SETTINGS=settings,
     )
     app.extensions["hubtable_runtime"] = runtime
+    app.extensions["hubtable_after_commit"] = after_commit
+    app.extensions["hubtable_health"] = health
     extensions.init_app(app)
     security.init_app(app)
+    app.before_request(refuse_unstorable_input)
     register_blueprints(app)
     extensions.limit_login(app)
     register_error_handlers(app)

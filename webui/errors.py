@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webui.views.common import message_of
 from workflow.errors import DomainError, NotFound, PermissionDenied
 
 
@@ -21,7 +22,7 @@ def _page(status: int, title: str, message: str):  # type: ignore[no-untyped-def
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _denied(exc: PermissionDenied):  # type: ignore[no-untyped-def]
-        return _page(403, _("Not allowed"), exc.message)
+        return _page(403, _("Not allowed"), message_of(exc))
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):  # type: ignore[no-untyped-def]
@@ -29,7 +30,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _refused(exc: DomainError):  # type: ignore[no-untyped-def]
-        return _page(409, _("This cannot be done now"), exc.message)
+        return _page(409, _("This cannot be done now"), message_of(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app, request, session
+from flask import Flask, Response, current_app, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,8 +26,9 @@ LANGUAGES = ("en", "vi")
 class SignedIn:
     """Who is signed in, as Flask-Login sees it: a few plain values, never an ORM object.
 
-    The session cookie holds the user id and the time of the last password change, so changing
-    a password (or deactivating the user) ends every other session at once.
+    The session cookie holds the user id, the time of the last password change and the user's
+    session generation; every request checks them against the database, so changing a password,
+    signing out or deactivating the user ends every copy of the cookie at once.
     """
 
     id: int
@@ -36,13 +37,14 @@ class SignedIn:
     agency_id: int | None
     language: str
     stamp: str
+    generation: int = 0
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.stamp}"
+        return f"{self.id}:{self.stamp}:{self.generation}"
 
 
 def password_stamp(changed_at: datetime) -> str:
@@ -52,21 +54,25 @@ def password_stamp(changed_at: datetime) -> str:
 def signed_in_from(user: User) -> SignedIn:
     return SignedIn(id=user.id, display_name=user.display_name, role=user.role,
                     agency_id=user.agency_id, language=user.language,
-                    stamp=password_stamp(user.password_changed_at))
+                    stamp=password_stamp(user.password_changed_at),
+                    generation=user.session_generation)
 
 
 def _load_user(user_id: str) -> SignedIn | None:
     from webui.unit import runtime
+    from webui.values import bounded_int
 
-    raw_id, _, stamp = user_id.partition(":")
-    if not raw_id.isdigit():
+    raw_id, _, rest = user_id.partition(":")
+    stamp, _, generation = rest.partition(":")
+    number = bounded_int(raw_id)
+    if number is None:
         return None
     with runtime().sessions() as s:
-        user = s.scalar(select(User).where(User.id == int(raw_id)))
+        user = s.scalar(select(User).where(User.id == number))
         if user is None or not user.active:
             return None
         signed = signed_in_from(user)
-    return signed if signed.stamp == stamp else None
+    return signed if signed.get_id() == f"{number}:{stamp}:{generation}" else None
 
 
 def _select_locale() -> str:
@@ -96,8 +102,32 @@ def _login_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_RATE_LIMIT"])
+
+
+def _account_key() -> str:
+    """The account a sign-in names (bounded, lower-cased): failures are counted per account."""
+    email = request.form.get("email", "")[:254].strip().lower()
+    return "account:" + email.encode("utf-8", "replace").hex()
+
+
+def _failed(response: Response) -> bool:
+    """Only a refused sign-in counts: a successful one redirects (302) and costs nothing."""
+    return response.status_code != 302
+
+
 def limit_login(app: Flask) -> None:
-    """Rate-limit sign-in attempts (POST /login) per client address."""
+    """Throttle failed sign-ins (POST /login) per account and, with a higher bar, per address.
+
+    Successful sign-ins are never counted, so the staff of a table signing in one after another
+    from one office (one NAT address) are never refused; guessing one account's password is
+    (OWASP's authentication cheat sheet: limit failures per account and per source).
+    """
     limiter: Limiter = app.extensions["hubtable_limiter"]
     view = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(_login_limit, methods=["POST"])(view)
+    per_account = limiter.limit(_login_limit, key_func=_account_key, methods=["POST"],
+                                deduct_when=_failed, scope="login-account")
+    per_address = limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed,
+                                scope="login-address")
+    app.view_functions["auth.login"] = per_address(per_account(view))

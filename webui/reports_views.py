@@ -17,17 +17,22 @@ from typing import Any
 
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pygal.style import Style
 from sqlalchemy import select
 
 from webui.unit import reading
 from workflow import access
+from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
 from workflow.models import Table
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
 from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
 from workflow.reports.figures import TREND_LINES
+from workflow.reports.sql import DECISIONS
+
+ACCEPTED, REJECTED = DECISIONS[0], DECISIONS[1]  # the decisions figure's columns
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -39,6 +44,24 @@ CHART_STYLE = Style(background="#ffffff", plot_background="#ffffff", foreground=
                     colors=("#0b4f8a", "#a4001c", "#0a6b2d", "#7a3e00", "#5b2a86"),
                     font_family="system-ui, sans-serif")
 _SCRIPT = re.compile(rb"<script.*?</script>", re.S)
+#: A chart draws at most this many points (rows); the bounded period keeps a monthly trend at
+#: 61 months, and the table beside the chart always has every row.
+MAX_CHART_POINTS = 120
+#: Seconds one report's SQL may run before the database cancels it (see QueryTimeout below).
+REPORT_TIMEOUT_SECONDS = 20.0
+
+
+def _timeout(session):  # type: ignore[no-untyped-def]
+    seconds = float(current_app.config.get("REPORT_TIMEOUT_SECONDS", REPORT_TIMEOUT_SECONDS))
+    return statement_timeout(session, seconds)
+
+
+@bp.errorhandler(QueryTimeout)
+def _too_slow(exc: QueryTimeout):  # type: ignore[no-untyped-def]
+    message = _("This report took too long to compute and was stopped. Choose a shorter "
+                "period or a single table and try again.")
+    return render_template("error.html", status=503, title=_("Report stopped"),
+                           message=message), 503
 
 
 def _params() -> dict[str, str]:
@@ -68,7 +91,8 @@ def _report(session, actor, params: dict[str, str]) -> Report:  # type: ignore[n
     hit = cache.get(key)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    rep = build_report(session, scope, lang=lang)
+    with _timeout(session):
+        rep = build_report(session, scope, lang=lang)
     cache[key] = (time.monotonic(), rep)
     while len(cache) > CACHE_SIZE:
         cache.popitem(last=False)
@@ -97,16 +121,66 @@ def index():  # type: ignore[no-untyped-def]
                 errors[exc.field or "_form"] = exc.message
         query = {k: v for k, v in params.items() if v}
         status = 400 if errors else 200
+        layout = page_layout(rep) if rep else None
         return render_template("reports/index.html", report=rep, params=params, query=query,
                                tables=tables, regions=regions, errors=errors,
-                               charted=CHARTS), status
+                               layout=layout), status
+
+
+# -- the page's order: summary and indicators first, then what has data -------------------
+def has_numbers(fig) -> bool:  # type: ignore[no-untyped-def]
+    """Some cell shows a count other than zero: a chart of it would draw something (pygal
+    says "No data" otherwise, and a chart of suppressed cells only is empty too)."""
+    return any(c.value for row in fig.rows for c in row["cells"])
+
+
+def is_empty(fig) -> bool:  # type: ignore[no-untyped-def]
+    """Every cell is a plain zero: nothing happened, and nothing is hidden either."""
+    return all(c.value == 0 for row in fig.rows for c in row["cells"])
+
+
+def _cell(fig, code: str, column: int = 0):  # type: ignore[no-untyped-def]
+    if code == "total":
+        return fig.total["cells"][column] if fig.total else None
+    for row in fig.rows:
+        if row["code"] == code:
+            return row["cells"][column]
+    return None
+
+
+def page_layout(rep: Report) -> dict[str, Any]:
+    """What the page shows where: the key figures (summary), which figures get a chart,
+    which a table only, and which are left out because there is nothing in them."""
+    decisions = rep.figure("decisions")
+    outcomes = rep.figure("outcomes")
+    indicators = {i.key: i.share for i in rep.indicators}
+    stats = {st.key: st for st in rep.statistics}
+    summary = [
+        ("n_presented", _cell(decisions, "total")),
+        ("n_accepted", _cell(decisions, ACCEPTED)),
+        ("n_rejected", _cell(decisions, REJECTED)),
+        ("n_closed", _cell(outcomes, "total")),
+        ("risk_lowered", indicators.get("risk_lowered")),
+        ("first_contact_on_time", indicators.get("first_contact_on_time")),
+    ]
+    contact = stats.get("to_first_contact")
+    shown = [fig for fig in rep.figures if not is_empty(fig)]
+    return {
+        "summary": [(key, cell) for key, cell in summary if cell is not None],
+        "median_contact": contact.median if contact else None,
+        "indicators_chart": any(i.share.value is not None for i in rep.indicators),
+        "figures": shown,
+        "charted": {fig.key for fig in shown if fig.key in CHARTS and has_numbers(fig)},
+        "empty": [fig for fig in rep.figures if is_empty(fig)],
+        "equity": [fig for fig in rep.equity if not is_empty(fig)],
+    }
 
 
 # -- charts -------------------------------------------------------------------------------
 def _series(fig) -> tuple[list[str], list[tuple[str, list[Any]]]]:  # type: ignore[no-untyped-def]
     """Rows with something to show; one series per column (hidden counts are gaps)."""
     rows = [r for r in fig.rows if any(c.value for c in r["cells"]) or
-            any(c.value is None for c in r["cells"])]
+            any(c.value is None for c in r["cells"])][-MAX_CHART_POINTS:]
     columns = [(i, c) for i, c in enumerate(fig.columns) if c["code"] != "total"
                or len(fig.columns) == 1]
     return ([r["label"] for r in rows],
@@ -128,10 +202,11 @@ def _bar(fig) -> bytes:  # type: ignore[no-untyped-def]
 def _line(fig) -> bytes:  # type: ignore[no-untyped-def]
     chart = pygal.Line(js=[], style=CHART_STYLE, width=640, height=300, legend_at_bottom=True,
                        x_label_rotation=30)
-    chart.x_labels = [r["label"] for r in fig.rows]
+    rows = fig.rows[-MAX_CHART_POINTS:]
+    chart.x_labels = [r["label"] for r in rows]
     for i, col in enumerate(fig.columns):
         if col["code"] in TREND_LINES:
-            chart.add(col["label"], [r["cells"][i].value for r in fig.rows])
+            chart.add(col["label"], [r["cells"][i].value for r in rows])
     return chart.render()
 
 
@@ -198,7 +273,8 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
             abort(400)
         if fmt == "xlsx":
             buffer = io.BytesIO()
-            write_xlsx(s, _scope(s, actor, _params()), rep, buffer)
+            with _timeout(s):
+                write_xlsx(s, _scope(s, actor, _params()), rep, buffer)
             return _attachment(
                 buffer.getvalue(),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -223,7 +299,8 @@ def records_csv():  # type: ignore[no-untyped-def]
         except ValidationError:
             abort(400)
         text = io.StringIO()
-        write_records_csv(s, scope, text)
+        with _timeout(s):
+            write_records_csv(s, scope, text)
         label = re.sub(r"[^A-Za-z0-9-]+", "-", scope.label).strip("-")
         name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}.csv"
         return _attachment(text.getvalue(), "text/csv", name)

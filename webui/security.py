@@ -28,18 +28,26 @@ def _headers(response: Response) -> Response:
 
 
 def _idle_timeout():  # type: ignore[no-untyped-def]
-    """End a session left idle longer than IDLE_TIMEOUT, whatever the cookie claims."""
+    """End a session left idle longer than IDLE_TIMEOUT, or older than SESSION_LIFETIME.
+
+    Both times are in the signed cookie; the server-side check (the user's session generation,
+    see webui/extensions.py) is what makes a copied cookie useless after sign-out.
+    """
     if request.endpoint in ("static", "health.healthz") or not current_user.is_authenticated:
         return None
     from flask import current_app
 
     now = int(time.time())
     seen = session.get("seen")
+    born = session.get("born")
     limit = int(current_app.config["IDLE_TIMEOUT"].total_seconds())
-    if isinstance(seen, int) and now - seen > limit:
+    lifetime = int(current_app.config["SESSION_LIFETIME"].total_seconds())
+    idle = isinstance(seen, int) and now - seen > limit
+    if idle or not isinstance(born, int) or now - born > lifetime:
         logout_user()
         session.clear()
-        flash(_("You were signed out after a period of inactivity."), "info")
+        flash(_("You were signed out after a period of inactivity.") if idle
+              else _("Your session ended; sign in again."), "info")
         return redirect(url_for("auth.login"))
     session.permanent = True
     session["seen"] = now

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 from flask import abort, current_app
 from flask_login import current_user
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from orchestration.trigger import request_dispatch
 from workflow.models import OutboxEvent, User
 from workflow.runtime import Runtime
 
@@ -31,19 +31,47 @@ def _actor(session: Session) -> User:
     return actor
 
 
+_WROTE_EVENTS = "hubtable_wrote_events"
+
+
+def _note_events(session: Session, _context: object, _instances: object) -> None:
+    """Remember that this transaction inserts outbox events (the objects may be gone by the
+    end: the identity map holds them weakly)."""
+    if any(isinstance(o, OutboxEvent) for o in session.new):
+        session.info[_WROTE_EVENTS] = True
+
+
 @contextmanager
 def unit() -> Iterator[tuple[Session, User]]:
     """A command: one transaction; lost-update conflicts surface as ConcurrentEdit.
 
-    When the command wrote outbox events, the dispatch flow is asked to run now (after the
-    commit, in the background: the request never waits on it).
+    When the command wrote outbox events, the app's after-commit hook runs once the commit is
+    done (the composition root passes one that wakes the dispatcher; tests pass none).
     """
     with runtime().command() as session:
+        watch_events(session)
         yield session, _actor(session)
-        session.flush()
-        wrote_events = any(isinstance(o, OutboxEvent) for o in session.identity_map.values())
-    if wrote_events:
-        request_dispatch()
+        wrote = wrote_events(session)
+    if wrote:
+        run_after_commit()
+
+
+def watch_events(session: Session) -> None:
+    """Note from now on whether this transaction inserts outbox events."""
+    event.listen(session, "before_flush", _note_events)
+
+
+def wrote_events(session: Session) -> bool:
+    """Did it (flushing what is pending)? Ask at the end of the transaction, before commit."""
+    session.flush()
+    return bool(session.info.pop(_WROTE_EVENTS, False))
+
+
+def run_after_commit() -> None:
+    """The app's after-commit hook (it wakes the dispatcher), if the app was given one."""
+    after_commit = current_app.extensions.get("hubtable_after_commit")
+    if after_commit is not None:
+        after_commit()
 
 
 @contextmanager

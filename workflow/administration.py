@@ -84,7 +84,7 @@ def select_rule_pack(session: Session, actor: User, table_id: int, name: str,
 
 def install_rule_pack(session: Session, actor: User, source: str,
                       source_name: str = "upload") -> RulePackRecord:
-    """Validate and store a pack (as `hubtable rules check` does); RulePackError lists problems."""
+    """Validate and store a pack (as `hubtable rules check` does); PackRefused lists problems."""
     access.require_permission(actor, "rules.manage")
     try:
         row = rulebook.install_pack(session, source, source_name=source_name)

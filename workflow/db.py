@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so it behaves."""
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so it behaves.
+
+    Statement parameters are never put into error messages (`hide_parameters`): they may hold
+    a situation's summary or notes, and errors end up in logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -65,3 +70,42 @@ def command(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise ConcurrentEdit(
             "this situation was changed by someone else at the same time; reload and try again"
         ) from None
+
+
+class QueryTimeout(Exception):
+    """A read ran past its statement timeout and was cancelled by the database."""
+
+
+@contextmanager
+def statement_timeout(session: Session, seconds: float) -> Iterator[None]:
+    """Cancel any statement of this block that runs longer than `seconds`.
+
+    PostgreSQL: `SET LOCAL statement_timeout` (ends with the transaction). SQLite has no such
+    setting: a progress handler aborts the running statement once the deadline has passed.
+    Either way the block raises QueryTimeout, which the caller turns into a clear message.
+    """
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        except OperationalError as exc:
+            if "statement timeout" in str(exc.orig):
+                raise QueryTimeout() from None
+            raise
+        return
+    raw = connection.connection.dbapi_connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)  # type: ignore[union-attr]
+    try:
+        yield
+    except OperationalError as exc:
+        if "interrupted" in str(exc.orig):
+            raise QueryTimeout() from None
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]

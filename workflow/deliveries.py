@@ -10,8 +10,10 @@ short transaction so that no lock is held while a message travels over the netwo
    claiming UPDATE is the transaction's first statement, so it holds the write lock at once);
 3. `record_outcomes` marks them sent, or failed with exponential backoff, or dead after
    `MAX_ATTEMPTS`; `requeue_dead` gives dead ones a new chance.
-A lease that runs out (a dispatcher died mid-send) makes the delivery claimable again:
-delivery is at-least-once, and the dedupe key travels with each message.
+A lease is short (LEASE) and renewed by a living dispatcher before each send (`renew`): one
+that dies mid-batch leaves its rows claimable again within LEASE, not minutes later. Delivery
+is at-least-once (only a message in flight at the crash can go twice), and the dedupe key
+travels with each message as its Message-ID.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from workflow.notification_preferences import Router
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=30)
+RENEW_AFTER = timedelta(seconds=10)  # renew well before the lease could run out
 DIGEST_HOUR = 7  # local time of the event's table: the daily digest arrives before work
 ERROR_LIMIT = 500
 
@@ -242,6 +245,35 @@ def release(session: Session, token: str, ids: list[int]) -> int:
         .returning(Delivery.id).execution_options(synchronize_session=False))))
 
 
+def renew(session: Session, token: str, ids: list[int], *, now: datetime | None = None,
+          lease: timedelta = LEASE) -> set[int]:
+    """Extend this claim's lease on `ids`; returns the ids it still holds (others were lost)."""
+    if not ids:
+        return set()
+    now = now or utcnow()
+    return set(session.scalars(
+        update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == token,
+                               Delivery.status == "sending")
+        .values(claimed_until=now + lease)
+        .returning(Delivery.id).execution_options(synchronize_session=False)))
+
+
+def latest_event_id(session: Session) -> int:
+    """The newest outbox event's id (the primary key's index: cheap enough to poll)."""
+    return int(session.scalar(select(func.max(OutboxEvent.id))) or 0)
+
+
+def work_waiting(session: Session, *, now: datetime | None = None) -> bool:
+    """Is anything for the dispatcher now: a new event, a due retry, an abandoned lease?"""
+    now = now or utcnow()
+    unprocessed = select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None)).limit(1)
+    due = select(Delivery.id).where(
+        Delivery.digest.is_(False),
+        or_(and_(Delivery.status.in_(("queued", "failed")), Delivery.next_attempt_at <= now),
+            and_(Delivery.status == "sending", Delivery.claimed_until < now))).limit(1)
+    return (session.scalar(unprocessed) is not None) or (session.scalar(due) is not None)
+
+
 @dataclass(frozen=True)
 class DeadDelivery:
     """A delivery that gave up, for administrators: what, to whom, how often, and why."""
@@ -255,6 +287,8 @@ class DeadDelivery:
     attempts: int
     last_attempt_at: datetime | None
     last_error: str
+    status: str = "dead"
+    next_attempt_at: datetime | None = None
 
 
 def _require_manager(actor: User | None) -> None:
@@ -263,17 +297,20 @@ def _require_manager(actor: User | None) -> None:
         access.require_permission(actor, "notifications.manage")
 
 
-def list_dead(session: Session, actor: User | None = None, *, limit: int = 100
-              ) -> list[DeadDelivery]:
+def list_dead(session: Session, actor: User | None = None, *, limit: int = 100,
+              statuses: tuple[str, ...] = ("dead",)) -> list[DeadDelivery]:
+    """Deliveries that gave up (or, with statuses=("failed", "dead"), are failing too)."""
     _require_manager(actor)
     rows = session.execute(
         select(Delivery, OutboxEvent.event_type)
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .where(Delivery.status == "dead").order_by(Delivery.id.desc()).limit(limit)).tuples()
+        .where(Delivery.status.in_(statuses)).order_by(Delivery.id.desc()).limit(limit)
+    ).tuples()
     return [DeadDelivery(
         id=d.id, event_id=d.event_id, event_type=event_type, channel=d.channel,
         recipient=f"{d.recipient_kind}:{d.recipient_id}", address=d.address,
         attempts=d.attempts, last_attempt_at=d.last_attempt_at, last_error=d.last_error or "",
+        status=d.status, next_attempt_at=d.next_attempt_at,
     ) for d, event_type in rows]
 
 

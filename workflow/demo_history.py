@@ -14,10 +14,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import TableClause, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from workflow import stages
 from workflow.models import (
     Agency,
     Deadline,
@@ -36,6 +38,10 @@ from workflow.reference import load_catalog
 
 Progress = Callable[[int], None]
 Weights = dict[str, float]
+#: One row to insert, by column name.
+Record = dict[str, Any]
+#: A transition to record: (command, from, to, at, actor, reason).
+Step = tuple[str, str, str, datetime, int | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,8 @@ def advance_sequences(session: Session) -> None:
 
 def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTARIO,
             seed: int = 11, now: datetime | None = None, days: tuple[int, int] = (14, 360),
-            open_within_days: int = 60, overdue_share: float = 0.01, chunk: int = 5000,
+            open_within_days: int = 60, open_share: float | None = None,
+            overdue_share: float = 0.01, chunk: int = 5000,
             progress: Progress | None = None) -> int:
     """Insert n past situations of one table, submitted between days[1] and days[0] days ago.
 
@@ -144,6 +151,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     usually an assisting agency, services and a first contact (on time nine times in ten);
     they are closed with a conclusion, unless accepted within `open_within_days` and still
     in intervention, with a report-back deadline (overdue for `overdue_share` x 20 of them).
+    `open_share` set: only that share of the recent ones is still open, the others closed
+    before `now` (a demo's next meeting should not carry dozens of report-backs).
     """
     rng = random.Random(seed)
     now = now or utcnow()
@@ -164,12 +173,12 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     done = 0
     while done < n:
         size = min(chunk, n - done)
-        rows: list[dict] = []
-        factors: list[dict] = []
-        involvements: list[dict] = []
-        services: list[dict] = []
-        transitions: list[dict] = []
-        deadlines: list[dict] = []
+        rows: list[Record] = []
+        factors: list[Record] = []
+        involvements: list[Record] = []
+        services: list[Record] = []
+        transitions: list[Record] = []
+        deadlines: list[Record] = []
         for k in range(size):
             sid = start_id + done + k
             created = now - timedelta(days=rng.randint(min(days), max(days)),
@@ -191,7 +200,8 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                 "previous_situation_id": ended.pop(rng.randrange(len(ended)))
                 if ended and rng.random() < profile.re_presented_share else None,
             }
-            steps = [("submit", "draft", "submitted", submitted, reps.get(origin), None)]
+            steps: list[Step] = [("submit", "draft", "submitted", submitted,
+                                  reps.get(origin), None)]
             codes = _factors(rng, by_category, profile.categories)
             for i, code in enumerate(codes):
                 factors.append({"situation_id": sid, "factor_code": code,
@@ -217,13 +227,13 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
                                   "originator_resolved"))
                 elif chance < profile.undecided_share + profile.accept_share:
                     _accepted(rng, row, steps, profile, agencies, reps, chair, presented, now,
-                              open_within_days, involvements, services, deadlines,
-                              overdue_share)
+                              open_within_days, open_share, involvements, services,
+                              deadlines, overdue_share)
                 else:
-                    reason = _pick(rng, profile.rejection_reasons)
+                    reason: str | None = _pick(rng, profile.rejection_reasons)
                     row.update(stage="rejected", rejection_reason=reason)
                     steps.append(("reject", "presented", "rejected", presented, chair, reason))
-            if row["stage"] in ("closed", "rejected"):
+            if row["stage"] in stages.END_STAGES:
                 ended.append(sid)
             rows.append(row)
             for command, source, target, at, actor, reason in steps:
@@ -238,10 +248,12 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     return done
 
 
-def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agencies: list[int],
-              reps: dict[int, int], chair: int | None, at: datetime, now: datetime,
-              open_within_days: int, involvements: list[dict], services: list[dict],
-              deadlines: list[dict], overdue_share: float) -> None:
+def _accepted(rng: random.Random, row: Record, steps: list[Step], profile: Profile,
+              agencies: list[int], reps: dict[int | None, int], chair: int | None,
+              at: datetime, now: datetime,
+              open_within_days: int, open_share: float | None, involvements: list[Record],
+              services: list[Record],
+              deadlines: list[Record], overdue_share: float) -> None:
     """Filters 3 and 4 as the commands would have recorded them, then closure (or not yet)."""
     sid = row["id"]
     lead = rng.choice(agencies)
@@ -264,7 +276,13 @@ def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agen
                  if not never_found]
     closed = at + timedelta(days=rng.randint(7, 75), hours=rng.randint(0, 6))
     recent = now - at < timedelta(days=open_within_days)
-    if closed >= now or (recent and rng.random() < 0.5):
+    if open_share is None:
+        still_open = closed >= now or (recent and rng.random() < 0.5)
+    else:
+        still_open = recent and rng.random() < open_share
+        if closed >= now:
+            closed = at + (now - at) * rng.uniform(0.5, 0.95)
+    if still_open:
         row["stage"] = "intervention"
         report_back = rng.random() < overdue_share * 20
         deadlines.append({"situation_id": sid, "kind": "report_back", "rule_id": "history",
@@ -277,17 +295,17 @@ def _accepted(rng: random.Random, row: dict, steps: list, profile: Profile, agen
     steps.append(("close", "intervention", "closed", closed, chair, row["conclusion_reason"]))
 
 
-def _insert(session: Session, rows: list[dict], factors: list[dict], involvements: list[dict],
-            services: list[dict], transitions: list[dict], deadlines: list[dict]) -> None:
+def _insert(session: Session, rows: list[Record], factors: list[Record], involvements: list[Record],
+            services: list[Record], transitions: list[Record], deadlines: list[Record]) -> None:
     """Fill in the columns some rows left out (multi-row INSERTs want the same keys), then
     one INSERT per table."""
     keys = {key for row in rows for key in row}
     for row in rows:
         for key in keys - row.keys():
             row[key] = None
-    session.execute(insert(Situation.__table__), rows)
+    session.execute(insert(cast(TableClause, Situation.__table__)), rows)
     for model, batch in ((SituationRiskFactor, factors), (Involvement, involvements),
                          (SituationService, services), (Transition, transitions),
                          (Deadline, deadlines)):
         if batch:
-            session.execute(insert(model.__table__), batch)
+            session.execute(insert(cast(TableClause, model.__table__)), batch)

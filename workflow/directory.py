@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, rulebook
 from workflow.errors import ValidationError
 from workflow.models import (
     ROLES,
@@ -32,9 +32,72 @@ _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1000  # Argon2 takes any length; a megabyte "password" only costs CPU
+LANGUAGES = ("en", "vi")
+
+
+def check_length(value: str, limit: int, field: str, what: str) -> str:
+    """Refuse text longer than its column (PostgreSQL would fail the whole command)."""
+    if len(value) > limit:
+        raise ValidationError(f"{what} is limited to {limit} characters", field=field)
+    return value
+
+
+def check_timezone(name: str, field: str = "timezone") -> str:
+    """An IANA time zone that this machine knows (else every local time of the table fails)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or len(name) > 64:
+        raise ValidationError("choose a time zone such as America/Toronto", field=field)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"unknown time zone {name!r}; use a name such as "
+                              "America/Toronto", field=field) from None
+    return name
+
+
+def check_language(language: str, field: str = "language") -> str:
+    if language not in LANGUAGES:
+        raise ValidationError("language is en or vi", field=field)
+    return language
+
+
+def check_weekday(weekday: int, field: str = "meeting_weekday") -> int:
+    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        raise ValidationError("the weekday is 0 (Monday) to 6 (Sunday)", field=field)
+    return weekday
+
+
+def check_holiday_region(country: str, subdivision: str | None) -> None:
+    """A country (and subdivision) the holiday calendar knows, so due dates can be counted."""
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        raise ValidationError(f"no holiday calendar for country {country!r}", field="country")
+    if subdivision and subdivision not in supported[country]:
+        raise ValidationError(f"no holiday calendar for {country}-{subdivision}",
+                              field="subdivision")
+
+
+def existing_table_ids(session: Session, table_ids: list[int] | None,
+                       field: str = "table_ids") -> list[int]:
+    """The given table ids without repeats, each one a table that exists."""
+    wanted = list(dict.fromkeys(table_ids or []))
+    if not wanted:
+        return []
+    if any(isinstance(t, bool) or not isinstance(t, int) for t in wanted):
+        raise ValidationError("table ids are whole numbers", field=field)
+    found = set(session.scalars(select(Table.id).where(Table.id.in_(wanted))))
+    missing = [t for t in wanted if t not in found]
+    if missing:
+        raise ValidationError(f"unknown table {missing[0]}", field=field)
+    return wanted
 
 
 def hash_password(password: str) -> str:
+    check_length(password, MAX_PASSWORD, "password", "a password")
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters",
                               field="password")
@@ -49,7 +112,10 @@ def check_password(user: User, password: str) -> bool:
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    email = email.strip().lower()
+    if len(email) > 254 or len(password) > MAX_PASSWORD:
+        return None
+    user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.active:
         _hasher.hash("equalise-timing")  # do the same work whether or not the user exists
         return None
@@ -65,12 +131,13 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationError("the current password is not right", field="current_password")
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
+    user.session_generation += 1
     audit.record(session, "user.password_change", actor=user)
 
 
 def create_table(session: Session, *, code: str, name: str, country: str,
                  subdivision: str | None = None, language: str = "en", timezone: str = "UTC",
-                 rule_pack_name: str = "ontario-four-filter", rule_pack_version: str = "1.0",
+                 rule_pack_name: str = "ontario-four-filter", rule_pack_version: str | None = None,
                  meeting_weekday: int = 1, meeting_time: str = "10:00", region: str = "",
                  meeting_place: str = "", retention_days: int = 90,
                  small_cell_threshold: int = 5) -> Table:
@@ -79,15 +146,27 @@ def create_table(session: Session, *, code: str, name: str, country: str,
                               field="code")
     if session.scalar(select(Table.id).where(Table.code == code)):
         raise ValidationError(f"table code {code} is taken", field="code")
-    if country not in ("CA", "VN") and not re.fullmatch(r"[A-Z]{2}", country):
+    if not name.strip():
+        raise ValidationError("give the table a name", field="name")
+    check_length(name, 200, "name", "a table's name")
+    check_length(region, 100, "region", "the region")
+    check_length(meeting_place, 200, "meeting_place", "the place")
+    if not re.fullmatch(r"[A-Z]{2}", country):
         raise ValidationError("country is a two-letter code such as CA or VN", field="country")
+    if subdivision is not None and not re.fullmatch(r"[A-Z0-9]{1,8}", subdivision):
+        raise ValidationError("a subdivision is a short code such as ON", field="subdivision")
+    check_holiday_region(country, subdivision)
+    check_language(language)
+    check_timezone(timezone)
+    check_weekday(meeting_weekday)
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", meeting_time):
         raise ValidationError("meeting time is HH:MM", field="meeting_time")
-    if retention_days < 0 or small_cell_threshold < 1:
+    if not 0 <= retention_days <= 36500 or not 1 <= small_cell_threshold <= 1000:
         raise ValidationError("retention and threshold must be positive", field="retention_days")
     table = Table(code=code, name=name, country=country, subdivision=subdivision,
                   language=language, timezone=timezone, rule_pack_name=rule_pack_name,
-                  rule_pack_version=rule_pack_version, meeting_weekday=meeting_weekday,
+                  rule_pack_version=rule_pack_version or rulebook.current_version(rule_pack_name),
+                  meeting_weekday=meeting_weekday,
                   meeting_time=meeting_time, region=region, meeting_place=meeting_place,
                   retention_days=retention_days, small_cell_threshold=small_cell_threshold)
     session.add(table)
@@ -106,6 +185,12 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
     if contact_email and not _EMAIL.match(contact_email):
         raise ValidationError("that contact email does not look like an address",
                               field="contact_email")
+    if not name.strip():
+        raise ValidationError("give the agency a name", field="name")
+    check_length(name, 200, "name", "an agency's name")
+    check_length(contact_email, 200, "contact_email", "the contact email")
+    check_language(language)
+    table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(Agency.id).where(Agency.slug == slug)):
         raise ValidationError(f"agency slug {slug} is taken", field="slug")
     agency = Agency(slug=slug, name=name, sector=sector, contact_email=contact_email,
@@ -124,13 +209,15 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
     """Set up an account. `confirmed` is for installing a community (demo, tests): an
     administrator's new users go through workflow.directory_admin.add_user, unconfirmed."""
     email = email.strip().lower()
+    check_length(email, 254, "email", "an email address")
+    check_length(display_name.strip(), 120, "display_name", "a name")
     if not _EMAIL.match(email):
         raise ValidationError("that email does not look like an address", field="email")
     check_role(role, agency_id)
     if agency_id is not None and session.get(Agency, agency_id) is None:
         raise ValidationError(f"unknown agency {agency_id}", field="agency_id")
-    if language not in ("en", "vi"):
-        raise ValidationError("language is en or vi", field="language")
+    check_language(language)
+    table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(User.id).where(User.email == email)):
         raise ValidationError(f"a user with email {email} exists", field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=role,
@@ -152,14 +239,9 @@ def check_role(role: str, agency_id: int | None) -> None:
                               field="agency_id")
 
 
-def existing_table_ids(session: Session, table_ids: list[int]) -> set[int]:
-    """The tables named, each once; an unknown one is refused by name."""
-    wanted = set(table_ids)
-    found = set(session.scalars(select(Table.id).where(Table.id.in_(wanted)))) if wanted else set()
-    missing = sorted(wanted - found)
-    if missing:
-        raise ValidationError(f"unknown table {missing[0]}", field="table_ids")
-    return wanted
+def end_sessions(session: Session, user: User) -> None:
+    """End every signed-in copy of the user's session (sign-out everywhere)."""
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def issue_api_token(session: Session, agency: Agency, label: str = "") -> str:

@@ -85,7 +85,7 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
         changed["active"] = active
         user.active = active
     if table_ids is not None:
-        wanted = directory.existing_table_ids(session, table_ids)
+        wanted = set(directory.existing_table_ids(session, table_ids))
         if wanted != {s.table_id for s in user.scopes}:
             changed["table_ids"] = sorted(wanted)
             user.scopes = [UserTableScope(table_id=t) for t in sorted(wanted)]
@@ -157,7 +157,7 @@ def set_memberships(session: Session, actor: User | None, agency_id: int,
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise NotFound(f"no agency {agency_id}", field="agency_id")
-    wanted = directory.existing_table_ids(session, table_ids)
+    wanted = set(directory.existing_table_ids(session, table_ids))
     have = {m.table_id: m for m in agency.memberships}
     for table_id in set(have) - wanted:
         session.delete(have[table_id])

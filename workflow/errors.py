@@ -1,14 +1,24 @@
-"""Domain errors: each carries a message a person can act on, and the field it is about."""
+"""Domain errors: each carries a message a person can act on, and the field it is about.
+
+A message is an English template with named parameters (`"choose %(what)s"`, what="a reason"):
+the core keeps `template` and `params` so that each adapter can render the message in its
+reader's language (the web UI looks the template up in its catalog, then fills the
+parameters in); `message` is the English text, for the API, the CLI and the logs.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """Base of every refusal the core gives; adapters show `str(error)` as is."""
+    """Base of every refusal the core gives; adapters show `message`, or translate `template`."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         self.field = field
 
 
@@ -25,7 +35,8 @@ class IllegalTransition(DomainError):
 
 
 class RuleRefusal(DomainError):
-    """A guard of the table's rule pack refused the command."""
+    """A guard of the table's rule pack refused the command (its messages are the pack's own,
+    already in the table's language)."""
 
     def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
@@ -38,3 +49,12 @@ class ConcurrentEdit(DomainError):
 
 class NotFound(DomainError):
     """No such record, or none the user may know of (the two look the same on purpose)."""
+
+
+class PackRefused(ValidationError):
+    """A rule pack that does not load: every problem, each with its file, line and hint."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"the rule pack has {len(problems)} problem(s): fix every one",
+                         field="pack")
+        self.problems = problems

@@ -28,6 +28,8 @@ class FlowRunStatus:
     last_ok: bool | None
     last_message: str
     runs: int
+    last_error: str | None = None
+    last_failed_at: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -44,6 +46,8 @@ class FlowRunStatus:
             "last_message": self.last_message,
             "runs": self.runs,
             "running": self.running,
+            "last_error": self.last_error,
+            "last_failed_at": _iso(self.last_failed_at),
         }
 
 
@@ -75,17 +79,21 @@ def started(session: Session, flow_name: str, *, now: datetime | None = None) ->
 
 
 def finished(session: Session, flow_name: str, *, ok: bool, message: str = "",
-             now: datetime | None = None) -> None:
+             error: str | None = None, now: datetime | None = None) -> None:
+    """`error` is the failure's class name (an exception's, or e.g. "DeliveryFailed")."""
     row = _row(session, flow_name)
     row.last_finished_at = now or utcnow()
     row.last_ok = ok
     row.last_message = message[:MESSAGE_LIMIT]
+    if not ok:
+        row.last_error = (error or "Failed")[:80]
+        row.last_failed_at = row.last_finished_at
 
 
 def statuses(session: Session) -> list[FlowRunStatus]:
     rows = session.scalars(select(FlowRunRecord).order_by(FlowRunRecord.flow_name))
     return [
         FlowRunStatus(r.flow_name, r.last_started_at, r.last_finished_at, r.last_ok,
-                      r.last_message or "", r.runs or 0)
+                      r.last_message or "", r.runs or 0, r.last_error, r.last_failed_at)
         for r in rows
     ]

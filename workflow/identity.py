@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from workflow import audit, gatekeeper
 from workflow.access import can_view_situation
 from workflow.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from workflow.linkage import keys as linkage_keys
+from workflow.linkage import tokens as linkage_tokens
 from workflow.models import IdentityRecord, Situation, SituationKey, User, utcnow
 
 
@@ -90,6 +92,14 @@ class IdentityVault:
     def __init__(self, keystore: sessionmaker[Session], master_key: bytes) -> None:
         self._keystore = keystore
         self._kek = AESGCM(master_key)
+        self._linkage: linkage_tokens.LinkageKeyRef | None = None
+
+    def linkage_key(self) -> linkage_tokens.LinkageKeyRef:
+        """The key-store secret that keys linkage tokens (see workflow/linkage/)."""
+        if self._linkage is None:
+            self._linkage = linkage_tokens.LinkageKeyRef(
+                *linkage_keys.load_or_create(self._keystore, self._kek))
+        return self._linkage
 
     # -- keys ---------------------------------------------------------------------------
     def _data_key(self, situation_id: int, *, create: bool) -> bytes | None:
@@ -145,6 +155,11 @@ class IdentityVault:
             session.add(IdentityRecord(situation_id=situation.id, nonce=nonce, ciphertext=sealed))
         else:
             row.nonce, row.ciphertext = nonce, sealed
+        key_ref = self.linkage_key()  # "seen before?" tokens, never the identity itself
+        linkage_tokens.replace_tokens(session, key_ref, situation, "identity",
+                                      linkage_tokens.encode_persons(
+                                          key_ref, [(p.name, p.birth_date)
+                                                    for p in identity.persons]))
         audit.record(session, "identity.write", actor=actor, situation_id=situation.id,
                      detail={"persons": len(identity.persons)}, now=now)
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, gatekeeper, meetings, rulebook
+from workflow import access, audit, gatekeeper, legal_basis, meetings, rulebook
 from workflow.errors import DomainError, NotFound, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
@@ -30,6 +30,8 @@ from workflow.models import (
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
+
+NOTE_LIMIT = 2000  # a task note, like a progress note: a few paragraphs at most
 
 
 @dataclass
@@ -67,16 +69,18 @@ def _optional_meeting(session: Session, situation: Situation, meeting_id: int | 
 
 def disclose(
     session: Session, actor: User, situation_id: int, agency_ids: list[int], *,
-    vault: IdentityVault | None = None, identity: Identity | None = None,
-    meeting_id: int | None = None, expected_version: int | None = None,
-    now: datetime | None = None,
+    basis: str | None = None, vault: IdentityVault | None = None,
+    identity: Identity | None = None, meeting_id: int | None = None,
+    expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
-    """Filter 3: the table names the agencies that may see the limited identity."""
+    """Filter 3: the table names the agencies that may see the limited identity, and the
+    legal basis on which it does (the person's consent, or an authority of its pack)."""
     run = gatekeeper.begin(session, actor, "disclose", situation_id, now=now,
                            expected_version=expected_version, guard=False)
     situation, now = run.situation, run.now
     meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
     agencies = _table_agencies(session, situation, agency_ids, "agency_ids")
+    grounds = legal_basis.check(session, situation, basis)
     run.guard()
     run.move()
     already = situation.granted_agency_ids
@@ -84,11 +88,11 @@ def disclose(
     for agency_id in new_ids:
         situation.grants.append(DisclosureGrant(
             agency_id=agency_id, granted_by_id=actor.id, granted_at=now,
-            meeting_id=meeting.id if meeting else None,
+            meeting_id=meeting.id if meeting else None, legal_basis=grounds.code,
         ))
     session.flush()
     audit.record(session, "identity.grant", actor=actor, situation_id=situation.id,
-                 detail={"agency_ids": new_ids}, now=now)
+                 detail={"agency_ids": new_ids, "legal_basis": grounds.code}, now=now)
     if identity is not None:
         if vault is None:
             raise DomainError("the identity vault is not available")
@@ -125,6 +129,9 @@ def plan(
         if t.agency_id not in {lead_agency_id, *assisting}:
             raise ValidationError("a task's owner must be the lead or an assisting agency",
                                   field=f"tasks[{i}].agency_id")
+    if first_contact_due is not None and not now.year <= first_contact_due.year <= now.year + 2:
+        raise ValidationError("the first-contact date must be within the next two years",
+                              field="first_contact_due")
     if first_contact_due is not None and first_contact_due < now:
         raise ValidationError("the first-contact date is in the past", field="first_contact_due")
     run.guard()
@@ -186,6 +193,8 @@ def update_task(
     now = run.now
     if status not in load_catalog().codes("task_statuses"):
         raise ValidationError(f"unknown task status {status!r}", field="status")
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError(f"the note is limited to {NOTE_LIMIT} characters", field="note")
     if status == "not_done" and not note.strip():
         raise ValidationError("say why the task is not done", field="note")
     task.status, task.note = status, note.strip()

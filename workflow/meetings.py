@@ -17,6 +17,7 @@ from workflow.models import (
     Attendance,
     AuditEntry,
     Deadline,
+    DisclosureGrant,
     Flag,
     Meeting,
     Situation,
@@ -225,6 +226,8 @@ class Minutes:
     open_actions: list[tuple[str, str, str]] = field(default_factory=list)
     #: (agency, user) confirmed to read identity by a chair of this table since the last meeting
     confirmations: list[tuple[str, str]] = field(default_factory=list)
+    #: (reference, agency, legal basis code) of each disclosure granted at this meeting
+    disclosures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def minutes(session: Session, actor: User, meeting_id: int) -> Minutes:
@@ -256,6 +259,12 @@ def minutes(session: Session, actor: User, meeting_id: int) -> Minutes:
                 result.open_actions.append((s.ref or str(s.id), names[t.agency_id],
                                             t.status if t.status == "open" else t.note))
     result.confirmations = _confirmations_since_last(session, meeting, names)
+    for grant, ref in session.execute(
+            select(DisclosureGrant, Situation.ref)
+            .join(Situation, Situation.id == DisclosureGrant.situation_id)
+            .where(DisclosureGrant.meeting_id == meeting.id).order_by(DisclosureGrant.id)):
+        result.disclosures.append((ref or str(grant.situation_id), names[grant.agency_id],
+                                   grant.legal_basis))
     return result
 
 

@@ -33,6 +33,7 @@ EVENT_TYPES = frozenset(
         "meeting.agenda_ready",
         "rule.notify",
         "directory.changed",
+        "linkage.contact_requested",
         "round.opened",
         "round.decided",
         "follow_up.due",
@@ -42,7 +43,7 @@ EVENT_TYPES = frozenset(
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change", "closes_at", "round_outcome"}
+     "change", "requesting_table", "closes_at", "round_outcome"}
 )
 
 

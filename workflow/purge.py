@@ -20,7 +20,15 @@ from workflow import stages
 from workflow.db import is_postgres
 from workflow.errors import ConcurrentEdit
 from workflow.identity import IdentityVault
-from workflow.models import IdentityRecord, Situation, SituationKey, Table, utcnow
+from workflow.linkage import tokens as linkage_tokens
+from workflow.models import (
+    IdentityRecord,
+    LinkageToken,
+    Situation,
+    SituationKey,
+    Table,
+    utcnow,
+)
 from workflow.runtime import Runtime
 
 FINISHED_STAGES = stages.END_STAGES
@@ -59,7 +67,8 @@ def _chunks(values: list[int]) -> Iterable[list[int]]:
 
 
 def candidates(runtime: Runtime, *, now: datetime | None = None) -> list[PurgeCandidate]:
-    """Finished situations past their table's retention that still hold an identity or a key."""
+    """Finished situations past their table's retention that still hold an identity, a key
+    or linkage tokens."""
     now = now or utcnow()
     with runtime.keystore() as ks:
         key_ids = sorted(ks.scalars(select(SituationKey.situation_id)))
@@ -73,7 +82,8 @@ def candidates(runtime: Runtime, *, now: datetime | None = None) -> list[PurgeCa
                 Situation.table_id == table_id, Situation.stage.in_(FINISHED_STAGES),
                 _ended() < cutoff)
             has_identity = exists().where(IdentityRecord.situation_id == Situation.id)
-            rows = list(session.execute(base.where(has_identity)))
+            has_tokens = exists().where(LinkageToken.situation_id == Situation.id)
+            rows = list(session.execute(base.where(has_identity | has_tokens)))
             for chunk in _chunks(key_ids):
                 rows.extend(session.execute(base.where(Situation.id.in_(chunk))))
             for row in rows:
@@ -91,7 +101,8 @@ def purge_one(session: Session, vault: IdentityVault, situation_id: int, *, now:
     situation = session.scalars(query).first()
     if situation is None or situation.stage not in FINISHED_STAGES:
         return False
-    return vault.purge(session, situation, reason=REASON, now=now)
+    forgotten = linkage_tokens.forget(session, situation_id)  # "seen before?" ends here too
+    return vault.purge(session, situation, reason=REASON, now=now) or forgotten > 0
 
 
 def purge(runtime: Runtime, *, now: datetime | None = None, dry_run: bool = False,
@@ -115,5 +126,6 @@ def purge(runtime: Runtime, *, now: datetime | None = None, dry_run: bool = Fals
 
 
 def verify_purged(session: Session, vault: IdentityVault, situation_id: int) -> bool:
-    """True only if neither the identity ciphertext nor its key exists any more."""
-    return not vault.exists(session, situation_id) and not vault.has_key(situation_id)
+    """True only if neither the identity ciphertext, nor its key, nor a token exists any more."""
+    return (not vault.exists(session, situation_id) and not vault.has_key(situation_id)
+            and not linkage_tokens.has_tokens(session, situation_id))

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import access, gatekeeper, meetings, rulebook, stages
+from workflow import access, gatekeeper, legal_basis, meetings, rulebook, stages
 from workflow.errors import NotFound
 from workflow.models import (
     Agency,
@@ -363,6 +363,9 @@ class SituationView:
     commands: frozenset[str] = frozenset()
     #: Tasks whose progress this actor may record.
     task_ids: frozenset[int] = frozenset()
+    #: (code, kind, label en, label vi) of the bases the table may disclose on, and the default.
+    legal_bases: list[tuple[str, str, str, str]] = field(default_factory=list)
+    suggested_basis: str | None = None
 
     def can(self, command: str) -> bool:
         return command in self.commands
@@ -430,6 +433,9 @@ def situation_view(session: Session, actor: User, situation_id: int, *,
         if situation.stage in FOLLOW_STAGES:
             view.suggested_sectors = rulebook.suggested_sectors(session, situation)
         view.members = table_agencies(session, situation.table_id)
+        view.legal_bases = [(b.code, b.kind, b.label.en, b.label.vi)
+                            for b in legal_basis.bases_of(session, situation.table)]
+        view.suggested_basis = legal_basis.suggested(session, situation)
     return view
 
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from rules import model as rm
 from rules.engine import Evaluation, evaluate
-from rules.loader import load_pack, load_shipped_pack
+from rules.loader import RulePackError, load_pack, load_shipped_pack
 from workflow import deadlines as clock
-from workflow.errors import RuleRefusal
+from workflow.errors import PackRefused, RuleRefusal
+from workflow.linkage.match import seen_before
 from workflow.models import (
     Agency,
     Deadline,
@@ -71,9 +72,19 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
     return pack
 
 
+def current_version(name: str) -> str:
+    """The version of a shipped pack as shipped now (a new table starts on it); "1.0" for a
+    pack that is not shipped."""
+    short = SHIPPED.get(name)
+    return load_shipped_pack(short).version if short else "1.0"
+
+
 def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
     """Validate and store a pack version; an installed version is immutable."""
-    pack = load_pack(source, source_name=source_name)  # raises RulePackError with problems
+    try:
+        pack = load_pack(source, source_name=source_name)
+    except RulePackError as error:  # adapters hear of it as a domain error, problems listed
+        raise PackRefused([str(p) for p in error.problems]) from None
     row = session.scalar(select(RulePackRecord).where(
         RulePackRecord.name == pack.name, RulePackRecord.version == pack.version))
     if row is None:
@@ -141,6 +152,7 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
             ended = prev.closed_at or prev.decided_at or prev.created_at
             previous_days = max(0.0, (now - ended).total_seconds() / 86400)
     open_tasks = [t for t in situation.tasks if t.status == "open"]
+    seen = seen_before(session, situation, now=now)
     origin_sector = sectors.get(situation.originating_agency_id, "")
     return {
         "stage": situation.stage,
@@ -177,6 +189,8 @@ def facts_for(session: Session, situation: Situation, trigger: str, *,
         if situation.conclusion_reason else "",
         "rejection_reason": situation.rejection_reason or "",
         "persons_count": float(situation.persons_count),
+        "seen_before_count": float(seen.count_here),
+        "months_since_last_seen": seen.months_since_last_seen,
     }
 
 

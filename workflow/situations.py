@@ -162,6 +162,7 @@ def draft(
     if not access.agency_sits_at(session, actor.agency_id, table_id):
         raise PermissionDenied("your agency is not a member of this table", field="table_id")
     facts.validate()
+    _check_screening(session, table, facts)
     now = now or utcnow()
     situation = Situation(
         table_id=table_id,
@@ -181,6 +182,18 @@ def draft(
     return situation
 
 
+def _check_screening(session: Session, table: Table, facts: Filter1) -> None:
+    """Screening answers name only the questions of the table's pack (no free-form map)."""
+    if not facts.screening_answers:
+        return
+    pack = rulebook.pack_for(session, table)
+    allowed = set(pack.screening.question_ids) if pack.screening else set()
+    unknown = [str(k)[:40] for k in facts.screening_answers if k not in allowed]
+    if unknown:
+        raise ValidationError(f"unknown screening question {unknown[0]!r}",
+                              field="screening_answers")
+
+
 def update_draft(
     session: Session, actor: User, situation_id: int, facts: Filter1, *,
     expected_version: int | None = None, now: datetime | None = None,
@@ -189,6 +202,7 @@ def update_draft(
     run = gatekeeper.begin(session, actor, "update_draft", situation_id, now=now,
                            expected_version=expected_version)
     facts.validate()
+    _check_screening(session, run.situation.table, facts)
     _apply_facts(run.situation, facts)
     run.situation.updated_at = run.now
     run.record()

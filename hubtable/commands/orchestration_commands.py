@@ -21,7 +21,8 @@ from hubtable.wiring import runtime_from
               help="Port of the local Prefect server (default 4200, or a free one).")
 def up(host: str, port: int, prefect_port: int | None) -> None:
     """Run everything here: web UI, a local Prefect server and the scheduled flows."""
-    from orchestration.embedded import Supervisor, port_is_free
+    from hubtable.processes import port_is_free
+    from hubtable.supervisor import Supervisor
 
     if not port_is_free(host, port):
         raise click.ClickException(f"port {port} on {host} is in use: choose another with --port")
@@ -63,32 +64,45 @@ def worker(limit: int | None, pool: str | None) -> None:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
-    """When each scheduled flow last ran and whether it worked; whether Prefect answers."""
-    from orchestration.status import flow_status, prefect_health
+    """When each scheduled flow last ran and whether it worked; deliveries; Prefect; `up`."""
+    from hubtable.health import orchestration_health
 
     runtime = runtime_from(load_settings())
     try:
-        flows = flow_status(runtime)
+        report = orchestration_health(runtime)
     finally:
         runtime.dispose()
-    prefect = prefect_health()
+    flows, prefect, sent = report["flows"], report["prefect"], report["deliveries"]
     if as_json:
-        click.echo(json.dumps({"flows": flows, "prefect": prefect}, indent=2))
+        click.echo(json.dumps(report, indent=2))
     else:
         if prefect["configured"]:
             state = "ok" if prefect["ok"] else f"NOT OK: {prefect['detail']}"
             click.echo(f"prefect  {prefect['api_url']}  {state}")
         else:
-            click.echo("prefect  not configured (PREFECT_API_URL unset)")
+            click.echo("prefect  not configured (PREFECT_API_URL unset, no `hubtable up` "
+                       "running on this data dir)")
+        if "error" in sent:
+            click.echo(f"deliveries  {sent['error']}")
+        else:
+            verdict = "ok" if sent["ok"] else "NOT OK"
+            click.echo(f"deliveries  {verdict}: failed {sent['failed']}, dead {sent['dead']}, "
+                       f"queued {sent['queued']}, sent {sent['sent']}")
+        for name, child in dict(report.get("children", {})).items():
+            click.echo(f"up child  {name:15} {child['state']}, restarts {child['restarts']}"
+                       + (f", last exit {child['last_exit']}"
+                          if child.get("last_exit") is not None else ""))
         if "error" in flows:
             click.echo(f"flows    {flows['error']}")
-        for name, entry in dict(flows["flows"]).items():  # type: ignore[call-overload]
+        for name, entry in dict(flows["flows"]).items():
             click.echo(f"{name:24} {_describe(entry)}")
-    if not flows["ok"] or (prefect["configured"] and not prefect["ok"]):
+    if not flows["ok"] or not sent.get("ok") or (prefect["configured"] and not prefect["ok"]):
         sys.exit(1)
 
 
 def _describe(entry: dict[str, object]) -> str:
+    error = (f"  last error {entry['last_error']} at {entry['last_failed_at']}"
+             if entry.get("last_error") else "")
     if not entry["runs"]:
         return f"never ran ({entry['schedule']})"
     if entry["running"]:
@@ -97,7 +111,7 @@ def _describe(entry: dict[str, object]) -> str:
         outcome = {True: "ok", False: "FAILED", None: "unknown"}[entry["last_ok"]]  # type: ignore[index]
     late = "  LATE" if entry["late"] else ""
     message = f"  {entry['last_message']}" if entry["last_message"] else ""
-    return f"{outcome:8} last started {entry['last_started_at']}{late}{message}"
+    return f"{outcome:8} last started {entry['last_started_at']}{late}{message}{error}"
 
 
 @click.command()

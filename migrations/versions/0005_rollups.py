@@ -13,7 +13,7 @@ from alembic import op
 import workflow.models.base
 
 revision: str = "0005_rollups"
-down_revision: str | None = "0001"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -50,6 +50,36 @@ def upgrade() -> None:
                                 name=op.f("pk_report_duration_rollups")),
     )
     op.create_table(
+        "report_rollups_monthly",
+        sa.Column("table_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("value", sa.String(length=80), nullable=False),
+        sa.Column("sub", sa.String(length=40), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("helped", sa.BigInteger(), nullable=False),
+        sa.Column("contacted", sa.BigInteger(), nullable=False),
+        sa.Column("on_time", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["table_id"], ["tables.id"], name=op.f("fk_report_rollups_monthly_table_id_tables")
+        ),
+        sa.PrimaryKeyConstraint("table_id", "day", "kind", "value", "sub",
+                                name=op.f("pk_report_rollups_monthly")),
+    )
+    op.create_table(
+        "report_duration_rollups_monthly",
+        sa.Column("table_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("measure", sa.String(length=20), nullable=False),
+        sa.Column("duration", sa.Double(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["table_id"], ["tables.id"], name=op.f("fk_report_duration_rollups_monthly_table_id_tables")
+        ),
+        sa.PrimaryKeyConstraint("table_id", "day", "measure", "duration",
+                                name=op.f("pk_report_duration_rollups_monthly")),
+    )
+    op.create_table(
         "report_rollup_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("watermark", workflow.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -66,5 +96,7 @@ def downgrade() -> None:
     with op.batch_alter_table("situations", schema=None) as batch_op:
         batch_op.drop_index("ix_situations_updated_at")
     op.drop_table("report_rollup_state")
+    op.drop_table("report_duration_rollups_monthly")
+    op.drop_table("report_rollups_monthly")
     op.drop_table("report_duration_rollups")
     op.drop_table("report_rollups")

@@ -12,7 +12,7 @@ from alembic import op
 import workflow.models.base
 
 revision: str = "0008_rounds"
-down_revision: str | None = "0007"
+down_revision: str | None = "0006_linkage"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from orchestration import context
-from orchestration.flows.recording import recorded
+from orchestration.flows.recording import Outcome, recorded
 from orchestration.flows.retry import transient
 
 
@@ -29,17 +29,29 @@ def _summary(result: Any) -> str:
 
 @task(name="dispatch-outbox", cache_policy=NONE, retries=3, retry_delay_seconds=[2, 10, 30],
       retry_condition_fn=transient)
-def dispatch_outbox() -> str:
-    """One pass over the outbox; it touches the network (SMTP, webhooks), hence the retries."""
+def dispatch_outbox() -> dict[str, Any]:
+    """One pass over the outbox; it touches the network (SMTP, webhooks), hence the retries.
+
+    Returns the counts and the class of the last failed send (plain data for Prefect).
+    """
     from notifications.dispatch import dispatch_once
 
     rt, settings = context.current()
-    return _summary(dispatch_once(rt, settings))
+    result = dispatch_once(rt, settings)
+    return {**result.as_dict(), "error_class": result.error_class}
+
+
+def judge(outcome: Outcome, counts: dict[str, Any]) -> None:
+    """A pass that failed or gave up on a delivery is not ok, and says which error class."""
+    outcome.message = _summary(counts)
+    if counts.get("failed") or counts.get("dead"):
+        outcome.ok = False
+        outcome.error = str(counts.get("error_class") or "DeliveryFailed")
 
 
 @flow(name="dispatch-notifications")
 def dispatch_notifications() -> str:
     with recorded("dispatch-notifications") as outcome:
-        outcome.message = dispatch_outbox()
+        judge(outcome, dispatch_outbox())
     get_run_logger().info("dispatch: %s", outcome.message or "nothing to send")
     return outcome.message

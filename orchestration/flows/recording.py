@@ -17,7 +17,11 @@ from workflow import flow_runs
 
 @dataclass
 class Outcome:
+    """What the run says of itself: a failed delivery makes a finished run not ok."""
+
     message: str = ""
+    ok: bool = True
+    error: str | None = None
 
 
 @contextmanager
@@ -31,7 +35,9 @@ def recorded(flow_name: str) -> Iterator[Outcome]:
     except BaseException as exc:
         with rt.command() as session:
             flow_runs.finished(session, flow_name, ok=False,
-                               message=f"failed: {type(exc).__name__}")
+                               message=f"failed: {type(exc).__name__}",
+                               error=type(exc).__name__)
         raise
     with rt.command() as session:
-        flow_runs.finished(session, flow_name, ok=True, message=outcome.message)
+        flow_runs.finished(session, flow_name, ok=outcome.ok, message=outcome.message,
+                           error=outcome.error)

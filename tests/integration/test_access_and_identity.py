@@ -132,7 +132,8 @@ def test_disclosure_only_to_agencies_of_the_table(world):
     from workflow.errors import ValidationError
 
     with pytest.raises(ValidationError) as err, world.runtime.command() as s:
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["outsider"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["outsider"]],
+                               basis="phipa_40_1")
     assert err.value.field == "agency_ids"
 
 

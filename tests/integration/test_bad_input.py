@@ -62,7 +62,8 @@ def test_a_foreign_agency_cannot_lead(world):
     mid = open_meeting(world)
     with world.runtime.command() as s:
         situations.accept(s, world.user(s, "chair"), sid, mid)
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError), world.runtime.command() as s:
         interventions.plan(s, world.user(s, "chair"), sid,
                            lead_agency_id=world.agencies["outsider"])
@@ -80,7 +81,8 @@ def test_a_malformed_birth_date_is_refused(world, birth_date):
         situations.accept(s, world.user(s, "chair"), sid, mid)
     with pytest.raises(ValidationError) as err, world.runtime.command() as s:
         interventions.disclose(
-            s, world.user(s, "chair"), sid, [world.agencies["cmha"]], vault=world.runtime.vault,
+            s, world.user(s, "chair"), sid, [world.agencies["cmha"]],
+            basis="phipa_40_1", vault=world.runtime.vault,
             identity=Identity([Person(name="A Person", birth_date=birth_date)]))
     assert "birth_date" in err.value.field
     with world.runtime.read() as s:
@@ -94,7 +96,8 @@ def test_first_contact_in_the_past_plan_is_refused(world):
     mid = open_meeting(world)
     with world.runtime.command() as s:
         situations.accept(s, world.user(s, "chair"), sid, mid)
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError) as err, world.runtime.command() as s:
         interventions.plan(s, world.user(s, "chair"), sid, lead_agency_id=world.agencies["cmha"],
                            first_contact_due=utcnow() - timedelta(days=1))

@@ -76,6 +76,7 @@ def walk(runtime):
             situations.accept(s, chair, made[stage], mid)
         for stage in ("disclosed", "intervention", "closed"):
             interventions.disclose(s, chair, made[stage], [a["cmha"], a["housing"], a["school"]],
+                                   basis="phipa_40_1",
                                    meeting_id=mid)
         for stage in ("intervention", "closed"):
             interventions.plan(s, chair, made[stage], lead_agency_id=a["cmha"],
@@ -111,7 +112,8 @@ def _give(command, s, actor, sid, task_id, flag_id, mid, world):  # noqa: PLR091
         case "reject":
             return situations.reject(s, actor, sid, mid, "not_aer")
         case "disclose":
-            return interventions.disclose(s, actor, sid, [a["hospital"]], meeting_id=mid)
+            return interventions.disclose(s, actor, sid, [a["hospital"]],
+                                          basis="phipa_40_1", meeting_id=mid)
         case "record_identity":
             return vault.record(s, actor, s.get(Situation, sid),
                                 Identity([Person(name="Walk Person", birth_date="2001-02-03")]))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from support.factories import build_world, filter1, open_meeting, submitted
 
+from rules.loader import load_shipped_pack
 from rules.vocabulary import COMMANDS
 from workflow import interventions, rulebook, situations
 from workflow.errors import RuleRefusal
@@ -51,7 +52,8 @@ def scene(runtime):
         for k in ("disclose", "plan", "report_back", "close"):
             situations.accept(s, chair, ids[k], mid)
         for k in ("plan", "report_back", "close"):
-            interventions.disclose(s, chair, ids[k], [a["cmha"]], meeting_id=mid)
+            interventions.disclose(s, chair, ids[k], [a["cmha"]],
+                                   basis="phipa_40_1", meeting_id=mid)
         for k in ("report_back", "close"):
             interventions.plan(s, chair, ids[k], lead_agency_id=a["cmha"], meeting_id=mid)
         situations.reject(s, chair, ids["re_present"], mid, "not_aer")
@@ -66,7 +68,8 @@ def _give(trigger, s, world, sid, mid):
         "present": lambda: situations.present(s, chair, sid, mid),
         "accept": lambda: situations.accept(s, chair, sid, mid),
         "reject": lambda: situations.reject(s, chair, sid, mid, "not_aer"),
-        "disclose": lambda: interventions.disclose(s, chair, sid, [cmha], meeting_id=mid),
+        "disclose": lambda: interventions.disclose(s, chair, sid, [cmha],
+                                                   basis="phipa_40_1", meeting_id=mid),
         "plan": lambda: interventions.plan(s, chair, sid, lead_agency_id=cmha, meeting_id=mid),
         "report_back": lambda: interventions.report_back(
             s, chair, sid, progress_note="x", first_contact_made=True, still_aer=True),
@@ -93,7 +96,8 @@ def test_a_guard_on_each_trigger_refuses_its_command(scene, runtime, trigger):
     with runtime.command() as s:
         rulebook.install_pack(s, source, source_name=name)
         table = s.get(Table, world.table_id)
-        table.rule_pack_name, table.rule_pack_version = name, "1.0"
+        table.rule_pack_name = name
+        table.rule_pack_version = load_shipped_pack("ontario").version
     s = runtime.sessions()
     try:
         with pytest.raises(RuleRefusal, match=REFUSAL):

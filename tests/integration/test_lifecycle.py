@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from support.factories import filter1, in_intervention, open_meeting, submitted
 
+from rules.loader import load_shipped_pack
 from workflow import interventions, situations
 from workflow.errors import IllegalTransition, RuleRefusal, ValidationError
 from workflow.models import (
@@ -54,8 +55,9 @@ def test_whole_lifecycle_records_every_transition(world):
         # the Ontario pack set the first-contact deadline 2 business days after acceptance
         assert sit.first_contact_due > sit.accepted_at
         assert sit.first_contact_due - sit.accepted_at >= timedelta(days=2)
+        shipped = load_shipped_pack("ontario").version
         assert s.scalar(select(func.count()).select_from(RuleFiring).where(
-            RuleFiring.situation_id == sid, RuleFiring.pack_version == "1.0")) > 0
+            RuleFiring.situation_id == sid, RuleFiring.pack_version == shipped)) > 0
         # the lead agency heard it leads, with no identity in the event
         lead_events = s.scalars(select(OutboxEvent).where(
             OutboxEvent.event_type == "situation.lead_assigned")).all()
@@ -85,7 +87,8 @@ def test_each_rejection_path_leaves_no_identity(world, reason):
         assert s.get(IdentityRecord, sid) is None
     assert not world.runtime.vault.has_key(sid)
     with pytest.raises(IllegalTransition), world.runtime.command() as s:
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["cmha"]],
+                               basis="phipa_40_1")
 
 
 def test_reject_other_needs_a_note(world):

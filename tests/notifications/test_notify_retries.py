@@ -13,8 +13,11 @@ from workflow import deliveries
 from workflow.errors import PermissionDenied
 from workflow.models import Delivery, utcnow
 from workflow.notification_preferences import set_preference
+from workflow.outbound import parse_allow
 
 SECRET = "a-webhook-secret-of-some-length"
+
+LOOPBACK = parse_allow("127.0.0.1/32")  # the test receiver listens on loopback
 
 
 def _webhook_delivery(world) -> Delivery:
@@ -33,6 +36,7 @@ def test_failed_webhook_retries_after_backoff_then_succeeds(world, settings,
     with world.runtime.command() as s:
         set_preference(s, world.user(s, "police"), agency_id=world.agencies["police"],
                        channel="webhook", enabled=True, webhook_url=webhook_receiver.url,
+                       allow=LOOPBACK,
                        webhook_secret=SECRET)
     webhook_receiver.statuses = [500, 503]
     t0 = utcnow()
@@ -125,7 +129,7 @@ def test_a_lease_left_by_a_crashed_dispatcher_runs_out_and_the_delivery_is_sent(
     with world.runtime.command() as s:
         claim = deliveries.claim_due(s, now=t0)  # ... and the dispatcher dies here
     assert len(claim.work) == 2
-    during = dispatch_once(world.runtime, settings, now=t0 + timedelta(minutes=1))
+    during = dispatch_once(world.runtime, settings, now=t0 + deliveries.LEASE / 2)
     assert during.sent == 0
     after = dispatch_once(world.runtime, settings, now=t0 + deliveries.LEASE
                           + timedelta(seconds=1))
@@ -138,16 +142,35 @@ def test_a_lease_left_by_a_crashed_dispatcher_runs_out_and_the_delivery_is_sent(
     assert (counts.sent, counts.failed, counts.dead) == (0, 0, 0)
 
 
-def test_a_pass_running_past_half_its_lease_hands_the_rest_back(world, settings, smtp_server,
-                                                               quiet, monkeypatch):
+def test_a_dispatcher_that_lost_its_lease_sends_nothing_more(world, settings, smtp_server,
+                                                             quiet, monkeypatch):
     sid, _ = quiet
     emit_event(world, "situation.closed", sid, ["police", "school"])
-    monkeypatch.setattr(deliveries, "LEASE", timedelta(0))  # "half the lease" is already over
+    monkeypatch.setattr(deliveries, "RENEW_AFTER", timedelta(0))  # renew after every send
+    monkeypatch.setattr(deliveries, "renew", lambda *a, **k: set())  # ... and lose the lease
     stalled = dispatch_once(world.runtime, settings)
-    assert stalled.sent == 0 and smtp_server.messages == []
-    with world.runtime.read() as s:
-        assert set(s.scalars(select(Delivery.status))) >= {"queued"}
-        assert s.scalars(select(Delivery).where(Delivery.status == "sending")).all() == []
+    assert len(smtp_server.messages) == 1  # the first send, then nothing more
     monkeypatch.undo()
-    assert dispatch_once(world.runtime, settings).sent >= 2
+    # the rest comes free once the short lease has run out, and goes once
+    later = utcnow() + deliveries.LEASE + timedelta(seconds=1)
+    assert stalled.sent + dispatch_once(world.runtime, settings, now=later).sent >= 2
     assert len(smtp_server.messages) == 2
+
+
+def test_a_living_dispatcher_renews_its_lease(world, settings, quiet):
+    sid, _ = quiet
+    emit_event(world, "situation.withdrawn", sid, ["school"])
+    t0 = utcnow()
+    with world.runtime.command() as s:
+        deliveries.expand_events(s, now=t0)
+    with world.runtime.command() as s:
+        claim = deliveries.claim_due(s, now=t0)
+    ids = [w.delivery_id for w in claim.work]
+    t1 = t0 + deliveries.LEASE - timedelta(seconds=1)
+    with world.runtime.command() as s:
+        assert deliveries.renew(s, claim.token, ids, now=t1) == set(ids)
+    with world.runtime.command() as s:  # past the first lease, but renewed: nobody takes it
+        assert deliveries.claim_due(s, now=t0 + deliveries.LEASE + timedelta(seconds=1)).work \
+            == []
+    with world.runtime.command() as s:
+        assert deliveries.renew(s, "someone-else", ids, now=t1) == set()

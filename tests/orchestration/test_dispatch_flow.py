@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import threading
-import time
 from collections import Counter
 
 from sqlalchemy import func, select, update
@@ -85,19 +84,3 @@ def test_smtp_dropping_mid_batch_loses_nothing_and_duplicates_nothing(world, flo
     keys = _keys(smtp_server)
     assert len(keys) == after["sent"] and max(keys.values()) == 1
 
-
-def test_request_dispatch_without_prefect_does_nothing(monkeypatch):
-    from orchestration import trigger
-
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert trigger.request_dispatch() is False
-    assert trigger._worker is None  # no thread, no Prefect import, no temporary server
-
-
-def test_request_dispatch_never_waits_even_when_prefect_is_down(monkeypatch):
-    from orchestration import trigger
-
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    started = time.perf_counter()
-    assert trigger.request_dispatch() is True
-    assert time.perf_counter() - started < 0.05

@@ -118,7 +118,7 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
         line.decode(errors="replace").rstrip() for line in process.stdout), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 150  # ~20 s on a quiet machine; CI boxes are busy
+        deadline = time.monotonic() + 240  # up waits for the listener; CI is busy
         while not any("hubtable is up" in line for line in lines):
             assert process.poll() is None, "\n".join(lines)
             assert time.monotonic() < deadline, "\n".join(lines)
@@ -175,4 +175,4 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
     assert code == 0, "\n".join(lines)
     time.sleep(0.5)
     assert _processes_of(data_dir) == [], "\n".join(lines)
-    assert time.monotonic() - began < 240
+    assert time.monotonic() - began < 360

@@ -14,14 +14,16 @@ from reports.dataset import build
 from reports.generated import generate
 from workflow.models import (
     ReportDurationRollup,
+    ReportDurationRollupMonth,
     ReportRollup,
+    ReportRollupMonth,
     ReportRollupState,
     Situation,
     Table,
     utcnow,
 )
 from workflow.reports import build_report, parse_period, refresh_rollups, resolve_scope
-from workflow.reports.rollups import STATE_ID, changed_days
+from workflow.reports.rollups import STATE_ID, Days, changed_days
 
 AS_OF = datetime(2026, 3, 5, 15, 30, tzinfo=UTC)
 PERIODS = [("2026-01-01", "2026-03-01"), ("2026-01-07", "2026-02-13"),
@@ -129,15 +131,14 @@ def test_an_incremental_refresh_leaves_what_a_full_rebuild_builds(data):
     _refresh(data)
 
     def rows():
+        out = []
         with data.runtime.read() as s:
-            return (sorted(tuple(r) for r in s.execute(select(
-                        ReportRollup.table_id, ReportRollup.day, ReportRollup.kind,
-                        ReportRollup.value, ReportRollup.sub, ReportRollup.n,
-                        ReportRollup.helped, ReportRollup.contacted, ReportRollup.on_time))),
-                    sorted(tuple(r) for r in s.execute(select(
-                        ReportDurationRollup.table_id, ReportDurationRollup.day,
-                        ReportDurationRollup.measure, ReportDurationRollup.duration,
-                        ReportDurationRollup.n))))
+            for table in (ReportRollup, ReportRollupMonth, ReportDurationRollup,
+                          ReportDurationRollupMonth):
+                columns = [c for c in table.__table__.columns]
+                out.append(sorted(tuple(r) for r in s.execute(select(*columns))))
+        assert all(out)
+        return out
 
     incremental = rows()
     assert _refresh(data, full=True).full
@@ -152,3 +153,14 @@ def test_without_rollups_the_report_groups_the_situations(data):
     with data.runtime.read() as s:
         assert s.scalar(select(func.count()).select_from(ReportRollup)) > 100
         assert s.scalar(select(func.min(ReportRollup.day))) >= date(2025, 11, 20)
+
+
+def test_dirty_days_cover_whole_months_for_the_monthly_rows():
+    days = Days.of([(1, date(2026, 1, 31)), (1, date(2026, 2, 1)), (1, date(2026, 3, 15)),
+                    (2, date(2025, 12, 2))])
+    assert days.ranges == ((1, date(2026, 1, 31), date(2026, 2, 2)),
+                           (1, date(2026, 3, 15), date(2026, 3, 16)),
+                           (2, date(2025, 12, 2), date(2025, 12, 3)))
+    assert len(days) == 4
+    assert days.months().ranges == ((1, date(2026, 1, 1), date(2026, 4, 1)),
+                                    (2, date(2025, 12, 1), date(2026, 1, 1)))

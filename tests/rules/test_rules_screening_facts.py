@@ -49,7 +49,8 @@ def test_answers_are_checked():
 
 
 def test_fact_names_and_types_are_the_documented_ones():
-    assert len(FACT_TYPES) == 33
+    assert len(FACT_TYPES) == 35  # 33 + seen_before_count, months_since_last_seen (issue 19)
+    assert FACT_DEFAULTS["months_since_last_seen"] == -1
     assert set(FACT_DEFAULTS) == set(FACT_TYPES)
     assert FACT_DEFAULTS["days_since_previous"] == -1
     assert FACT_DEFAULTS["lead_sector"] == ""

@@ -132,7 +132,7 @@ def in_intervention(world: World, *, identity_name: str = "Jane Example",
         situations.accept(s, chair, sid, mid, now=now)
         interventions.disclose(
             s, chair, sid, [world.agencies["cmha"], world.agencies["housing"],
-                            world.agencies["school"]],
+                            world.agencies["school"]], basis="phipa_40_1",
             vault=world.runtime.vault, meeting_id=mid, now=now,
             identity=Identity([Person(name=identity_name, birth_date="1999-04-01",
                                       address="12 Example Street", phone="555 0100")]))

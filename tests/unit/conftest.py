@@ -139,6 +139,7 @@ class Steps:
         with self.cmd() as s:
             interventions.disclose(s, self.user("chair"), sit.id,
                                    [self.agency("cmha"), self.agency("housing")],
+                                   basis="phipa_40_1",
                                    meeting_id=meeting.id)
         return sit, meeting
 

@@ -28,7 +28,7 @@ def test_disclose_grants_the_named_agencies_and_stores_the_identity(
     sit, meeting = steps.accepted()
     with cmd() as s:
         interventions.disclose(s, user("chair"), sit.id,
-                               [steps.agency("cmha"), steps.agency("housing")],
+                               [steps.agency("cmha"), steps.agency("housing")], basis="phipa_40_1",
                                vault=core_runtime.vault, identity=JANE, meeting_id=meeting.id)
     assert sit.stage == "disclosed"
     assert sit.granted_agency_ids == {steps.agency("cmha"), steps.agency("housing")}
@@ -42,16 +42,20 @@ def test_disclose_refuses_before_acceptance_non_chairs_and_agencies_off_the_tabl
         cmd, user, steps):
     early = steps.submitted()
     with pytest.raises(IllegalTransition), cmd() as s:
-        interventions.disclose(s, user("chair"), early.id, [steps.agency("cmha")])
+        interventions.disclose(s, user("chair"), early.id, [steps.agency("cmha")],
+                               basis="phipa_40_1")
     sit, _ = steps.accepted()
     with pytest.raises(PermissionDenied), cmd() as s:
-        interventions.disclose(s, user("school"), sit.id, [steps.agency("cmha")])
+        interventions.disclose(s, user("school"), sit.id, [steps.agency("cmha")],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [steps.agency("outsider")])
+        interventions.disclose(s, user("chair"), sit.id, [steps.agency("outsider")],
+                               basis="phipa_40_1")
     with pytest.raises(ValidationError), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [])
+        interventions.disclose(s, user("chair"), sit.id, [], basis="phipa_40_1")
     with pytest.raises(DomainError, match="vault"), cmd() as s:
-        interventions.disclose(s, user("chair"), sit.id, [steps.agency("cmha")], identity=JANE)
+        interventions.disclose(s, user("chair"), sit.id, [steps.agency("cmha")],
+                               basis="phipa_40_1", identity=JANE)
     assert sit.stage == "accepted"
     assert sit.granted_agency_ids == set()
 
@@ -120,7 +124,7 @@ def test_record_first_contact_refuses_outsiders_the_future_and_ended_ones(
     assert sit.first_contact_at is None
     with cmd() as s:
         situations.withdraw(s, user("school"), sit.id, "duplicate", core_runtime.vault)
-    with pytest.raises(DomainError, match="planned"), cmd() as s:
+    with pytest.raises(IllegalTransition, match="withdrawn"), cmd() as s:
         interventions.record_first_contact(s, user("cmha"), sit.id)
 
 
@@ -144,7 +148,7 @@ def test_update_task_refuses_others_unknown_statuses_and_unexplained_failures(
     with pytest.raises(ValidationError) as unexplained, cmd() as s:
         interventions.update_task(s, user("housing"), task.id, status="not_done")
     assert unexplained.value.field == "note"
-    with pytest.raises(ValidationError), cmd() as s:
+    with pytest.raises(NotFound), cmd() as s:
         interventions.update_task(s, user("housing"), 999_999, status="done")
     assert db.get(Task, task.id).status == "open"
 
@@ -232,6 +236,6 @@ def test_clear_flag_refuses_agencies_and_unknown_flags(db, cmd, user, steps):
     flag = _flagged(steps, cmd, user, db)
     with pytest.raises(PermissionDenied), cmd() as s:
         interventions.clear_flag(s, user("school"), flag.id)
-    with pytest.raises(ValidationError), cmd() as s:
+    with pytest.raises(NotFound), cmd() as s:
         interventions.clear_flag(s, user("chair"), 999_999)
     assert flag.cleared_at is None

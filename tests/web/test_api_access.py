@@ -122,7 +122,8 @@ def test_open_tasks_list_my_agencys_work_soonest_first(api, world):
         chair = world.user(s, "chair")
         housing, cmha = world.agencies["housing"], world.agencies["cmha"]
         situations.accept(s, chair, sid, mid)
-        interventions.disclose(s, chair, sid, [cmha, housing], vault=world.runtime.vault,
+        interventions.disclose(s, chair, sid, [cmha, housing],
+                               basis="phipa_40_1", vault=world.runtime.vault,
                                meeting_id=mid,
                                identity=Identity([Person(name=MARKER, birth_date="1990-01-01",
                                                          address="1 Road", phone="555 0199")]))

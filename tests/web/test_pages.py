@@ -231,7 +231,8 @@ def test_meeting_mode_walks_filters_two_to_four(app, runtime, world):
     response = web.post(item + "/disclose", {})
     assert "at least one agency" in _error_near(response.get_data(as_text=True), "agency_ids")
     assert web.post(item + "/disclose", {"agency_ids": [str(members["cmha"]),
-                                                        str(members["housing"])]}
+                                                        str(members["housing"])],
+                                         "legal_basis": "phipa_40_1"}
                     ).status_code == 302
     response = web.post(item + "/identity", {"person-0-name": "Kept Name",
                                              "person-0-birth_date": "31/12/1990"})
@@ -413,7 +414,8 @@ def test_projector_and_meeting_pages_never_show_identity_even_to_a_granted_chair
     from workflow import interventions
 
     with world.runtime.command() as s:  # the chair's own agency (police) is granted too
-        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["police"]])
+        interventions.disclose(s, world.user(s, "chair"), sid, [world.agencies["police"]],
+                               basis="phipa_40_1")
     web = signed_in(app, "chair")
     assert "Projected Never" in web.get(f"/situations/{sid}/identity").get_data(as_text=True)
     for path in (f"/meetings/{mid}/projector/{sid}", f"/meetings/{mid}/projector",

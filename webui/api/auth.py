@@ -14,7 +14,7 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from webui.api.errors import ApiError
-from webui.unit import runtime
+from webui.unit import run_after_commit, runtime, watch_events, wrote_events
 from workflow import directory
 from workflow.api_actor import api_actor
 from workflow.models import User
@@ -42,7 +42,11 @@ def as_agency() -> Iterator[tuple[Session, User]]:
     """One transaction acting as the token's agency: `with as_agency() as (session, actor)`."""
     token = bearer_token()
     with runtime().command() as session:
+        watch_events(session)
         agency = directory.agency_for_token(session, token)
         if agency is None:
             raise _unauthorized("this API token is unknown or was revoked")
         yield session, api_actor(session, agency)
+        wrote = wrote_events(session)
+    if wrote:
+        run_after_commit()  # wakes the dispatcher, as after a command in the web UI

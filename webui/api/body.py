@@ -14,14 +14,16 @@ from typing import Any
 
 from flask import request
 
+from webui.values import MAX_INT, bounded_int, clean_text
 from workflow.errors import ValidationError
 from workflow.situations import Filter1
 
 _OPTIONAL_BOOLS = ("options_exhausted", "needs_multiple_agencies", "harm_probable_imminent")
 _OPTIONAL_CODES = ("consent", "help_source")
+MAX_DEPTH = 8  # the deepest body the API takes is an object of lists
 REQUIRED = ("table", "situation_type", "age_group", "gender", "risk_factors")
 OPTIONAL = ("aer_reasons", "summary", "persons_count", *_OPTIONAL_BOOLS, *_OPTIONAL_CODES,
-            "screening_answers", "submit")
+            "screening_answers", "submit", "earlier_check")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class DraftRequest:
     table: str | int
     facts: Filter1
     submit: bool
+    earlier_check: tuple[str, str] = ("", "")  # name, birth date: made into tokens only
 
 
 def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
@@ -48,9 +51,38 @@ def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
         # The decoder's message names the line and column, never the content itself.
         raise ValidationError(f"the request body is not valid JSON: {exc.msg} "
                               f"(line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ValidationError(f"the request body is nested too deeply (at most {MAX_DEPTH} "
+                              "levels)") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise ValidationError("the request body holds a number too large") from None
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object ({...})")
+    _check_storable(data, 0)
     return data
+
+
+def _check_storable(value: Any, depth: int) -> None:
+    """Shallow enough, no NUL or lone surrogate in a string, no integer beyond the columns."""
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"the request body is nested too deeply (at most {MAX_DEPTH} "
+                              "levels)")
+    if isinstance(value, str):
+        if clean_text(value) is None:
+            raise ValidationError("the request body holds characters that cannot be stored "
+                                  "(a NUL or an unpaired surrogate)")
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValidationError(f"the request body holds a number beyond {MAX_INT}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, depth + 1)
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
 
 
 def _no_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -97,6 +129,8 @@ def _integer(data: dict[str, Any], name: str, default: int) -> int:
 
 def _table(data: dict[str, Any]) -> str | int:
     value = data["table"]
+    if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_INT:
+        raise ValidationError("no such table", field="table")
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise ValidationError("table must be a table code (e.g. \"PEEL\") or a table id",
                               field="table")
@@ -139,7 +173,20 @@ def draft_request(data: dict[str, Any]) -> DraftRequest:
         help_source=_optional_string(data, "help_source"),
         screening_answers=_screening(data),
     )
-    return DraftRequest(table=_table(data), facts=facts, submit=submit)
+    return DraftRequest(table=_table(data), facts=facts, submit=submit,
+                        earlier_check=_earlier_check(data))
+
+
+def _earlier_check(data: dict[str, Any]) -> tuple[str, str]:
+    """The optional {"name", "birth_date"} to check for earlier discussions (never echoed)."""
+    value = data.get("earlier_check")
+    if value is None:
+        return "", ""
+    if not isinstance(value, dict) or set(value) - {"name", "birth_date"} or not all(
+            isinstance(v, str) for v in value.values()):
+        raise ValidationError("earlier_check must be an object with string name and "
+                              "birth_date", field="earlier_check")
+    return value.get("name", ""), value.get("birth_date", "")
 
 
 def expected_version(data: dict[str, Any]) -> int | None:
@@ -153,13 +200,10 @@ def expected_version(data: dict[str, Any]) -> int | None:
 def query_int(name: str, *, default: int, low: int, high: int | None = None) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number {bound}", field=name) from None
-    if value < low or (high is not None and value > high):
+    value = bounded_int(raw, low=low, high=MAX_INT if high is None else high)
+    if value is None:
         raise ValidationError(f"{name} must be a whole number {bound}", field=name)
     return value

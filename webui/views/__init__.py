@@ -11,19 +11,23 @@ def register_blueprints(app: Flask) -> None:
     from webui.reports_views import bp as reports_bp
     from webui.views import (
         admin,
+        admin_users,
         agency,
         auth,
         confirmations,
         dashboard,
+        deliveries,
         health,
         home,
+        mail,
         meeting,
         rounds,
         situations,
+        webhooks,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   confirmations, rounds):
+                   admin_users, confirmations, mail, deliveries, webhooks, rounds):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

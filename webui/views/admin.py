@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from rules.loader import RulePackError
 from webui.unit import reading, unit
+from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, int_list
 from workflow import access, administration, directory_admin, queries
-from workflow.errors import DomainError, NotFound
+from workflow.errors import DomainError, NotFound, PackRefused
 from workflow.models import ROLES, Agency, RulePackRecord, Table, TableMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -52,8 +52,8 @@ def tables():  # type: ignore[no-untyped-def]
         return _tables_page({})
     f = request.form
     errors: dict[str, str] = {}
-    weekday = f.get("meeting_weekday", "")
-    if not weekday.isdigit():
+    weekday = bounded_int(f.get("meeting_weekday", ""), high=6)
+    if weekday is None:
         errors["meeting_weekday"] = _("Choose a weekday.")
     if not f.get("name", "").strip():
         errors["name"] = _("Give the table a name.")
@@ -66,7 +66,7 @@ def tables():  # type: ignore[no-untyped-def]
                 country=f.get("country", "").strip().upper(),
                 subdivision=f.get("subdivision", "").strip().upper() or None,
                 language=f.get("language", "en"), timezone=f.get("timezone", "UTC").strip(),
-                meeting_weekday=int(weekday), meeting_time=f.get("meeting_time", "").strip(),
+                meeting_weekday=weekday or 0, meeting_time=f.get("meeting_time", "").strip(),
                 meeting_place=f.get("meeting_place", "").strip(),
                 region=f.get("region", "").strip())
     except DomainError as exc:
@@ -99,11 +99,11 @@ def table(table_id: int):  # type: ignore[no-untyped-def]
                 administration.select_rule_pack(s, actor, table_id, name, version)
                 message = _("Active rule pack changed.")
             else:
-                weekday = f.get("meeting_weekday", "")
-                if not weekday.isdigit():
+                weekday = bounded_int(f.get("meeting_weekday", ""), high=6)
+                if weekday is None:
                     raise DomainError(_("Choose a weekday."), field="meeting_weekday")
                 administration.update_schedule(
-                    s, actor, table_id, weekday=int(weekday),
+                    s, actor, table_id, weekday=weekday,
                     time=f.get("meeting_time", "").strip(),
                     place=f.get("meeting_place", ""),
                     timezone=f.get("timezone", "").strip() or None)
@@ -172,7 +172,7 @@ def users():  # type: ignore[no-untyped-def]
             directory_admin.add_user(
                 s, actor, email=f.get("email", ""), display_name=f.get("display_name", ""),
                 password=f.get("password", ""), role=f.get("role", ""),
-                agency_id=int(agency) if agency.isdigit() else None,
+                agency_id=bounded_int(agency, low=1),
                 table_ids=int_list("table_ids"), language=f.get("language", "en"))
     except DomainError as exc:
         return _users_page(errors_of(exc), 400)
@@ -213,9 +213,9 @@ def rules():  # type: ignore[no-untyped-def]
         with unit() as (s, actor):
             row = administration.install_rule_pack(s, actor, source, source_name=name)
             installed = f"{row.name} {row.version}"
-    except RulePackError as exc:
+    except PackRefused as exc:
         return _packs_page({FORM: _("The pack was not installed: fix every problem below.")},
-                           [str(p) for p in exc.problems], status=400)
+                           exc.problems, status=400)
     except DomainError as exc:
         return _packs_page(errors_of(exc), status=400)
     flash(_("Rule pack %(pack)s installed. Select it on a table to use it.", pack=installed),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -40,12 +42,17 @@ def login():  # type: ignore[no-untyped-def]
         ), 400
     session.clear()  # a fresh session on sign-in: no fixation
     login_user(signed)
+    session["born"] = int(time.time())
     session["language"] = signed.language
     return redirect(safe_next(url_for("home.index")))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
+    """Sign out everywhere: the server forgets every copy of this session's cookie."""
+    if current_user.is_authenticated:
+        with unit() as (s, actor):
+            directory.end_sessions(s, actor)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -71,7 +78,7 @@ def password():  # type: ignore[no-untyped-def]
     except DomainError as exc:
         return render_template("auth/password.html",
                                errors=errors_of(exc, fields={"password": "new_password"})), 400
-    login_user(signed)  # the new stamp keeps this session; every other one ends
+    login_user(signed)  # the new stamp and generation keep this session; every other one ends
     flash(_("Your password is changed."), "success")
     return redirect(url_for("home.index"))
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_babel import gettext as _
 
+from webui.values import bounded_int
 from workflow.errors import DomainError, NotFound, PermissionDenied, RuleRefusal
 
 FORM = "_form"  # errors that belong to the form as a whole
@@ -14,27 +16,68 @@ FORM = "_form"  # errors that belong to the form as a whole
 _ROW_FIELD = re.compile(r"^(\w+?)s\[(\d+)\]\.(\w+)$")
 
 
-def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None) -> dict[str, str]:
+def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None,
+              at: str | None = None, known: tuple[str, ...] = (),
+              refused_at: str | None = None) -> dict[str, str]:
     """The message by field name; refusals of access are not form errors and go up as 403/404.
 
-    `fields` renames a core field ("tasks[0].description") to the form's input name.
+    `fields` renames a core field ("tasks[0].description") to the form's input name. With
+    `at`, an error about no field of this form (a stage, a meeting, the form as a whole) is
+    shown at that part of the page instead of only at the top; `known` lists the form's
+    field names (a trailing "-" matches a prefix, as "task-"). A rule pack's refusal goes to
+    `refused_at` (else `at`).
     """
     if isinstance(exc, PermissionDenied | NotFound):
         raise exc
     if isinstance(exc, RuleRefusal):
-        return {FORM: "; ".join(exc.messages)}
+        return {refused_at or at or FORM: "; ".join(message_of(exc, m) for m in exc.messages)}
     name = exc.field or FORM
     if fields:
         name = fields.get(name, name)
-    return {_ROW_FIELD.sub(r"\1-\2-\3", name): exc.message}
+    name = _ROW_FIELD.sub(r"\1-\2-\3", name)
+    if at is not None and not _known(name, known):
+        name = at
+    return {name: message_of(exc)}
+
+
+def _known(name: str, known: tuple[str, ...]) -> bool:
+    return any(name == k or (k.endswith("-") and name.startswith(k)) for k in known)
+
+
+def message_of(exc: DomainError, text: str | None = None) -> str:
+    """The error in the reader's language: the core's template through the catalog, then its
+    parameters (the core's English when the catalog has no entry). A rule pack's message
+    (`text`) is the pack's own, already in the table's language."""
+    if text is not None:
+        return text
+    if isinstance(exc, RuleRefusal):
+        return "; ".join(exc.messages)
+    template = getattr(exc, "template", exc.message)
+    params = getattr(exc, "params", {}) or {}
+    try:
+        return _(template, **params) if params else _(template)
+    except (KeyError, TypeError, ValueError):  # a catalog entry that lost a parameter
+        return exc.message
+
+
+def is_local_path(target: str) -> bool:
+    """A path on this site only: no scheme, no host, no backslash, no control character.
+
+    Browsers drop tabs and newlines inside a URL, so "/\t/evil.example" would become
+    "//evil.example" (another site); such targets are refused, not cleaned.
+    """
+    if not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return False
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def safe_next(default: str) -> str:
     """A local path to go back to; never another site (no open redirect)."""
     target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 def yes_no(name: str) -> bool | None:
@@ -43,12 +86,13 @@ def yes_no(name: str) -> bool | None:
 
 
 def int_list(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+    """The distinct ids chosen in a multi-select; what is not an id in range is left out."""
+    found = (bounded_int(v, low=1) for v in request.form.getlist(name))
+    return list(dict.fromkeys(v for v in found if v is not None))
 
 
 def required_int(name: str, errors: dict[str, str], message: str | None = None) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value.isdigit():
+    value = bounded_int(request.form.get(name, ""))
+    if value is None:
         errors[name] = message or _("Choose a value.")
-        return None
-    return int(value)
+    return value

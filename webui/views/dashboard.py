@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from webui.unit import reading
+from webui.values import bounded_int
 from workflow import access, queries
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -22,7 +23,7 @@ def index():  # type: ignore[no-untyped-def]
         stage=stage if stage in queries.DASHBOARD_STAGES else None,
         flagged=request.args.get("flagged") == "1",
         overdue=request.args.get("overdue") == "1",
-        table_id=int(table) if table.isdigit() else None,
+        table_id=bounded_int(table, low=1),
     )
     with reading() as (s, actor):
         access.require_permission(actor, "table.coordinate")

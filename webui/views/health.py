@@ -1,10 +1,14 @@
-"""/healthz: is the database answering, and how are Prefect and the scheduled flows doing."""
+"""/healthz: is the database answering, and how are Prefect, the flows and deliveries doing.
+
+The orchestration part comes from the app's injected `health` report (the composition root's
+hubtable.health), so the web app imports no orchestration code.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from webui.unit import runtime
@@ -12,19 +16,14 @@ from webui.unit import runtime
 bp = Blueprint("health", __name__)
 
 
-def _orchestration(name: str, default: Any, *args: Any) -> Any:
-    """Ask orchestration.status if it is installed; its failure is reported, never raised."""
+def _orchestration() -> dict[str, Any]:
+    report = current_app.extensions.get("hubtable_health")
+    if report is None:
+        from hubtable.health import orchestration_health as report
     try:
-        from orchestration import status
-    except ImportError:
-        return default
-    probe = getattr(status, name, None)
-    if probe is None:
-        return default
-    try:
-        return probe(*args)
+        return dict(report(runtime()))
     except Exception as exc:  # a broken probe must not take the health page down
-        return {"status": "error", "error": type(exc).__name__}
+        return {"prefect": {"status": "error", "error": type(exc).__name__}}
 
 
 @bp.route("/healthz")
@@ -35,9 +34,5 @@ def healthz():  # type: ignore[no-untyped-def]
         database: str = "ok"
     except Exception as exc:
         database = f"error: {type(exc).__name__}"
-    body = {
-        "database": database,
-        "prefect": _orchestration("prefect_health", {"status": "unknown"}),
-        "flows": _orchestration("flow_status", None, runtime()),
-    }
+    body = {"database": database, **_orchestration()}
     return jsonify(body), 200 if database == "ok" else 503

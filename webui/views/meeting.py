@@ -11,18 +11,25 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
-from webui.views.common import FORM, errors_of, int_list
-from workflow import interventions, meetings, queries, situations
+from webui.values import bounded_int
+from webui.views.common import errors_of, int_list
+from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
+from workflow.linkage import commands as linkage
+from workflow.linkage.match import OUTCOME_LABELS, seen_before
 
 bp = Blueprint("meeting", __name__)
 TASK_ROWS = 3
 MAX_PERSONS = 6
+#: The core's attendance fields, by the name of their box on the attendance form.
+_ATTENDANCE_FIELDS = {"confidentiality_ack": "ack", "present": "present",
+                      "agency_id": "present", "apologies_note": "apologies"}
 
 
 @bp.route("/meeting")
@@ -98,23 +105,30 @@ def _attendance_page(meeting_id: int, errors: dict[str, str], status: int = 200)
 def attendance(meeting_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _attendance_page(meeting_id, {})
-    current_agency = None
+    everyone = request.form.get("all") == "yes"  # "all present and acknowledged"
+    errors: dict[str, str] = {}
     try:
         with unit() as (s, actor):
             meeting, rows = queries.attendance_of(s, actor, meeting_id)
-            for agency, _row in rows:
-                current_agency = agency.id
-                meetings.record_attendance(
-                    s, actor, meeting.id, agency.id,
-                    present=request.form.get(f"present-{agency.id}") == "yes",
-                    confidentiality_ack=request.form.get(f"ack-{agency.id}") == "yes",
-                    apologies_note=request.form.get(f"apologies-{agency.id}", ""))
+            for agency, row in rows:
+                try:
+                    meetings.record_attendance(
+                        s, actor, meeting.id, agency.id,
+                        present=everyone or request.form.get(f"present-{agency.id}") == "yes",
+                        confidentiality_ack=everyone
+                        or request.form.get(f"ack-{agency.id}") == "yes",
+                        apologies_note=request.form.get(
+                            f"apologies-{agency.id}", row.apologies_note if row else ""))
+                except DomainError as exc:
+                    if exc.field is None:
+                        raise
+                    # Each agency's error at its own box, all of them at once.
+                    errors.update({f"{_ATTENDANCE_FIELDS.get(k, k)}-{agency.id}": v
+                                   for k, v in errors_of(exc).items()})
+            if errors:
+                raise DomainError(next(iter(errors.values())))
     except DomainError as exc:
-        errors = errors_of(exc)
-        if current_agency is not None and FORM not in errors:
-            errors = {f"{k.replace('confidentiality_ack', 'ack')}-{current_agency}": v
-                      for k, v in errors.items()}
-        return _attendance_page(meeting_id, errors, 400)
+        return _attendance_page(meeting_id, errors or errors_of(exc), 400)
     flash(_("Attendance recorded."), "success")
     return redirect(url_for("meeting.agenda", meeting_id=meeting_id))
 
@@ -127,11 +141,13 @@ def _item_page(meeting_id: int, situation_id: int, errors: dict[str, str],
         rows = queries.agenda(s, actor, meeting_id).rows
         previous, following = queries.neighbours(rows, situation_id)
         identity_entered = runtime().vault.exists(s, situation_id)
+        seen = seen_before(s, view.situation) if view.is_new else None
         tz = meeting.table.timezone
         default_due = view.first_contact_default()
         return render_template(
             "meeting/situation.html", mt=meeting, v=view, s=view.situation, errors=errors,
             previous=previous, following=following, identity_entered=identity_entered,
+            seen=seen, seen_labels=OUTCOME_LABELS,
             task_rows=range(TASK_ROWS),
             default_due=default_due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
             if default_due else "",
@@ -166,10 +182,25 @@ def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
             else:
                 raise DomainError(_("Choose accept or reject."), field="decision")
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="decision", known=("rejection_reason", "rejection_note")), 400)
     return _back(meeting_id, situation_id,
                  _("Accepted: acutely elevated risk.") if action == "accept"
                  else _("Rejected; the originating agency is told."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/contact", methods=["POST"])
+@login_required
+def request_contact(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    """Ask the chairs of the region's other tables that likely discussed this person to get in
+    touch (a notification with no identity)."""
+    try:
+        with unit() as (s, actor):
+            _, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+            linkage.request_contact(s, actor, view.situation)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+    return _back(meeting_id, situation_id, _("The other table's chair is asked to get in touch."))
 
 
 @bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/disclose",
@@ -180,9 +211,11 @@ def disclose(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def
         with unit() as (s, actor):
             queries.chaired_meeting(s, actor, meeting_id)
             interventions.disclose(s, actor, situation_id, int_list("agency_ids"),
+                                   basis=request.form.get("legal_basis") or None,
                                    meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="step-disclose", known=("agency_ids", "legal_basis")), 400)
     return _back(meeting_id, situation_id, _("Disclosure granted to the named agencies."))
 
 
@@ -231,7 +264,10 @@ def _due_from_form(tz: str, errors: dict[str, str]) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw).replace(tzinfo=ZoneInfo(tz))
+        due = datetime.fromisoformat(raw)
+        if not 2000 <= due.year <= 2200:  # far dates overflow when turned into UTC
+            raise ValueError(raw)
+        return due.replace(tzinfo=ZoneInfo(tz))
     except ValueError:
         errors["first_contact_due"] = _("Give a date and time, for example 2027-03-04 10:00.")
         return None
@@ -240,12 +276,13 @@ def _due_from_form(tz: str, errors: dict[str, str]) -> datetime | None:
 def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
     tasks = []
     for i in range(TASK_ROWS):
-        agency = request.form.get(f"task-{i}-agency_id", "")
+        raw_agency = request.form.get(f"task-{i}-agency_id", "")
+        agency = bounded_int(raw_agency, low=1)
         description = request.form.get(f"task-{i}-description", "")
         due = request.form.get(f"task-{i}-due_date", "").strip()
-        if not agency and not description.strip():
+        if not raw_agency and not description.strip():
             continue
-        if not agency.isdigit():
+        if agency is None:
             errors[f"task-{i}-agency_id"] = _("Choose the agency that does this task.")
             continue
         due_date = None
@@ -254,7 +291,7 @@ def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
                 due_date = date.fromisoformat(due)
             except ValueError:
                 errors[f"task-{i}-due_date"] = _("Give the due date as YYYY-MM-DD.")
-        tasks.append(interventions.TaskInput(int(agency), description, due_date))
+        tasks.append(interventions.TaskInput(agency, description, due_date))
     return tasks
 
 
@@ -263,8 +300,8 @@ def _tasks_from_form(errors: dict[str, str]) -> list[interventions.TaskInput]:
 def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     """Filter 4: lead, assisting agencies, tasks and the first-contact date."""
     errors: dict[str, str] = {}
-    lead = request.form.get("lead_agency_id", "")
-    if not lead.isdigit():
+    lead = bounded_int(request.form.get("lead_agency_id", ""), low=1)
+    if lead is None:
         errors["lead_agency_id"] = _("Choose the lead agency.")
     tasks = _tasks_from_form(errors)
     try:
@@ -277,14 +314,16 @@ def plan(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
                        if request.form.get(f"task-{i}-agency_id")
                        or request.form.get(f"task-{i}-description", "").strip()]
             try:
-                interventions.plan(s, actor, situation_id, lead_agency_id=int(lead),
+                interventions.plan(s, actor, situation_id, lead_agency_id=lead or 0,
                                    assisting_agency_ids=int_list("assisting_agency_ids"),
                                    tasks=tasks, first_contact_due=due, meeting_id=meeting_id)
             except DomainError as exc:
                 _renumber_task_field(exc, indexed)
                 raise
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, {**errors, **errors_of(exc)}, 400)
+        return _item_page(meeting_id, situation_id, {**errors, **errors_of(
+            exc, at="step-plan", known=("lead_agency_id", "assisting_agency_ids", "task-",
+                                        "first_contact_due"))}, 400)
     return _back(meeting_id, situation_id, _("Plan recorded: the lead agency is told."))
 
 
@@ -309,7 +348,9 @@ def report_back(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-
                 still_aer=request.form.get("still_aer") == "yes",
                 services=request.form.getlist("services"), meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, at="report", known=("progress_note", "first_contact_made", "still_aer",
+                                     "services")), 400)
     return _back(meeting_id, situation_id, _("Report-back recorded."))
 
 
@@ -324,8 +365,10 @@ def close_situation(meeting_id: int, situation_id: int):  # type: ignore[no-unty
                                 services=request.form.getlist("close_services"),
                                 meeting_id=meeting_id)
     except DomainError as exc:
-        return _item_page(meeting_id, situation_id,
-                          errors_of(exc, fields={"services": "close_services"}), 400)
+        # The pack refuses a closure over its tasks: the reason is shown at the tasks.
+        return _item_page(meeting_id, situation_id, errors_of(
+            exc, fields={"services": "close_services"}, at="closing", refused_at="tasks",
+            known=("conclusion_reason", "close_services")), 400)
     return _back(meeting_id, situation_id, _("The situation is closed."))
 
 
@@ -362,4 +405,7 @@ def minutes(meeting_id: int):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
         meeting = queries.chaired_meeting(s, actor, meeting_id)
         record = meetings.minutes(s, actor, meeting_id)
-        return render_template("meeting/minutes.html", mt=meeting, r=record)
+        table = meeting.table
+        return render_template(
+            "meeting/minutes.html", mt=meeting, r=record,
+            basis_label=lambda code: legal_basis.label_of(s, table, code, str(get_locale())))

@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
+from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, safe_next, yes_no
-from workflow import interventions, queries, situations
+from workflow import interventions, legal_basis, queries, situations
 from workflow.errors import DomainError, PermissionDenied
+from workflow.linkage.commands import check_at_filter1
 from workflow.reference import load_catalog
 
 bp = Blueprint("situations", __name__, url_prefix="/situations")
@@ -29,10 +31,10 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
                           ("gender", _("Choose a gender."))):
         if not form.get(name):
             errors[name] = message
-    persons = form.get("persons_count", "1").strip() or "1"
-    if not persons.isdigit():
+    persons = bounded_int(form.get("persons_count", "1").strip() or "1", high=1000)
+    if persons is None:
         errors["persons_count"] = _("Give the number of persons as a whole number.")
-        persons = "1"
+        persons = 1
     return situations.Filter1(
         situation_type=form.get("situation_type", ""),
         age_group=form.get("age_group", ""),
@@ -40,7 +42,7 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
         risk_factors=list(dict.fromkeys(form.getlist("risk_factors"))),
         aer_reasons=list(dict.fromkeys(form.getlist("aer_reasons"))),
         summary=form.get("summary", ""),
-        persons_count=int(persons),
+        persons_count=persons,
         options_exhausted=yes_no("options_exhausted"),
         needs_multiple_agencies=yes_no("needs_multiple_agencies"),
         harm_probable_imminent=yes_no("harm_probable_imminent"),
@@ -76,14 +78,16 @@ def new():  # type: ignore[no-untyped-def]
         return _form_page({})
     errors: dict[str, str] = {}
     facts = _facts_from_form(errors)
-    table_id = request.form.get("table_id", "")
-    if not table_id.isdigit():
+    table_id = bounded_int(request.form.get("table_id", ""), low=1)
+    if table_id is None:
         errors["table_id"] = _("Choose the table.")
     if errors:
         return _form_page(errors, status=400)
     try:
         with unit() as (s, actor):
-            sid = situations.draft(s, actor, int(table_id), facts).id
+            sit = situations.draft(s, actor, table_id, facts)
+            _check_earlier(s, actor, sit)
+            sid = sit.id
     except DomainError as exc:
         return _form_page(errors_of(exc), status=400)
     return _after_save(sid)
@@ -100,10 +104,18 @@ def edit(situation_id: int):  # type: ignore[no-untyped-def]
         return _form_page(errors, situation_id=situation_id, status=400)
     try:
         with unit() as (s, actor):
-            situations.update_draft(s, actor, situation_id, facts)
+            _check_earlier(s, actor, situations.update_draft(s, actor, situation_id, facts))
     except DomainError as exc:
         return _form_page(errors_of(exc), situation_id=situation_id, status=400)
     return _after_save(situation_id)
+
+
+def _check_earlier(s, actor, situation) -> None:  # type: ignore[no-untyped-def]
+    """The optional "check for earlier discussions" box: tokens only; the typed text is never
+    stored, logged or shown again (the form never fills these two fields back in)."""
+    check_at_filter1(s, runtime().vault.linkage_key(), actor, situation,
+                     request.form.get("check_name", ""),
+                     request.form.get("check_birth_date", ""))
 
 
 def _after_save(situation_id: int):  # type: ignore[no-untyped-def]
@@ -145,8 +157,11 @@ def identity(situation_id: int):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             refused = exc  # commit the vault's audit entry of the refusal, then answer 403/404
         else:
+            code = legal_basis.of_agency(situation, actor.agency_id)
+            basis = legal_basis.label_of(s, situation.table, code, actor.language) \
+                if code else None
             page = render_template("situations/identity.html", s=situation,
-                                   identity=person_list)
+                                   identity=person_list, basis=basis)
     if refused is not None:
         raise refused
     return page

@@ -5,13 +5,20 @@ from workflow.models.base import Base, utcnow
 from workflow.models.directory import Agency, Table, TableMembership
 from workflow.models.equity import EquityAnswer
 from workflow.models.identity import IdentityRecord
-from workflow.models.keystore import KeystoreBase, SituationKey
+from workflow.models.keystore import KeystoreBase, LinkageKey, SituationKey
+from workflow.models.linkage import LinkageToken
 from workflow.models.meeting import AgendaItem, Attendance, Meeting
 from workflow.models.notification import Delivery, InboxItem, NotificationPreference
 from workflow.models.operations import FlowRunRecord, StoredReport
 from workflow.models.outbox import OutboxEvent
 from workflow.models.reference import ReferenceCode, TaxonomyVersion
-from workflow.models.rollups import ReportDurationRollup, ReportRollup, ReportRollupState
+from workflow.models.rollups import (
+    ReportDurationRollup,
+    ReportDurationRollupMonth,
+    ReportRollup,
+    ReportRollupMonth,
+    ReportRollupState,
+)
 from workflow.models.round import DecisionRound, FollowUp, RoundAnswer, RoundItem
 from workflow.models.rules import Deadline, Flag, RuleFiring, RulePackRecord
 from workflow.models.situation import (
@@ -50,12 +57,16 @@ __all__ = [
     "InboxItem",
     "Involvement",
     "KeystoreBase",
+    "LinkageKey",
+    "LinkageToken",
     "Meeting",
     "NotificationPreference",
     "OutboxEvent",
     "ReferenceCode",
     "ReportDurationRollup",
+    "ReportDurationRollupMonth",
     "ReportRollup",
+    "ReportRollupMonth",
     "ReportRollupState",
     "ReportBack",
     "RoundAnswer",

@@ -25,3 +25,14 @@ class SituationKey(KeystoreBase):
     wrap_nonce: Mapped[bytes] = mapped_column(LargeBinary(16))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkageKey(KeystoreBase):
+    """The secret that keys every linkage token (wrapped by the master key). Without this row,
+    the tokens in the application database can be neither computed nor tested against."""
+
+    __tablename__ = "linkage_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wrap_nonce: Mapped[bytes] = mapped_column(LargeBinary(16))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

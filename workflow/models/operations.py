@@ -19,6 +19,9 @@ class FlowRunRecord(Base):
     last_ok: Mapped[bool | None] = mapped_column()
     last_message: Mapped[str] = mapped_column(Text, default="")
     runs: Mapped[int] = mapped_column(default=0)
+    # the most recent failure, kept after later successes: its exception class, and when
+    last_error: Mapped[str | None] = mapped_column(String(80))
+    last_failed_at: Mapped[datetime | None] = mapped_column()
 
 
 class StoredReport(Base):

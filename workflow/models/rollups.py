@@ -19,15 +19,7 @@ from workflow.models.base import Base
 from workflow.models.situation import Situation
 
 
-class ReportRollup(Base):
-    """Grouped counts of one table's situations of one day (presented, or closed, day).
-
-    `kind` names the cohort and dimension ("p:age_group", "c:gender", "f:factor", ...),
-    `value` the dimension's code and `sub` a second key (the decision, the conclusion, or
-    the due time of a first contact still awaited). `n` counts situations; `helped`,
-    `contacted` and `on_time` are the accepted cohort's indicator measures."""
-
-    __tablename__ = "report_rollups"
+class _Counts:
     table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
@@ -39,16 +31,43 @@ class ReportRollup(Base):
     on_time: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class ReportDurationRollup(Base):
-    """How many situations of one table and day took exactly `duration` (hours to first
-    contact, days to closure): a histogram exact to the value, so percentiles are exact."""
-
-    __tablename__ = "report_duration_rollups"
+class _Durations:
     table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     measure: Mapped[str] = mapped_column(String(20), primary_key=True)
     duration: Mapped[float] = mapped_column(Double, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportRollup(_Counts, Base):
+    """Grouped counts of one table's situations of one day (presented, or closed, day).
+
+    `kind` names the cohort and dimension ("p:age_group", "c:gender", "f:factor", ...),
+    `value` the dimension's code and `sub` a second key (the decision, the conclusion, or
+    the due time of a first contact still awaited). `n` counts situations; `helped`,
+    `contacted` and `on_time` are the accepted cohort's indicator measures."""
+
+    __tablename__ = "report_rollups"
+
+
+class ReportRollupMonth(_Counts, Base):
+    """The daily rows summed per calendar month (`day` is the month's first day), so that a
+    report over years reads a few rows per month; edge days come from the daily rows."""
+
+    __tablename__ = "report_rollups_monthly"
+
+
+class ReportDurationRollup(_Durations, Base):
+    """How many situations of one table and day took exactly `duration` (hours to first
+    contact, days to closure): a histogram exact to the value, so percentiles are exact."""
+
+    __tablename__ = "report_duration_rollups"
+
+
+class ReportDurationRollupMonth(_Durations, Base):
+    """The daily histograms summed per calendar month (`day` is the month's first day)."""
+
+    __tablename__ = "report_duration_rollups_monthly"
 
 
 class ReportRollupState(Base):

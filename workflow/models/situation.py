@@ -196,6 +196,8 @@ class DisclosureGrant(Base):
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    #: On what ground: a code of the table's pack (consent, or a named legal authority).
+    legal_basis: Mapped[str] = mapped_column(String(60))
 
     situation: Mapped[Situation] = relationship(back_populates="grants")
     agency: Mapped[Agency] = relationship()

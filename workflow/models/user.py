@@ -31,6 +31,8 @@ class User(Base):
     identity_confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     privacy_contact: Mapped[bool] = mapped_column(default=False)
+    # Raised to end every signed-in copy of this user's session (sign-out, password change).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agency: Mapped[Agency | None] = relationship()
     scopes: Mapped[list[UserTableScope]] = relationship(

@@ -8,11 +8,15 @@ live). Counts of disjoint sets of situations add up, so the two parts are merged
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+K = TypeVar("K")
 
 
-def _add_rows(a: list[tuple], b: list[tuple], keys: int) -> list[tuple]:
+def _add_rows(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]], keys: int
+              ) -> list[tuple[Any, ...]]:
     """Rows (*key, *measures) of two disjoint sets, summed by key."""
-    out: dict[tuple, list[int]] = {}
+    out: dict[tuple[Any, ...], list[int]] = {}
     for row in (*a, *b):
         key, measures = tuple(row[:keys]), [int(v) for v in row[keys:]]
         have = out.get(key)
@@ -21,7 +25,7 @@ def _add_rows(a: list[tuple], b: list[tuple], keys: int) -> list[tuple]:
     return [(*k, *v) for k, v in out.items()]
 
 
-def _add_maps(a: dict, b: dict) -> dict:
+def _add_maps(a: dict[K, int], b: dict[K, int]) -> dict[K, int]:
     out = {k: int(v) for k, v in a.items()}
     for k, v in b.items():
         out[k] = out.get(k, 0) + int(v)
@@ -34,9 +38,9 @@ class Counts:
     on_time)]}; closed: {split: [(code, n, lowered)]}; situations per risk category, rows per
     factor, situations per assisting sector; durations as {value: how many}."""
 
-    presented: dict[str, list[tuple]] = field(default_factory=dict)
-    accepted: dict[str, list[tuple]] = field(default_factory=dict)
-    closed: dict[str, list[tuple]] = field(default_factory=dict)
+    presented: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    accepted: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    closed: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     categories: dict[str, int] = field(default_factory=dict)
     factors: dict[str, int] = field(default_factory=dict)
     assisting: dict[str, int] = field(default_factory=dict)
@@ -44,8 +48,8 @@ class Counts:
     to_closure: dict[float, int] = field(default_factory=dict)
 
     def __add__(self, other: Counts) -> Counts:
-        def rows(a: dict[str, list[tuple]], b: dict[str, list[tuple]], keys: int
-                 ) -> dict[str, list[tuple]]:
+        def rows(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]], keys: int
+                 ) -> dict[str, list[tuple[Any, ...]]]:
             return {k: _add_rows(a.get(k, []), b.get(k, []), keys) for k in {*a, *b}}
 
         return Counts(

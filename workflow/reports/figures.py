@@ -23,6 +23,7 @@ from workflow.reports.scope import Scope
 from workflow.reports.sql import (
     DECISIONS,
     Cohorts,
+    Expr,
     S,
     accepted_measures,
     closed_measures,
@@ -50,7 +51,7 @@ CLOSED_TOTAL = ("closed", "total")
 TREND_LINES = ("presented", "accepted", "closed")
 
 
-def presented_dims(origin: type[Agency]) -> dict[str, ColumnElement]:
+def presented_dims(origin: type[Agency]) -> dict[str, Expr]:
     """The presented cohort's splits (besides the month): shared with the daily rollups."""
     return {
         "age_group": S.age_group,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from workflow.reports import balance, follow_up
+from workflow.reports import balance, disclosure_bases, follow_up
 from workflow.reports import equity as self_identified
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
@@ -41,6 +41,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     counts = report_counts(session, scope, now) if rollups else None
     fb = FigureBuilder(session, scope, lang=lang, now=now, counts=counts)
     fb.all()
+    basis_codes = disclosure_bases.collect(fb)
     ib = IndicatorBuilder(fb)
     indicators, overall = ib.overall()
     equity_specs = [
@@ -69,7 +70,9 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "threshold": scope.threshold,
             "suppression": _suppression_note(scope.threshold),
         },
-        figures=render([*fb.specs, *balance_specs, *follow_specs]),
+        figures=[*render([*fb.specs, *balance_specs, *follow_specs]),
+                 disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),
+                                         scope.threshold, lang)],
         statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
                              hists=None if counts is None
                              else (counts.to_contact, counts.to_closure)),

@@ -16,18 +16,21 @@ closed cohort "c:" and the closure durations):
 - "q:<split>": accepted situations whose first contact is due but not made, sub = the due
   time (the report counts those due before its "as of" time, which moves);
 - "c:<split>": closed cohort, sub = conclusion reason (risk lowered is read from the catalog);
+- "p:all", "c:all": the whole presented and closed cohorts (read per month for the trends);
 - "f:category", "f:factor", "s:assist": risk categories, factors, assisting sectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     String,
     and_,
     case,
@@ -39,6 +42,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Session, aliased
@@ -47,7 +51,9 @@ from workflow.models import (
     Agency,
     Involvement,
     ReportDurationRollup,
+    ReportDurationRollupMonth,
     ReportRollup,
+    ReportRollupMonth,
     ReportRollupState,
     SituationRiskFactor,
     SituationService,
@@ -64,12 +70,21 @@ from workflow.reports.durations import (
 )
 from workflow.reports.figures import FigureBuilder, lead_sector, presented_dims
 from workflow.reports.scope import Scope
-from workflow.reports.sql import Cohorts, S, decision, dialect
+from workflow.reports.sql import Cohorts, Expr, S, decision, dialect
 
 R, D = ReportRollup, ReportDurationRollup
-#: Changes made this long before a refresh started are taken as seen by it; later ones make
-#: their days dirty again (a command's transaction in flight while the refresh reads).
-MARGIN = timedelta(minutes=10)
+RM, DM = ReportRollupMonth, ReportDurationRollupMonth
+CountsTable = type[ReportRollup] | type[ReportRollupMonth]
+DurationsTable = type[ReportDurationRollup] | type[ReportDurationRollupMonth]
+RollupTable = CountsTable | DurationsTable
+#: Conditions on the rows of a rollup table.
+Where = Callable[[RollupTable], list[ColumnElement[bool]]]
+#: Changes stamped this long before the refresh started (or before the oldest transaction
+#: then in flight, on PostgreSQL) are taken as seen by it; later ones leave their days dirty.
+#: It covers a command's clock read before its transaction began, and clock skew.
+MARGIN = timedelta(minutes=1)
+#: More dirty days than this: one set-based rebuild of everything is cheaper than many ranges.
+FULL_ABOVE_DAYS = 60
 STATE_ID = 1
 P_SPLITS = ("age_group", "gender", "situation_type", "origin_sector", "help_source",
             "re_presented", "rejection")
@@ -80,17 +95,18 @@ DUE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 # -- SQL pieces ---------------------------------------------------------------------------
-def day_of(session: Session, column: ColumnElement) -> ColumnElement[date]:
+def day_of(session: Session, column: Expr) -> ColumnElement[date]:
     """The UTC calendar day of a datetime column."""
     if dialect(session) == "postgresql":
         return cast(func.timezone("UTC", column), Date)
     return func.date(column)
 
 
-def _month_of_day(session: Session, column: ColumnElement) -> ColumnElement[str]:
+def _month_of_day(session: Session, column: Expr) -> ColumnElement[int]:
+    """year * 100 + month of a date column (a number groups faster than text)."""
     if dialect(session) == "postgresql":
-        return func.to_char(column, literal("YYYY-MM"))
-    return func.strftime("%Y-%m", column)
+        return cast(func.extract("year", column) * 100 + func.extract("month", column), Integer)
+    return cast(func.strftime("%Y%m", column), Integer)
 
 
 def _due_text(session: Session) -> ColumnElement[str]:
@@ -101,11 +117,22 @@ def _due_text(session: Session) -> ColumnElement[str]:
     return cast(S.first_contact_due, String)
 
 
+def _month_start(session: Session, column: Expr) -> ColumnElement[date]:
+    if dialect(session) == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def _first_of_month(day: date, shift: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _in_days(session: Session, column: ColumnElement, days: Days | None
+def _in_days(session: Session, column: Expr, days: Days | None
              ) -> ColumnElement[bool]:
     """Situations whose `column` falls on one of `days` (None: any day)."""
     if days is None:
@@ -128,7 +155,7 @@ class Days:
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[int, date]]) -> Days:
-        runs: list[list] = []
+        runs: list[list[Any]] = []
         for table_id, day in sorted(set(pairs)):
             if runs and runs[-1][0] == table_id and runs[-1][2] == day:
                 runs[-1][2] = day + timedelta(days=1)
@@ -136,7 +163,18 @@ class Days:
                 runs.append([table_id, day, day + timedelta(days=1)])
         return cls(tuple((t, lo, hi) for t, lo, hi in runs))
 
-    def rollup_rows(self, table: type[R] | type[D]) -> ColumnElement[bool]:
+    def months(self) -> Days:
+        """The whole calendar months these days fall in."""
+        runs: list[list[Any]] = []
+        for table_id, lo, hi in self.ranges:
+            first, last = _first_of_month(lo), _first_of_month(hi - timedelta(days=1), 1)
+            if runs and runs[-1][0] == table_id and runs[-1][2] >= first:
+                runs[-1][2] = max(runs[-1][2], last)
+            else:
+                runs.append([table_id, first, last])
+        return Days(tuple((t, lo, hi) for t, lo, hi in runs))
+
+    def rollup_rows(self, table: RollupTable) -> ColumnElement[bool]:
         """The rollup rows of these days."""
         if not self.ranges:
             return false()
@@ -148,13 +186,13 @@ class Days:
 
 
 # -- building -----------------------------------------------------------------------------
-def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElement,
-            measures: list[ColumnElement], day: ColumnElement, where: list[ColumnElement],
-            joins: tuple[tuple, ...] = (), count: ColumnElement | None = None) -> None:
+def _insert(session: Session, kind: str, value: Expr, sub: Expr,
+            measures: list[ColumnElement[Any]], day: ColumnElement[Any],
+            where: list[ColumnElement[Any]], joins: tuple[tuple[Any, ...], ...] = ()) -> None:
     day_col = day.label("day")
     query = select(S.table_id, day_col, literal(kind).label("kind"),
                    cast(value, String).label("value"), cast(sub, String).label("sub"),
-                   (count if count is not None else func.count()).label("n"),
+                   func.count().label("n"),
                    *(m.label(f"m{i}") for i, m in enumerate(measures)))
     query = query.select_from(S)
     for target, onclause, *outer in joins:
@@ -167,6 +205,25 @@ def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElemen
         query = query.add_columns(literal(0), literal(0), literal(0))
         columns += ["helped", "contacted", "on_time"]
     session.execute(insert(R).from_select(columns, query))
+
+
+def _insert_distinct(session: Session, kind: str, value: Expr, day: ColumnElement[Any],
+                     where: list[ColumnElement[Any]], joins: tuple[tuple[Any, ...], ...]
+                     ) -> None:
+    """Situations per value where a situation may carry the value twice: distinct (situation,
+    value) pairs of the matching rows first (hashed), then counted; faster than COUNT
+    (DISTINCT), which sorts."""
+    pairs = select(S.table_id, day.label("day"), S.id, cast(value, String).label("value"))
+    pairs = pairs.select_from(S)
+    for target, onclause in joins:
+        pairs = pairs.join(target, onclause)
+    p = pairs.where(*where).distinct().subquery()
+    query = (select(p.c.table_id, p.c.day, literal(kind), p.c.value, literal(""), func.count(),
+                    literal(0), literal(0), literal(0))
+             .group_by(p.c.table_id, p.c.day, p.c.value))
+    session.execute(insert(R).from_select(
+        ["table_id", "day", "kind", "value", "sub", "n", "helped", "contacted", "on_time"],
+        query))
 
 
 def _build(session: Session, days: Days | None) -> None:
@@ -198,17 +255,19 @@ def _build(session: Session, days: Days | None) -> None:
     for split in C_SPLITS:
         _insert(session, f"c:{split}", getattr(S, split), S.conclusion_reason, [], closed_day,
                 closed)
+    # The whole cohorts, for the monthly trends and the conclusions (read per month).
+    _insert(session, "p:all", none, decision(), [], presented_day, [in_presented])
+    _insert(session, "c:all", none, S.conclusion_reason, [], closed_day, closed)
     rf = SituationRiskFactor
     factor_join = ((rf, rf.situation_id == S.id),)
-    _insert(session, "f:category", rf.category_code, none, [], presented_day, accepted,
-            joins=factor_join, count=func.count(func.distinct(S.id)))
+    _insert_distinct(session, "f:category", rf.category_code, presented_day, accepted,
+                     factor_join)
     _insert(session, "f:factor", rf.factor_code, none, [], presented_day, accepted,
             joins=factor_join)
-    _insert(session, "s:assist", helper.sector, none, [], presented_day,
-            [*accepted, Involvement.role == "assisting"],
-            joins=((Involvement, Involvement.situation_id == S.id),
-                   (helper, helper.id == Involvement.agency_id)),
-            count=func.count(func.distinct(S.id)))
+    _insert_distinct(session, "s:assist", helper.sector, presented_day,
+                     [*accepted, Involvement.role == "assisting"],
+                     ((Involvement, Involvement.situation_id == S.id),
+                      (helper, helper.id == Involvement.agency_id)))
     for measure, expr, day, where in (
             ("to_contact", to_contact(session), presented_day, and_(*accepted, made)),
             ("to_closure", to_closure(session), closed_day,
@@ -217,6 +276,21 @@ def _build(session: Session, days: Days | None) -> None:
                  .where(where, expr.is_not(None)).group_by(S.table_id, day, expr))
         session.execute(insert(D).from_select(["table_id", "day", "measure", "duration", "n"],
                                               query))
+
+
+def _build_months(session: Session, months: Days | None) -> None:
+    """Sum the daily rows of `months` (None: all) into the monthly rows, which must hold none
+    of them yet."""
+    for daily, monthly, keys, sums in (
+            (R, RM, ("kind", "value", "sub"), ("n", "helped", "contacted", "on_time")),
+            (D, DM, ("measure", "duration"), ("n",))):
+        month = _month_start(session, daily.day)
+        query = (select(daily.table_id, month, *(getattr(daily, k) for k in keys),
+                        *(func.sum(getattr(daily, m)) for m in sums))
+                 .group_by(daily.table_id, month, *(getattr(daily, k) for k in keys)))
+        if months is not None:
+            query = query.where(months.rollup_rows(daily))
+        session.execute(insert(monthly).from_select(["table_id", "day", *keys, *sums], query))
 
 
 # -- dirty days ---------------------------------------------------------------------------
@@ -236,6 +310,17 @@ def changed_days(session: Session, state: ReportRollupState,
     return Days.of(pairs)
 
 
+def _oldest_in_flight(session: Session, now: datetime) -> datetime:
+    """`now`, or the start of the oldest other transaction on this database if earlier: its
+    changes are not visible to this refresh and may carry earlier stamps."""
+    if dialect(session) != "postgresql":
+        return now
+    oldest = session.scalar(text(
+        "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+    return now if oldest is None else min(now, oldest)
+
+
 @dataclass(frozen=True)
 class Refreshed:
     full: bool
@@ -250,29 +335,39 @@ def refresh_rollups(session: Session, *, full: bool = False, now: datetime | Non
     changes from `margin` before `now` on are taken as unseen (their days stay dirty)."""
     started = datetime.now(UTC)
     now = now or utcnow()
+    watermark = _oldest_in_flight(session, now) - margin
     state = session.scalar(select(ReportRollupState).where(ReportRollupState.id == STATE_ID)
                            .with_for_update())
-    max_id = session.scalar(select(func.coalesce(func.max(S.id), 0)))
-    if state is None or full:
-        session.execute(delete(R))
-        session.execute(delete(D))
+    max_id = session.scalar(select(func.coalesce(func.max(S.id), 0))) or 0
+    dirty = None if state is None or full else changed_days(session, state)
+    if dirty is None or len(dirty) > FULL_ABOVE_DAYS:
+        for table in (R, D, RM, DM):
+            session.execute(delete(table))
         _build(session, None)
+        _build_months(session, None)
         days = session.scalar(select(func.count()).select_from(
             select(R.table_id, R.day).distinct().subquery())) or 0
         full = True
+        if dialect(session) == "postgresql":
+            # Fresh tables have no statistics yet: the first report would plan blind.
+            for table in (R, D, RM, DM):
+                session.execute(text(f"ANALYZE {table.__tablename__}"))
     else:
-        dirty = changed_days(session, state)
         if dirty.ranges:
+            months = dirty.months()
             session.execute(delete(R).where(dirty.rollup_rows(R)))
             session.execute(delete(D).where(dirty.rollup_rows(D)))
+            session.execute(delete(RM).where(months.rollup_rows(RM)))
+            session.execute(delete(DM).where(months.rollup_rows(DM)))
             _build(session, dirty)
+            _build_months(session, months)
         days = len(dirty)
     if state is None:
-        state = ReportRollupState(id=STATE_ID, watermark=now - margin, max_situation_id=max_id,
+        state = ReportRollupState(id=STATE_ID, watermark=watermark, max_situation_id=max_id,
                                   refreshed_at=now)
         session.add(state)
     else:
-        state.watermark = now - margin
+        state.watermark = watermark
         state.max_situation_id = max_id
         state.refreshed_at = now
     session.flush()
@@ -281,65 +376,106 @@ def refresh_rollups(session: Session, *, full: bool = False, now: datetime | Non
 
 
 # -- reading ------------------------------------------------------------------------------
+def _full_months(scope: Scope) -> tuple[date, date] | None:
+    """The calendar months wholly inside the period, as [first, end), if any."""
+    start, end = scope.period.start, scope.period.end
+    first = start if start.day == 1 else _first_of_month(start, 1)
+    last = _first_of_month(end)
+    return (first, last) if first < last else None
+
+
+def _parts(scope: Scope, skip: Days) -> list[tuple[CountsTable, DurationsTable, Where]]:
+    """Where each part of the period is read: (counts table, durations table, conditions on
+    either). Whole months without a dirty day from the monthly rows, the rest from the daily
+    rows (as index ranges), leaving out the dirty days (grouped live instead)."""
+    start, end = scope.period.start, scope.period.end
+    dirty_months = skip.months()
+    full = _full_months(scope)
+
+    def clean(table: RollupTable, days: Days) -> ColumnElement[bool]:
+        return ~days.rollup_rows(table) if days.ranges else true()
+
+    def daily(table: RollupTable) -> list[ColumnElement[bool]]:
+        in_scope = table.table_id.in_(scope.table_ids)
+        if full is None:
+            ranges = [and_(in_scope, table.day >= start, table.day < end)]
+        else:
+            ranges = [and_(in_scope, table.day >= lo, table.day < hi)
+                      for lo, hi in ((start, full[0]), (full[1], end)) if lo < hi]
+            ranges += [and_(table.table_id == t, table.day >= max(lo, start),
+                            table.day < min(hi, end))
+                       for t, lo, hi in dirty_months.ranges if t in scope.table_ids]
+        return [or_(*ranges), clean(table, skip)] if ranges else [false()]
+
+    parts: list[tuple[CountsTable, DurationsTable, Where]] = []
+    if full is not None:
+        parts.append((RM, DM, lambda t: [t.table_id.in_(scope.table_ids), t.day >= full[0],
+                                         t.day < full[1], clean(t, dirty_months)]))
+    has_days = full is None or start < full[0] or full[1] < end or any(
+        t in scope.table_ids for t, _, _ in dirty_months.ranges)
+    if has_days:
+        parts.append((R, D, daily))
+    return parts
+
+
 def _from_rollups(session: Session, scope: Scope, as_of: datetime, skip: Days) -> Counts:
     """The scope's counts summed from the rollups, leaving out the `skip` days."""
-    start, end = scope.period.start, scope.period.end
     due_before = as_of.astimezone(UTC).strftime(DUE_FORMAT)
-    month = _month_of_day(session, R.day)
-    where = [R.table_id.in_(scope.table_ids), R.day >= start, R.day < end,
-             ~skip.rollup_rows(R) if skip.ranges else true(),
-             or_(~R.kind.startswith("q:"), R.sub < due_before)]
-    rows = session.execute(
-        select(R.kind, R.value, R.sub, month, func.sum(R.n), func.sum(R.helped),
-               func.sum(R.contacted), func.sum(R.on_time))
-        .where(*where).group_by(R.kind, R.value, R.sub, month))
     lowered = {c for c, item in load_catalog().conclusion_reasons.items()
                if item.outcome == "risk_lowered"}
-    p: dict[str, dict[tuple, int]] = {s: {} for s in (*P_SPLITS, "month")}
+    p: dict[str, dict[tuple[Any, ...], int]] = {s: {} for s in (*P_SPLITS, "month")}
     a: dict[str, dict[object, list[int]]] = {s: {} for s in A_SPLITS}
     c: dict[str, dict[object, list[int]]] = {s: {} for s in (*C_SPLITS, "conclusion",
                                                              "closed_month")}
     out = Counts()
-    for kind, value, sub, m, n, helped, contacted, on_time in rows:
-        group, _, split = kind.partition(":")
-        n = int(n)
-        if group == "p":
-            code = int(value) if split == "re_presented" else value
-            p[split][(code, sub)] = p[split].get((code, sub), 0) + n
-            if split == "age_group":
-                p["month"][(m, sub)] = p["month"].get((m, sub), 0) + n
-        elif group in ("a", "q"):
-            acc = a[split].setdefault(value, [0, 0, 0, 0])
-            if group == "a":
-                for i, v in enumerate((n, helped, contacted, on_time)):
-                    acc[i] += int(v)
-            else:
-                acc[2] += n  # due before "as of", not made: due, not on time
-        elif group == "c":
-            low = n if sub in lowered else 0
-            keys = [(split, value)]
-            if split == "age_group":
-                keys += [("conclusion", sub), ("closed_month", m)]
-            for name, code in keys:
-                acc = c[name].setdefault(code, [0, 0])
-                acc[0] += n
-                acc[1] += low
-        elif kind == "f:category":
-            out.categories[value] = out.categories.get(value, 0) + n
-        elif kind == "f:factor":
-            out.factors[value] = out.factors.get(value, 0) + n
-        elif kind == "s:assist":
-            out.assisting[value] = out.assisting.get(value, 0) + n
+    for counts, durations, where in _parts(scope, skip):
+        # Only the whole cohorts are needed per month: the splits are summed over the period.
+        month = case((counts.kind.in_(("p:all", "c:all")), _month_of_day(session, counts.day)),
+                     else_=0)
+        rows = session.execute(
+            select(counts.kind, counts.value, counts.sub, month, func.sum(counts.n),
+                   func.sum(counts.helped), func.sum(counts.contacted),
+                   func.sum(counts.on_time))
+            .where(*where(counts), or_(~counts.kind.startswith("q:"), counts.sub < due_before))
+            .group_by(counts.kind, counts.value, counts.sub, month))
+        for kind, value, sub, m, n, helped, contacted, on_time in rows:
+            group, _, split = kind.partition(":")
+            n = int(n)
+            month_code = f"{m // 100:04d}-{m % 100:02d}"
+            if kind == "p:all":
+                p["month"][(month_code, sub)] = p["month"].get((month_code, sub), 0) + n
+            elif group == "p":
+                code = int(value) if split == "re_presented" else value
+                p[split][(code, sub)] = p[split].get((code, sub), 0) + n
+            elif group in ("a", "q"):
+                acc = a[split].setdefault(value, [0, 0, 0, 0])
+                if group == "a":
+                    for i, v in enumerate((n, helped, contacted, on_time)):
+                        acc[i] += int(v)
+                else:
+                    acc[2] += n  # due before "as of", not made: due, not on time
+            elif group == "c":
+                low = n if sub in lowered else 0
+                keys = ([("conclusion", sub), ("closed_month", month_code)] if split == "all"
+                        else [(split, value)])
+                for name, code in keys:
+                    acc = c[name].setdefault(code, [0, 0])
+                    acc[0] += n
+                    acc[1] += low
+            elif kind == "f:category":
+                out.categories[value] = out.categories.get(value, 0) + n
+            elif kind == "f:factor":
+                out.factors[value] = out.factors.get(value, 0) + n
+            elif kind == "s:assist":
+                out.assisting[value] = out.assisting.get(value, 0) + n
+        for measure, duration, n in session.execute(
+                select(durations.measure, durations.duration, func.sum(durations.n))
+                .where(*where(durations)).group_by(durations.measure, durations.duration)):
+            target = out.to_contact if measure == "to_contact" else out.to_closure
+            target[float(duration)] = target.get(float(duration), 0) + int(n)
     out.presented = {s: [(*k, v) for k, v in d.items()] for s, d in p.items()}
     out.accepted = {s: [(k, *v) for k, v in d.items()] for s, d in a.items()}
     out.closed = {s: [(k, *v) for k, v in d.items()] for s, d in c.items()}
-    hist_where = [D.table_id.in_(scope.table_ids), D.day >= start, D.day < end,
-                  ~skip.rollup_rows(D) if skip.ranges else true()]
-    for measure, duration, n in session.execute(
-            select(D.measure, D.duration, func.sum(D.n)).where(*hist_where)
-            .group_by(D.measure, D.duration)):
-        target = out.to_contact if measure == "to_contact" else out.to_closure
-        target[float(duration)] = int(n)
     return out
 
 

@@ -50,12 +50,22 @@ class Period:
         return f"{self.start.isoformat()} to {(self.end - timedelta(days=1)).isoformat()}"
 
 
+#: The longest period one report covers, and the years a date may name: a report over
+#: 0001-01-01..9999-12-31 once held a web thread for minutes (README, "Reports").
+MAX_PERIOD_DAYS = 5 * 366
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def _parse_day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip()[:10])
     except ValueError:
-        raise ValidationError(f"{name} date {value!r} is not a date like 2026-01-31",
+        raise ValidationError(f"{name} date {value[:40]!r} is not a date like 2026-01-31",
                               field=name) from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValidationError(f"the {name!r} date must be between the years {MIN_YEAR} and "
+                              f"{MAX_YEAR}", field=name)
+    return day
 
 
 def _month_start(day: date, shift: int = 0) -> date:
@@ -73,6 +83,9 @@ def parse_period(start: str | None, end: str | None, *, today: date | None = Non
     if start_day >= end_day:
         raise ValidationError("the 'from' date must be before the 'to' date (which is excluded)",
                               field="from")
+    if (end_day - start_day).days > MAX_PERIOD_DAYS:
+        raise ValidationError(f"a report covers at most {MAX_PERIOD_DAYS} days (five years); "
+                              "choose a shorter period", field="from")
     return Period(start_day, end_day)
 
 

@@ -1,0 +1,484 @@
+"""`hubtable up`: the whole product on one machine, kept up by a supervisor.
+
+Children, each in its own process group (hubtable.processes):
+1. `mail` (only when no HUBTABLE_SMTP_URL is configured): a local SMTP sink keeping every
+   message in the data dir (hubtable.mailsink), so mail goes somewhere out of the box;
+2. `prefect-server`: a local Prefect server on SQLite in the data dir (Prefect's in-process
+   "ephemeral" mode runs no scheduler, so schedules need a real server process);
+3. `web`: the web UI under waitress (hubtable.webserver);
+4. `runner`: serves the deployments (orchestration.runner) once the server answers, and a
+   dispatch-listener run is started at once so that mail leaves within a second of a commit.
+
+A child that dies is restarted with backoff (1, 2, 4 ... 30 s), logged, and shown in /healthz
+and `hubtable status` (through `up.json`, hubtable.up_state): the web UI, and with it the
+chair's meeting, keeps serving while Prefect or the runner is down. Ctrl-C, SIGINT or SIGTERM
+stops everything gracefully; a second one stops it at once. The Prefect port is chosen free,
+and then checked to be bound by our own child: two installations started together cannot
+end up talking to one server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from hubtable import up_state
+from hubtable.config import Settings
+from hubtable.processes import (
+    TOKEN_VARIABLE,
+    Child,
+    answers,
+    die_with_parent,
+    free_port,
+    listens,
+    port_is_free,
+    processes_with_token,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PREFECT_DEFAULT_PORT = 4200
+SERVER_START_TIMEOUT = 120.0
+WEB_START_TIMEOUT = 60.0
+STOP_GRACE_SECONDS = 8.0
+BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+STABLE_AFTER_SECONDS = 60.0  # a child up this long starts its backoff afresh
+PORT_ATTEMPTS = 5
+DISPATCH_DEPLOYMENT = "dispatch-notifications/hubtable"
+LISTENER_DEPLOYMENT = "dispatch-listener/hubtable"
+
+
+class StartError(RuntimeError):
+    """A child could not start; the message says which and where its log is."""
+
+
+def prefect_server_environment(settings: Settings, port: int) -> dict[str, str]:
+    """The Prefect server's settings: its own home and SQLite database inside the data dir."""
+    home = settings.data_dir / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+
+
+def prefect_client_environment(settings: Settings, port: int) -> dict[str, str]:
+    """What the runner and the web process need to reach that server."""
+    return {
+        "PREFECT_HOME": str(settings.data_dir / "prefect"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Service:
+    """A child the supervisor keeps running: how to start it, and how it has fared."""
+
+    name: str
+    argv: Callable[[], list[str]]
+    env: Callable[[], dict[str, str]]
+    drop: tuple[str, ...] = ()
+    child: Child | None = None
+    restarts: int = 0
+    failures: int = 0  # consecutive quick deaths: the backoff step
+    started_at: float = 0.0
+    restart_at: float | None = None
+    last_exit: int | None = None
+    last_restart: str | None = None
+
+    def state(self) -> str:
+        if self.child is not None and self.child.alive():
+            return "running"
+        return "restarting" if self.restart_at is not None else "stopped"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state(), "restarts": self.restarts, "last_exit": self.last_exit,
+                "last_restart_at": self.last_restart,
+                "pid": self.child.process.pid if self.child is not None else None}
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    host: str = "127.0.0.1"
+    port: int = 8000
+    prefect_port: int | None = None
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    services: dict[str, Service] = field(default_factory=dict)
+    smtp_url: str | None = None  # the configured server, if any
+    sink_url: str | None = None  # else the local sink's address
+    _signals: int = 0
+    _kick_listener: bool = False
+
+    @property
+    def _stopping(self) -> bool:
+        return self._signals > 0
+
+    @property
+    def children(self) -> list[Child]:
+        return [s.child for s in self.services.values() if s.child is not None]
+
+    # -- the run -----------------------------------------------------------------------
+    def run(self) -> int:
+        """Start everything, keep it running until a signal, stop everything."""
+        lock = self._lock_data_dir()
+        previous = {s: signal.signal(s, self._request_stop)
+                    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            self._say(f"hubtable: data in {self.settings.data_dir}")
+            self._initialise()
+            if self._stopping:
+                return 0
+            self._start_mail()
+            self._start_prefect()
+            # The web process needs no Prefect address: its health report reads up.json,
+            # which follows the server should it move to another port.
+            self._add("web", lambda: [sys.executable, "-m", "hubtable.webserver", self.host,
+                                      str(self.port)], self._web_env, drop=("PREFECT_API_URL",))
+            probe_host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
+            self._wait_until("web", lambda: listens(probe_host, self.port), WEB_START_TIMEOUT)
+            self._say(f"  web UI      http://{self._display_host()}:{self.port}")
+            self._wait_for_prefect()
+            if self._stopping:
+                return 0
+            self._add("runner", lambda: [sys.executable, "-m", "orchestration.runner"],
+                      self._client_env)
+            self._wait_until("runner", lambda: answers(
+                f"{self._prefect_url()}/api/deployments/name/{DISPATCH_DEPLOYMENT}"),
+                SERVER_START_TIMEOUT)
+            if self._stopping:
+                return 0
+            self._start_listener(wait=True)
+            self._say(f"  Prefect UI  {self._prefect_url()}  (flows, runs and schedules)")
+            if self.smtp_url is None:
+                self._say(f"  mail        {self.settings.data_dir / 'mail'}  "
+                          "(no HUBTABLE_SMTP_URL: kept here; `hubtable mail` lists it)")
+            self._say(f"  logs        {self._log_dir()}")
+            self._say("hubtable is up; press Ctrl-C to stop.")
+            self._write_state()
+            return self._watch()
+        except StartError as exc:
+            self._say(f"error: {exc}", err=True)
+            return 1
+        finally:
+            self.stop()
+            up_state.remove(self.settings.data_dir)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            lock.close()
+
+    def _watch(self) -> int:
+        """Restart whatever died, with backoff; the others keep serving meanwhile."""
+        while not self._stopping:
+            changed = False
+            for service in self.services.values():
+                changed |= self._tend(service)
+            if self._kick_listener and self._prefect_ready():
+                self._start_listener(wait=False)
+            if changed:
+                self._write_state()
+            time.sleep(0.3)
+        return 0
+
+    def _tend(self, service: Service) -> bool:
+        now = time.monotonic()
+        child = service.child
+        if service.restart_at is None:
+            if child is None or child.alive():
+                return False
+            service.last_exit = child.process.returncode
+            child.signal_group(signal.SIGKILL)  # whatever it started goes with it
+            quick = now - service.started_at < STABLE_AFTER_SECONDS
+            service.failures = service.failures + 1 if quick else 1
+            delay = BACKOFF_SECONDS[min(service.failures, len(BACKOFF_SECONDS)) - 1]
+            service.restart_at = now + delay
+            self._say(f"warning: {service.name} stopped (exit {service.last_exit}); restarting "
+                      f"in {delay:.0f} s; its log: {child.log_path}", err=True)
+            return True
+        if now < service.restart_at:
+            return False
+        if service.name == "prefect-server" and not port_is_free("127.0.0.1", self.prefect_port
+                                                                  or 0):
+            self.prefect_port = free_port()  # someone took our port meanwhile
+            self._restart_now("runner")
+        service.restart_at = None
+        service.restarts += 1
+        service.last_restart = _now()
+        self._spawn(service)
+        self._say(f"restarted {service.name} (restart {service.restarts})")
+        if service.name in ("prefect-server", "runner"):
+            self._kick_listener = True
+        return True
+
+    def _restart_now(self, name: str) -> None:
+        service = self.services.get(name)
+        if service is not None and service.child is not None and service.child.alive():
+            service.child.signal_group(signal.SIGTERM)
+
+    def stop(self) -> None:
+        """SIGINT to every group, then SIGTERM, then SIGKILL; then anything with our token.
+
+        A second Ctrl-C or SIGTERM while stopping skips the grace periods.
+        """
+        self._signals = max(self._signals, 1)
+        running = [c for c in self.children if c.alive()]
+        if running:
+            self._say("stopping: " + ", ".join(c.name for c in reversed(running)))
+        for signum, grace in ((signal.SIGINT, STOP_GRACE_SECONDS), (signal.SIGTERM, 4.0),
+                              (signal.SIGKILL, 2.0)):
+            if not running:
+                break
+            if self._signals > 1 and signum != signal.SIGKILL:
+                continue
+            for child in reversed(running):
+                child.signal_group(signum)
+            deadline = time.monotonic() + grace
+            while running and time.monotonic() < deadline:
+                running = [c for c in running if c.alive()]
+                if self._signals > 1 and signum != signal.SIGKILL:
+                    break
+                time.sleep(0.1)
+        for child in self.children:
+            child.signal_group(signal.SIGKILL)  # leftovers of a group whose leader exited
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=2)
+        for pid in processes_with_token(self.token):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        self.services.clear()
+
+    # -- the children ------------------------------------------------------------------
+    def _start_mail(self) -> None:
+        """A local SMTP sink when no server is configured (a configured one replaces it)."""
+        if os.environ.get("HUBTABLE_SMTP_URL"):
+            self.smtp_url = os.environ["HUBTABLE_SMTP_URL"]
+            return
+        mail_port = free_port()
+        mail_dir = self.settings.data_dir / "mail"
+        self._add("mail", lambda: [sys.executable, "-m", "hubtable.mailsink", "127.0.0.1",
+                                   str(mail_port), str(mail_dir)], dict)
+        self._wait_until("mail", lambda: listens("127.0.0.1", mail_port), WEB_START_TIMEOUT)
+        self.sink_url = f"smtp://127.0.0.1:{mail_port}"
+
+    def _start_prefect(self) -> None:
+        self.prefect_port = self._choose_prefect_port()
+        self._add("prefect-server", lambda: [
+            sys.executable, "-m", "orchestration.prefect_server", "--host", "127.0.0.1",
+            "--port", str(self.prefect_port)],
+            lambda: prefect_server_environment(self.settings, self._port()),
+            drop=("PREFECT_API_URL",))
+
+    def _wait_for_prefect(self) -> None:
+        """Until our own server answers; a server that lost its port starts on another one."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            service = self.services["prefect-server"]
+            assert service.child is not None
+            try:
+                self._wait_until("prefect-server", self._prefect_ready, SERVER_START_TIMEOUT)
+                return
+            except StartError:
+                if self._stopping or attempt == PORT_ATTEMPTS or service.child.alive():
+                    raise
+            self._say(f"prefect-server could not start on port {self.prefect_port} "
+                      "(in use?); trying another", err=True)
+            self.prefect_port = free_port()
+            self._spawn(service)
+
+    def _prefect_ready(self) -> bool:
+        service = self.services.get("prefect-server")
+        if service is None or service.child is None or not service.child.alive():
+            return False
+        return (answers(f"{self._prefect_url()}/api/health")
+                and service.child.owns_listener(self._port()))
+
+    def _start_listener(self, *, wait: bool) -> None:
+        """Start a dispatch-listener run now rather than at its next scheduled time."""
+        self._kick_listener = False
+        base = f"{self._prefect_url()}/api"
+        try:
+            found = _call("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
+            _call("POST", f"{base}/deployments/{found['id']}/create_flow_run",
+                  {"tags": ["started-by-up"]})
+        except (OSError, ValueError, KeyError) as exc:
+            self._say(f"warning: could not start the dispatch listener now "
+                      f"({type(exc).__name__}); its schedule will", err=True)
+            return
+        since = datetime.now(UTC)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while wait and not self._stopping and time.monotonic() < deadline:
+            if self._listener_started_since(since):
+                return
+            time.sleep(0.25)
+        if wait and not self._stopping:
+            self._say("warning: the dispatch listener has not started yet; until it does, "
+                      "mail goes out every minute", err=True)
+
+    def _listener_started_since(self, since: datetime) -> bool:
+        """Has a listener run begun serving (it records its start once warmed up)?"""
+        from workflow import flow_runs
+        from workflow.runtime import Runtime
+
+        runtime = Runtime(database_url=self.settings.database_url,
+                          keystore_url=self.settings.keystore_url,
+                          identity_key=self.settings.identity_key)
+        try:
+            with runtime.read() as session:
+                return any(s.flow_name == "dispatch-listener" and s.last_started_at is not None
+                           and s.last_started_at >= since for s in flow_runs.statuses(session))
+        except Exception:  # not yet: the caller asks again
+            return False
+        finally:
+            runtime.dispose()
+
+    def _add(self, name: str, argv: Callable[[], list[str]],
+             env: Callable[[], dict[str, str]], drop: tuple[str, ...] = ()) -> Service:
+        service = Service(name, argv, env, drop)
+        self.services[name] = service
+        self._spawn(service)
+        return service
+
+    def _spawn(self, service: Service) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in service.drop}
+        env.update(service.env())
+        env[TOKEN_VARIABLE] = self.token
+        env["HUBTABLE_DATA_DIR"] = str(self.settings.data_dir)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        log_path = self._log_dir() / f"{service.name}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                service.argv(), env=env, cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+        service.child = Child(service.name, process, log_path)
+        service.started_at = time.monotonic()
+
+    def _web_env(self) -> dict[str, str]:
+        return {"HUBTABLE_SMTP_URL": self.sink_url} if self.sink_url is not None else {}
+
+    def _client_env(self) -> dict[str, str]:
+        env = prefect_client_environment(self.settings, self._port())
+        if self.sink_url is not None:
+            env["HUBTABLE_SMTP_URL"] = self.sink_url
+        return env
+
+    # -- helpers -----------------------------------------------------------------------
+    def _port(self) -> int:
+        assert self.prefect_port is not None
+        return self.prefect_port
+
+    def _prefect_url(self) -> str:
+        return f"http://127.0.0.1:{self._port()}"
+
+    def _write_state(self) -> None:
+        up_state.write(self.settings.data_dir, {
+            "updated_at": _now(),
+            "web_url": f"http://{self._display_host()}:{self.port}",
+            "prefect_api_url": f"{self._prefect_url()}/api",
+            "smtp_url": self.smtp_url or self.sink_url,
+            "mail_sink": self.smtp_url is None,
+            "children": {name: s.as_dict() for name, s in self.services.items()},
+        })
+
+    def _request_stop(self, signum: int, _frame: object) -> None:
+        self._signals += 1
+
+    def _say(self, line: str, *, err: bool = False) -> None:
+        print(line, file=sys.stderr if err else self.out, flush=True)
+
+    def _display_host(self) -> str:
+        return "127.0.0.1" if self.host == "0.0.0.0" else self.host
+
+    def _log_dir(self) -> Path:
+        path = self.settings.data_dir / "logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _lock_data_dir(self) -> IO[str]:
+        """One `up` per data dir: a second one would fight over the same SQLite files."""
+        handle = open(self.settings.data_dir / "up.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StartError(f"hubtable up is already running for {self.settings.data_dir} "
+                             f"(pid {holder})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _initialise(self) -> None:
+        """`hubtable init` when the database is empty (idempotent: reruns are cheap)."""
+        from workflow import setup
+        from workflow.runtime import Runtime
+
+        runtime = Runtime(database_url=self.settings.database_url,
+                          keystore_url=self.settings.keystore_url,
+                          identity_key=self.settings.identity_key)
+        try:
+            if not setup.is_initialised(runtime):
+                self._say("initialising the database (hubtable init)")
+                for line in setup.initialise(runtime):
+                    self._say(f"  {line}")
+        finally:
+            runtime.dispose()
+
+    def _choose_prefect_port(self) -> int:
+        if self.prefect_port is not None:
+            if not port_is_free("127.0.0.1", self.prefect_port):
+                raise StartError(f"port {self.prefect_port} for Prefect is in use")
+            return self.prefect_port
+        if port_is_free("127.0.0.1", PREFECT_DEFAULT_PORT):
+            return PREFECT_DEFAULT_PORT
+        return free_port()
+
+    def _wait_until(self, name: str, ready: Callable[[], bool], timeout: float) -> None:
+        child = self.services[name].child
+        assert child is not None
+        deadline = time.monotonic() + timeout
+        while not self._stopping:
+            if not child.alive():
+                raise StartError(f"{name} exited while starting (exit "
+                                 f"{child.process.returncode}); its log: {child.log_path}\n"
+                                 f"{child.log_tail()}")
+            if ready():
+                return
+            if time.monotonic() > deadline:
+                raise StartError(f"{name} did not answer within {timeout:.0f} s; its log: "
+                                 f"{child.log_path}")
+            time.sleep(0.25)
+
+
+def _call(method: str, url: str, body: dict[str, object] | None = None) -> dict[str, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 (http only)
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")  # type: ignore[no-any-return]

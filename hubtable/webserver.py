@@ -1,0 +1,40 @@
+"""The web UI under waitress (a production WSGI server), as `hubtable up` runs it in a child.
+
+Here the composition root hands the web app what it must not import itself: the after-commit
+hook that wakes the dispatcher (orchestration.wakeup) and the orchestration health report.
+
+`python -m hubtable.webserver HOST PORT`
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import Flask
+
+THREADS = 8
+
+
+def build_app() -> Flask:
+    from hubtable.config import load_settings
+    from hubtable.health import orchestration_health
+    from hubtable.wiring import runtime_from
+    from orchestration.wakeup import publisher
+    from webui import create_app
+
+    settings = load_settings()
+    runtime = runtime_from(settings)
+    return create_app(settings, runtime=runtime, after_commit=publisher(runtime),
+                      health=orchestration_health)
+
+
+def serve_web(host: str, port: int) -> None:
+    from waitress import serve
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    serve(build_app(), host=host, port=port, threads=THREADS, ident="hubtable")
+
+
+if __name__ == "__main__":
+    serve_web(sys.argv[1], int(sys.argv[2]))

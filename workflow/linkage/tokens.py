@@ -1,0 +1,57 @@
+"""Writing and forgetting a situation's linkage tokens (one row per person, never identity)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from workflow.linkage import clk
+from workflow.linkage.normalize import parse_birth_date
+from workflow.models import LinkageToken, Situation
+
+
+@dataclass(frozen=True)
+class LinkageKeyRef:
+    """The key as the vault hands it out: its id (stored with each token) and its bytes."""
+
+    key_id: int
+    key: bytes
+
+
+def encode_persons(key: LinkageKeyRef, persons: Iterable[tuple[str, str | date | None]]
+                   ) -> list[clk.Encoding]:
+    return [clk.encode(key.key, name, parse_birth_date(born)) for name, born in persons
+            if name.strip()]
+
+
+def replace_tokens(session: Session, key: LinkageKeyRef, situation: Situation, source: str,
+                   encodings: list[clk.Encoding]) -> int:
+    """Store these encodings as the situation's tokens from `source` (the earlier ones from
+    the same source go: a corrected identity replaces the first one)."""
+    session.execute(delete(LinkageToken).where(LinkageToken.situation_id == situation.id,
+                                               LinkageToken.source == source))
+    for person, enc in enumerate(encodings):
+        session.add(LinkageToken(situation_id=situation.id, table_id=situation.table_id,
+                                 person=person, source=source, clk=enc.to_bytes(),
+                                 block_1=enc.blocks[0], block_2=enc.blocks[1],
+                                 key_id=key.key_id))
+    session.flush()
+    return len(encodings)
+
+
+def forget(session: Session, situation_id: int) -> int:
+    """Delete every token of a situation (at purge); how many there were."""
+    count = session.scalar(select(func.count()).select_from(LinkageToken)
+                           .where(LinkageToken.situation_id == situation_id)) or 0
+    if count:
+        session.execute(delete(LinkageToken).where(LinkageToken.situation_id == situation_id))
+    return int(count)
+
+
+def has_tokens(session: Session, situation_id: int) -> bool:
+    return session.scalar(select(LinkageToken.id)
+                          .where(LinkageToken.situation_id == situation_id).limit(1)) is not None
