@@ -87,3 +87,18 @@ def test_the_api_answers_a_round_and_records_a_follow_up(app, runtime, world):
     assert wrong.status_code == 400
     with world.runtime.read() as s:
         assert s.scalar(select(FollowUp.answer).where(FollowUp.situation_id == closed)) == "yes"
+
+
+def test_the_presenting_agency_records_equity_answers_with_consent_only(app, world, client_for):
+    sid = submitted(world)
+    school = client_for("school")
+    page = school.get(f"/situations/{sid}/equity").get_data(as_text=True)
+    assert "Self-identified equity data" in page
+    refused = school.post(f"/situations/{sid}/equity", {"race": "black"})
+    assert refused.status_code in (400, 409)
+    assert school.post(f"/situations/{sid}/equity",
+                       {"race": "black", "consent": "yes"}).status_code == 302
+    assert 'value="black" selected' in school.get(f"/situations/{sid}/equity").get_data(
+        as_text=True)
+    for other in ("cmha", "chair"):
+        assert client_for(other).get(f"/situations/{sid}/equity").status_code == 403

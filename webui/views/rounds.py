@@ -11,7 +11,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from webui.unit import reading, unit
-from workflow import access, follow_up, rounds
+from workflow import access, equity, follow_up, rounds
 from workflow.errors import ValidationError
 from workflow.models import utcnow
 
@@ -88,3 +88,24 @@ def record_follow_up(situation_id: int) -> Response:
                          re_present=request.form.get("re_present") == "yes")
     flash(_("Follow-up recorded."), "success")
     return redirect(url_for("rounds.follow_ups"))
+
+
+@bp.route("/situations/<int:situation_id>/equity", methods=["GET", "POST"])
+@login_required
+def equity_answers(situation_id: int) -> str | Response:
+    """Optional self-identified answers, with consent; the presenting agency's own page."""
+    if request.method == "POST":
+        with unit() as (s, actor):
+            equity.record(s, actor, situation_id,
+                          {dim: request.form.get(dim) or None for dim in equity.DIMENSIONS},
+                          consent=request.form.get("consent") == "yes")
+        flash(_("Recorded."), "success")
+        return redirect(url_for("rounds.equity_answers", situation_id=situation_id))
+    with reading() as (s, actor):
+        given = {a.dimension: a.value for a in equity.mine(s, actor, situation_id)}
+        lang = "vi" if (getattr(actor, "language", "en") == "vi") else "en"
+        questions = [(dim, equity.DIMENSION_LABELS[dim][lang == "vi"],
+                      [(code, equity.label(dim, code, lang)) for code in values])
+                     for dim, values in equity.DIMENSIONS.items()]
+        return render_template("rounds/equity.html", situation_id=situation_id,
+                               questions=questions, given=given)
