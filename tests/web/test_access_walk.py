@@ -74,6 +74,16 @@ def expected_get(endpoint: str, role: str, *, other_table: bool = False) -> int 
         return 200 if role in (*REPS, "chair") else 403
     if endpoint == "confirmations.index":  # only those who may read identity confirm others
         return 200 if role in (*REPS, "chair") else 403
+    if endpoint in ("mail.index", "deliveries.index"):  # the operator's pages
+        return 200 if role == "admin" else 403
+    if endpoint == "mail.show":  # no message with the walk's number
+        return 404 if role == "admin" else 403
+    if endpoint in ("rounds.index", "rounds.follow_ups"):  # each lists only the user's own
+        return 200
+    if endpoint == "rounds.minutes":  # no round with the walk's id
+        return 404
+    if endpoint.startswith("rounds."):  # tests/rounds checks who may see these; here no leak
+        return None
     raise AssertionError(f"no expectation for GET {endpoint}: add one to this test")
 
 
@@ -93,6 +103,10 @@ def expected_post(endpoint: str, role: str) -> int | None:
         return 404 if not _visible(role) else None
     if endpoint == "inbox.read":
         return 404
+    if endpoint == "deliveries.requeue":
+        return None if role == "admin" else 403
+    if endpoint.startswith("rounds."):  # tests/rounds walks who may open and answer rounds
+        return None
     if endpoint == "confirmations.confirm":  # nobody to confirm with that id
         return 404 if role in (*REPS, "chair") else 403
     if endpoint in ("inbox.read_all",):
@@ -110,7 +124,8 @@ def scene(app, runtime, world):
         other_table_id = other.id
     return {"situation_id": sid, "meeting_id": mid, "task_id": task_id,
             "table_id": world.table_id, "flag_id": 999999, "item_id": 999999,
-            "key": "x", "fmt": "csv", "user_id": 999999, "filename": "css/app.css",
+            "key": "x", "fmt": "csv", "user_id": 999999, "number": 999999,
+            "round_id": 999999, "filename": "css/app.css",
             "rest": "nothing",
             "other_meeting_id": other_mid, "other_table_id": other_table_id}
 
