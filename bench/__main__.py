@@ -28,6 +28,7 @@ BENCHMARKS = [
     "bench_notifications",
     "bench_flow_overhead",
     "bench_decision_email",
+    "bench_linkage",
 ]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -41,10 +42,12 @@ def _say(message: str) -> None:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| benchmark | value | baseline | ratio | goal | met |", "|---|---|---|---|---|---|"]
+    lines = ["| benchmark | value | baseline | ratio | goal | met | measured |",
+             "|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['name']} | {r['value']:,.2f} {r['unit']} | {r['baseline']:,.2f} | "
-                     f"{r['ratio']:.3f} | {r['goal']} | {'yes' if r['met'] else 'no'} |")
+                     f"{r['ratio']:.3f} | {r['goal']} | {'yes' if r['met'] else 'no'} | "
+                     f"{r.get('measured', '')} |")
     return "\n".join(lines)
 
 
@@ -63,6 +66,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", help="run only these benchmark modules")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="with --only: keep the other results of the last run, each with "
+                             "the date it was measured")
     args = parser.parse_args()
     results: list[dict] = []
     errors: list[dict] = []
@@ -92,8 +98,16 @@ def main() -> int:
     results.append({"name": "peak RSS of the largest child (Prefect server/runner, workers)",
                     "value": round(peak_children, 1), "unit": "MiB", "baseline": 0, "ratio": 0,
                     "goal": "informative", "met": True})
-    doc = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-           "results": results, "errors": errors}
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for r in results:
+        r.setdefault("measured", now)
+    if args.only and args.keep and RESULTS.exists():
+        earlier = json.loads(RESULTS.read_text(encoding="utf-8"))
+        fresh = {r["name"] for r in results}
+        kept = [dict(r, measured=r.get("measured", earlier["date"]))
+                for r in earlier["results"] if r["name"] not in fresh]
+        results = [*kept, *results]
+    doc = {"date": now, "machine": machine(), "results": results, "errors": errors}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(results))

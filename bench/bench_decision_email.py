@@ -3,9 +3,10 @@
 What is timed: the chair accepts a situation over HTTP (the meeting page's decide form); the
 web request commits; the long-running dispatch-listener flow run that `up` keeps going sees the
 new outbox event (a 0.1 s poll of the newest event id on SQLite, NOTIFY on PostgreSQL) and runs
-a pass at once; the clock, started when the request is sent (so the request's own time is
-included), stops when the "situation.accepted" email is at the local SMTP server. p50 and p95
-over 20 decisions, one after another.
+a pass at once. The clock starts when the decision's transaction wrote its outbox event (its
+`created_at`, a few ms before the commit) and stops when the "situation.accepted" email is at
+the local SMTP server (both wall clocks of this machine). p50 and p95 over 20 decisions, one
+after another.
 
 Baseline: the decision's own HTTP request in the same run.
 """
@@ -52,7 +53,7 @@ class _Box:
         self.arrivals: list[tuple[float, bytes]] = []
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.arrivals.append((time.perf_counter(), envelope.original_content or envelope.content))
+        self.arrivals.append((time.time(), envelope.original_content or envelope.content))
         return "250 OK"
 
     def accepted_count(self) -> int:
@@ -119,6 +120,28 @@ class _Browser:
         return time.perf_counter() - start
 
 
+def _committed_at(data: Path, situation_id: int) -> float:
+    """When the decision's transaction wrote its event (a few ms before its commit)."""
+    from sqlalchemy import create_engine, select
+
+    from workflow.models import OutboxEvent
+
+    engine = create_engine(f"sqlite:///{data / 'hubtable.db'}")
+    try:
+        with engine.connect() as conn:
+            created = conn.scalar(select(OutboxEvent.created_at).where(
+                OutboxEvent.situation_id == situation_id,
+                OutboxEvent.event_type == "situation.accepted"))
+    finally:
+        engine.dispose()
+    assert created is not None
+    if created.tzinfo is None:
+        from datetime import UTC
+
+        created = created.replace(tzinfo=UTC)
+    return created.timestamp()
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -166,17 +189,18 @@ def run(database_url: str | None) -> list[dict]:
             for sid in ids:
                 before = box.accepted_count()
                 item = f"/meetings/{meeting_id}/situations/{sid}"
-                decided = time.perf_counter()
+                decided = time.time()
                 requests.append(browser.post(f"{item}/decide", {"decision": "accept"},
                                              token_from=item))
                 deadline = decided + 120
                 while box.accepted_count() == before:
-                    if time.perf_counter() > deadline:
+                    if time.time() > deadline:
                         raise RuntimeError(f"no email for situation {sid} within 120 s")
                     time.sleep(0.02)
-                latencies.append(next(at for at, raw in reversed(box.arrivals)
-                                      if email.message_from_bytes(raw)["X-Hubtable-Event"]
-                                      == "situation.accepted") - decided)
+                arrived = next(at for at, raw in reversed(box.arrivals)
+                               if email.message_from_bytes(raw)["X-Hubtable-Event"]
+                               == "situation.accepted")
+                latencies.append(arrived - _committed_at(data, sid))
                 time.sleep(0.5)  # each decision starts from quiet
         finally:
             process.send_signal(signal.SIGINT)

@@ -53,6 +53,9 @@ class Settings:
     mail_from: str
     base_url: str
     prefect_api_url: str | None
+    # Networks webhooks may reach although internal (e.g. "127.0.0.1/32" for tests); plain
+    # http is allowed to these only. Empty: https to public addresses only.
+    webhook_allow: str = ""
 
 
 def _dev_secret(data_dir: Path, name: str, warn: str) -> str:
@@ -111,4 +114,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("HUBTABLE_MAIL_FROM") or "hubtable@localhost",
         base_url=(env.get("HUBTABLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         prefect_api_url=env.get("PREFECT_API_URL") or None,
+        webhook_allow=env.get("HUBTABLE_WEBHOOK_ALLOW", ""),
     )

@@ -154,8 +154,10 @@ class Supervisor:
                 return 0
             self._start_mail()
             self._start_prefect()
+            # The web process needs no Prefect address: its health report reads up.json,
+            # which follows the server should it move to another port.
             self._add("web", lambda: [sys.executable, "-m", "hubtable.webserver", self.host,
-                                      str(self.port)], self._client_env)
+                                      str(self.port)], self._web_env, drop=("PREFECT_API_URL",))
             probe_host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
             self._wait_until("web", lambda: listens(probe_host, self.port), WEB_START_TIMEOUT)
             self._say(f"  web UI      http://{self._display_host()}:{self.port}")
@@ -373,6 +375,9 @@ class Supervisor:
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
         service.child = Child(service.name, process, log_path)
         service.started_at = time.monotonic()
+
+    def _web_env(self) -> dict[str, str]:
+        return {"HUBTABLE_SMTP_URL": self.sink_url} if self.sink_url is not None else {}
 
     def _client_env(self) -> dict[str, str]:
         env = prefect_client_environment(self.settings, self._port())

@@ -2,5 +2,5 @@
 
 Nothing here decides anything about a situation: the flows only say *when* the core's sweep,
 agenda, purge, report and notification commands run. Modules that a web request may import
-(`trigger`, `status`, `schedule`) do not import Prefect, which costs a second and ~100 MB.
+(`wakeup`, `status`, `schedule`) do not import Prefect, which costs a second and ~100 MB.
 """

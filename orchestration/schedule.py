@@ -49,6 +49,8 @@ JOBS: tuple[Job, ...] = (
         cron="30 2 * * *", late_after_seconds=2 * 86400),
     Job("monthly-report", "store each table's de-identified outcome report for last month",
         cron="0 3 1 * *", late_after_seconds=32 * 86400),
+    Job("refresh-report-rollups", "rebuild the report's daily rollups for the days changed",
+        interval_seconds=10 * 60, late_after_seconds=60 * 60),
 )
 
 BY_NAME = {job.flow_name: job for job in JOBS}

@@ -55,7 +55,8 @@ PG = os.environ.get("HUBTABLE_SCALEOUT_PG", "postgres@127.0.0.1:5432")
 POOL = "scaleout"
 DECISIONS = 8
 API_SITUATIONS = 4
-BUDGET_SECONDS = 240
+# On a quiet 2-core machine the run takes ~4 minutes; shared CI boxes get more room.
+BUDGET_SECONDS = 600
 started = time.monotonic()
 
 
@@ -358,7 +359,10 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
 
     for i, sid in enumerate(to_decide[: DECISIONS // 2]):
         decide(sid, chairs[i % 2])
-    wait_for("the first decisions' mail", lambda: len(box.messages) > 0, 30)
+    wait_for("the first decisions' mail", lambda: len(box.messages) > 0, 60)
+    for run_id in sweeps:
+        wait_for("both sweeps finish", lambda r=run_id: prefect.state(r) in (
+            "COMPLETED", "FAILED", "CRASHED"), 180)
 
     victim = _worker_running(procs, listener)
     say(f"   SIGKILL {victim} (it runs the dispatch listener) while decisions go on")
@@ -394,9 +398,6 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
 
     wait_for("every notification sent", lambda: outbox_done() and unsent() == 0, 120)
     all_sent = time.monotonic() - killed
-    for run_id in sweeps:
-        wait_for("the sweeps finish", lambda r=run_id: prefect.state(r) in (
-            "COMPLETED", "FAILED", "CRASHED"), 120)
     crashed = wait_for("the killed listener run shows as Crashed in Prefect",
                        lambda: prefect.state(listener) == "CRASHED", 150)
     crashed_after = time.monotonic() - killed
@@ -404,7 +405,7 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
         sent = int(s.scalar(select(func.count()).where(Delivery.channel == "email")) or 0)
         firings = Counter(s.execute(select(RuleFiring.situation_id, RuleFiring.rule_id,
                                            RuleFiring.occurrence)
-                                    .where(RuleFiring.rule_id.like("timer:%"))).tuples().all())
+                                    .where(RuleFiring.trigger.like("timer:%"))).tuples().all())
         overdue = int(s.scalar(select(func.count()).select_from(Deadline).where(
             Deadline.overdue_at.is_not(None))) or 0)
     runtime.dispose()
@@ -428,7 +429,7 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
         "nothing twice but the one in flight": len(doubled) <= 1
         and all(n == 2 for n in doubled.values()),
         "every due deadline fired once": overdue == world["due"] and world["due"] > 0
-        and figures["timer_firings_twice"] == 0,
+        and figures["timer_firings"] > 0 and figures["timer_firings_twice"] == 0,
         "both sweeps completed": all(s == "COMPLETED" for s in figures["sweep_runs"]),
         "the crashed run is Crashed": bool(crashed),
         f"within {BUDGET_SECONDS} s": figures["seconds"] < BUDGET_SECONDS,

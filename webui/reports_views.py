@@ -30,6 +30,9 @@ from workflow.models import Table
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
 from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
 from workflow.reports.figures import TREND_LINES
+from workflow.reports.sql import DECISIONS
+
+ACCEPTED, REJECTED = DECISIONS[0], DECISIONS[1]  # the decisions figure's columns
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -153,10 +156,10 @@ def page_layout(rep: Report) -> dict[str, Any]:
     indicators = {i.key: i.share for i in rep.indicators}
     stats = {st.key: st for st in rep.statistics}
     summary = [
-        ("presented", _cell(decisions, "total")),
-        ("accepted", _cell(decisions, "accepted")),
-        ("rejected", _cell(decisions, "rejected")),
-        ("closed", _cell(outcomes, "total")),
+        ("n_presented", _cell(decisions, "total")),
+        ("n_accepted", _cell(decisions, ACCEPTED)),
+        ("n_rejected", _cell(decisions, REJECTED)),
+        ("n_closed", _cell(outcomes, "total")),
         ("risk_lowered", indicators.get("risk_lowered")),
         ("first_contact_on_time", indicators.get("first_contact_on_time")),
     ]

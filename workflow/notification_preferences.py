@@ -9,14 +9,14 @@ gathered into a daily digest: an inbox is already a list, and a webhook is read 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit
+from workflow import access, audit, outbound
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import (
     Agency,
@@ -98,24 +98,21 @@ def _check_may_set(actor: User, *, agency_id: int | None, user_id: int | None) -
     raise PermissionDenied("you may change only your own or your agency's notifications")
 
 
-def _check_webhook_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("a webhook URL starts with https:// (or http://) and names a host",
-                              field="webhook_url")
-    if len(url) > 500:
-        raise ValidationError("a webhook URL is limited to 500 characters", field="webhook_url")
-    return url
+SECRET_MAX_LENGTH = 100  # sealed, it must still fit the 200-character column
 
 
 def set_preference(
     session: Session, actor: User, *, channel: str, enabled: bool,
     cadence: str = "immediate", agency_id: int | None = None, user_id: int | None = None,
     webhook_url: str | None = None, webhook_secret: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, master_key: bytes | None = None,
+    allow: Sequence[outbound.Network] = (),
 ) -> NotificationPreference:
-    """Store one channel choice for an agency or a user (the secret is kept if not given)."""
+    """Store one channel choice for an agency or a user (the secret is kept if not given).
+
+    A webhook URL must pass workflow.outbound.check_url (https, public addresses unless in
+    `allow`); with `master_key` the secret is stored sealed (the web adapter always gives it).
+    """
     now = now or utcnow()
     if (agency_id is None) == (user_id is None):
         raise ValidationError("a preference belongs to one agency or one user", field="owner")
@@ -144,13 +141,14 @@ def set_preference(
         session.add(pref)
     if channel == "webhook":
         if webhook_url is not None:
-            pref.webhook_url = _check_webhook_url(webhook_url)
+            pref.webhook_url = outbound.check_url(webhook_url, allow)
         if webhook_secret is not None:
-            if len(webhook_secret) < SECRET_MIN_LENGTH:
+            if not SECRET_MIN_LENGTH <= len(webhook_secret) <= SECRET_MAX_LENGTH:
                 raise ValidationError(
-                    f"a webhook secret has at least {SECRET_MIN_LENGTH} characters",
-                    field="webhook_secret")
-            pref.webhook_secret = webhook_secret
+                    f"a webhook secret has {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} "
+                    "characters", field="webhook_secret")
+            pref.webhook_secret = (outbound.seal_secret(master_key, webhook_secret)
+                                   if master_key is not None else webhook_secret)
         if enabled and not (pref.webhook_url and pref.webhook_secret):
             raise ValidationError("a webhook needs a URL and a secret to sign its requests",
                                   field="webhook_url" if not pref.webhook_url
@@ -253,3 +251,52 @@ class Router:
                 for route in self._user_routes(user, as_chair=True):
                     found.setdefault((route.channel, "user", user.id), route)
         return list(found.values())
+
+
+def webhook_of(session: Session, agency_id: int) -> NotificationPreference | None:
+    return session.scalar(select(NotificationPreference).where(
+        NotificationPreference.agency_id == agency_id,
+        NotificationPreference.channel == "webhook"))
+
+
+def remove_webhook(session: Session, actor: User, agency_id: int) -> None:
+    """Forget an agency's webhook: its URL and secret are deleted, nothing more is sent."""
+    if session.get(Agency, agency_id) is None:
+        raise NotFound(f"no agency {agency_id}")
+    _check_may_set(actor, agency_id=agency_id, user_id=None)
+    pref = webhook_of(session, agency_id)
+    if pref is not None:
+        session.delete(pref)
+    audit.record(session, "notifications.webhook_removed", actor=actor,
+                 detail={"agency_id": agency_id})
+
+
+def ping_webhook(session: Session, actor: User, agency_id: int, *, master_key: bytes,
+                 allow: Sequence[outbound.Network] = (), now: datetime | None = None) -> int:
+    """Send a signed ping (event `webhook.test`, no situation data); its HTTP status.
+
+    A failure is a ValidationError with generic text (what the far side said is not shown).
+    """
+    import hashlib
+    import hmac
+    import json
+
+    if session.get(Agency, agency_id) is None:
+        raise NotFound(f"no agency {agency_id}")
+    _check_may_set(actor, agency_id=agency_id, user_id=None)
+    pref = webhook_of(session, agency_id)
+    secret = outbound.open_secret(master_key, pref.webhook_secret) if (
+        pref and pref.webhook_secret) else None
+    if pref is None or not pref.webhook_url or not secret:
+        raise ValidationError("set a webhook URL and secret first", field="webhook_url")
+    body = json.dumps({"event": {"type": "webhook.test"}, "sent_at": (now or utcnow()).isoformat()},
+                      sort_keys=True, separators=(",", ":")).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    try:
+        status = outbound.post(pref.webhook_url, body, {
+            "X-Hubtable-Event": "webhook.test", "X-Hubtable-Signature": signature}, allow=allow)
+    except outbound.OutboundError as exc:
+        raise ValidationError(str(exc), field="webhook_url") from None
+    audit.record(session, "notifications.webhook_tested", actor=actor,
+                 detail={"agency_id": agency_id, "status": status})
+    return status

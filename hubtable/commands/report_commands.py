@@ -15,7 +15,7 @@ import click
 
 from hubtable.config import load_settings
 from hubtable.wiring import runtime_from
-from workflow.reports import build_report, parse_period, resolve_scope
+from workflow.reports import build_report, parse_period, refresh_rollups, resolve_scope
 from workflow.reports.exports import (
     write_aggregates_csv,
     write_json,
@@ -48,6 +48,9 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
     period = parse_period(start, end)
     runtime = runtime_from(load_settings())
     try:
+        if not records:
+            with runtime.command() as session:
+                refresh_rollups(session)  # fewer days left to group live
         with runtime.read() as session:
             scope = resolve_scope(session, period, table=table, region=region)
             if fmt == "xlsx":

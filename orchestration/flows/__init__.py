@@ -7,6 +7,7 @@ from orchestration.flows.dispatch import dispatch_notifications
 from orchestration.flows.listener import dispatch_listener
 from orchestration.flows.purge import purge_identity
 from orchestration.flows.report import monthly_report
+from orchestration.flows.rollups import refresh_report_rollups
 from orchestration.flows.sweep import sweep_timers
 
 ALL = {
@@ -16,7 +17,8 @@ ALL = {
     "prepare-agenda": prepare_agenda,
     "purge-identity": purge_identity,
     "monthly-report": monthly_report,
+    "refresh-report-rollups": refresh_report_rollups,
 }
 
 __all__ = ["ALL", "dispatch_listener", "dispatch_notifications", "monthly_report", "prepare_agenda",
-           "purge_identity", "sweep_timers"]
+           "purge_identity", "refresh_report_rollups", "sweep_timers"]

@@ -51,11 +51,23 @@ def prepare_table_agenda(table_id: int, horizon_hours: float) -> int | None:
 
 @flow(name="prepare-agenda")
 def prepare_agenda(horizon_hours: float = HORIZON_HOURS) -> list[int]:
+    prepared: list[int] = []
+    failed: list[int] = []
     with recorded("prepare-agenda") as outcome:
-        prepared = [m for m in (prepare_table_agenda(t, horizon_hours) for t in table_ids())
-                    if m is not None]
+        for table_id in table_ids():  # each table on its own: one bad table stops no other
+            try:
+                meeting_id = prepare_table_agenda(table_id, horizon_hours)
+            except Exception as exc:  # noqa: BLE001 (logged by class, raised after the loop)
+                get_run_logger().error("agenda: table %s failed (%s)", table_id,
+                                       type(exc).__name__)
+                failed.append(table_id)
+                continue
+            if meeting_id is not None:
+                prepared.append(meeting_id)
         outcome.message = f"prepared {len(prepared)} agenda(s)"
+        if prepared:
+            dispatch_outbox()
+        if failed:
+            raise RuntimeError(f"agenda failed for table(s) {failed}; the others were prepared")
     get_run_logger().info("agenda: %s", outcome.message)
-    if prepared:
-        dispatch_outbox()
     return prepared

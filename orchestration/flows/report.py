@@ -34,8 +34,16 @@ def monthly_report(period: str | None = None) -> str:
     period = period or previous_month(utcnow().date())
     with recorded("monthly-report") as outcome:
         tables = table_ids()
-        for table_id in tables:
-            store_report(table_id, period)
-        outcome.message = f"stored {period} for {len(tables)} table(s)"
+        failed: list[int] = []
+        for table_id in tables:  # each table on its own: one bad table stops no other
+            try:
+                store_report(table_id, period)
+            except Exception as exc:  # noqa: BLE001 (logged by class, raised after the loop)
+                get_run_logger().error("report: table %s failed (%s)", table_id,
+                                       type(exc).__name__)
+                failed.append(table_id)
+        outcome.message = f"stored {period} for {len(tables) - len(failed)} table(s)"
+        if failed:
+            raise RuntimeError(f"report failed for table(s) {failed}; the others were stored")
     get_run_logger().info("report: %s", outcome.message)
     return period

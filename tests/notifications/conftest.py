@@ -37,7 +37,7 @@ def settings(runtime, smtp_server, tmp_path) -> Settings:
                     keystore_url=runtime.keystore_url, identity_key="test-master-key",
                     secret_key="test-secret-key", smtp_url=f"smtp://127.0.0.1:{smtp_server.port}",
                     mail_from="hubtable@table.test", base_url="https://hub.example.org",
-                    prefect_api_url=None)
+                    prefect_api_url=None, webhook_allow="127.0.0.1/32")
 
 
 @pytest.fixture

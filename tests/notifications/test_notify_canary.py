@@ -20,6 +20,7 @@ from notifications.dispatch import dispatch_once
 from workflow import interventions, meetings, situations
 from workflow.models import Delivery, InboxItem, Meeting, OutboxEvent, Situation, User, utcnow
 from workflow.notification_preferences import set_preference
+from workflow.outbound import parse_allow
 from workflow.sweep import sweep
 
 SECRET = "canary-webhook-secret-0123456789"
@@ -30,7 +31,8 @@ def _configure_every_channel(world, url: str) -> None:
         admin = world.user(s, "admin")
         for agency_id in world.agencies.values():
             set_preference(s, admin, agency_id=agency_id, channel="webhook", enabled=True,
-                           webhook_url=url, webhook_secret=SECRET)
+                           webhook_url=url, webhook_secret=SECRET,
+                           allow=parse_allow("127.0.0.1/32"))
         for user in s.scalars(select(User)):
             set_preference(s, admin, user_id=user.id, channel="email", enabled=True)
 

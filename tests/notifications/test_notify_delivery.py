@@ -15,8 +15,11 @@ from workflow import inbox
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import Agency, Delivery, InboxItem, OutboxEvent, User
 from workflow.notification_preferences import choices_for_agency, set_preference
+from workflow.outbound import parse_allow
 
 SECRET = "a-webhook-secret-of-some-length"
+
+LOOPBACK = parse_allow("127.0.0.1/32")  # the test receiver listens on loopback
 
 
 def test_agency_email_has_text_and_html_parts_with_ref_stage_and_link(world, settings,
@@ -133,6 +136,7 @@ def test_webhook_is_signed_json_that_the_receiver_can_verify(world, settings, sm
     with world.runtime.command() as s:
         set_preference(s, world.user(s, "admin"), agency_id=world.agencies["police"],
                        channel="webhook", enabled=True, webhook_url=webhook_receiver.url,
+                       allow=LOOPBACK,
                        webhook_secret=SECRET)
     emit_event(world, "situation.escalated", sid, ["police"], extra={"rule_id": "escalate-1"})
     dispatch_once(world.runtime, settings)

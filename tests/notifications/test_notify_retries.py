@@ -13,8 +13,11 @@ from workflow import deliveries
 from workflow.errors import PermissionDenied
 from workflow.models import Delivery, utcnow
 from workflow.notification_preferences import set_preference
+from workflow.outbound import parse_allow
 
 SECRET = "a-webhook-secret-of-some-length"
+
+LOOPBACK = parse_allow("127.0.0.1/32")  # the test receiver listens on loopback
 
 
 def _webhook_delivery(world) -> Delivery:
@@ -33,6 +36,7 @@ def test_failed_webhook_retries_after_backoff_then_succeeds(world, settings,
     with world.runtime.command() as s:
         set_preference(s, world.user(s, "police"), agency_id=world.agencies["police"],
                        channel="webhook", enabled=True, webhook_url=webhook_receiver.url,
+                       allow=LOOPBACK,
                        webhook_secret=SECRET)
     webhook_receiver.statuses = [500, 503]
     t0 = utcnow()

@@ -63,8 +63,8 @@ def test_status_as_json(world, env):
     body = json.loads(out)
     assert code == 0 and body["prefect"]["configured"] is False
     assert set(body["flows"]["flows"]) == {"dispatch-listener", "dispatch-notifications",
-                                           "sweep-timers",
-                                           "prepare-agenda", "purge-identity", "monthly-report"}
+                                           "sweep-timers", "prepare-agenda", "purge-identity",
+                                           "monthly-report", "refresh-report-rollups"}
 
 
 def test_worker_without_a_prefect_server_says_so(env, capsys, monkeypatch):

@@ -53,7 +53,7 @@ def test_xlsx_to_an_output_file(run, dataset, tmp_path):
                        "--output", str(target))
     assert code == 0, err
     book = load_workbook(target, read_only=True)
-    assert book.sheetnames == ["About", "Figures", "Records", "Columns"]
+    assert book.sheetnames == ["About", "Figures", "Records", "Method", "Columns"]
     assert len(list(book["Records"].iter_rows())) == 9   # header + 8 situations
 
 

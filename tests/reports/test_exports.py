@@ -76,8 +76,8 @@ def test_no_export_carries_identity_or_free_text(world, canary_world):
     # the exports are not empty: the canary's situation is in the records
     records = list(csv.DictReader(io.StringIO(outputs["records.csv"])))
     assert len(records) == 11   # 8 of the set, X1 (other table), L1 (March), the canary
-    assert any(r["conclusion_reason"] == "lowered_connected" and r["services"] == "housing"
-               for r in records)
+    # k-anonymity (issue 19) hides the rare values of so few records; the decisions remain
+    assert {r["decision"] for r in records} <= {"accepted", "rejected", "undecided", "x"}
     for name, text in outputs.items():
         for marker in _forbidden(canary_world):
             assert marker not in text, f"{marker!r} leaked into {name}"
@@ -110,7 +110,8 @@ def test_the_record_layout_has_no_identity_or_free_text_column():
 
 
 def test_a_rare_age_and_gender_pair_is_masked_in_records(world, dataset):
-    """With threshold 2, only (12-15, female)... pairs seen at least twice keep their values."""
+    """With threshold 2, every combination of quasi-identifiers left in the records is shared
+    by at least 2 of them (issue 19's k-anonymity; the rest is generalised or 'x')."""
     from sqlalchemy import update
 
     from workflow.models import Table
@@ -122,6 +123,11 @@ def test_a_rare_age_and_gender_pair_is_masked_in_records(world, dataset):
         buffer = io.StringIO()
         write_records_csv(s, scope, buffer)
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
-    pairs = [(r["age_group"], r["gender"]) for r in rows]
-    # Only 25-29/female occurs twice (A3, A4); every other pair is unique and masked.
-    assert sorted(pairs) == sorted([("25-29", "female")] * 2 + [("x", "x")] * 6)
+    from collections import Counter
+
+    from workflow.reports.kanon import QUASI
+    combos = Counter(tuple(r[c] for c in QUASI) for r in rows)
+    assert len(rows) == 8
+    assert all(n >= 2 for combo, n in combos.items() if set(combo) != {"x"})
+    assert ("25-29", "female") not in [(r["age_group"], r["gender"]) for r in rows
+                                       if combos[tuple(r[c] for c in QUASI)] < 2]

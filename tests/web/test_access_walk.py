@@ -66,10 +66,12 @@ def expected_get(endpoint: str, role: str, *, other_table: bool = False) -> int 
         if role != "chair" or other_table:
             return 403
         return 302 if endpoint in ("meeting.current", "meeting.table_next") else 200
-    if endpoint.startswith("admin."):
+    if endpoint.startswith("admin.") or endpoint == "webhooks.admin":
         return 200 if role == "admin" else 403
     if endpoint == "admin_users.edit":  # no user with the walk's id
         return 404 if role == "admin" else 403
+    if endpoint == "webhooks.agency":
+        return 200 if role in (*REPS, "chair") else 403
     if endpoint == "confirmations.index":  # only those who may read identity confirm others
         return 200 if role in (*REPS, "chair") else 403
     raise AssertionError(f"no expectation for GET {endpoint}: add one to this test")
@@ -79,8 +81,10 @@ def expected_post(endpoint: str, role: str) -> int | None:
     """Refusals only: a POST by someone without the right must change nothing and say so."""
     if endpoint.startswith(OTHERS) or endpoint.startswith("auth.") or role == "anon":
         return None
-    if endpoint.startswith(("admin.", "admin_users.")):
+    if endpoint.startswith(("admin.", "admin_users.")) or endpoint == "webhooks.admin":
         return None if role == "admin" else 403
+    if endpoint == "webhooks.agency":
+        return None if role in (*REPS, "chair") else 403
     if endpoint.startswith("meeting."):
         return None if role == "chair" else 403
     if endpoint in ("situations.new", "situations.edit"):

@@ -23,7 +23,7 @@ _OPTIONAL_CODES = ("consent", "help_source")
 MAX_DEPTH = 8  # the deepest body the API takes is an object of lists
 REQUIRED = ("table", "situation_type", "age_group", "gender", "risk_factors")
 OPTIONAL = ("aer_reasons", "summary", "persons_count", *_OPTIONAL_BOOLS, *_OPTIONAL_CODES,
-            "screening_answers", "submit")
+            "screening_answers", "submit", "earlier_check")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class DraftRequest:
     table: str | int
     facts: Filter1
     submit: bool
+    earlier_check: tuple[str, str] = ("", "")  # name, birth date: made into tokens only
 
 
 def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
@@ -172,7 +173,20 @@ def draft_request(data: dict[str, Any]) -> DraftRequest:
         help_source=_optional_string(data, "help_source"),
         screening_answers=_screening(data),
     )
-    return DraftRequest(table=_table(data), facts=facts, submit=submit)
+    return DraftRequest(table=_table(data), facts=facts, submit=submit,
+                        earlier_check=_earlier_check(data))
+
+
+def _earlier_check(data: dict[str, Any]) -> tuple[str, str]:
+    """The optional {"name", "birth_date"} to check for earlier discussions (never echoed)."""
+    value = data.get("earlier_check")
+    if value is None:
+        return "", ""
+    if not isinstance(value, dict) or set(value) - {"name", "birth_date"} or not all(
+            isinstance(v, str) for v in value.values()):
+        raise ValidationError("earlier_check must be an object with string name and "
+                              "birth_date", field="earlier_check")
+    return value.get("name", ""), value.get("birth_date", "")
 
 
 def expected_version(data: dict[str, Any]) -> int | None:
@@ -186,7 +200,7 @@ def expected_version(data: dict[str, Any]) -> int | None:
 def query_int(name: str, *, default: int, low: int, high: int | None = None) -> int:
     """A whole-number query parameter within [low, high], or a 400 naming it."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     bound = f"between {low} and {high}" if high is not None else f"at least {low}"
     value = bounded_int(raw, low=low, high=MAX_INT if high is None else high)

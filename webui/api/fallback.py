@@ -27,6 +27,20 @@ def _api_routes() -> Map:
     return Map(rules)
 
 
+@bp.before_request
+def _options() -> Response | None:
+    """OPTIONS names only the methods a path really serves (not the catch-all's)."""
+    if request.method != "OPTIONS":
+        return None
+    adapter = _api_routes().bind("localhost")
+    allowed = sorted(set(adapter.allowed_methods(request.path)) | {"OPTIONS"})
+    if allowed == ["OPTIONS"]:
+        return error_response(404, f"no API endpoint {request.path}; see /api/v1/openapi.json")
+    response = Response(status=204)
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 @bp.route("/", defaults={"rest": ""}, methods=_METHODS)
 @bp.route("/<path:rest>", methods=_METHODS)
 def no_such_endpoint(rest: str) -> Response:

@@ -39,7 +39,7 @@ def _error(name: str) -> dict[str, str]:
 
 _SITUATION_ID = {"name": "situation_id", "in": "path", "required": True,
                  "description": "The situation's id (from a list or a create answer).",
-                 "schema": {"type": "integer", "minimum": 1}}
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
 def _enum(kind: str) -> list[str]:
@@ -80,8 +80,9 @@ def _schemas() -> dict[str, Any]:
             "required": ["table", "situation_type", "age_group", "gender", "risk_factors"],
             "additionalProperties": False,
             "properties": {
-                "table": {"oneOf": [{"type": "string", "description": "Table code, e.g. PEEL"},
-                                    {"type": "integer", "minimum": 1}]},
+                "table": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 24,
+                                     "description": "Table code, e.g. PEEL"},
+                                    {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}]},
                 "situation_type": {"type": "string", "enum": _enum("situation_types")},
                 "age_group": {"type": "string", "enum": _enum("age_groups")},
                 "gender": {"type": "string", "enum": _enum("genders")},
@@ -107,6 +108,13 @@ def _schemas() -> dict[str, Any]:
                 "submit": {"type": "boolean", "default": False,
                            "description": "Submit at once. Drafting and submitting are then "
                                           "one transaction: a refusal leaves no draft."},
+                "earlier_check": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"name": {"type": "string", "maxLength": 200},
+                                   "birth_date": {"type": "string", "format": "date"}},
+                    "description": "Optional: the person's name and birth date, to let the "
+                                   "table know whether it likely discussed them before. Only "
+                                   "keyed tokens are kept; never stored, logged or echoed."},
             },
         },
         "SubmitRequest": {
@@ -261,7 +269,8 @@ def _paths() -> dict[str, Any]:
                      "schema": {"type": "integer", "minimum": 1, "maximum": 500,
                                 "default": 100}},
                     {"name": "offset", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+                                "default": 0}},
                 ]),
             "post": _operation(
                 "createSituation", "Draft a de-identified situation (filter 1); with "

@@ -15,6 +15,7 @@ from webui.api import body
 from webui.api.auth import as_agency
 from webui.api.blueprint import bp
 from webui.api.present import situation_status
+from webui.unit import runtime
 from workflow import access, situations
 from workflow.agency_queries import (
     find_table,
@@ -22,6 +23,7 @@ from workflow.agency_queries import (
     upcoming_meeting,
     upcoming_meetings,
 )
+from workflow.linkage.commands import check_at_filter1
 
 #: Situations per page of GET /situations, unless the client asks for another `limit`.
 PAGE = 100
@@ -34,6 +36,8 @@ def create_situation() -> tuple[Response, int, dict[str, str]]:
         wanted = body.draft_request(body.json_object())
         table = find_table(session, wanted.table)
         situation = situations.draft(session, actor, table.id, wanted.facts)
+        check_at_filter1(session, runtime().vault.linkage_key(), actor, situation,
+                         *wanted.earlier_check)
         if wanted.submit:
             situations.submit(session, actor, situation.id)
         session.flush()
@@ -66,7 +70,7 @@ def get_situation(situation_id: int) -> Response:
 @bp.get("/situations")
 def list_situations() -> Response:
     with as_agency() as (session, actor):
-        stage = request.args.get("stage") or None
+        stage = request.args.get("stage")  # present but empty is refused, as the schema says
         limit = body.query_int("limit", default=PAGE, low=1, high=MAX_PAGE)
         offset = body.query_int("offset", default=0, low=0)
         found = situations_of_agency(session, actor.agency_id or 0, stage=stage,

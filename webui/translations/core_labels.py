@@ -11,4 +11,6 @@ LABELS = (
     _l("draft"), _l("submitted"), _l("on the agenda"), _l("presented"), _l("accepted"),
     _l("rejected"), _l("disclosed"), _l("intervention"), _l("closed"), _l("withdrawn"),
     _l("reported back"), _l("not discussed"), _l("planned"), _l("open"),
+    _l("risk lowered"), _l("still at acutely elevated risk"), _l("transferred"),
+    _l("not accepted"),
 )

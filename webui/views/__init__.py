@@ -22,10 +22,11 @@ def register_blueprints(app: Flask) -> None:
         mail,
         meeting,
         situations,
+        webhooks,
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   admin_users, confirmations, mail, deliveries):
+                   admin_users, confirmations, mail, deliveries, webhooks):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

@@ -21,6 +21,8 @@ from webui.views.common import errors_of, int_list
 from workflow import interventions, legal_basis, meetings, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.identity import Identity, Person
+from workflow.linkage import commands as linkage
+from workflow.linkage.match import OUTCOME_LABELS, seen_before
 
 bp = Blueprint("meeting", __name__)
 TASK_ROWS = 3
@@ -139,11 +141,13 @@ def _item_page(meeting_id: int, situation_id: int, errors: dict[str, str],
         rows = queries.agenda(s, actor, meeting_id).rows
         previous, following = queries.neighbours(rows, situation_id)
         identity_entered = runtime().vault.exists(s, situation_id)
+        seen = seen_before(s, view.situation) if view.is_new else None
         tz = meeting.table.timezone
         default_due = view.first_contact_default()
         return render_template(
             "meeting/situation.html", mt=meeting, v=view, s=view.situation, errors=errors,
             previous=previous, following=following, identity_entered=identity_entered,
+            seen=seen, seen_labels=OUTCOME_LABELS,
             task_rows=range(TASK_ROWS), firing_label=_firing_label,
             default_due=default_due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
             if default_due else "",
@@ -191,6 +195,20 @@ def decide(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
     return _back(meeting_id, situation_id,
                  _("Accepted: acutely elevated risk.") if action == "accept"
                  else _("Rejected; the originating agency is told."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/contact", methods=["POST"])
+@login_required
+def request_contact(meeting_id: int, situation_id: int):  # type: ignore[no-untyped-def]
+    """Ask the chairs of the region's other tables that likely discussed this person to get in
+    touch (a notification with no identity)."""
+    try:
+        with unit() as (s, actor):
+            _, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
+            linkage.request_contact(s, actor, view.situation)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, errors_of(exc), 400)
+    return _back(meeting_id, situation_id, _("The other table's chair is asked to get in touch."))
 
 
 @bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/disclose",

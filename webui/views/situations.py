@@ -17,6 +17,7 @@ from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, safe_next, yes_no
 from workflow import interventions, legal_basis, queries, situations
 from workflow.errors import DomainError, PermissionDenied
+from workflow.linkage.commands import check_at_filter1
 from workflow.reference import load_catalog
 
 bp = Blueprint("situations", __name__, url_prefix="/situations")
@@ -84,7 +85,9 @@ def new():  # type: ignore[no-untyped-def]
         return _form_page(errors, status=400)
     try:
         with unit() as (s, actor):
-            sid = situations.draft(s, actor, table_id, facts).id
+            sit = situations.draft(s, actor, table_id, facts)
+            _check_earlier(s, actor, sit)
+            sid = sit.id
     except DomainError as exc:
         return _form_page(errors_of(exc), status=400)
     return _after_save(sid)
@@ -101,10 +104,18 @@ def edit(situation_id: int):  # type: ignore[no-untyped-def]
         return _form_page(errors, situation_id=situation_id, status=400)
     try:
         with unit() as (s, actor):
-            situations.update_draft(s, actor, situation_id, facts)
+            _check_earlier(s, actor, situations.update_draft(s, actor, situation_id, facts))
     except DomainError as exc:
         return _form_page(errors_of(exc), situation_id=situation_id, status=400)
     return _after_save(situation_id)
+
+
+def _check_earlier(s, actor, situation) -> None:  # type: ignore[no-untyped-def]
+    """The optional "check for earlier discussions" box: tokens only; the typed text is never
+    stored, logged or shown again (the form never fills these two fields back in)."""
+    check_at_filter1(s, runtime().vault.linkage_key(), actor, situation,
+                     request.form.get("check_name", ""),
+                     request.form.get("check_birth_date", ""))
 
 
 def _after_save(situation_id: int):  # type: ignore[no-untyped-def]

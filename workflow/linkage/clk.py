@@ -20,8 +20,10 @@ NAME_BITS = 768  # names set bits in [0, 768), the birth date in [768, 1024)
 NAME_K = 6  # positions per name bigram
 COMMON_K = 2  # positions per bigram of a very common name part
 DATE_K = 4  # positions per birth-date feature (sparse: unrelated dates share ~no bits)
-NAME_WEIGHT = 0.5  # the score: 0.6 x Dice of the name bits + 0.4 x Dice of the date bits
+NAME_WEIGHT = 0.6  # the score: 0.6 x Dice of the name bits + 0.4 x Dice of the date bits
 DATE_FLOOR = 0.7  # below this the birth dates are not the same (nor day and month transposed)
+YEAR_TYPO_FLOOR = 0.35  # day and month agree but the year does not (a mistyped year)
+YEAR_TYPO_NAMES = 0.95  # ... which counts only when the names agree this closely
 BLOCK_CHARS = 16
 NAME_MASK = (1 << NAME_BITS) - 1
 DATE_MASK = ((1 << BITS) - 1) ^ NAME_MASK
@@ -77,6 +79,8 @@ def score(a: int, b: int) -> float:
     if not da or not db:
         return names
     dates = dice(da, db)
-    if dates < DATE_FLOOR:
-        return 0.0  # nothing of the birth date agrees: another person, however alike the name
-    return NAME_WEIGHT * names + (1 - NAME_WEIGHT) * dates
+    if dates >= DATE_FLOOR:  # the same date, or day and month transposed
+        return NAME_WEIGHT * names + (1 - NAME_WEIGHT) * dates
+    if dates >= YEAR_TYPO_FLOOR and names >= YEAR_TYPO_NAMES:
+        return names  # day and month agree, the year not: only near-identical names count
+    return 0.0  # the birth dates disagree: another person, however alike the name

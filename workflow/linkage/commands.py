@@ -11,14 +11,14 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import audit, stages
 from workflow.access import require_chair
 from workflow.errors import DomainError, PermissionDenied, ValidationError
 from workflow.linkage import match, tokens
 from workflow.models import Situation, User
 from workflow.outbox import emit
 
-CHECK_STAGES = ("draft", "submitted", "on_agenda", "presented")
+CHECK_STAGES = (stages.DRAFT, *stages.NEW_STAGES)
 
 
 def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
@@ -69,7 +69,7 @@ def request_contact(session: Session, actor: User, situation: Situation, *,
             latest[other.table_id] = other
     if not latest:
         raise DomainError("no other table in the region is likely to have discussed this "
-                          "person", field="contact")
+                          "person")
     for table_id, other in sorted(latest.items()):
         emit(session, "linkage.contact_requested", table_id=table_id, situation=other,
              to_chairs=True, extra={"requesting_table": situation.table.code})

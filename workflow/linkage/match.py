@@ -14,14 +14,15 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from workflow import stages
 from workflow.linkage import clk
 from workflow.models import LinkageToken, Situation, Table, utcnow
 from workflow.reference import UnknownCode, load_catalog
 
 #: The score at or above which two tokens are taken for the same person (bench_linkage.py
 #: measures recall and precision at this threshold).
-THRESHOLD = 0.75
-FINISHED = ("closed", "rejected", "withdrawn")
+THRESHOLD = 0.78
+FINISHED = stages.END_STAGES
 
 
 def score_candidates(session: Session, probes: list[tuple[int, tuple[str, str]]], *,
@@ -77,6 +78,12 @@ class SeenBefore:
 
 def _ended(s: Situation) -> datetime | None:
     return s.closed_at or s.decided_at if s.stage in FINISHED else None
+
+
+#: The outcome groups a "seen before" line names, with their English labels (adapters translate).
+OUTCOME_LABELS = {"risk_lowered": "risk lowered", "still_aer": "still at acutely elevated risk",
+                  "transferred": "transferred", "rejected": "not accepted",
+                  "withdrawn": "withdrawn", "closed": "closed"}
 
 
 def _outcome_group(s: Situation) -> str:

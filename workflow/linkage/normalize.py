@@ -65,11 +65,15 @@ def features(name: str, birth_date: date | None
 
 
 def block_inputs(name: str, birth_date: date | None) -> tuple[str, str]:
-    """What the two blocking keys are made of: the birth year (tolerates name changes and a
-    transposed day/month) and the unordered day-month pair (tolerates a mistyped year); with
-    no birth date, the first letters of the first and last name parts."""
+    """What the two blocking keys are made of. With a birth date: the date with day and month
+    unordered (tolerates any change of name and a transposed day/month), and the unordered
+    day-month pair with the initials of the name's less common parts (tolerates a mistyped
+    year, and typos after a name's first letter). With none: the initials and the first
+    letters of the longest part."""
+    initials = "".join(sorted({p[0] for p in name_parts(name) if p not in COMMON_PARTS}))
     if birth_date is not None:
         low, high = sorted((birth_date.day, birth_date.month))
-        return f"by:{birth_date.year:04d}", f"bdm:{low:02d}-{high:02d}"
-    parts = sorted(name_parts(name)) or [""]
-    return f"bn:{parts[0][:3]}", f"bn:{parts[-1][:3]}"
+        return (f"bd:{birth_date.year:04d}-{low:02d}-{high:02d}",
+                f"bdi:{low:02d}-{high:02d}:{initials}")
+    longest = max(name_parts(name) or [""], key=len)
+    return f"bi:{initials}", f"bl:{longest[:3]}"

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from workflow.reports.model import Report
-from workflow.reports.records import COLUMNS, HEADER, records
+from workflow.reports.records import COLUMNS, HEADER, records, records_with_method
 from workflow.reports.scope import Scope
 
 AGGREGATE_HEADER = ("section", "figure", "figure_title", "row", "row_label", "column",
@@ -77,7 +77,8 @@ def _plain(value: Any) -> Any:
 
 def write_xlsx(session: Session, scope: Scope, report: Report, out: IO[bytes] | str, *,
                now: datetime | None = None) -> None:
-    """One workbook: About, Figures (long form), Records (per situation), Columns (layout)."""
+    """One workbook: About, Figures (long form), Records (per situation), Method (how the
+    records were made k-anonymous), Columns (layout)."""
     book = Workbook(write_only=True)
     about = book.create_sheet("About")
     about.append(["De-identified outcome report"])
@@ -90,8 +91,13 @@ def write_xlsx(session: Session, scope: Scope, report: Report, out: IO[bytes] | 
         figures.append([_safe(v) for v in row])
     sheet = book.create_sheet("Records")
     sheet.append(list(HEADER))
-    for rec in records(session, scope, now=now):
+    anonymised = records_with_method(session, scope, now=now)
+    for rec in anonymised.rows:
         sheet.append([_safe(rec[name]) for name in HEADER])
+    method = book.create_sheet("Method")
+    method.append(["What was done to the records before they left (k-anonymity)"])
+    for line in anonymised.method:
+        method.append([line])
     columns = book.create_sheet("Columns")
     columns.append(["column", "meaning"])
     for name, meaning in COLUMNS:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from workflow.errors import NotFound
 from workflow.models import StoredReport, Table, utcnow
 from workflow.reports.report import build_report
+from workflow.reports.rollups import refresh_rollups
 from workflow.reports.scope import month_period, resolve_scope
 
 
@@ -22,6 +23,7 @@ def store_monthly(session: Session, table_id: int, period: str, *,
     table = session.get(Table, table_id)
     if table is None:
         raise NotFound(f"no table {table_id}", field="table_id")
+    refresh_rollups(session)  # the days changed since the last refresh; the rest is read
     scope = resolve_scope(session, month_period(period), table=table.code)
     body = build_report(session, scope, now=now).as_dict()
     stored = session.scalar(select(StoredReport).where(StoredReport.table_id == table_id,

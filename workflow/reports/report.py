@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from workflow.reports import disclosure_bases
+from workflow.reports import balance, disclosure_bases, follow_up
+from workflow.reports import equity as self_identified
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
@@ -46,10 +47,15 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     equity_specs = [
         ib.equity("age_group", "age_groups", "Equity lens by age group", overall),
         ib.equity("gender", "genders", "Equity lens by gender", overall),
+        *self_identified.build(fb),
     ]
+    balance_specs, balance_pending = balance.build(fb)
+    follow_specs, follow_pending = follow_up.build(fb)
     fb.problem.check_additive()
     hidden = fb.problem.solve(scope.threshold)
     values = fb.problem.values
+    late_indicators = [p.indicator(values, hidden, scope.threshold)
+                       for p in (*follow_pending, *balance_pending)]
 
     def render(specs: list[FigureSpec]) -> list[Figure]:
         return [spec.render(values, hidden, scope.threshold) for spec in specs]
@@ -64,12 +70,12 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "threshold": scope.threshold,
             "suppression": _suppression_note(scope.threshold),
         },
-        figures=[*render(fb.specs),
+        figures=[*render([*fb.specs, *balance_specs, *follow_specs]),
                  disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),
                                          scope.threshold, lang)],
         statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
                              hists=None if counts is None
                              else (counts.to_contact, counts.to_closure)),
-        indicators=indicators,
+        indicators=[*indicators, *late_indicators],
         equity=render(equity_specs),
     )

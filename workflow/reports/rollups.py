@@ -182,11 +182,11 @@ class Days:
 # -- building -----------------------------------------------------------------------------
 def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElement,
             measures: list[ColumnElement], day: ColumnElement, where: list[ColumnElement],
-            joins: tuple[tuple, ...] = (), count: ColumnElement | None = None) -> None:
+            joins: tuple[tuple, ...] = ()) -> None:
     day_col = day.label("day")
     query = select(S.table_id, day_col, literal(kind).label("kind"),
                    cast(value, String).label("value"), cast(sub, String).label("sub"),
-                   (count if count is not None else func.count()).label("n"),
+                   func.count().label("n"),
                    *(m.label(f"m{i}") for i, m in enumerate(measures)))
     query = query.select_from(S)
     for target, onclause, *outer in joins:
@@ -199,6 +199,24 @@ def _insert(session: Session, kind: str, value: ColumnElement, sub: ColumnElemen
         query = query.add_columns(literal(0), literal(0), literal(0))
         columns += ["helped", "contacted", "on_time"]
     session.execute(insert(R).from_select(columns, query))
+
+
+def _insert_distinct(session: Session, kind: str, value: ColumnElement, day: ColumnElement,
+                     where: list[ColumnElement], joins: tuple[tuple, ...]) -> None:
+    """Situations per value where a situation may carry the value twice: distinct (situation,
+    value) pairs of the matching rows first (hashed), then counted; faster than COUNT
+    (DISTINCT), which sorts."""
+    pairs = select(S.table_id, day.label("day"), S.id, cast(value, String).label("value"))
+    pairs = pairs.select_from(S)
+    for target, onclause in joins:
+        pairs = pairs.join(target, onclause)
+    p = pairs.where(*where).distinct().subquery()
+    query = (select(p.c.table_id, p.c.day, literal(kind), p.c.value, literal(""), func.count(),
+                    literal(0), literal(0), literal(0))
+             .group_by(p.c.table_id, p.c.day, p.c.value))
+    session.execute(insert(R).from_select(
+        ["table_id", "day", "kind", "value", "sub", "n", "helped", "contacted", "on_time"],
+        query))
 
 
 def _build(session: Session, days: Days | None) -> None:
@@ -235,15 +253,14 @@ def _build(session: Session, days: Days | None) -> None:
     _insert(session, "c:all", none, S.conclusion_reason, [], closed_day, closed)
     rf = SituationRiskFactor
     factor_join = ((rf, rf.situation_id == S.id),)
-    _insert(session, "f:category", rf.category_code, none, [], presented_day, accepted,
-            joins=factor_join, count=func.count(func.distinct(S.id)))
+    _insert_distinct(session, "f:category", rf.category_code, presented_day, accepted,
+                     factor_join)
     _insert(session, "f:factor", rf.factor_code, none, [], presented_day, accepted,
             joins=factor_join)
-    _insert(session, "s:assist", helper.sector, none, [], presented_day,
-            [*accepted, Involvement.role == "assisting"],
-            joins=((Involvement, Involvement.situation_id == S.id),
-                   (helper, helper.id == Involvement.agency_id)),
-            count=func.count(func.distinct(S.id)))
+    _insert_distinct(session, "s:assist", helper.sector, presented_day,
+                     [*accepted, Involvement.role == "assisting"],
+                     ((Involvement, Involvement.situation_id == S.id),
+                      (helper, helper.id == Involvement.agency_id)))
     for measure, expr, day, where in (
             ("to_contact", to_contact(session), presented_day, and_(*accepted, made)),
             ("to_closure", to_closure(session), closed_day,

@@ -1,0 +1,101 @@
+"""Webhooks: an administrator sets, tests and removes any agency's; an agency its own.
+
+Every rule (who may, which URLs, the secret sealed with the master key) is the core's
+(workflow.notification_preferences, workflow.outbound); this module reads forms and shows
+the result. The operator's allow-list of internal networks comes from the settings.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from webui.unit import reading, unit
+from webui.values import bounded_int
+from webui.views.common import errors_of
+from workflow import access, outbound
+from workflow import notification_preferences as prefs
+from workflow.errors import DomainError
+from workflow.identity import derive_master_key
+from workflow.models import Agency
+
+bp = Blueprint("webhooks", __name__)
+
+
+def _allow() -> tuple[outbound.Network, ...]:
+    return outbound.parse_allow(current_app.config["HUBTABLE_SETTINGS"].webhook_allow)
+
+
+def _master_key() -> bytes:
+    return derive_master_key(current_app.config["HUBTABLE_SETTINGS"].identity_key)
+
+
+def _rows(s, agencies):  # type: ignore[no-untyped-def]
+    return [(a, prefs.webhook_of(s, a.id)) for a in agencies]
+
+
+def _act(agency_id: int) -> str:
+    """Apply the form's action to one agency's webhook; the message to flash."""
+    f = request.form
+    action = f.get("action", "save")
+    with unit() as (s, actor):
+        if action == "remove":
+            prefs.remove_webhook(s, actor, agency_id)
+            return _("Webhook removed.")
+        if action == "test":
+            status = prefs.ping_webhook(s, actor, agency_id, master_key=_master_key(),
+                                        allow=_allow())
+            return _("Test sent: the webhook answered HTTP %(status)s.", status=status)
+        secret = f.get("webhook_secret", "")
+        prefs.set_preference(s, actor, agency_id=agency_id, channel="webhook", enabled=True,
+                             webhook_url=f.get("webhook_url", ""),
+                             webhook_secret=secret or None, master_key=_master_key(),
+                             allow=_allow())
+        return _("Webhook saved.")
+
+
+@bp.route("/admin/webhooks", methods=["GET", "POST"])
+@login_required
+def admin():  # type: ignore[no-untyped-def]
+    errors: dict[str, str] = {}
+    status = 200
+    with reading() as (s, actor):
+        access.require_permission(actor, "notifications.manage")
+    if request.method == "POST":
+        agency_id = bounded_int(request.form.get("agency_id", ""), low=1)
+        if agency_id is None:
+            errors["agency_id"] = _("Choose an agency.")
+        else:
+            try:
+                flash(_act(agency_id), "success")
+                return redirect(url_for("webhooks.admin"))
+            except DomainError as exc:
+                errors = errors_of(exc)
+        status = 400
+    with reading() as (s, actor):
+        access.require_permission(actor, "notifications.manage")
+        agencies = s.scalars(select(Agency).order_by(Agency.name)).all()
+        return render_template("admin/webhooks.html", rows=_rows(s, agencies), errors=errors,
+                               own=False), status
+
+
+@bp.route("/agency/webhook", methods=["GET", "POST"])
+@login_required
+def agency():  # type: ignore[no-untyped-def]
+    errors: dict[str, str] = {}
+    status = 200
+    with reading() as (s, actor):
+        if actor.agency_id is None or actor.role not in prefs.RECIPIENT_ROLES:
+            abort(403)
+        agency_id = actor.agency_id
+    if request.method == "POST":
+        try:
+            flash(_act(agency_id), "success")
+            return redirect(url_for("webhooks.agency"))
+        except DomainError as exc:
+            errors, status = errors_of(exc), 400
+    with reading() as (s, actor):
+        return render_template("admin/webhooks.html", rows=_rows(s, [s.get(Agency, agency_id)]),
+                               errors=errors, own=True), status

@@ -1,0 +1,209 @@
+"""A table that sees its own balance: each sector's share of situations originated, led and
+assisted, against the table's optional targets, and the time from submission to decision to
+first contact against its target hours.
+
+Targets live in Table.targets (percent or hours), e.g.
+    {"led_max": {"police": 40}, "originated_max": {"police": 50},
+     "hours_to_decision": 48, "hours_to_first_contact": 48}
+Counts join the report's one suppression problem (their own cell keys, relations to their
+totals); a share is hidden whenever it would reveal a small count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from workflow.models import Agency, Involvement, Table
+from workflow.reports.figures import FigureBuilder, dec
+from workflow.reports.indicators import share_cell
+from workflow.reports.model import Cell, Figure, FigureSpec, Indicator
+from workflow.reports.sql import S
+
+ROLES = ("originated", "led", "assisted")
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share of two cells, rendered only after suppression: hidden when either count is,
+    or when it would reveal a small count (suppression.share_hidden)."""
+
+    numerator: Hashable
+    denominator: Hashable
+
+    def cell(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+             threshold: int) -> Cell:
+        num, den = values.get(self.numerator, 0), values.get(self.denominator, 0)
+        if den == 0:
+            return Cell(None, "no data")
+        if self.numerator in hidden or self.denominator in hidden:
+            return Cell(None, "suppressed")
+        if num == 0:
+            return Cell(0.0, "0")  # nothing to hide in a zero
+        return share_cell(num, den, threshold)
+
+
+@dataclass
+class ShareFigureSpec(FigureSpec):
+    def render(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+               threshold: int) -> Figure:
+        def resolve(entries: list[Any]) -> list[Any]:
+            return [e.cell(values, hidden, threshold) if isinstance(e, Share) else e
+                    for e in entries]
+
+        self.rows = [(code, label, resolve(entries)) for code, label, entries in self.rows]
+        if self.total_row is not None:
+            self.total_row = resolve(self.total_row)
+        return super().render(values, hidden, threshold)
+
+
+@dataclass
+class Targeted:
+    """A balance target, judged once suppression is solved."""
+
+    key: str
+    title: str
+    share: Share
+    target: float
+
+    def indicator(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+                  threshold: int) -> Indicator:
+        cell = self.share.cell(values, hidden, threshold)
+        if cell.value == 0.0 and cell.text == "0":
+            cell = Cell(0.0, "0%")
+        met = None if cell.value is None else cell.value <= self.target
+        return Indicator(key=self.key, title=self.title, share=cell, target=self.target,
+                         met=met)
+ORIGINATED_TOTAL = ("balance", "originated", "total")
+LED_TOTAL = ("balance", "led", "total")
+ACCEPTED = ("balance", "assisted", "accepted")
+
+
+def table_targets(fb: FigureBuilder) -> dict[str, Any]:
+    """The strictest target any table in scope set (lowest maximum share, fewest hours)."""
+    out: dict[str, Any] = {}
+    for t in fb.session.scalars(select(Table).where(Table.id.in_(fb.scope.table_ids))):
+        targets = t.targets if isinstance(t.targets, dict) else {}
+        for role in ROLES:
+            for sector, value in (targets.get(f"{role}_max") or {}).items():
+                if isinstance(value, int | float):
+                    key = (role, sector)
+                    out[key] = min(float(value), out.get(key, float(value)))
+        for key in ("hours_to_decision", "hours_to_first_contact"):
+            value = targets.get(key)
+            if isinstance(value, int | float):
+                out[key] = min(float(value), out.get(key, float(value)))
+    return out
+
+
+def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeliness]]:
+    """The balance figure, its targets (judged after suppression) and the time indicators."""
+    session, c = fb.session, fb.cohorts
+    origin, lead, helper = aliased(Agency), aliased(Agency), aliased(Agency)
+    originated = dict(session.execute(
+        select(origin.sector, func.count()).select_from(S)
+        .join(origin, origin.id == S.originating_agency_id).where(c.presented)
+        .group_by(origin.sector)).tuples().all())
+    led = dict(session.execute(
+        select(lead.sector, func.count()).select_from(S)
+        .join(lead, lead.id == S.lead_agency_id).where(c.accepted)
+        .group_by(lead.sector)).tuples().all())
+    assisted = dict(session.execute(
+        select(helper.sector, func.count(func.distinct(S.id))).select_from(S)
+        .join(Involvement, Involvement.situation_id == S.id)
+        .join(helper, helper.id == Involvement.agency_id)
+        .where(c.accepted, Involvement.role == "assisting")
+        .group_by(helper.sector)).tuples().all())
+    accepted_n = int(session.scalar(select(func.count()).select_from(S)
+                                    .where(c.accepted)) or 0)
+    totals = {"originated": ORIGINATED_TOTAL, "led": LED_TOTAL, "assisted": ACCEPTED}
+    fb.put(ORIGINATED_TOTAL, sum(originated.values()))
+    fb.put(LED_TOTAL, sum(led.values()))
+    fb.put(ACCEPTED, accepted_n)
+    targets = table_targets(fb)
+    sectors = fb.codes("sectors", set(originated) | set(led) | set(assisted))
+    counts = {"originated": originated, "led": led, "assisted": assisted}
+    rows, targeted = [], []
+    for sector in sectors:
+        entries: list[Any] = []
+        for role in ROLES:
+            key = ("balance", role, sector)
+            fb.put(key, int(counts[role].get(sector, 0)))
+            share = Share(key, totals[role])
+            entries += [key, share]
+            target = targets.get((role, sector))
+            if target is not None:
+                targeted.append(Targeted(
+                    f"balance.{role}.{sector}",
+                    f"{fb.label('sectors', sector)}: share {role} (at most {target:g}%)",
+                    share, target))
+        rows.append((sector, fb.label("sectors", sector), entries))
+    fb.problem.relate([("balance", "originated", s) for s in sectors], ORIGINATED_TOTAL)
+    fb.problem.relate([("balance", "led", s) for s in sectors], LED_TOTAL)
+    spec = ShareFigureSpec(
+        key="balance_sectors", title="Balance: situations originated, led and assisted by sector",
+        row_title="Sector",
+        columns=[("originated", "Originated"), ("originated_share", "Originated (%)"),
+                 ("led", "Led"), ("led_share", "Led (%)"),
+                 ("assisted", "Assisted"), ("assisted_share", "Assisted (%)")],
+        rows=rows,
+        total_row=[ORIGINATED_TOTAL, Cell(None, ""), LED_TOTAL, Cell(None, ""),
+                   ACCEPTED, Cell(None, "")],
+        note="Assisted: a situation counts once per assisting sector, over accepted situations.",
+        chart="none")
+    return [spec], [*targeted, *_timeliness(fb, targets)]
+
+
+def _hours(pairs: list[tuple[Any, Any]]) -> list[float]:
+    return [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+
+
+@dataclass
+class Timeliness:
+    """Time to decision or first contact, judged once suppression is solved: shown only when
+    the counts it rests on are shown (else subtracting them would tell a hidden one)."""
+
+    key: str
+    title: str
+    hours: list[float]
+    rests_on: tuple[Hashable, ...]
+    target: float | None
+
+    def indicator(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+                  threshold: int) -> Indicator:
+        blocked = any(k in hidden for k in self.rests_on) or len(self.hours) < threshold
+        if self.target is None:
+            mid = None if blocked or not self.hours else round(median(self.hours), 1)
+            cell = Cell(None, "suppressed") if mid is None else Cell(mid, f"{mid:g} h median")
+            return Indicator(key=self.key, title=f"{self.title} (median hours)", share=cell,
+                             target=None, met=None)
+        within = sum(1 for v in self.hours if v <= self.target)
+        cell = (Cell(None, "suppressed") if blocked
+                else share_cell(within, len(self.hours), threshold))
+        return Indicator(key=self.key, title=f"{self.title} within {self.target:g} hours",
+                         share=cell, target=100.0,
+                         met=None if cell.value is None else cell.value >= 100.0)
+
+
+def _hours(pairs: list[tuple[Any, Any]]) -> list[float]:
+    return [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+
+
+def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:
+    c = fb.cohorts
+    decided = _hours(list(fb.session.execute(
+        select(S.submitted_at, S.decided_at).where(c.presented)).tuples()))
+    contacted = _hours(list(fb.session.execute(
+        select(S.accepted_at, S.first_contact_at).where(c.accepted)).tuples()))
+    return [
+        Timeliness("time.hours_to_decision", "Submission to decision", decided,
+                   (dec("accepted"), dec("rejected"), dec("undecided")),
+                   targets.get("hours_to_decision")),
+        Timeliness("time.hours_to_first_contact", "Decision to first contact", contacted,
+                   (dec("accepted"), ACCEPTED), targets.get("hours_to_first_contact")),
+    ]

@@ -1,0 +1,67 @@
+"""The sustained share beside the closure outcome: of the situations closed with risk lowered
+in the period, how many stayed lowered when the lead agency was asked (workflow/follow_up.py).
+
+sustained = "yes" answers / answers that say something ("yes", "no", "re_presented");
+"not known" and unanswered ones are counted, not divided by. Suppressed like every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from workflow.follow_up import risk_lowered_codes
+from workflow.models import FollowUp
+from workflow.reports.figures import FigureBuilder
+from workflow.reports.indicators import share_cell
+from workflow.reports.model import Cell, FigureSpec, Indicator
+from workflow.reports.sql import S
+
+ANSWERS = (("yes", "Stayed lowered"), ("no", "Did not stay lowered"),
+           ("re_presented", "Re-presented"), ("not_known", "Not known"),
+           ("pending", "Not answered yet"))
+TOTAL = ("follow_up", "total")
+SAID = ("yes", "no", "re_presented")
+
+
+@dataclass
+class Sustained:
+    """The sustained share, judged once suppression is solved: hidden if a count it rests on
+    is hidden, or if it would reveal a small count."""
+
+    target: float | None
+
+    def indicator(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+                  threshold: int) -> Indicator:
+        keys = [("follow_up", c) for c in SAID]
+        said = sum(values.get(k, 0) for k in keys)
+        if said and any(k in hidden for k in keys):
+            share = Cell(None, "suppressed")
+        else:
+            share = share_cell(values.get(("follow_up", "yes"), 0), said, threshold)
+        met = None if self.target is None or share.value is None else share.value >= self.target
+        return Indicator(key="risk_sustained",
+                         title="Closed with risk lowered, and it stayed lowered",
+                         share=share, target=self.target, met=met)
+
+
+def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Sustained]]:
+    lowered = fb.cohorts.closed & S.conclusion_reason.in_(risk_lowered_codes())
+    found = dict(fb.session.execute(
+        select(func.coalesce(FollowUp.answer, "pending"), func.count()).select_from(S)
+        .outerjoin(FollowUp, FollowUp.situation_id == S.id).where(lowered)
+        .group_by(func.coalesce(FollowUp.answer, "pending"))).tuples().all())
+    for code, _ in ANSWERS:
+        fb.put(("follow_up", code), int(found.get(code, 0)))
+    fb.put(TOTAL, sum(int(v) for v in found.values()))
+    fb.problem.relate([("follow_up", c) for c, _ in ANSWERS], TOTAL)
+    target = fb.scope.targets.get("risk_sustained")
+    pending = Sustained(target)
+    spec = FigureSpec(
+        key="follow_up", title="Follow-up after closure with risk lowered",
+        row_title="Answer", columns=[("count", "Situations")],
+        rows=[(code, label, [("follow_up", code)]) for code, label in ANSWERS],
+        total_row=[TOTAL], chart="none")
+    return [spec], [pending]
