@@ -1,5 +1,6 @@
 """A meeting of the demo's Vietnamese table walked in Chromium, in Vietnamese: no English string
-on any page it visits, the demo's data included, and every page accessible (axe-core).
+on any page it visits (the demo's data and the core's refusals included), and every page
+accessible (axe-core).
 
 English is found by words: a word of the English catalog's msgids that appears in no Vietnamese
 text we ship (the vi catalog, the code lists' and rule packs' Vietnamese labels) is English.
@@ -186,6 +187,11 @@ def test_a_meeting_in_vietnamese_shows_no_english(browser, site):
     chair.check("agenda")
     chair.submit("form[action$='/open'] button")
     chair.check("attendance")
+    # A refused action: present without acknowledging; the core's error is in Vietnamese.
+    chair.page.locator("input[name^=present-]").first.check()
+    chair.submit("form button.primary")
+    page = chair.check("attendance-refused")
+    assert "đánh dấu “đã xác nhận”" in page and 'class="error-summary"' in page
     chair.submit("button[name=all]")  # all present and acknowledged, in one step
     chair.check("agenda-open")
     meeting_url = chair.page.url
@@ -198,6 +204,9 @@ def test_a_meeting_in_vietnamese_shows_no_english(browser, site):
     page = chair.check("situation-accepted")
     assert 'class="primary">' in page.split('id="step-disclose"')[1].split("</section>")[0]
 
+    chair.submit("#step-disclose button[type=submit]")  # no agency ticked: refused
+    page = chair.check("situation-disclose-refused")
+    assert "Hãy chọn ít nhất một cơ quan." in page
     boxes = chair.page.locator("input[name=agency_ids]")
     boxes.nth(0).check()
     boxes.nth(1).check()
@@ -234,5 +243,5 @@ def test_a_meeting_in_vietnamese_shows_no_english(browser, site):
     with site["runtime"].read() as s:
         assert s.get(Situation, accept).stage == stages.STEPS["plan"].target
         assert s.get(Situation, reject).stage == stages.STEPS["reject"].target
-    assert len(chair.visited) >= 13
+    assert len(chair.visited) >= 15
     chair.context.close()
