@@ -39,7 +39,8 @@ def has_permission(actor: User, permission: str) -> bool:
 
 def require_permission(actor: User, permission: str) -> None:
     if not has_permission(actor, permission):
-        raise PermissionDenied(f"your role ({actor.role}) may not {permission.replace('.', ' ')}")
+        raise PermissionDenied("your role (%(role)s) may not %(value)s", role=actor.role,
+                               value=permission.replace('.', ' '))
 
 
 def table_ids_in_scope(session: Session, actor: User) -> set[int]:

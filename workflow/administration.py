@@ -51,7 +51,8 @@ def update_schedule(session: Session, actor: User, table_id: int, *, weekday: in
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"unknown time zone {timezone!r}", field="timezone") from None
+            raise ValidationError("unknown time zone %(timezone)r", field="timezone",
+                                  timezone=timezone) from None
         table.timezone = timezone
     table.meeting_weekday, table.meeting_time, table.meeting_place = weekday, time, place.strip()
     audit.record(session, "table.schedule", actor=actor,
@@ -74,8 +75,8 @@ def select_rule_pack(session: Session, actor: User, table_id: int, name: str,
     access.require_permission(actor, "rules.manage")
     table = _table(session, table_id)
     if (name, version) not in available_packs(session):
-        raise ValidationError(f"no installed rule pack {name} version {version}",
-                              field="rule_pack")
+        raise ValidationError("no installed rule pack %(name)s version %(version)s",
+                              field="rule_pack", name=name, version=version)
     table.rule_pack_name, table.rule_pack_version = name, version
     audit.record(session, "table.rule_pack", actor=actor,
                  detail={"table_id": table.id, "pack": name, "version": version})
@@ -89,7 +90,9 @@ def install_rule_pack(session: Session, actor: User, source: str,
     try:
         row = rulebook.install_pack(session, source, source_name=source_name)
     except ValueError as exc:  # the same name and version with other content
-        raise ValidationError(str(exc), field="pack") from None
+        raise ValidationError("This pack name and version are already installed with other "
+                              "content: give the changed pack a new version.",
+                              field="pack", detail=str(exc)) from None
     session.flush()
     audit.record(session, "rules.install", actor=actor,
                  detail={"pack": row.name, "version": row.version})

@@ -36,7 +36,8 @@ def find_table(session: Session, ref: str | int) -> Table:
     table = session.get(Table, ref) if isinstance(ref, int) else session.scalar(
         select(Table).where(Table.code == ref.strip().upper()))
     if table is None:
-        raise ValidationError(f"unknown table {ref!r}: give a table code or id", field="table")
+        raise ValidationError("unknown table %(ref)r: give a table code or id", field="table",
+                              ref=ref)
     return table
 
 
@@ -47,8 +48,8 @@ def situations_of_agency(session: Session, agency_id: int, *, stage: str | None 
     `limit` and `offset` page through an agency's history, which grows without end.
     """
     if stage is not None and stage not in STAGES:
-        raise ValidationError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}",
-                              field="stage")
+        raise ValidationError("unknown stage %(stage)r; expected one of %(values)s",
+                              field="stage", stage=stage, values=', '.join(STAGES))
     involved = exists().where(Involvement.situation_id == Situation.id,
                               Involvement.agency_id == agency_id)
     granted = exists().where(DisclosureGrant.situation_id == Situation.id,

@@ -34,7 +34,7 @@ def api_actor(session: Session, agency: Agency) -> User:
     email inside a savepoint, and it takes the winner's row instead.
     """
     if not agency.active:
-        raise PermissionDenied(f"agency {agency.slug} is not active")
+        raise PermissionDenied("agency %(slug)s is not active", slug=agency.slug)
     email = api_email(agency)
     user = session.scalar(select(User).where(User.email == email))
     if user is not None:

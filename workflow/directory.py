@@ -39,7 +39,8 @@ LANGUAGES = ("en", "vi")
 def check_length(value: str, limit: int, field: str, what: str) -> str:
     """Refuse text longer than its column (PostgreSQL would fail the whole command)."""
     if len(value) > limit:
-        raise ValidationError(f"{what} is limited to {limit} characters", field=field)
+        raise ValidationError("%(what)s is limited to %(limit)s characters", field=field,
+                              what=what, limit=limit)
     return value
 
 
@@ -52,8 +53,8 @@ def check_timezone(name: str, field: str = "timezone") -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError(f"unknown time zone {name!r}; use a name such as "
-                              "America/Toronto", field=field) from None
+        raise ValidationError("unknown time zone %(name)r; use a name such as America/Toronto",
+                              field=field, name=name) from None
     return name
 
 
@@ -75,10 +76,11 @@ def check_holiday_region(country: str, subdivision: str | None) -> None:
 
     supported = holidays.list_supported_countries()
     if country not in supported:
-        raise ValidationError(f"no holiday calendar for country {country!r}", field="country")
+        raise ValidationError("no holiday calendar for country %(country)r", field="country",
+                              country=country)
     if subdivision and subdivision not in supported[country]:
-        raise ValidationError(f"no holiday calendar for {country}-{subdivision}",
-                              field="subdivision")
+        raise ValidationError("no holiday calendar for %(country)s-%(subdivision)s",
+                              field="subdivision", country=country, subdivision=subdivision)
 
 
 def existing_table_ids(session: Session, table_ids: list[int] | None,
@@ -92,15 +94,15 @@ def existing_table_ids(session: Session, table_ids: list[int] | None,
     found = set(session.scalars(select(Table.id).where(Table.id.in_(wanted))))
     missing = [t for t in wanted if t not in found]
     if missing:
-        raise ValidationError(f"unknown table {missing[0]}", field=field)
+        raise ValidationError("unknown table %(missing)s", field=field, missing=missing[0])
     return wanted
 
 
 def hash_password(password: str) -> str:
     check_length(password, MAX_PASSWORD, "password", "a password")
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters",
-                              field="password")
+        raise ValidationError("a password needs at least %(MIN_PASSWORD)s characters",
+                              field="password", MIN_PASSWORD=MIN_PASSWORD)
     return _hasher.hash(password)
 
 
@@ -145,7 +147,7 @@ def create_table(session: Session, *, code: str, name: str, country: str,
         raise ValidationError("a table code is 2-24 capital letters, digits or dashes",
                               field="code")
     if session.scalar(select(Table.id).where(Table.code == code)):
-        raise ValidationError(f"table code {code} is taken", field="code")
+        raise ValidationError("table code %(code)s is taken", field="code", code=code)
     if not name.strip():
         raise ValidationError("give the table a name", field="name")
     check_length(name, 200, "name", "a table's name")
@@ -181,7 +183,7 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
         raise ValidationError("an agency slug is lowercase letters, digits and dashes",
                               field="slug")
     if sector not in load_catalog().codes("sectors"):
-        raise ValidationError(f"unknown sector {sector!r}", field="sector")
+        raise ValidationError("unknown sector %(sector)r", field="sector", sector=sector)
     if contact_email and not _EMAIL.match(contact_email):
         raise ValidationError("that contact email does not look like an address",
                               field="contact_email")
@@ -192,7 +194,7 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
     check_language(language)
     table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(Agency.id).where(Agency.slug == slug)):
-        raise ValidationError(f"agency slug {slug} is taken", field="slug")
+        raise ValidationError("agency slug %(slug)s is taken", field="slug", slug=slug)
     agency = Agency(slug=slug, name=name, sector=sector, contact_email=contact_email,
                     language=language)
     session.add(agency)
@@ -215,11 +217,12 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
         raise ValidationError("that email does not look like an address", field="email")
     check_role(role, agency_id)
     if agency_id is not None and session.get(Agency, agency_id) is None:
-        raise ValidationError(f"unknown agency {agency_id}", field="agency_id")
+        raise ValidationError("unknown agency %(agency_id)s", field="agency_id",
+                              agency_id=agency_id)
     check_language(language)
     table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(User.id).where(User.email == email)):
-        raise ValidationError(f"a user with email {email} exists", field="email")
+        raise ValidationError("a user with email %(email)s exists", field="email", email=email)
     user = User(email=email, display_name=display_name.strip() or email, role=role,
                 agency_id=agency_id, language=language,
                 password_hash=password_hash or hash_password(password),
@@ -233,7 +236,8 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
 
 def check_role(role: str, agency_id: int | None) -> None:
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise ValidationError("role must be one of %(values)s", field="role",
+                              values=', '.join(ROLES))
     if role != "admin" and agency_id is None:
         raise ValidationError("every user but an administrator belongs to an agency",
                               field="agency_id")

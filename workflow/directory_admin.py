@@ -25,7 +25,8 @@ from workflow.outbox import emit
 def _require_admin(actor: User | None, command: str) -> None:
     """`None` is the operator at the console (`hubtable users add`): audited as the system."""
     if actor is not None and not access.has_permission(actor, "directory.manage"):
-        raise PermissionDenied(f"only an administrator may {command.replace('_', ' ')}")
+        raise PermissionDenied("only an administrator may %(value)s",
+                               value=command.replace('_', ' '))
 
 
 def _tell_agency(session: Session, agency_id: int | None, change: str) -> None:
@@ -77,7 +78,8 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
         user.identity_confirmed_at = user.identity_confirmed_by_id = None
     if agency_id is not None and agency_id != user.agency_id:
         if session.get(Agency, agency_id) is None:
-            raise ValidationError(f"unknown agency {agency_id}", field="agency_id")
+            raise ValidationError("unknown agency %(agency_id)s", field="agency_id",
+                                  agency_id=agency_id)
         changed["agency_id"] = agency_id
         user.agency_id = agency_id
         user.identity_confirmed_at = user.identity_confirmed_by_id = None

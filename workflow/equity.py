@@ -58,7 +58,8 @@ def record(session: Session, actor: User, situation_id: int, answers: dict[str, 
     now = now or utcnow()
     situation = session.get(Situation, situation_id)
     if situation is None:
-        raise ValidationError(f"no situation {situation_id}", field="situation_id")
+        raise ValidationError("no situation %(situation_id)s", field="situation_id",
+                              situation_id=situation_id)
     _presenting_agency_only(actor, situation)
     if not stages.is_open(situation.stage):
         raise ValidationError("equity answers are recorded while the situation is open",
@@ -69,9 +70,10 @@ def record(session: Session, actor: User, situation_id: int, answers: dict[str, 
                               field="equity_consent")
     for dim, value in answers.items():
         if dim not in DIMENSIONS:
-            raise ValidationError(f"unknown equity question {dim!r}", field=dim)
+            raise ValidationError("unknown equity question %(dim)r", field=dim, dim=dim)
         if value and value not in DIMENSIONS[dim]:
-            raise ValidationError(f"unknown answer {value!r} to {dim}", field=dim)
+            raise ValidationError("unknown answer %(value)r to %(dim)s", field=dim, value=value,
+                                  dim=dim)
     rows = {r.dimension: r for r in session.scalars(select(EquityAnswer).where(
         EquityAnswer.situation_id == situation.id))}
     for dim, value in answers.items():

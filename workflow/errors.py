@@ -55,6 +55,6 @@ class PackRefused(ValidationError):
     """A rule pack that does not load: every problem, each with its file, line and hint."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"the rule pack has {len(problems)} problem(s): fix every one",
-                         field="pack")
+        super().__init__("the rule pack has %(count)s problem(s): fix every one",
+                         field="pack", count=len(problems))
         self.problems = problems

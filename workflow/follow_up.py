@@ -108,8 +108,8 @@ def record(session: Session, actor: User, situation_id: int, answer: str, *,
            ) -> tuple[FollowUp, Situation | None]:
     """The one short form: did the risk stay lowered? A "no" may re-present it at once."""
     if answer not in FOLLOW_UP_ANSWERS:
-        raise ValidationError(f"answer yes, no, re_presented or not_known (got {answer!r})",
-                              field="answer")
+        raise ValidationError("answer yes, no, re_presented or not_known (got %(answer)r)",
+                              field="answer", answer=answer)
     if re_present and answer != "no":
         raise ValidationError("only a 'no' re-presents the situation", field="re_present")
     run = gatekeeper.begin(session, actor, "record_follow_up", situation_id, now=now)

@@ -21,15 +21,29 @@ from workflow.errors import NotFound, PermissionDenied
 from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
 from workflow.transitions import check_version, move
 
+#: Why a person may not give a command, by who may (workflow.stages): a sentence each, so that
+#: adapters can translate it whole.
 _REFUSAL = {
-    stages.ORIGINATOR: "the originating agency",
-    stages.CHAIR: "the table's chair",
-    stages.INTERVENING: "the lead or an assisting agency",
-    stages.GRANTED: "a confirmed user of an agency granted disclosure",
-    stages.TASK_AGENCY: "the agency that owns the task",
-    stages.MEMBER: "a member agency of the table",
-    stages.ADMIN: "an administrator",
+    (stages.ORIGINATOR,): "Only the agency that presented this situation may do this.",
+    (stages.ORIGINATOR, stages.CHAIR): "Only the agency that presented this situation or the "
+                                       "table's chair may do this.",
+    (stages.CHAIR,): "Only the table's chair may do this.",
+    (stages.CHAIR, stages.GRANTED): "Only the table's chair or a confirmed user of an agency "
+                                    "granted disclosure may do this.",
+    (stages.GRANTED, stages.CHAIR): "Only a confirmed user of an agency granted disclosure or "
+                                    "the table's chair may do this.",
+    (stages.GRANTED,): "Only a confirmed user of an agency granted disclosure may do this.",
+    (stages.INTERVENING,): "Only the lead or an assisting agency may do this.",
+    (stages.INTERVENING, stages.CHAIR): "Only the lead agency, an assisting agency or the "
+                                        "table's chair may do this.",
+    (stages.TASK_AGENCY, stages.CHAIR): "Only the agency that owns the task or the table's "
+                                        "chair may do this.",
+    (stages.MEMBER,): "Only a member agency of this table may do this.",
+    (stages.ADMIN,): "Only an administrator may do this.",
+    (stages.ADMIN, stages.MEMBER): "Only an administrator or a member agency of this table "
+                                   "may do this.",
 }
+_REFUSED = "You may not do this with this situation."
 
 
 def relations_of(session: Session, actor: User, situation: Situation,
@@ -92,8 +106,7 @@ def require(session: Session, actor: User, command: str, situation: Situation,
     """Access first, then the stage: refuse with the reason a person can act on."""
     step = stages.step(command)
     if not may(session, actor, command, situation, task):
-        allowed = " or ".join(_REFUSAL[w] for w in step.who)
-        raise PermissionDenied(f"only {allowed} may {command.replace('_', ' ')} this situation")
+        raise PermissionDenied(_REFUSAL.get(step.who, _REFUSED))
     stages.check(command, situation.stage)
     return step
 

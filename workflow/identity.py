@@ -47,8 +47,8 @@ class Person:
                 born = date.fromisoformat(self.birth_date)
             except ValueError:
                 raise ValidationError(
-                    f"birth date {self.birth_date!r} is not a date (use YYYY-MM-DD)",
-                    field=f"{where}.birth_date",
+                    "birth date %(birth_date)r is not a date (use YYYY-MM-DD)",
+                    field=f"{where}.birth_date", birth_date=self.birth_date,
                 ) from None
             if born > date.today():
                 raise ValidationError("birth date is in the future", field=f"{where}.birth_date")

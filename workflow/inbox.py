@@ -36,7 +36,8 @@ def list_items(session: Session, user: User, *, unread_only: bool = False, limit
                before_id: int | None = None) -> list[InboxItem]:
     """The user's items, newest first; page with `before_id` (the last id of the page)."""
     if not 1 <= limit <= PAGE_LIMIT:
-        raise ValidationError(f"ask for 1 to {PAGE_LIMIT} items at a time", field="limit")
+        raise ValidationError("ask for 1 to %(PAGE_LIMIT)s items at a time", field="limit",
+                              PAGE_LIMIT=PAGE_LIMIT)
     query = select(InboxItem).where(InboxItem.user_id == user.id)
     if unread_only:
         query = query.where(InboxItem.read_at.is_(None))

@@ -50,8 +50,8 @@ def _table_agencies(session: Session, situation: Situation, agency_ids: list[int
         agency = session.get(Agency, agency_id)
         if agency is None or not access.agency_sits_at(session, agency_id, situation.table_id):
             raise ValidationError(
-                f"agency {agency_id} is not a member of this table", field=field
-            )
+                "agency %(agency_id)s is not a member of this table", field=field
+            , agency_id=agency_id)
         found.append(agency)
     return found
 
@@ -192,9 +192,10 @@ def update_task(
     run = gatekeeper.begin(session, actor, "update_task", task.situation_id, now=now, task=task)
     now = run.now
     if status not in load_catalog().codes("task_statuses"):
-        raise ValidationError(f"unknown task status {status!r}", field="status")
+        raise ValidationError("unknown task status %(status)r", field="status", status=status)
     if len(note) > NOTE_LIMIT:
-        raise ValidationError(f"the note is limited to {NOTE_LIMIT} characters", field="note")
+        raise ValidationError("the note is limited to %(NOTE_LIMIT)s characters", field="note",
+                              NOTE_LIMIT=NOTE_LIMIT)
     if status == "not_done" and not note.strip():
         raise ValidationError("say why the task is not done", field="note")
     task.status, task.note = status, note.strip()
@@ -240,7 +241,8 @@ def _check_services(services: list[str]) -> None:
     known = load_catalog().codes("services")
     unknown = [s for s in services if s not in known]
     if unknown:
-        raise ValidationError(f"unknown service(s): {', '.join(unknown)}", field="services")
+        raise ValidationError("unknown service(s): %(values)s", field="services",
+                              values=', '.join(unknown))
 
 
 def _add_services(situation: Situation, services: list[str]) -> None:
@@ -260,8 +262,8 @@ def close(
     run = gatekeeper.begin(session, actor, "close", situation_id, now=now,
                            expected_version=expected_version, guard=False)
     if conclusion_reason not in load_catalog().codes("conclusion_reasons"):
-        raise ValidationError(f"choose a conclusion reason (got {conclusion_reason!r})",
-                              field="conclusion_reason")
+        raise ValidationError("choose a conclusion reason (got %(conclusion_reason)r)",
+                              field="conclusion_reason", conclusion_reason=conclusion_reason)
     situation, now = run.situation, run.now
     meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
     _add_services(situation, services or [])

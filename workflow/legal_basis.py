@@ -52,8 +52,8 @@ def check(session: Session, situation: Situation, code: str | None) -> LegalBasi
                     field="legal_basis")
             return basis
     raise ValidationError(
-        f"unknown legal basis {code!r}: choose one of "
-        f"{', '.join(b.code for b in bases)}", field="legal_basis")
+        "unknown legal basis %(code)r: choose one of %(values)s", field="legal_basis", code=code,
+        values=', '.join(b.code for b in bases))
 
 
 def suggested(session: Session, situation: Situation) -> str | None:

@@ -142,7 +142,8 @@ def prepare_agenda(session: Session, meeting: Meeting, *, now: datetime | None =
 def _chair_meeting(session: Session, actor: User, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise ValidationError(f"no meeting {meeting_id}", field="meeting_id")
+        raise ValidationError("no meeting %(meeting_id)s", field="meeting_id",
+                              meeting_id=meeting_id)
     access.require_chair(session, actor, meeting.table_id)
     return meeting
 
@@ -169,11 +170,12 @@ def record_attendance(
     if meeting.status == "closed":
         raise DomainError("attendance of a closed meeting cannot change")
     if not access.agency_sits_at(session, agency_id, meeting.table_id):
-        raise ValidationError(f"agency {agency_id} is not a member of this table",
-                              field="agency_id")
+        raise ValidationError("agency %(agency_id)s is not a member of this table",
+                              field="agency_id", agency_id=agency_id)
     if present and not confidentiality_ack:
         raise ValidationError(
-            "each attending agency acknowledges the confidentiality statement",
+            "Tick “acknowledged” for each agency present: every agency at the table "
+            "acknowledges the confidentiality statement.",
             field="confidentiality_ack")
     row = next((a for a in meeting.attendance if a.agency_id == agency_id), None)
     if row is None:

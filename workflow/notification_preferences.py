@@ -119,14 +119,15 @@ def set_preference(
     owner = "agency" if agency_id is not None else "user"
     if channel not in CHANNELS_BY_OWNER[owner]:
         raise ValidationError(
-            f"{'an agency' if owner == 'agency' else 'a user'} may choose "
-            f"{' or '.join(CHANNELS_BY_OWNER[owner])}, not {channel!r}", field="channel")
+            "%(value)s may choose %(values)s, not %(channel)r", field="channel",
+            value='an agency' if owner == 'agency' else 'a user',
+            values=' or '.join(CHANNELS_BY_OWNER[owner]), channel=channel)
     if cadence not in CADENCES:
-        raise ValidationError(f"cadence is {' or '.join(CADENCES)}, not {cadence!r}",
-                              field="cadence")
+        raise ValidationError("cadence is %(values)s, not %(cadence)r",
+                              field="cadence", values=' or '.join(CADENCES), cadence=cadence)
     if cadence != "immediate" and channel not in DIGEST_CHANNELS:
-        raise ValidationError(f"{channel} is always sent at once; only email has a daily digest",
-                              field="cadence")
+        raise ValidationError("%(channel)s is always sent at once; only email has a daily digest",
+                              field="cadence", channel=channel)
     if owner == "agency" and session.get(Agency, agency_id) is None:
         raise NotFound(f"no agency {agency_id}")
     if owner == "user" and session.get(User, user_id) is None:
@@ -145,8 +146,9 @@ def set_preference(
         if webhook_secret is not None:
             if not SECRET_MIN_LENGTH <= len(webhook_secret) <= SECRET_MAX_LENGTH:
                 raise ValidationError(
-                    f"a webhook secret has {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} "
-                    "characters", field="webhook_secret")
+                    "a webhook secret has %(SECRET_MIN_LENGTH)s to %(SECRET_MAX_LENGTH)s "
+                    "characters", field="webhook_secret", SECRET_MIN_LENGTH=SECRET_MIN_LENGTH,
+                    SECRET_MAX_LENGTH=SECRET_MAX_LENGTH)
             pref.webhook_secret = (outbound.seal_secret(master_key, webhook_secret)
                                    if master_key is not None else webhook_secret)
         if enabled and not (pref.webhook_url and pref.webhook_secret):
@@ -296,7 +298,8 @@ def ping_webhook(session: Session, actor: User, agency_id: int, *, master_key: b
         status = outbound.post(pref.webhook_url, body, {
             "X-Hubtable-Event": "webhook.test", "X-Hubtable-Signature": signature}, allow=allow)
     except outbound.OutboundError as exc:
-        raise ValidationError(str(exc), field="webhook_url") from None
+        raise ValidationError("The webhook test did not reach its URL: %(why)s.",
+                              field="webhook_url", why=str(exc)) from None
     audit.record(session, "notifications.webhook_tested", actor=actor,
                  detail={"agency_id": agency_id, "status": status})
     return status

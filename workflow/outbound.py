@@ -110,7 +110,8 @@ def check_url(url: str, allow: Iterable[Network]) -> str:
         return url
     why = refusal(addresses, allow, https=parts.scheme == "https")
     if why:
-        raise ValidationError(why, field="webhook_url")
+        raise ValidationError("The webhook URL is refused: %(why)s.", field="webhook_url",
+                              why=why)
     return url
 
 

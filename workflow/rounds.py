@@ -108,7 +108,7 @@ def open_round(session: Session, actor: User, situation_ids: list[int], *,
     if busy:
         refs = ", ".join(r.situation.ref or str(r.situation.id) for r in runs
                          if r.situation.id in set(busy))
-        raise DomainError(f"already in an open round: {refs}", field="situation_ids")
+        raise DomainError("already in an open round: %(refs)s", field="situation_ids", refs=refs)
     if closes_at is None:
         closes_at = now + timedelta(hours=default_hours(session, table, ids))
     if closes_at <= now:
@@ -148,7 +148,8 @@ def answer(session: Session, actor: User, round_id: int, situation_id: int, *, a
     services = load_catalog().codes("services")
     unknown = [c for c in contributes if c not in services]
     if unknown:
-        raise ValidationError(f"unknown service(s): {', '.join(unknown)}", field="contributes")
+        raise ValidationError("unknown service(s): %(values)s", field="contributes",
+                              values=', '.join(unknown))
     assert actor.agency_id is not None  # MEMBER implies an agency
     row = next((a for a in round_.answers if a.situation_id == situation_id
                 and a.agency_id == actor.agency_id), None)

@@ -33,6 +33,17 @@ from workflow.reference import load_catalog
 SUMMARY_LIMIT = 1000
 
 
+#: What filter 1's checklist asks, by field, as the instruction shown when it is unanswered.
+CHECKLIST = {
+    "options_exhausted": "Answer the checklist question: has your agency exhausted its own "
+                         "options?",
+    "needs_multiple_agencies": "Answer the checklist question: does it need more than one "
+                               "agency?",
+    "harm_probable_imminent": "Answer the checklist question: is harm probable and imminent?",
+    "consent": "Record whether consent was sought, and the person's answer.",
+}
+
+
 @dataclass
 class Filter1:
     """What the originating agency may say at filter 1: de-identified facts only."""
@@ -59,43 +70,39 @@ class Filter1:
             ("genders", self.gender, "gender"),
         ):
             if value not in catalog.codes(kind):
-                raise ValidationError(f"unknown {fld.replace('_', ' ')} {value!r}", field=fld)
+                raise ValidationError("unknown %(value)s %(value2)r", field=fld,
+                                      value=fld.replace('_', ' '), value2=value)
         if self.consent is not None and self.consent not in catalog.codes("consent"):
-            raise ValidationError(f"unknown consent answer {self.consent!r}", field="consent")
+            raise ValidationError("unknown consent answer %(consent)r", field="consent",
+                                  consent=self.consent)
         if self.help_source is not None and self.help_source not in catalog.codes("help_sources"):
-            raise ValidationError(f"unknown help source {self.help_source!r}",
-                                  field="help_source")
+            raise ValidationError("unknown help source %(help_source)r",
+                                  field="help_source", help_source=self.help_source)
         unknown = [f for f in self.risk_factors if f not in catalog.factors]
         if unknown:
-            raise ValidationError(f"unknown risk factor(s): {', '.join(unknown)}",
-                                  field="risk_factors")
+            raise ValidationError("unknown risk factor(s): %(values)s",
+                                  field="risk_factors", values=', '.join(unknown))
         if len(set(self.risk_factors)) != len(self.risk_factors):
             raise ValidationError("a risk factor is listed twice", field="risk_factors")
         stray = [f for f in self.aer_reasons if f not in self.risk_factors]
         if stray:
             raise ValidationError(
-                f"a reason for AER must be one of the chosen risk factors: {', '.join(stray)}",
-                field="aer_reasons",
+                "a reason for AER must be one of the chosen risk factors: %(values)s",
+                field="aer_reasons", values=', '.join(stray),
             )
         if len(self.summary) > SUMMARY_LIMIT:
-            raise ValidationError(f"the summary is limited to {SUMMARY_LIMIT} characters",
-                                  field="summary")
+            raise ValidationError("the summary is limited to %(SUMMARY_LIMIT)s characters",
+                                  field="summary", SUMMARY_LIMIT=SUMMARY_LIMIT)
         if not 1 <= self.persons_count <= 50:
             raise ValidationError("number of persons must be between 1 and 50",
                                   field="persons_count")
 
     def checklist_problems(self) -> list[tuple[str, str]]:
         """Filter 1's checklist must be answered in full before a situation goes to the table."""
-        missing = []
-        for name, question in (
-            ("options_exhausted", "has your agency exhausted its own options?"),
-            ("needs_multiple_agencies", "does it need more than one agency?"),
-            ("harm_probable_imminent", "is harm probable and imminent?"),
-        ):
-            if getattr(self, name) is None:
-                missing.append((name, f"answer the checklist question: {question}"))
+        missing = [(name, CHECKLIST[name]) for name in CHECKLIST
+                   if name != "consent" and getattr(self, name) is None]
         if self.consent is None:
-            missing.append(("consent", "record whether consent was sought and its answer"))
+            missing.append(("consent", CHECKLIST["consent"]))
         return missing
 
 
@@ -158,7 +165,7 @@ def draft(
     access.require_permission(actor, "situation.draft")
     table = session.get(Table, table_id)
     if table is None or actor.agency_id is None:
-        raise ValidationError(f"unknown table {table_id}", field="table_id")
+        raise ValidationError("unknown table %(table_id)s", field="table_id", table_id=table_id)
     if not access.agency_sits_at(session, actor.agency_id, table_id):
         raise PermissionDenied("your agency is not a member of this table", field="table_id")
     facts.validate()
@@ -190,8 +197,8 @@ def _check_screening(session: Session, table: Table, facts: Filter1) -> None:
     allowed = set(pack.screening.question_ids) if pack.screening else set()
     unknown = [str(k)[:40] for k in facts.screening_answers if k not in allowed]
     if unknown:
-        raise ValidationError(f"unknown screening question {unknown[0]!r}",
-                              field="screening_answers")
+        raise ValidationError("unknown screening question %(unknown)r",
+                              field="screening_answers", unknown=unknown[0])
 
 
 def update_draft(
@@ -219,7 +226,7 @@ def submit(
     situation = run.situation
     missing = facts_of(situation).checklist_problems()
     if missing:
-        raise ValidationError(missing[0][1], field=missing[0][0])
+        raise ValidationError(CHECKLIST[missing[0][0]], field=missing[0][0])
     run.guard()
     run.move()
     situation.submitted_at = run.now
@@ -315,8 +322,8 @@ def reject(
 
     def validate() -> None:
         if reason not in load_catalog().codes("rejection_reasons"):
-            raise ValidationError(f"choose a rejection reason (got {reason!r})",
-                                  field="rejection_reason")
+            raise ValidationError("Choose a reason for rejecting.",
+                                  field="rejection_reason", reason=reason)
         if reason == "other" and not note.strip():
             raise ValidationError("say why (de-identified) when the reason is 'other'",
                                   field="rejection_note")
@@ -345,8 +352,8 @@ def withdraw(
     run = gatekeeper.begin(session, actor, "withdraw", situation_id, now=now,
                            expected_version=expected_version, guard=False)
     if reason not in load_catalog().codes("withdrawal_reasons"):
-        raise ValidationError(f"choose a withdrawal reason (got {reason!r})",
-                              field="withdrawal_reason")
+        raise ValidationError("Choose a reason for withdrawing.",
+                              field="withdrawal_reason", reason=reason)
     run.guard()
     situation = run.situation
     before_disclosure = situation.stage in stages.BEFORE_DISCLOSURE

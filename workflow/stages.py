@@ -157,24 +157,29 @@ LABELS = {
 
 # What a person should do instead, by the stage the situation is in.
 _NEXT_HINT = {
-    "draft": "submit it first",
-    "submitted": "put it on a meeting's agenda and present it first",
-    "on_agenda": "present it at the meeting first",
-    "presented": "the table must accept or reject it first",
-    "accepted": "disclose it to the agencies the table named, then plan the intervention",
-    "disclosed": "plan the intervention (lead agency and first contact) first",
-    "intervention": "report back or close it",
-    "closed": "it is closed; re-present it as a new situation if the risk returned",
-    "rejected": "it was rejected; re-present it as a new situation if needed",
-    "withdrawn": "it was withdrawn; re-present it as a new situation if needed",
+    "draft": "This situation is still a draft: submit it first.",
+    "submitted": "This situation is submitted: put it on a meeting's agenda and present it "
+                 "first.",
+    "on_agenda": "This situation is on the agenda: present it at the meeting first.",
+    "presented": "This situation is presented: the table must accept or reject it first.",
+    "accepted": "This situation is accepted: disclose it to the agencies the table named, "
+                "then plan the intervention.",
+    "disclosed": "This situation is disclosed: plan the intervention (lead agency and first "
+                 "contact) first.",
+    "intervention": "The intervention is running: report back or close the situation.",
+    "closed": "This situation is closed: re-present it as a new situation if the risk "
+              "returned.",
+    "rejected": "This situation was rejected: re-present it as a new situation if needed.",
+    "withdrawn": "This situation was withdrawn: re-present it as a new situation if needed.",
 }
+_NOT_NOW = "This cannot be done with the situation as it stands now."
 
 
 def step(command: str) -> Step:
     try:
         return STEPS[command]
     except KeyError:
-        raise IllegalTransition(f"unknown command {command!r}") from None
+        raise IllegalTransition("unknown command %(command)r", command=command) from None
 
 
 def allows(command: str, stage: str) -> bool:
@@ -185,11 +190,8 @@ def check(command: str, stage: str) -> Step:
     """Return the step if `command` is legal from `stage`, else explain what to do instead."""
     s = step(command)
     if stage not in s.sources:
-        raise IllegalTransition(
-            f"cannot {command.replace('_', ' ')} a situation that is {stage.replace('_', ' ')}: "
-            f"{_NEXT_HINT.get(stage, '')}",
-            field="stage",
-        )
+        raise IllegalTransition(_NEXT_HINT.get(stage, _NOT_NOW),
+                                field="stage", command=command, stage=stage)
     return s
 
 

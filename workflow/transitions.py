@@ -31,9 +31,10 @@ def _forget_moves(session: Session, transaction: SessionTransaction) -> None:
 def check_version(situation: Situation, expected_version: int | None) -> None:
     if expected_version is not None and situation.version != expected_version:
         raise ConcurrentEdit(
-            f"situation {situation.ref or situation.id} was changed by someone else "
-            f"(version {situation.version}, you had {expected_version}); reload and try again",
-            field="version",
+            "situation %(value)s was changed by someone else (version %(version)s, you had "
+            "%(expected_version)s); reload and try again",
+            field="version", value=situation.ref or situation.id, version=situation.version,
+            expected_version=expected_version,
         )
 
 

@@ -55,7 +55,8 @@ def test_draft_then_submit_and_a_second_submit_is_a_conflict(api, world):
 
     twice = api.post(f"/situations/{created['id']}/submit", agency="school")
     assert twice.status_code == 409
-    assert "submit" in error_of(twice)["message"]
+    # the refusal says where the situation is and what to do instead
+    assert "on the agenda: present it" in error_of(twice)["message"]
 
 
 def test_submit_with_a_stale_version_is_a_conflict_naming_the_version(api, world):

@@ -148,10 +148,18 @@ def _item_page(meeting_id: int, situation_id: int, errors: dict[str, str],
             "meeting/situation.html", mt=meeting, v=view, s=view.situation, errors=errors,
             previous=previous, following=following, identity_entered=identity_entered,
             seen=seen, seen_labels=OUTCOME_LABELS,
-            task_rows=range(TASK_ROWS),
+            task_rows=range(TASK_ROWS), firing_label=_firing_label,
             default_due=default_due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
             if default_due else "",
         ), status
+
+
+def _firing_label(explanation: str) -> str:
+    """The rule's label in the reader's language, from the engine's trace ("rule X (line N):
+    English / Vietnamese" on its first line); the whole trace is on the rules page."""
+    first = (explanation or "").split("\n", 1)[0]
+    labels = first.split("): ", 1)[-1].split(" / ")
+    return labels[-1] if str(get_locale()) == "vi" and len(labels) > 1 else labels[0]
 
 
 @bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>")

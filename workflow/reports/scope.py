@@ -60,11 +60,12 @@ def _parse_day(value: str, name: str) -> date:
     try:
         day = date.fromisoformat(value.strip()[:10])
     except ValueError:
-        raise ValidationError(f"{name} date {value[:40]!r} is not a date like 2026-01-31",
-                              field=name) from None
+        raise ValidationError("%(name)s date %(value)r is not a date like 2026-01-31",
+                              field=name, name=name, value=value[:40]) from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise ValidationError(f"the {name!r} date must be between the years {MIN_YEAR} and "
-                              f"{MAX_YEAR}", field=name)
+        raise ValidationError("the %(name)r date must be between the years %(MIN_YEAR)s and "
+                              "%(MAX_YEAR)s", field=name, name=name, MIN_YEAR=MIN_YEAR,
+                              MAX_YEAR=MAX_YEAR)
     return day
 
 
@@ -84,8 +85,9 @@ def parse_period(start: str | None, end: str | None, *, today: date | None = Non
         raise ValidationError("the 'from' date must be before the 'to' date (which is excluded)",
                               field="from")
     if (end_day - start_day).days > MAX_PERIOD_DAYS:
-        raise ValidationError(f"a report covers at most {MAX_PERIOD_DAYS} days (five years); "
-                              "choose a shorter period", field="from")
+        raise ValidationError("a report covers at most %(MAX_PERIOD_DAYS)s days (five years); "
+                              "choose a shorter period", field="from",
+                              MAX_PERIOD_DAYS=MAX_PERIOD_DAYS)
     return Period(start_day, end_day)
 
 
@@ -94,8 +96,8 @@ def month_period(period: str) -> Period:
     try:
         first = datetime.strptime(period, "%Y-%m").date()
     except (TypeError, ValueError):
-        raise ValidationError(f"period {period!r} is not a month like 2026-01",
-                              field="period") from None
+        raise ValidationError("period %(period)r is not a month like 2026-01",
+                              field="period", period=period) from None
     return Period(first, _month_start(first, 1))
 
 
@@ -136,7 +138,8 @@ def resolve_scope(session: Session, period: Period, *, table: str | None = None,
         chosen = [t for t in tables if t.code == table or str(t.id) == table]
         if not chosen:
             if actor is not None and session.scalar(select(Table.id).where(Table.code == table)):
-                raise PermissionDenied(f"table {table} is not among the tables you report on")
+                raise PermissionDenied("table %(table)s is not among the tables you report on",
+                                       table=table)
             raise NotFound(f"no table {table!r}", field="table")
         tables, label = chosen, chosen[0].code
     elif region:
