@@ -46,6 +46,10 @@ MAX_ROUND_HOURS = 24 * 14
 #: the reason recorded when a round rejects (the catalog's rejection reason)
 REJECT_REASON = "not_aer"
 
+#: A round's outcomes with their English labels (the web translates them).
+OUTCOME_LABELS = {"accepted": "accepted", "rejected": "not accepted",
+                  "next_meeting": "to the next meeting"}
+
 
 # -- the pack's rule for one situation --------------------------------------------------------
 @dataclass(frozen=True)

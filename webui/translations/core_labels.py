@@ -12,5 +12,5 @@ LABELS = (
     _l("rejected"), _l("disclosed"), _l("intervention"), _l("closed"), _l("withdrawn"),
     _l("reported back"), _l("not discussed"), _l("planned"), _l("open"),
     _l("risk lowered"), _l("still at acutely elevated risk"), _l("transferred"),
-    _l("not accepted"),
+    _l("not accepted"), _l("to the next meeting"), _l("not decided yet"),
 )

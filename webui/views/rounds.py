@@ -68,7 +68,8 @@ def answer(round_id: int, situation_id: int) -> Response:
 @login_required
 def minutes(round_id: int) -> str:
     with reading() as (s, actor):
-        return render_template("rounds/minutes.html", rm=rounds.minutes(s, actor, round_id))
+        return render_template("rounds/minutes.html", rm=rounds.minutes(s, actor, round_id),
+                               outcome_labels=rounds.OUTCOME_LABELS)
 
 
 @bp.route("/follow-ups")
