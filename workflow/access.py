@@ -45,7 +45,7 @@ def require_permission(actor: User, permission: str) -> None:
 
 def table_ids_in_scope(session: Session, actor: User) -> set[int]:
     """Tables whose situations the actor may work on or report on (read once per transaction)."""
-    cache = session.info.setdefault(_SCOPE, {})
+    cache: dict[int, set[int]] = session.info.setdefault(_SCOPE, {})
     if actor.id not in cache:
         cache[actor.id] = _table_ids_in_scope(session, actor)
     return cache[actor.id]

@@ -246,7 +246,7 @@ def _claim(session: Session, round_id: int) -> bool:
         update(DecisionRound).where(DecisionRound.id == round_id,
                                     DecisionRound.status == "open")
         .values(status="deciding").execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def close_due(session: Session, *, now: datetime, limit: int = 50) -> int:

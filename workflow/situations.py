@@ -127,11 +127,12 @@ def _apply_facts(situation: Situation, facts: Filter1) -> None:
     for row in [f for f in situation.risk_factors if f.factor_code not in kept]:
         situation.risk_factors.remove(row)
     for code in facts.risk_factors:
-        row = kept.get(code)
-        if row is None:
-            row = SituationRiskFactor(factor_code=code, category_code=catalog.category_of(code))
-            situation.risk_factors.append(row)
-        row.is_aer_reason = code in reasons
+        factor = kept.get(code)
+        if factor is None:
+            factor = SituationRiskFactor(factor_code=code,
+                                         category_code=catalog.category_of(code))
+            situation.risk_factors.append(factor)
+        factor.is_aer_reason = code in reasons
 
 
 def facts_of(situation: Situation) -> Filter1:

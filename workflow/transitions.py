@@ -19,7 +19,8 @@ _MOVES = "hubtable.transitions.moves"
 
 def last_move(session: Session, situation: Situation) -> Transition | None:
     """The transition the current command made for this situation, if any."""
-    return session.info.get(_MOVES, {}).get(situation.id)
+    moves: dict[int, Transition] = session.info.get(_MOVES, {})
+    return moves.get(situation.id)
 
 
 @event.listens_for(Session, "after_transaction_end")

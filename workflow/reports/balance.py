@@ -84,9 +84,9 @@ LED_TOTAL = ("balance", "led", "total")
 ACCEPTED = ("balance", "assisted", "accepted")
 
 
-def table_targets(fb: FigureBuilder) -> dict[str, Any]:
+def table_targets(fb: FigureBuilder) -> dict[Any, Any]:
     """The strictest target any table in scope set (lowest maximum share, fewest hours)."""
-    out: dict[str, Any] = {}
+    out: dict[Any, Any] = {}  # (role, sector) -> max share, or an hours key -> hours
     for t in fb.session.scalars(select(Table).where(Table.id.in_(fb.scope.table_ids))):
         targets = t.targets if isinstance(t.targets, dict) else {}
         for role in ROLES:
@@ -94,10 +94,10 @@ def table_targets(fb: FigureBuilder) -> dict[str, Any]:
                 if isinstance(value, int | float):
                     key = (role, sector)
                     out[key] = min(float(value), out.get(key, float(value)))
-        for key in ("hours_to_decision", "hours_to_first_contact"):
-            value = targets.get(key)
+        for hours_key in ("hours_to_decision", "hours_to_first_contact"):
+            value = targets.get(hours_key)
             if isinstance(value, int | float):
-                out[key] = min(float(value), out.get(key, float(value)))
+                out[hours_key] = min(float(value), out.get(hours_key, float(value)))
     return out
 
 
@@ -188,10 +188,6 @@ class Timeliness:
         return Indicator(key=self.key, title=f"{self.title} within {self.target:g} hours",
                          share=cell, target=100.0,
                          met=None if cell.value is None else cell.value >= 100.0)
-
-
-def _hours(pairs: list[tuple[Any, Any]]) -> list[float]:
-    return [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
 
 
 def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:

@@ -15,7 +15,7 @@ from workflow.equity import DIMENSION_LABELS, DIMENSIONS
 from workflow.equity import label as equity_label
 from workflow.models import EquityAnswer
 from workflow.reports.figures import FigureBuilder, dec
-from workflow.reports.model import FigureSpec
+from workflow.reports.model import Cell, FigureSpec
 from workflow.reports.sql import S
 
 NO_ANSWER = "no_answer"
@@ -39,7 +39,7 @@ def build(fb: FigureBuilder) -> list[FigureSpec]:
         if set(rows) <= {NO_ANSWER}:
             continue  # nobody in scope answered this question: no figure
         codes = [*values, NO_ANSWER]
-        lines = []
+        lines: list[tuple[str, str, list[Hashable | Cell]]] = []
         for code in codes:
             p, a = rows.get(code, (0, 0))
             fb.put(("equity", dim, code, "presented"), p)
