@@ -31,6 +31,7 @@ ENTRYPOINTS = {
     "prepare-agenda": "orchestration/flows/agenda.py:prepare_agenda",
     "purge-identity": "orchestration/flows/purge.py:purge_identity",
     "monthly-report": "orchestration/flows/report.py:monthly_report",
+    "refresh-report-rollups": "orchestration/flows/rollups.py:refresh_report_rollups",
 }
 
 

@@ -31,7 +31,24 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _without_row_detail)
+    return engine
+
+
+def _without_row_detail(context: Any) -> None:
+    """PostgreSQL's DETAIL line repeats the failing row's values ("Failing row contains (...)"),
+    which may be a summary or a note: keep only the primary message, so no error text (and no
+    log line made from it) carries a row's content."""
+    orig = context.original_exception
+    text = str(orig)
+    if "\nDETAIL:" not in text:
+        return
+    terse = text.split("\nDETAIL:", 1)[0]
+    orig.args = (terse,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None and wrapped.args:
+        wrapped.args = (str(wrapped.args[0]).replace(text, terse), *wrapped.args[1:])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -106,7 +106,7 @@ def test_a_first_contact_date_in_year_9999_is_a_field_error(app, world):
     with world.runtime.command() as s:
         chair = world.user(s, "chair")
         situations.accept(s, chair, sid, mid)
-        interventions.disclose(s, chair, sid, [world.agencies["cmha"]],
+        interventions.disclose(s, chair, sid, [world.agencies["cmha"]], basis="phipa_40_1",
                                vault=world.runtime.vault, meeting_id=mid,
                                identity=Identity([Person(name="N", birth_date="1999-04-01")]))
     web = signed_in(app, "chair")

@@ -20,7 +20,8 @@ from workflow.reports.scope import parse_period, resolve_scope
 def _export(runtime):
     """(records, method, {hidden report cell: (constraints, true count)}) for PEEL."""
     with runtime.read() as s:
-        scope = resolve_scope(s, parse_period("2000-01-01", f"{datetime.now(UTC).year + 1}-01-01"),
+        year = datetime.now(UTC).year
+        scope = resolve_scope(s, parse_period(f"{year - 3}-01-01", f"{year + 1}-01-01"),
                               table="PEEL")
         out = records_with_method(s, scope)
         fb = FigureBuilder(s, scope)

@@ -84,4 +84,4 @@ def test_layout_rules(runtime):
     assert not layout["indicators_chart"]
     layout = page_layout(full)
     assert {"decisions", "trends", "outcomes", "conclusions", "lead_sectors"} <= layout["charted"]
-    assert dict(layout["summary"])["presented"].value >= 350
+    assert dict(layout["summary"])["n_presented"].value >= 350

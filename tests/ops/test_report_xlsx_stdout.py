@@ -45,7 +45,7 @@ def test_xlsx_to_a_pipe_and_to_a_file(env, tmp_path):
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout[:2] == b"PK"  # a zip: the workbook itself
     book = load_workbook(io.BytesIO(piped.stdout), read_only=True)
-    assert book.sheetnames == ["About", "Figures", "Records", "Columns"]
+    assert book.sheetnames == ["About", "Figures", "Records", "Method", "Columns"]
     target = tmp_path / "report.xlsx"
     with target.open("wb") as out:  # what `> report.xlsx` does
         redirected = subprocess.run(ARGS, env=env, cwd=ROOT, stdout=out,

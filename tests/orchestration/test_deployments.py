@@ -26,3 +26,10 @@ def test_the_dispatch_runs_every_minute_and_the_sweep_every_quarter_hour():
     by_name = {job.flow_name: job for job in JOBS}
     assert by_name["dispatch-notifications"].interval_seconds == 60
     assert by_name["sweep-timers"].interval_seconds == 15 * 60
+
+
+def test_every_flow_has_an_entrypoint_for_work_pools():
+    from orchestration.flows import ALL
+    from orchestration.pool import ENTRYPOINTS
+
+    assert set(ENTRYPOINTS) == set(ALL)

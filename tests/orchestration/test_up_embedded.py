@@ -136,7 +136,9 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
         status, page = browser.post(f"{item}/decide", {"decision": "accept"}, token_from=item)
         assert status == 200, page[:500]
         cmha = world.agencies["cmha"]
-        status, page = browser.post(f"{item}/disclose", {"agency_ids": [cmha]}, token_from=item)
+        status, page = browser.post(f"{item}/disclose",
+                                    {"agency_ids": [cmha], "legal_basis": "phipa_40_1"},
+                                    token_from=item)
         assert status == 200, page[:500]
         status, page = browser.post(f"{item}/plan", {"lead_agency_id": cmha}, token_from=item)
         assert status == 200, page[:500]

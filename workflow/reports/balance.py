@@ -39,8 +39,8 @@ class Share:
     def cell(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
              threshold: int) -> Cell:
         num, den = values.get(self.numerator, 0), values.get(self.denominator, 0)
-        if den == 0:
-            return Cell(None, "no data")
+        if den == 0 and self.denominator not in hidden:
+            return Cell(0, "no data")  # an empty figure, not a hidden one
         if self.numerator in hidden or self.denominator in hidden:
             return Cell(None, "suppressed")
         if num == 0:

@@ -56,7 +56,9 @@ def figure(fb: FigureBuilder, codes: list[str], values: dict[Hashable, int],
 
     def share(key: tuple[str, str]) -> Cell:
         n = values.get(key, 0)
-        if hidden.get(key) or hidden.get(TOTAL) or not total or share_hidden(n, total, threshold):
+        if not total and not hidden.get(TOTAL):
+            return Cell(0, "")  # nothing was disclosed: an empty figure, not a hidden one
+        if hidden.get(key) or hidden.get(TOTAL) or share_hidden(n, total, threshold):
             return Cell(None, "")
         return Cell(round(100 * n / total), f"{round(100 * n / total)}%")
 
