@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import time
 from collections.abc import Callable
 from typing import Any
@@ -62,13 +63,21 @@ class Watcher:
             return deliveries.latest_event_id(session)
 
     def _listen(self) -> Any:
-        """A dedicated psycopg connection LISTENing on CHANNEL, or None (then: poll only)."""
-        try:
-            import psycopg
+        """A dedicated psycopg2 connection LISTENing on CHANNEL, or None (then: poll only).
 
-            url = make_url(self.runtime.database_url).set(drivername="postgresql")
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-            conn.execute(f"LISTEN {CHANNEL}")
+        psycopg2 is the project's PostgreSQL driver: a fresh install has it, so LISTEN is
+        never a silent fallback to polling."""
+        try:
+            import psycopg2
+            import psycopg2.extensions
+
+            url = make_url(self.runtime.database_url)
+            conn = psycopg2.connect(
+                host=url.host, port=url.port, user=url.username, password=url.password,
+                dbname=url.database, **{str(k): v for k, v in url.query.items()})
+            conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+            with conn.cursor() as cursor:
+                cursor.execute(f"LISTEN {CHANNEL}")
             return conn
         except Exception as exc:  # poll only
             log.info("no LISTEN on PostgreSQL (%s); polling", type(exc).__name__)
@@ -77,10 +86,16 @@ class Watcher:
     def _nap(self, seconds: float) -> None:
         if self._listener is not None:
             with contextlib.suppress(Exception):
-                for _ in self._listener.notifies(timeout=seconds, stop_after=1):
-                    return
+                if select.select([self._listener], [], [], seconds)[0]:
+                    self._listener.poll()
+                    self._listener.notifies.clear()
                 return
         time.sleep(seconds)
+
+    @property
+    def listening(self) -> bool:
+        """True when a NOTIFY can end a nap (PostgreSQL with a LISTEN connection)."""
+        return self._listener is not None
 
     def wait(self, timeout: float) -> bool:
         """True as soon as a newer event exists; False when `timeout` passed without one."""

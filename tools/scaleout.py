@@ -85,12 +85,12 @@ def wait_for(what: str, predicate: Callable[[], object], timeout: float) -> obje
 def databases() -> Iterator[tuple[str, str]]:
     suffix = uuid.uuid4().hex[:8]
     names = (f"scaleout_hub_{suffix}", f"scaleout_prefect_{suffix}")
-    admin = create_engine(f"postgresql+psycopg://{PG}/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(f"postgresql+psycopg2://{PG}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name in names:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield (f"postgresql+psycopg://{PG}/{names[0]}",
+        yield (f"postgresql+psycopg2://{PG}/{names[0]}",
                f"postgresql+asyncpg://{PG}/{names[1]}")
     finally:
         with admin.connect() as conn:

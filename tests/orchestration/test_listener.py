@@ -99,3 +99,24 @@ def test_the_web_app_runs_its_after_commit_hook_only_after_a_command_that_wrote_
             session.add(OutboxEvent(event_type="situation.accepted", table_id=world.table_id))
             assert calls == []  # not before the commit
         assert calls == [1]
+
+
+def test_on_postgresql_the_watcher_listens_with_the_declared_driver(runtime):
+    """A fresh install has psycopg2 only: LISTEN must work with it, not fall back to polling.
+
+    The poll is set to a minute, so only a NOTIFY can end the wait early."""
+    from orchestration.wakeup import Watcher, publisher
+
+    watcher = Watcher(runtime, poll_seconds=60)
+    try:
+        postgres = runtime.database_url.startswith("postgresql")
+        assert watcher.listening is postgres
+        if not postgres:
+            return
+        watcher._nap(0.01)  # noqa: SLF001 - nothing pending: returns at once
+        threading.Timer(0.3, publisher(runtime)).start()
+        started = time.monotonic()
+        watcher._nap(30)  # noqa: SLF001 - the NOTIFY must end it
+        assert time.monotonic() - started < 5
+    finally:
+        watcher.close()
