@@ -111,8 +111,11 @@ def set_preference(
     """Store one channel choice for an agency or a user (the secret is kept if not given).
 
     A webhook URL must pass workflow.outbound.check_url (https, public addresses unless in
-    `allow`); with `master_key` the secret is stored sealed (the web adapter always gives it).
+    `allow`); a secret is only ever stored sealed with a key derived from `master_key`, so a
+    caller that gives a secret without the key is a programming error, not a plain-text row.
     """
+    if webhook_secret is not None and master_key is None:
+        raise TypeError("set_preference: a webhook secret needs master_key to be sealed")
     now = now or utcnow()
     if (agency_id is None) == (user_id is None):
         raise ValidationError("a preference belongs to one agency or one user", field="owner")
@@ -149,8 +152,8 @@ def set_preference(
                     "a webhook secret has %(SECRET_MIN_LENGTH)s to %(SECRET_MAX_LENGTH)s "
                     "characters", field="webhook_secret", SECRET_MIN_LENGTH=SECRET_MIN_LENGTH,
                     SECRET_MAX_LENGTH=SECRET_MAX_LENGTH)
-            pref.webhook_secret = (outbound.seal_secret(master_key, webhook_secret)
-                                   if master_key is not None else webhook_secret)
+            assert master_key is not None  # checked on entry
+            pref.webhook_secret = outbound.seal_secret(master_key, webhook_secret)
         if enabled and not (pref.webhook_url and pref.webhook_secret):
             raise ValidationError("a webhook needs a URL and a secret to sign its requests",
                                   field="webhook_url" if not pref.webhook_url

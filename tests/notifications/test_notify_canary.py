@@ -18,12 +18,14 @@ from support.factories import in_intervention, open_meeting, submitted
 
 from notifications.dispatch import dispatch_once
 from workflow import interventions, meetings, situations
+from workflow.identity import derive_master_key
 from workflow.models import Delivery, InboxItem, Meeting, OutboxEvent, Situation, User, utcnow
 from workflow.notification_preferences import set_preference
 from workflow.outbound import parse_allow
 from workflow.sweep import sweep
 
 SECRET = "canary-webhook-secret-0123456789"
+KEY = derive_master_key("test-master-key")  # the test runtime's identity key
 
 
 def _configure_every_channel(world, url: str) -> None:
@@ -31,7 +33,7 @@ def _configure_every_channel(world, url: str) -> None:
         admin = world.user(s, "admin")
         for agency_id in world.agencies.values():
             set_preference(s, admin, agency_id=agency_id, channel="webhook", enabled=True,
-                           webhook_url=url, webhook_secret=SECRET,
+                           webhook_url=url, webhook_secret=SECRET, master_key=KEY,
                            allow=parse_allow("127.0.0.1/32"))
         for user in s.scalars(select(User)):
             set_preference(s, admin, user_id=user.id, channel="email", enabled=True)

@@ -13,11 +13,13 @@ from support.notify import emit_event
 from notifications.dispatch import dispatch_once
 from workflow import inbox
 from workflow.errors import NotFound, PermissionDenied, ValidationError
+from workflow.identity import derive_master_key
 from workflow.models import Agency, Delivery, InboxItem, OutboxEvent, User
 from workflow.notification_preferences import choices_for_agency, set_preference
-from workflow.outbound import parse_allow
+from workflow.outbound import open_secret, parse_allow
 
 SECRET = "a-webhook-secret-of-some-length"
+KEY = derive_master_key("test-master-key")  # the test runtime's identity key
 
 LOOPBACK = parse_allow("127.0.0.1/32")  # the test receiver listens on loopback
 
@@ -137,7 +139,7 @@ def test_webhook_is_signed_json_that_the_receiver_can_verify(world, settings, sm
         set_preference(s, world.user(s, "admin"), agency_id=world.agencies["police"],
                        channel="webhook", enabled=True, webhook_url=webhook_receiver.url,
                        allow=LOOPBACK,
-                       webhook_secret=SECRET)
+                       webhook_secret=SECRET, master_key=KEY)
     emit_event(world, "situation.escalated", sid, ["police"], extra={"rule_id": "escalate-1"})
     dispatch_once(world.runtime, settings)
     [request] = webhook_receiver.requests
@@ -183,9 +185,10 @@ def test_preferences_refuse_what_cannot_work(world):
             (dict(agency_id=police, channel="webhook", enabled=True,
                   webhook_url="https://x.test/h"), "webhook_secret"),
             (dict(agency_id=police, channel="webhook", enabled=True, webhook_url="ftp://x",
-                  webhook_secret=SECRET), "webhook_url"),
+                  webhook_secret=SECRET, master_key=KEY), "webhook_url"),
             (dict(agency_id=police, channel="webhook", enabled=True,
-                  webhook_url="https://x.test/h", webhook_secret="short"), "webhook_secret"),
+                  webhook_url="https://x.test/h", webhook_secret="short", master_key=KEY),
+             "webhook_secret"),
             (dict(agency_id=police, channel="inbox", enabled=True), "channel"),
             (dict(agency_id=police, channel="email", enabled=True, cadence="weekly"), "cadence"),
             (dict(channel="email", enabled=True), "owner"),
@@ -202,10 +205,15 @@ def test_preferences_refuse_what_cannot_work(world):
             set_preference(s, admin, agency_id=99999, channel="email", enabled=False)
         # the secret is kept when only the URL changes
         set_preference(s, admin, agency_id=police, channel="webhook", enabled=True,
-                       webhook_url="https://a.test/h", webhook_secret=SECRET)
+                       webhook_url="https://a.test/h", webhook_secret=SECRET, master_key=KEY)
         pref = set_preference(s, admin, agency_id=police, channel="webhook", enabled=True,
                               webhook_url="https://b.test/h")
-        assert (pref.webhook_url, pref.webhook_secret) == ("https://b.test/h", SECRET)
+        assert pref.webhook_url == "https://b.test/h"
+        assert SECRET not in pref.webhook_secret  # sealed, never stored in clear
+        assert open_secret(KEY, pref.webhook_secret) == SECRET
+        with pytest.raises(TypeError):  # a secret without the key to seal it is a bug
+            set_preference(s, admin, agency_id=police, channel="webhook", enabled=True,
+                           webhook_url="https://a.test/h", webhook_secret=SECRET)
 
 
 def test_inactive_users_and_managers_get_no_inbox_item(world, settings, quiet):

@@ -11,11 +11,13 @@ from support.notify import emit_event
 from notifications.dispatch import dispatch_once, retry_dead
 from workflow import deliveries
 from workflow.errors import PermissionDenied
+from workflow.identity import derive_master_key
 from workflow.models import Delivery, utcnow
 from workflow.notification_preferences import set_preference
 from workflow.outbound import parse_allow
 
 SECRET = "a-webhook-secret-of-some-length"
+KEY = derive_master_key("test-master-key")  # the test runtime's identity key
 
 LOOPBACK = parse_allow("127.0.0.1/32")  # the test receiver listens on loopback
 
@@ -37,7 +39,7 @@ def test_failed_webhook_retries_after_backoff_then_succeeds(world, settings,
         set_preference(s, world.user(s, "police"), agency_id=world.agencies["police"],
                        channel="webhook", enabled=True, webhook_url=webhook_receiver.url,
                        allow=LOOPBACK,
-                       webhook_secret=SECRET)
+                       webhook_secret=SECRET, master_key=KEY)
     webhook_receiver.statuses = [500, 503]
     t0 = utcnow()
     emit_event(world, "situation.flagged", sid, ["police"], extra={"flag_code": "open_long"})
