@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from support.databases import PG_ADMIN_URL
 
-from hubtable.config import SettingsError, load_settings, normalise_database_url
+from hubtable.config import SettingsError, normalise_database_url
+from hubtable.wiring import compose
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
     "postgresql+psycopg://postgres@db.example/hub"])
 def test_every_postgresql_spelling_goes_through_psycopg2(url, tmp_path):
     assert normalise_database_url(url) == "postgresql+psycopg2://postgres@db.example/hub"
-    settings = load_settings({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_DATABASE_URL": url,
-                              "HUBTABLE_KEYSTORE_URL": url, "HUBTABLE_IDENTITY_KEY": "k",
-                              "HUBTABLE_SECRET_KEY": "s"})
+    settings = compose({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_DATABASE_URL": url,
+                        "HUBTABLE_KEYSTORE_URL": url, "HUBTABLE_IDENTITY_KEY": "k",
+                        "HUBTABLE_SECRET_KEY": "s"}).settings
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert settings.keystore_url.startswith("postgresql+psycopg2://")
 
@@ -98,9 +99,8 @@ def test_a_missing_driver_is_one_line(tmp_path):
         saved = sys.modules.get("psycopg2")
         sys.modules["psycopg2"] = None  # type: ignore[assignment]
         try:
-            load_settings({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_IDENTITY_KEY": "k",
-                           "HUBTABLE_SECRET_KEY": "s",
-                           "HUBTABLE_DATABASE_URL": "postgresql://u@h/d"})
+            compose({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_IDENTITY_KEY": "k",
+                     "HUBTABLE_SECRET_KEY": "s", "HUBTABLE_DATABASE_URL": "postgresql://u@h/d"})
         finally:
             if saved is None:
                 del sys.modules["psycopg2"]
