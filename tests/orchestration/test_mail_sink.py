@@ -3,8 +3,6 @@ listed and shown by `hubtable mail`, as sent (text and HTML parts)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,29 +59,3 @@ def test_sent_mail_is_kept_listed_and_shown_as_sent(world, settings, tmp_path, m
     code, _, err = _invoke("mail", "show", "999")
     assert code == 1 and err.strip().splitlines() == [
         f"Error: no message 999: {len(kept)} kept in {directory}"]
-
-
-def test_the_sink_runs_as_a_process_and_stops_on_sigterm(tmp_path):
-    import smtplib
-    import time
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "hubtable.mailsink", "127.0.0.1",
-                                str(port), str(tmp_path / "mail")], cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = smtplib.SMTP("127.0.0.1", port, timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        with client:
-            client.sendmail("a@x.test", ["b@y.test"],
-                            b"Subject: hello\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n")
-        (kept,) = kept_mail.list_mail(tmp_path / "mail")
-        assert kept.subject == "hello" and kept.recipients == "b@y.test"
-    finally:
-        process.terminate()
-        assert process.wait(10) == 0
