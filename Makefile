@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -33,6 +33,11 @@ test: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## test-fast: the core's commands on in-memory SQLite and the house rules (under 30 s): the
+##            loop to run every minute. tests/e2e (browsers, real servers) is the slow end.
+test-fast: install
+	$(BIN)/python -m pytest -p no:xdist tests/unit
 
 lint: install
 	$(BIN)/ruff check .

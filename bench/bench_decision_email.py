@@ -160,48 +160,11 @@ def run(database_url: str | None) -> list[dict]:
         setup.initialise(runtime)
         ids, meeting_id = _community(runtime)
         runtime.dispose()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
-        env.update(HUBTABLE_DATA_DIR=str(data), HUBTABLE_SECRET_KEY="bench-secret",
-                   HUBTABLE_IDENTITY_KEY="bench-identity",
-                   HUBTABLE_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
-                   HUBTABLE_MAIL_FROM="hubtable@bench.test")
         port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port), "--prefect-port",
-             str(_free_port())], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        ready = threading.Event()
-
-        def watch() -> None:
-            assert process.stdout is not None
-            for line in process.stdout:
-                if b"hubtable is up" in line:
-                    ready.set()
-
-        threading.Thread(target=watch, daemon=True).start()
+        process = _start_up(data, port, smtp.port)
         try:
-            if not ready.wait(180):
-                raise RuntimeError("hubtable up did not come up within 180 s")
-            browser = _Browser(f"http://127.0.0.1:{port}")
-            browser.post("/login", {"email": "chair@bench.test", "password": PASSWORD},
-                         token_from="/login")
-            latencies, requests = [], []
-            for sid in ids:
-                before = box.accepted_count()
-                item = f"/meetings/{meeting_id}/situations/{sid}"
-                decided = time.time()
-                requests.append(browser.post(f"{item}/decide", {"decision": "accept"},
-                                             token_from=item))
-                deadline = decided + 120
-                while box.accepted_count() == before:
-                    if time.time() > deadline:
-                        raise RuntimeError(f"no email for situation {sid} within 120 s")
-                    time.sleep(0.02)
-                arrived = next(at for at, raw in reversed(box.arrivals)
-                               if email.message_from_bytes(raw)["X-Hubtable-Event"]
-                               == "situation.accepted")
-                latencies.append(arrived - _committed_at(data, sid))
-                time.sleep(0.5)  # each decision starts from quiet
+            latencies, requests = _decide_all(f"http://127.0.0.1:{port}", box, data, ids,
+                                              meeting_id)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -217,6 +180,58 @@ def run(database_url: str | None) -> list[dict]:
         result("decision to email, embedded (p95 of 20)", p95, "s", request, "p95 < 1 s",
                p95 < 1.0),
     ]
+
+
+def _start_up(data: Path, port: int, smtp_port: int) -> subprocess.Popen[bytes]:
+    """`hubtable up` on the data dir, returned once it says it is up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
+    env.update(HUBTABLE_DATA_DIR=str(data), HUBTABLE_SECRET_KEY="bench-secret",
+               HUBTABLE_IDENTITY_KEY="bench-identity",
+               HUBTABLE_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+               HUBTABLE_MAIL_FROM="hubtable@bench.test")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port), "--prefect-port",
+         str(_free_port())], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    ready = threading.Event()
+
+    def watch() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if b"hubtable is up" in line:
+                ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    if not ready.wait(180):
+        os.killpg(process.pid, signal.SIGKILL)
+        raise RuntimeError("hubtable up did not come up within 180 s")
+    return process
+
+
+def _decide_all(base: str, box: _Box, data: Path, ids: list[int], meeting_id: int
+                ) -> tuple[list[float], list[float]]:
+    """Accept each situation through the web; (commit-to-mail latencies, request times)."""
+    browser = _Browser(base)
+    browser.post("/login", {"email": "chair@bench.test", "password": PASSWORD},
+                 token_from="/login")
+    latencies, requests = [], []
+    for sid in ids:
+        before = box.accepted_count()
+        item = f"/meetings/{meeting_id}/situations/{sid}"
+        decided = time.time()
+        requests.append(browser.post(f"{item}/decide", {"decision": "accept"},
+                                     token_from=item))
+        deadline = decided + 120
+        while box.accepted_count() == before:
+            if time.time() > deadline:
+                raise RuntimeError(f"no email for situation {sid} within 120 s")
+            time.sleep(0.02)
+        arrived = next(at for at, raw in reversed(box.arrivals)
+                       if email.message_from_bytes(raw)["X-Hubtable-Event"]
+                       == "situation.accepted")
+        latencies.append(arrived - _committed_at(data, sid))
+        time.sleep(0.5)  # each decision starts from quiet
+    return latencies, requests
 
 
 if __name__ == "__main__":

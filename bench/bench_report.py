@@ -26,12 +26,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from hubtable.config import normalise_database_url
 from workflow.models import Base
-from workflow.reference import load_catalog
+from workflow.reference import Catalog, load_catalog
 from workflow.reports import (
     build_report,
     month_period,
@@ -77,69 +77,85 @@ def _array(values: list[str] | tuple[str, ...]) -> str:
 def _load(url: str, n: int) -> None:
     """The schema, one table with agencies of several sectors, and n closed situations."""
     catalog = load_catalog()
-    factors = sorted(catalog.factors)
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO tables (id, code, name, country, region, language, timezone, "
-            "meeting_weekday, meeting_time, meeting_place, retention_days, "
-            "small_cell_threshold, rule_pack_name, rule_pack_version, targets, created_at) "
-            "VALUES (1, 'BENCH', 'Bench table', 'CA', 'Bench', 'en', 'UTC', 1, '10:00', '', "
-            "90, 5, 'ontario-four-filter', '1.0', '{}', now())"))
-        for i, sector in enumerate(SECTORS, start=1):
-            conn.execute(text(
-                "INSERT INTO agencies (id, slug, name, sector, contact_email, language, active, "
-                "created_at) VALUES (:i, :slug, :name, :sector, '', 'en', true, now())"),
-                {"i": i, "slug": f"bench-{sector}", "name": f"Bench {sector}",
-                 "sector": sector})
-        na = len(SECTORS)
-        ages, genders = list(catalog.age_groups), ["female", "male", "other", "unknown"]
-        conclusions = list(catalog.conclusion_reasons)
-        helps = list(catalog.help_sources)
-        conn.execute(text(f"""
-            INSERT INTO situations (id, ref, table_id, originating_agency_id, stage, version,
-              situation_type, age_group, gender, summary, persons_count, taxonomy_version,
-              help_source, lead_agency_id, first_contact_due, first_contact_at,
-              conclusion_reason, created_at, submitted_at, presented_at, decided_at,
-              accepted_at, closed_at, updated_at)
-            SELECT g, 'BENCH-' || g, 1, 1 + g % {na}, 'closed', 1,
-              ({_array(['person', 'family', 'dwelling', 'neighbourhood'])})[1 + (g * 7) % 4],
-              ({_array(ages)})[1 + (g * 13) % {len(ages)}],
-              ({_array(genders)})[1 + (g * 17) % {len(genders)}],
-              '', 1, '{catalog.version}',
-              CASE WHEN g % 3 = 0 THEN NULL
-                   ELSE ({_array(helps)})[1 + (g * 5) % {len(helps)}] END,
-              1 + (g + 3) % {na},
-              b + interval '2 days', b + ((g * 31) % 96) * interval '1 hour',
-              ({_array(conclusions)})[1 + (g * 11) % {len(conclusions)}],
-              b, b, b, b, b, b + (5 + g % 60) * interval '1 day', b
-            FROM (SELECT g, timestamptz '{START} 00:00+00' + (g % 730) * interval '1 day'
-                         + (g % 1440) * interval '1 minute' AS b
-                  FROM generate_series(1, {n}) AS g) AS s"""))
-        step = len(factors) // 3
-        values = ",".join(f"({i}, '{code}', '{catalog.category_of(code)}')"
-                          for i, code in enumerate(factors))
-        conn.execute(text(f"""
-            INSERT INTO situation_risk_factors (situation_id, factor_code, category_code,
-                                                is_aer_reason)
-            SELECT g, f.code, f.cat, k = 1
-            FROM generate_series(1, {n}) AS g CROSS JOIN generate_series(1, 3) AS k
-            JOIN (VALUES {values}) AS f(i, code, cat) ON f.i = (g * 7 + k * {step})
-                                                             % {len(factors)}"""))
-        conn.execute(text(f"""
-            INSERT INTO involvements (situation_id, agency_id, role)
-            SELECT g, 1 + (g + 3) % {na}, 'lead' FROM generate_series(1, {n}) AS g
-            UNION ALL
-            SELECT g, 1 + (g + 4) % {na}, 'assisting' FROM generate_series(1, {n}) AS g"""))
-        services = list(catalog.services)
-        conn.execute(text(f"""
-            INSERT INTO situation_services (situation_id, service_code)
-            SELECT g, ({_array(services)})[1 + g % {len(services)}]
-            FROM generate_series(1, {n}) AS g WHERE g % 4 <> 0"""))
+        _directory(conn)
+        _situations(conn, catalog, n)
+        _details(conn, catalog, n)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
+
+
+def _directory(conn: Connection) -> None:
+    """The bench table and one agency per sector."""
+    conn.execute(text(
+        "INSERT INTO tables (id, code, name, country, region, language, timezone, "
+        "meeting_weekday, meeting_time, meeting_place, retention_days, "
+        "small_cell_threshold, rule_pack_name, rule_pack_version, targets, created_at) "
+        "VALUES (1, 'BENCH', 'Bench table', 'CA', 'Bench', 'en', 'UTC', 1, '10:00', '', "
+        "90, 5, 'ontario-four-filter', '1.0', '{}', now())"))
+    for i, sector in enumerate(SECTORS, start=1):
+        conn.execute(text(
+            "INSERT INTO agencies (id, slug, name, sector, contact_email, language, active, "
+            "created_at) VALUES (:i, :slug, :name, :sector, '', 'en', true, now())"),
+            {"i": i, "slug": f"bench-{sector}", "name": f"Bench {sector}",
+             "sector": sector})
+
+
+def _situations(conn: Connection, catalog: Catalog, n: int) -> None:
+    """n closed situations over two years, their codes spread evenly (generate_series)."""
+    na = len(SECTORS)
+    ages, genders = list(catalog.age_groups), ["female", "male", "other", "unknown"]
+    conclusions = list(catalog.conclusion_reasons)
+    helps = list(catalog.help_sources)
+    conn.execute(text(f"""
+        INSERT INTO situations (id, ref, table_id, originating_agency_id, stage, version,
+          situation_type, age_group, gender, summary, persons_count, taxonomy_version,
+          help_source, lead_agency_id, first_contact_due, first_contact_at,
+          conclusion_reason, created_at, submitted_at, presented_at, decided_at,
+          accepted_at, closed_at, updated_at)
+        SELECT g, 'BENCH-' || g, 1, 1 + g % {na}, 'closed', 1,
+          ({_array(['person', 'family', 'dwelling', 'neighbourhood'])})[1 + (g * 7) % 4],
+          ({_array(ages)})[1 + (g * 13) % {len(ages)}],
+          ({_array(genders)})[1 + (g * 17) % {len(genders)}],
+          '', 1, '{catalog.version}',
+          CASE WHEN g % 3 = 0 THEN NULL
+               ELSE ({_array(helps)})[1 + (g * 5) % {len(helps)}] END,
+          1 + (g + 3) % {na},
+          b + interval '2 days', b + ((g * 31) % 96) * interval '1 hour',
+          ({_array(conclusions)})[1 + (g * 11) % {len(conclusions)}],
+          b, b, b, b, b, b + (5 + g % 60) * interval '1 day', b
+        FROM (SELECT g, timestamptz '{START} 00:00+00' + (g % 730) * interval '1 day'
+                     + (g % 1440) * interval '1 minute' AS b
+              FROM generate_series(1, {n}) AS g) AS s"""))
+
+
+def _details(conn: Connection, catalog: Catalog, n: int) -> None:
+    """Three risk factors, a lead and an assisting agency, and services per situation."""
+    na = len(SECTORS)
+    factors = sorted(catalog.factors)
+    step = len(factors) // 3
+    values = ",".join(f"({i}, '{code}', '{catalog.category_of(code)}')"
+                      for i, code in enumerate(factors))
+    conn.execute(text(f"""
+        INSERT INTO situation_risk_factors (situation_id, factor_code, category_code,
+                                            is_aer_reason)
+        SELECT g, f.code, f.cat, k = 1
+        FROM generate_series(1, {n}) AS g CROSS JOIN generate_series(1, 3) AS k
+        JOIN (VALUES {values}) AS f(i, code, cat) ON f.i = (g * 7 + k * {step})
+                                                         % {len(factors)}"""))
+    conn.execute(text(f"""
+        INSERT INTO involvements (situation_id, agency_id, role)
+        SELECT g, 1 + (g + 3) % {na}, 'lead' FROM generate_series(1, {n}) AS g
+        UNION ALL
+        SELECT g, 1 + (g + 4) % {na}, 'assisting' FROM generate_series(1, {n}) AS g"""))
+    services = list(catalog.services)
+    conn.execute(text(f"""
+        INSERT INTO situation_services (situation_id, service_code)
+        SELECT g, ({_array(services)})[1 + g % {len(services)}]
+        FROM generate_series(1, {n}) AS g WHERE g % 4 <> 0"""))
 
 
 def _refresh(url: str) -> float:

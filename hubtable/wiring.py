@@ -1,12 +1,43 @@
-"""Build the core's Runtime from the settings: the one place adapters get their database."""
+"""The composition root's wiring: settings read once, the core's Runtime built from them.
+
+Only hubtable/ reads the environment (an import-linter contract holds it); the adapters get
+what they need from here: `create_app(settings, runtime=...)`, `dispatch_once(runtime,
+settings)`, and the flows through `flow_wiring` (the `hubtable.wiring` entry point a process
+that Prefect starts for a flow run finds, see orchestration/context.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 
 from hubtable.config import Settings, load_settings
 from workflow.runtime import Runtime
 
 
-def runtime_from(settings: Settings | None = None) -> Runtime:
-    settings = settings or load_settings()
+def runtime_from(settings: Settings) -> Runtime:
     return Runtime(database_url=settings.database_url, keystore_url=settings.keystore_url,
                    identity_key=settings.identity_key)
+
+
+@dataclass
+class Root:
+    """One process's settings and, built on first use, its Runtime (it opens the databases)."""
+
+    settings: Settings
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        return runtime_from(self.settings)
+
+
+def compose(env: Mapping[str, str] | None = None) -> Root:
+    """Read the settings from `env` (default: the process environment) into a Root."""
+    return Root(load_settings(None if env is None else dict(env)))
+
+
+def flow_wiring() -> tuple[Runtime, Settings]:
+    """The entry point of a flow-run process: its (runtime, settings), from the environment."""
+    root = compose()
+    return root.runtime, root.settings

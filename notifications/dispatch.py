@@ -16,8 +16,8 @@ from datetime import datetime
 from functools import partial
 from itertools import groupby
 
-from hubtable.config import Settings, load_settings
 from notifications.channels import CHANNELS, Channel, ChannelError
+from notifications.channels.base import ChannelSettings
 from notifications.channels.email import SmtpServer
 from notifications.message import Message
 from notifications.render import Renderer
@@ -54,7 +54,7 @@ class DispatchResult:
 class _Channels:
     """The pass's channel objects, built on first use and closed at the end."""
 
-    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+    def __init__(self, settings: ChannelSettings, runtime: Runtime) -> None:
         self.settings, self.runtime = settings, runtime
         self.open: dict[str, Channel] = {}
         self.error_class = ""
@@ -93,13 +93,15 @@ def _attempt(channels: _Channels, build: Callable[[], Message], ids: list[int], 
 
 
 def dispatch_once(
-    runtime: Runtime, settings: Settings | None = None, *, batch_size: int = 200,
+    runtime: Runtime, settings: ChannelSettings, *, batch_size: int = 200,
     now: datetime | None = None,
 ) -> DispatchResult:
-    """Fan out new events, send due immediate deliveries, then due digests (one pass)."""
+    """Fan out new events, send due immediate deliveries, then due digests (one pass).
+
+    `settings` come from the composition root (hubtable/): the dispatcher reads no environment.
+    """
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
-    settings = settings or load_settings()
     SmtpServer.parse(settings.smtp_url)  # a bad URL is an operator's error, not a failed send
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     result = DispatchResult()

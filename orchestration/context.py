@@ -1,33 +1,58 @@
-"""The core's Runtime and the settings, built once per process for every flow that runs in it.
+"""The core's Runtime and the settings every flow of this process runs against.
 
-Flows take only plain parameters (Prefect stores them), so they find the database here. Tests
-point the flows at their own database with `use(...)`.
+Flows take only plain parameters (Prefect stores them), so they find the database here. The
+composition root (hubtable/) provides them; orchestration reads no settings itself:
+
+- in a process of the root's own (the CLI, `hubtable worker`), by `provide(...)`;
+- in a process Prefect starts for one flow run (it imports only the flow's module), through
+  the `hubtable.wiring` entry point `flows` that the root declares in pyproject.toml;
+- in tests and benchmarks, by `use(runtime, settings)`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import entry_points
 
-from hubtable.config import Settings, load_settings
-from hubtable.wiring import runtime_from
+from notifications.channels.base import ChannelSettings
 from workflow.runtime import Runtime
 
+Wiring = tuple[Runtime, ChannelSettings]
+ENTRY_POINT_GROUP, ENTRY_POINT_NAME = "hubtable.wiring", "flows"
+
 _lock = threading.Lock()
-_current: tuple[Runtime, Settings] | None = None
-_override: tuple[Runtime, Settings] | None = None
+_provider: Callable[[], Wiring] | None = None
+_current: Wiring | None = None
+_override: Wiring | None = None
 
 
-def current() -> tuple[Runtime, Settings]:
-    """The (runtime, settings) pair of this process, from the environment on first use."""
+def provide(provider: Callable[[], Wiring]) -> None:
+    """The root's way of building this process's (runtime, settings), called on first use."""
+    global _provider, _current
+    with _lock:
+        _provider, _current = provider, None
+
+
+def _declared_provider() -> Callable[[], Wiring]:
+    found = entry_points(group=ENTRY_POINT_GROUP, name=ENTRY_POINT_NAME)
+    if not found:
+        raise RuntimeError("the flows are not wired: hubtable's entry point "
+                           f"{ENTRY_POINT_GROUP}:{ENTRY_POINT_NAME} is not installed "
+                           "(pip install -e . again)")
+    provider: Callable[[], Wiring] = next(iter(found)).load()
+    return provider
+
+
+def current() -> Wiring:
+    """The (runtime, settings) pair of this process, built once on first use."""
     global _current
     if _override is not None:
         return _override
     with _lock:
         if _current is None:
-            settings = load_settings()
-            _current = (runtime_from(settings), settings)
+            _current = (_provider or _declared_provider())()
         return _current
 
 
@@ -35,12 +60,8 @@ def runtime() -> Runtime:
     return current()[0]
 
 
-def settings() -> Settings:
-    return current()[1]
-
-
 @contextmanager
-def use(rt: Runtime, cfg: Settings) -> Iterator[None]:
+def use(rt: Runtime, cfg: ChannelSettings) -> Iterator[None]:
     """Run flows against this runtime and these settings (tests, benchmarks)."""
     global _override
     previous, _override = _override, (rt, cfg)

@@ -71,3 +71,16 @@ def world(runtime: Runtime):
     from support.factories import build_world
 
     return build_world(runtime)
+
+
+@pytest.fixture
+def plain_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, named the way an operator writes it."""
+    name = f"hubtable_ops_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

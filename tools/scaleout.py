@@ -23,62 +23,48 @@ Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust), as the tests do.
 
 from __future__ import annotations
 
-import email
-import http.cookiejar
 import json
 import os
-import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from aiosmtpd.controller import Controller  # noqa: E402
+from scaleout_kit import (  # noqa: E402
+    POOL,
+    ZOMBIES,
+    Box,
+    Browser,
+    Prefect,
+    Processes,
+    api_create,
+    free_port,
+    listens,
+    say,
+    started,
+    wait_for,
+    worker_running,
+)
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 PG = os.environ.get("HUBTABLE_SCALEOUT_PG", "postgres@127.0.0.1:5432")
-POOL = "scaleout"
 DECISIONS = 8
 API_SITUATIONS = 4
 # On a quiet 2-core machine the run takes ~4 minutes; shared CI boxes get more room.
 BUDGET_SECONDS = 600
-started = time.monotonic()
-
-
-def say(line: str) -> None:
-    print(f"[{time.monotonic() - started:6.1f} s] {line}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(what: str, predicate: Callable[[], object], timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"FAILED: {what} within {timeout:.0f} s")
-        time.sleep(0.5)
 
 
 @contextmanager
@@ -97,152 +83,6 @@ def databases() -> Iterator[tuple[str, str]]:
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-class Box:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        with self.lock:
-            self.messages.append(envelope.original_content or envelope.content)
-        return "250 OK"
-
-    def message_ids(self) -> Counter[str]:
-        with self.lock:
-            return Counter(str(email.message_from_bytes(raw)["Message-ID"])
-                           for raw in self.messages)
-
-
-class Processes:
-    """Children in groups of their own; every one is killed at the end whatever happens."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs, self.children = logs, {}  # type: ignore[var-annotated]
-
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:  # type: ignore[type-arg]
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-        self.children[name] = process
-        return process
-
-    def kill(self, name: str) -> None:
-        process = self.children[name]
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def stop_all(self) -> None:
-        for process in self.children.values():
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for process in self.children.values():
-            with suppress(subprocess.TimeoutExpired):
-                process.wait(max(deadline - time.monotonic(), 0.1))
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-
-    def tail(self, name: str, lines: int = 30) -> str:
-        path = self.logs / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-class Prefect:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def call(self, method: str, path: str, body: object = None) -> object:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,  # noqa: S310
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            return json.loads(response.read() or b"null")
-
-    def answers(self) -> bool:
-        try:
-            return self.call("GET", "/health") is True
-        except OSError:
-            return False
-
-    def deployment_id(self, name: str) -> str | None:
-        try:
-            return str(self.call("GET", f"/deployments/name/{name}")["id"])  # type: ignore[index]
-        except (OSError, KeyError):
-            return None
-
-    def run_deployment(self, name: str) -> str:
-        found = self.deployment_id(name)
-        assert found, name
-        run = self.call("POST", f"/deployments/{found}/create_flow_run", {"tags": ["scaleout"]})
-        return str(run["id"])  # type: ignore[index]
-
-    def state(self, run_id: str) -> str:
-        return str(self.call("GET", f"/flow_runs/{run_id}")["state"]["type"])  # type: ignore[index]
-
-    def online_workers(self) -> int:
-        workers = self.call("POST", f"/work_pools/{POOL}/workers/filter", {})
-        return sum(1 for w in workers if w.get("status") == "ONLINE")  # type: ignore[union-attr]
-
-    def runs(self, **flow_filter: object) -> list[dict]:  # type: ignore[type-arg]
-        body = {"limit": 200, **flow_filter}
-        return self.call("POST", "/flow_runs/filter", body)  # type: ignore[return-value]
-
-
-ZOMBIES = {
-    "name": "hubtable: crash flow runs whose heartbeats stopped",
-    "trigger": {
-        "type": "event", "posture": "Proactive", "threshold": 1, "within": 75,
-        "after": ["prefect.flow-run.heartbeat"],
-        "expect": ["prefect.flow-run.heartbeat", "prefect.flow-run.Completed",
-                   "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
-                   "prefect.flow-run.Crashed"],
-        "match": {"prefect.resource.id": ["prefect.flow-run.*"]},
-        "for_each": ["prefect.resource.id"],
-    },
-    "actions": [{"type": "change-flow-run-state", "state": "CRASHED",
-                 "message": "no heartbeat: its worker died"}],
-}
-
-
-class Browser:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def post(self, path: str, form: dict[str, str], *, token_from: str) -> int:
-        with self.opener.open(self.base + token_from, timeout=30) as response:
-            page = response.read().decode()
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert token, f"no CSRF token on {token_from}"
-        body = urllib.parse.urlencode({"csrf_token": token.group(1), **form}).encode()
-        try:
-            with self.opener.open(self.base + path, data=body, timeout=30) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return exc.code
-
-
-def api_create(base: str, token: str) -> int:
-    body = json.dumps({"table": "PEEL", "situation_type": "person", "age_group": "25-29",
-                       "gender": "female", "risk_factors": ["mental_health.diagnosed",
-                                                            "housing.transient"],
-                       "aer_reasons": ["mental_health.diagnosed"], "options_exhausted": True,
-                       "needs_multiple_agencies": True, "harm_probable_imminent": True,
-                       "consent": "not_possible", "submit": True}).encode()
-    request = urllib.request.Request(f"{base}/api/v1/situations", data=body,  # noqa: S310
-                                     method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise SystemExit(f"FAILED: POST /api/v1/situations: {exc.code} {exc.read()[:300]!r}"
-                         ) from None
 
 
 def community(hub_url: str, keystore: str) -> dict[str, object]:
@@ -271,7 +111,33 @@ def community(hub_url: str, keystore: str) -> dict[str, object]:
             "password": PASSWORD}
 
 
-def main() -> int:  # noqa: PLR0915 (one story, told in order)
+@dataclass
+class Stage:
+    """What the steps share: the running children, the hubtable database, the community."""
+
+    work: Path
+    procs: Processes
+    box: Box
+    prefect: Prefect
+    hub_url: str
+    keystore: str
+    world: dict[str, object]
+    webs: list[str] = field(default_factory=list)
+    listener: str = ""
+
+
+@dataclass
+class Driven:
+    """What step 5 did: the sweep runs, which worker was killed and when, the new listener."""
+
+    sweeps: list[str]
+    victim: str
+    survivor: str
+    killed: float
+    replacement: str
+
+
+def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hubtable-scaleout-") as tmp, databases() as (
             hub_url, prefect_db):
         work = Path(tmp)
@@ -281,7 +147,8 @@ def main() -> int:  # noqa: PLR0915 (one story, told in order)
         smtp = Controller(box, hostname="127.0.0.1", port=free_port())
         smtp.start()
         try:
-            return run(work, procs, box, smtp.port, hub_url, prefect_db)
+            stage = start(work, procs, box, smtp.port, hub_url, prefect_db)
+            return check(stage, drive(stage))
         except BaseException:
             for name in procs.children:
                 print(f"--- {name} log ---\n{procs.tail(name)}", file=sys.stderr)
@@ -291,8 +158,9 @@ def main() -> int:  # noqa: PLR0915 (one story, told in order)
             smtp.stop()
 
 
-def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
-        prefect_db: str) -> int:
+def start(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
+          prefect_db: str) -> Stage:
+    """Steps 1-3: Prefect on its own database, hubtable's database and community."""
     prefect_port = free_port()
     prefect = Prefect(f"http://127.0.0.1:{prefect_port}/api")
     base_env = {k: v for k, v in os.environ.items()
@@ -313,11 +181,17 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
     say("3. hubtable init and a community")
     subprocess.run([sys.executable, "-m", "hubtable.cli", "init"], cwd=ROOT, env=hub_env,
                    check=True, capture_output=True)
-    world = community(hub_url, keystore)
+    stage = Stage(work, procs, box, prefect, hub_url, keystore, community(hub_url, keystore))
     wait_for("the Prefect server answers", prefect.answers, 120)
     prefect.call("POST", "/automations/", ZOMBIES)
+    start_workers_and_web(stage, hub_env)
+    return stage
 
+
+def start_workers_and_web(stage: Stage, hub_env: dict[str, str]) -> None:
+    """Step 4: two workers in the pool, two web processes, a dispatch listener running."""
     say("4. two workers in work pool 'scaleout', two web processes")
+    prefect, procs, work = stage.prefect, stage.procs, stage.work
     worker_env = {**hub_env, "PREFECT_API_URL": prefect.url,
                   "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
                   "PREFECT_WORKER_QUERY_SECONDS": "2"}
@@ -327,23 +201,27 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
         if n == 1:
             wait_for("the deployments are registered",
                      lambda: prefect.deployment_id("dispatch-listener/hubtable"), 120)
-    webs = []
     for n in (1, 2):
         port = free_port()
         procs.start(f"web-{n}", [sys.executable, "-m", "hubtable.webserver", "127.0.0.1",
                                  str(port)], {**hub_env, "PREFECT_API_URL": prefect.url})
-        webs.append(f"http://127.0.0.1:{port}")
-    for base in webs:
-        host, port = base.rsplit(":", 1)
-        wait_for(f"{base} listens", lambda p=int(port): _listens(p), 60)
+        stage.webs.append(f"http://127.0.0.1:{port}")
+    for base in stage.webs:
+        _host, port = base.rsplit(":", 1)
+        wait_for(f"{base} listens", lambda p=int(port): listens(p), 60)
     wait_for("both workers are online", lambda: prefect.online_workers() >= 2, 120)
-    listener = prefect.run_deployment("dispatch-listener/hubtable")
-    wait_for("the dispatch listener runs", lambda: prefect.state(listener) == "RUNNING", 90)
+    stage.listener = prefect.run_deployment("dispatch-listener/hubtable")
+    wait_for("the dispatch listener runs",
+             lambda: prefect.state(stage.listener) == "RUNNING", 90)
 
+
+def drive(stage: Stage) -> Driven:
+    """Step 5: API situations, web decisions, two sweeps at once, then the kill."""
     say("5. drive: API situations, web decisions, two sweeps at once")
+    prefect, world = stage.prefect, stage.world
     for i in range(API_SITUATIONS):
-        assert api_create(webs[i % 2], str(world["token"])) == 201
-    chairs = [Browser(b) for b in webs]
+        assert api_create(stage.webs[i % 2], str(world["token"])) == 201
+    chairs = [Browser(b) for b in stage.webs]
     for chair in chairs:
         assert chair.post("/login", {"email": "chair@demo.hubtable.test",
                                      "password": str(world["password"])},
@@ -359,48 +237,47 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
 
     for i, sid in enumerate(to_decide[: DECISIONS // 2]):
         decide(sid, chairs[i % 2])
-    wait_for("the first decisions' mail", lambda: len(box.messages) > 0, 60)
+    wait_for("the first decisions' mail", lambda: len(stage.box.messages) > 0, 60)
     for run_id in sweeps:
         wait_for("both sweeps finish", lambda r=run_id: prefect.state(r) in (
             "COMPLETED", "FAILED", "CRASHED"), 180)
 
-    victim = _worker_running(procs, listener)
+    victim = worker_running(stage.procs, stage.listener)
     say(f"   SIGKILL {victim} (it runs the dispatch listener) while decisions go on")
     later = threading.Thread(target=lambda: [
         decide(sid, chairs[i % 2]) for i, sid in enumerate(to_decide[DECISIONS // 2:])])
     later.start()
     time.sleep(0.3)
-    procs.kill(victim)
+    stage.procs.kill(victim)
     killed = time.monotonic()
     later.join(60)
-    survivor = "worker-2" if victim == "worker-1" else "worker-1"
     # The survivor takes over: the minute schedule sends whatever the dead listener held once
     # its 30 s lease ran out; a new listener run (as `up` starts one) lands on the survivor.
-    replacement = prefect.run_deployment("dispatch-listener/hubtable")
+    return Driven(sweeps=sweeps, victim=victim,
+                  survivor="worker-2" if victim == "worker-1" else "worker-1", killed=killed,
+                  replacement=prefect.run_deployment("dispatch-listener/hubtable"))
 
-    say("6. check")
-    from workflow.models import Delivery, RuleFiring
+
+def tally(stage: Stage, driven: Driven) -> dict[str, Any]:
+    """Step 6, the figures: wait until everything was sent, then count it."""
+    from workflow.models import Delivery, OutboxEvent, RuleFiring
     from workflow.models.rules import Deadline
     from workflow.runtime import Runtime
 
-    runtime = Runtime(database_url=hub_url, keystore_url=keystore, identity_key="scaleout-key")
+    runtime = Runtime(database_url=stage.hub_url, keystore_url=stage.keystore,
+                      identity_key="scaleout-key")
 
-    def unsent() -> int:
+    def all_sent() -> bool:
         with runtime.read() as s:
-            return int(s.scalar(select(func.count()).where(
-                Delivery.channel == "email", Delivery.status != "sent")) or 0)
+            return not s.scalar(select(func.count()).where(
+                OutboxEvent.processed_at.is_(None))) and not s.scalar(select(func.count()).where(
+                    Delivery.channel == "email", Delivery.status != "sent"))
 
-    def outbox_done() -> bool:
-        from workflow.models import OutboxEvent
-
-        with runtime.read() as s:
-            return not s.scalar(select(func.count()).where(OutboxEvent.processed_at.is_(None)))
-
-    wait_for("every notification sent", lambda: outbox_done() and unsent() == 0, 120)
-    all_sent = time.monotonic() - killed
+    wait_for("every notification sent", all_sent, 120)
+    sent_after = time.monotonic() - driven.killed
     crashed = wait_for("the killed listener run shows as Crashed in Prefect",
-                       lambda: prefect.state(listener) == "CRASHED", 150)
-    crashed_after = time.monotonic() - killed
+                       lambda: stage.prefect.state(stage.listener) == "CRASHED", 150)
+    crashed_after = time.monotonic() - driven.killed
     with runtime.read() as s:
         sent = int(s.scalar(select(func.count()).where(Delivery.channel == "email")) or 0)
         firings = Counter(s.execute(select(RuleFiring.situation_id, RuleFiring.rule_id,
@@ -409,64 +286,41 @@ def run(work: Path, procs: Processes, box: Box, smtp_port: int, hub_url: str,
         overdue = int(s.scalar(select(func.count()).select_from(Deadline).where(
             Deadline.overdue_at.is_not(None))) or 0)
     runtime.dispose()
-    ids = box.message_ids()
-    doubled = {m: n for m, n in ids.items() if n > 1}
-    figures = {
-        "emails": sent, "distinct_message_ids": len(ids), "doubled": doubled,
-        "due_deadlines": world["due"], "deadlines_flagged_overdue": overdue,
+    ids = stage.box.message_ids()
+    return {
+        "emails": sent, "distinct_message_ids": len(ids),
+        "doubled": {m: n for m, n in ids.items() if n > 1},
+        "due_deadlines": stage.world["due"], "deadlines_flagged_overdue": overdue,
         "timer_firings": sum(firings.values()),
         "timer_firings_twice": sum(1 for n in firings.values() if n > 1),
-        "sweep_runs": [prefect.state(r) for r in sweeps],
-        "killed": victim, "survivor": survivor,
-        "all_sent_after_kill_s": round(all_sent, 1),
-        "crashed_visible_after_kill_s": round(crashed_after, 1),
-        "replacement_listener": prefect.state(replacement),
+        "sweep_runs": [stage.prefect.state(r) for r in driven.sweeps],
+        "killed": driven.victim, "survivor": driven.survivor,
+        "all_sent_after_kill_s": round(sent_after, 1),
+        "crashed_visible_after_kill_s": round(crashed_after, 1), "crashed": bool(crashed),
+        "replacement_listener": stage.prefect.state(driven.replacement),
         "seconds": round(time.monotonic() - started, 1),
     }
+
+
+def check(stage: Stage, driven: Driven) -> int:
+    """Step 6, the verdict: 0 when every promise held."""
+    say("6. check")
+    figures = tally(stage, driven)
     print(json.dumps(figures, indent=2))
+    sent, doubled, due = figures["emails"], figures["doubled"], int(stage.world["due"])  # type: ignore[call-overload]
     checks = {
-        "every email arrived": len(ids) == sent and sent > 0,
+        "every email arrived": figures["distinct_message_ids"] == sent and sent > 0,
         "nothing twice but the one in flight": len(doubled) <= 1
         and all(n == 2 for n in doubled.values()),
-        "every due deadline fired once": overdue == world["due"] and world["due"] > 0
-        and figures["timer_firings"] > 0 and figures["timer_firings_twice"] == 0,
+        "every due deadline fired once": figures["deadlines_flagged_overdue"] == due
+        and due > 0 and figures["timer_firings"] > 0 and figures["timer_firings_twice"] == 0,
         "both sweeps completed": all(s == "COMPLETED" for s in figures["sweep_runs"]),
-        "the crashed run is Crashed": bool(crashed),
+        "the crashed run is Crashed": bool(figures["crashed"]),
         f"within {BUDGET_SECONDS} s": figures["seconds"] < BUDGET_SECONDS,
     }
     for name, held in checks.items():
         say(f"   {'ok    ' if held else 'FAILED'} {name}")
     return 0 if all(checks.values()) else 1
-
-
-def _listens(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _worker_running(procs: Processes, run_id: str) -> str:
-    """Which worker runs this flow run: the one its process descends from."""
-    needle = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-        except OSError:
-            continue
-        pid = int(entry.name)
-        while pid > 1:
-            for name, process in procs.children.items():
-                if name.startswith("worker-") and process.pid == pid:
-                    return name
-            try:
-                pid = int((Path("/proc") / str(pid) / "stat").read_text()
-                          .rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                break
-    raise SystemExit(f"FAILED: no worker process runs flow run {run_id}")
 
 
 if __name__ == "__main__":

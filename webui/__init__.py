@@ -12,31 +12,28 @@ from typing import Any
 
 from flask import Flask
 
-from hubtable.config import Settings, load_settings
+from webui.settings import WebSettings
 from workflow.runtime import Runtime
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)  # however active, a sign-in lasts at most a working day
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               testing: bool = False, after_commit: Callable[[], None] | None = None,
+def create_app(settings: WebSettings, *, runtime: Runtime, testing: bool = False,
+               after_commit: Callable[[], None] | None = None,
                health: Callable[[Runtime], dict[str, Any]] | None = None) -> Flask:
-    """Build the web application; `runtime` may be given (tests share one with factories).
+    """Build the web application over the settings and the Runtime the root built.
 
-    The composition root (hubtable/) injects what the web app must not import: `after_commit`
-    runs after a command that wrote outbox events committed (it wakes the dispatcher), and
-    `health` reports orchestration for /healthz.
+    The composition root (hubtable/) builds both once and injects what the web app must not
+    import: `after_commit` runs after a command that wrote outbox events committed (it wakes
+    the dispatcher), and `health` reports orchestration for /healthz (without it, /healthz
+    reports the database only).
     """
     from webui import extensions, security
     from webui.errors import register_error_handlers
     from webui.values import IdConverter, refuse_unstorable_input
     from webui.views import register_blueprints
 
-    settings = settings or load_settings()
-    runtime = runtime or Runtime(database_url=settings.database_url,
-                                 keystore_url=settings.keystore_url,
-                                 identity_key=settings.identity_key)
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter  # every <int:...> is an id within range
     https = settings.base_url.startswith("https://")

@@ -8,24 +8,29 @@ reads only: nothing here changes a row, and nothing here touches identity.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import stages
-from workflow.errors import ValidationError
+from workflow import access, stages
+from workflow.errors import NotFound, ValidationError
 from workflow.models import (
     STAGES,
+    Agency,
     AgendaItem,
     DisclosureGrant,
     Involvement,
     Meeting,
     Situation,
     Table,
+    TableMembership,
     Task,
+    User,
     utcnow,
 )
+from workflow.situation_rows import SituationRow, attention, row_of
 
 #: Stages in which the lead reports back at every meeting until the situation closes.
 _FOLLOWED_UP = stages.FOLLOW_STAGES
@@ -124,3 +129,83 @@ def upcoming_meeting(session: Session, situation: Situation, *, now: datetime | 
                      ) -> Meeting | None:
     """The same question as `upcoming_meetings`, for one situation."""
     return upcoming_meetings(session, [situation], now=now)[situation.id]
+
+
+# -- "my agency": the page of an agency's own work ------------------------------------------
+@dataclass
+class TaskRow:
+    task: Task
+    situation_ref: str
+    situation_id: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.task.due_date is not None and self.task.due_date < date.today()
+
+
+@dataclass
+class AgencyView:
+    agency: Agency
+    presented: list[SituationRow]
+    leading: list[SituationRow]
+    assisting: list[SituationRow]
+    granted: list[SituationRow]
+    finished: list[SituationRow]
+    tasks: list[TaskRow]
+    first_contacts: list[tuple[SituationRow, datetime | None]]
+
+
+def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> AgencyView:
+    """What the actor's agency presented, leads, assists and was granted, and its open tasks."""
+    access.require_permission(actor, "situation.view")
+    if actor.agency_id is None:
+        raise NotFound("you belong to no agency")
+    now = now or utcnow()
+    agency_id = actor.agency_id
+    agency = session.get(Agency, agency_id)
+    assert agency is not None
+    assisting_ids = select(Involvement.situation_id).where(
+        Involvement.agency_id == agency_id, Involvement.role == "assisting")
+    granted_ids = select(DisclosureGrant.situation_id).where(
+        DisclosureGrant.agency_id == agency_id, DisclosureGrant.revoked_at.is_(None))
+    query = (select(Situation)
+             .where(or_(Situation.originating_agency_id == agency_id,
+                        Situation.lead_agency_id == agency_id,
+                        Situation.id.in_(assisting_ids), Situation.id.in_(granted_ids)))
+             .order_by(Situation.updated_at.desc()))
+    assisting = set(session.scalars(assisting_ids))
+    granted = set(session.scalars(granted_ids))
+    view = AgencyView(agency=agency, presented=[], leading=[], assisting=[], granted=[],
+                      finished=[], tasks=[], first_contacts=[])
+    found = list(session.scalars(query))
+    flags, overdue = attention(session, [s.id for s in found], now)
+    for s in found:
+        row = row_of(s, flags.get(s.id, 0), overdue.get(s.id, 0))
+        if s.originating_agency_id == agency_id:
+            view.presented.append(row)
+        if s.lead_agency_id == agency_id and s.is_open:
+            view.leading.append(row)
+            if s.stage == "intervention" and s.first_contact_at is None:
+                view.first_contacts.append((row, s.first_contact_due))
+        if s.id in assisting and s.is_open:
+            view.assisting.append(row)
+        if s.id in granted and s.is_open:
+            view.granted.append(row)
+        if not s.is_open and s.originating_agency_id != agency_id:
+            view.finished.append(row)  # we worked on it (lead, assisting or granted)
+    tasks = session.execute(
+        select(Task, Situation.ref, Situation.id).join(Situation, Situation.id == Task.situation_id)
+        .where(Task.agency_id == agency_id, Task.status == "open",
+               Situation.stage.in_(stages.FOLLOW_STAGES))
+        .order_by(Task.due_date.is_(None), Task.due_date, Task.id))
+    view.tasks = [TaskRow(task=t, situation_ref=ref or str(sid), situation_id=sid)
+                  for t, ref, sid in tasks]
+    return view
+
+
+def agency_tables(session: Session, actor: User) -> list[Table]:
+    """Tables where the actor's agency may present a situation."""
+    if not access.has_permission(actor, "situation.draft") or actor.agency_id is None:
+        return []
+    ids = select(TableMembership.table_id).where(TableMembership.agency_id == actor.agency_id)
+    return list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.name)))

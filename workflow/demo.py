@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import directory, interventions, legal_basis, meetings, situations
-from workflow.demo_history import ONTARIO, VIETNAM, Profile, history
+from workflow.demo_history import history
+from workflow.demo_profiles import ONTARIO, VIETNAM, Profile
 from workflow.identity import Identity, Person
 from workflow.models import Situation, Table, User, utcnow
 from workflow.reference import load_catalog

@@ -20,6 +20,7 @@ from sqlalchemy import TableClause, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from workflow import follow_up, legal_basis, rulebook, stages
+from workflow.demo_profiles import ONTARIO, Profile, Weights
 from workflow.models import (
     Agency,
     Deadline,
@@ -36,69 +37,13 @@ from workflow.models import (
     UserTableScope,
     utcnow,
 )
-from workflow.reference import load_catalog
+from workflow.reference import Catalog, load_catalog
 
 Progress = Callable[[int], None]
-Weights = dict[str, float]
 #: One row to insert, by column name.
 Record = dict[str, Any]
 #: A transition to record: (command, from, to, at, actor, reason).
 Step = tuple[str, str, str, datetime, int | None, str | None]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who a table tends to see and how its decisions tend to go (weights, not rules)."""
-
-    age_groups: Weights
-    genders: Weights
-    help_sources: Weights
-    categories: Sequence[str]  # risk categories seen most often
-    services: Sequence[str]
-    rejection_reasons: Weights = field(default_factory=lambda: {
-        "single_agency": 5, "not_aer": 4, "already_handled": 2, "information_only": 1})
-    conclusions: Weights = field(default_factory=lambda: {
-        "lowered_connected": 8, "lowered_informed": 3, "lowered_other": 1,
-        "still_aer_refused": 2, "still_aer_unable_to_locate": 1, "still_aer_other": 1,
-        "transferred": 2})
-    situation_types: Weights = field(default_factory=lambda: {
-        "person": 6, "family": 3, "dwelling": 1, "neighbourhood": 0.3})
-    accept_share: float = 0.76
-    # presented, then withdrawn before the table decided: it happens in bursts (a holiday
-    # month's deferrals), so most months have none and the others several
-    undecided_share: float = 0.16
-    undecided_months: tuple[int, ...] = (1, 4, 7, 10)
-    first_contact_hours: float = 48.0  # the deadline after acceptance
-    re_presented_share: float = 0.06
-    summary: str = "De-identified: several risks rising together; own options exhausted."
-
-
-ONTARIO = Profile(
-    age_groups={"12-15": 2, "16-17": 3, "18-24": 6, "25-29": 5, "30-39": 6, "40-59": 6,
-                "60+": 3},
-    genders={"male": 11, "female": 8, "other": 0.4, "unknown": 0.6},
-    help_sources={"police": 5, "agency_referral": 6, "self": 1, "other": 1},
-    categories=("mental_health", "drugs", "alcohol", "criminal_involvement", "housing",
-                "physical_violence", "basic_needs", "unemployment", "suicide"),
-    services=("counselling", "mental_health", "housing", "addiction", "income_support",
-              "police_follow_up", "medical_care"),
-)
-
-VIETNAM = Profile(
-    age_groups={"0-5": 2, "6-11": 5, "12-15": 6, "16-17": 3, "18-24": 3, "25-29": 3,
-                "30-39": 4, "40-59": 2},
-    genders={"female": 14, "male": 6, "unknown": 0.5},
-    help_sources={"hotline_111": 6, "hotline_18008065": 3, "police": 3, "self": 2,
-                  "agency_referral": 3},
-    categories=("physical_violence", "emotional_violence", "sexual_violence", "parenting",
-                "supervision", "missing_school", "poverty", "alcohol"),
-    services=("child_protection", "shelter", "counselling", "legal_aid", "medical_care",
-              "victim_services", "education_support"),
-    rejection_reasons={"single_agency": 4, "already_handled": 3, "not_aer": 3,
-                       "information_only": 1},
-    first_contact_hours=24.0,  # children at risk: help within hours, a day at most
-    summary="Đã khử định danh: nhiều nguy cơ cùng tăng; gia đình đã hết cách tự xoay xở.",
-)
 
 
 def _pick(rng: random.Random, weights: Weights) -> str:
@@ -141,6 +86,37 @@ def advance_sequences(session: Session) -> None:
                              "(SELECT max(id) FROM situations))"))
 
 
+@dataclass
+class _Past:
+    """What every generated situation of one table draws on, gathered once per call."""
+
+    rng: random.Random
+    now: datetime
+    profile: Profile
+    table: Table
+    agencies: list[int]
+    reps: dict[int | None, int]
+    chair: int | None
+    by_category: dict[str, list[str]]
+    catalog: Catalog
+    days: tuple[int, int]
+    open_within_days: int
+    open_share: float | None
+    overdue_share: float
+
+
+@dataclass
+class _Batch:
+    """One chunk's rows, per table, inserted together."""
+
+    rows: list[Record] = field(default_factory=list)
+    factors: list[Record] = field(default_factory=list)
+    involvements: list[Record] = field(default_factory=list)
+    services: list[Record] = field(default_factory=list)
+    transitions: list[Record] = field(default_factory=list)
+    deadlines: list[Record] = field(default_factory=list)
+
+
 def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTARIO,
             seed: int = 11, now: datetime | None = None, days: tuple[int, int] = (14, 360),
             open_within_days: int = 60, open_share: float | None = None,
@@ -156,20 +132,22 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     `open_share` set: only that share of the recent ones is still open, the others closed
     before `now` (a demo's next meeting should not carry dozens of report-backs).
     """
-    rng = random.Random(seed)
-    now = now or utcnow()
+    table = session.get(Table, table_id)
+    if table is None:
+        raise ValueError(f"no table {table_id}")
     catalog = load_catalog()
     by_category: dict[str, list[str]] = {}
     for code in sorted(catalog.factors):
         by_category.setdefault(catalog.category_of(code), []).append(code)
-    table = session.get(Table, table_id)
-    if table is None:
-        raise ValueError(f"no table {table_id}")
     agencies = _members(session, table_id)
-    reps = dict(session.execute(select(User.agency_id, func.min(User.id))
-                                .where(User.agency_id.in_(agencies))
-                                .group_by(User.agency_id)).tuples().all())
-    chair = _chair(session, table_id)
+    past = _Past(
+        rng=random.Random(seed), now=now or utcnow(), profile=profile, table=table,
+        agencies=agencies, chair=_chair(session, table_id), by_category=by_category,
+        reps=dict(session.execute(select(User.agency_id, func.min(User.id))
+                                  .where(User.agency_id.in_(agencies))
+                                  .group_by(User.agency_id)).tuples().all()),
+        catalog=catalog, days=days, open_within_days=open_within_days,
+        open_share=open_share, overdue_share=overdue_share)
     follow_up_days = rulebook.pack_for(session, table).settings.get("follow_up_days")
     authority = next((b.code for b in legal_basis.bases_of(session, table)
                       if b.kind == "authority"), None)
@@ -178,81 +156,84 @@ def history(session: Session, table_id: int, n: int, *, profile: Profile = ONTAR
     done = 0
     while done < n:
         size = min(chunk, n - done)
-        rows: list[Record] = []
-        factors: list[Record] = []
-        involvements: list[Record] = []
-        services: list[Record] = []
-        transitions: list[Record] = []
-        deadlines: list[Record] = []
+        batch = _Batch()
         for k in range(size):
-            sid = start_id + done + k
-            created = now - timedelta(days=rng.randint(min(days), max(days)),
-                                      minutes=rng.randint(0, 1440))
-            submitted = created + timedelta(hours=rng.randint(1, 48))
-            origin = rng.choice(agencies)
-            row = {
-                "id": sid, "ref": f"{table.code}-{sid:06d}", "table_id": table_id,
-                "originating_agency_id": origin, "created_by_id": reps.get(origin),
-                "version": 1, "situation_type": _pick(rng, profile.situation_types),
-                "age_group": _pick(rng, profile.age_groups),
-                "gender": _pick(rng, profile.genders), "summary": profile.summary,
-                "persons_count": 1, "options_exhausted": True, "needs_multiple_agencies": True,
-                "harm_probable_imminent": True,
-                "consent": rng.choice(("given", "given", "given", "refused", "not_possible")),
-                "help_source": _pick(rng, profile.help_sources),
-                "taxonomy_version": catalog.version, "created_at": created,
-                "submitted_at": submitted, "updated_at": now,
-                "previous_situation_id": ended.pop(rng.randrange(len(ended)))
-                if ended and rng.random() < profile.re_presented_share else None,
-            }
-            steps: list[Step] = [("submit", "draft", "submitted", submitted,
-                                  reps.get(origin), None)]
-            codes = _factors(rng, by_category, profile.categories)
-            for i, code in enumerate(codes):
-                factors.append({"situation_id": sid, "factor_code": code,
-                                "category_code": catalog.category_of(code),
-                                "is_aer_reason": i == 0})
-            presented = submitted + timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 3))
-            if rng.random() < 0.05 or presented >= now:
-                row.update(stage="withdrawn", withdrawal_reason="originator_resolved")
-                steps.append(("withdraw", "submitted", "withdrawn",
-                              submitted + timedelta(hours=20), reps.get(origin),
-                              "originator_resolved"))
-            else:
-                row.update(presented_at=presented, decided_at=presented)
-                steps.append(("present", "submitted", "presented", presented, chair, None))
-                chance = rng.random()
-                if presented.month not in profile.undecided_months:
-                    chance += profile.undecided_share
-                if chance < profile.undecided_share:
-                    row.update(stage="withdrawn", withdrawal_reason="originator_resolved",
-                               decided_at=None)
-                    steps.append(("withdraw", "presented", "withdrawn",
-                                  presented + timedelta(days=7), reps.get(origin),
-                                  "originator_resolved"))
-                elif chance < profile.undecided_share + profile.accept_share:
-                    _accepted(rng, row, steps, profile, agencies, reps, chair, presented, now,
-                              open_within_days, open_share, involvements, services,
-                              deadlines, overdue_share)
-                else:
-                    reason: str | None = _pick(rng, profile.rejection_reasons)
-                    row.update(stage="rejected", rejection_reason=reason)
-                    steps.append(("reject", "presented", "rejected", presented, chair, reason))
-            if row["stage"] in stages.END_STAGES:
-                ended.append(sid)
-            rows.append(row)
-            for command, source, target, at, actor, reason in steps:
-                transitions.append({"situation_id": sid, "command": command,
-                                    "from_stage": source, "to_stage": target, "at": at,
-                                    "actor_id": actor, "reason": reason, "meeting_id": None})
-        _insert(session, rows, factors, involvements, services, transitions, deadlines)
-        _grants(session, rows, involvements, chair, authority)
-        _follow_ups(session, rng, rows, reps, now, follow_up_days)
+            _one_situation(past, batch, start_id + done + k, ended)
+        _insert(session, batch)
+        _grants(session, batch.rows, batch.involvements, past.chair, authority)
+        _follow_ups(session, past.rng, batch.rows, past.reps, past.now, follow_up_days)
         done += size
         if progress:
             progress(size)
     advance_sequences(session)
     return done
+
+
+def _one_situation(past: _Past, batch: _Batch, sid: int, ended: list[int]) -> None:
+    """One situation's row, risk factors and steps, as far as its story went."""
+    rng, profile = past.rng, past.profile
+    created = past.now - timedelta(days=rng.randint(min(past.days), max(past.days)),
+                                   minutes=rng.randint(0, 1440))
+    submitted = created + timedelta(hours=rng.randint(1, 48))
+    origin = rng.choice(past.agencies)
+    row = {
+        "id": sid, "ref": f"{past.table.code}-{sid:06d}", "table_id": past.table.id,
+        "originating_agency_id": origin, "created_by_id": past.reps.get(origin),
+        "version": 1, "situation_type": _pick(rng, profile.situation_types),
+        "age_group": _pick(rng, profile.age_groups),
+        "gender": _pick(rng, profile.genders), "summary": profile.summary,
+        "persons_count": 1, "options_exhausted": True, "needs_multiple_agencies": True,
+        "harm_probable_imminent": True,
+        "consent": rng.choice(("given", "given", "given", "refused", "not_possible")),
+        "help_source": _pick(rng, profile.help_sources),
+        "taxonomy_version": past.catalog.version, "created_at": created,
+        "submitted_at": submitted, "updated_at": past.now,
+        "previous_situation_id": ended.pop(rng.randrange(len(ended)))
+        if ended and rng.random() < profile.re_presented_share else None,
+    }
+    steps: list[Step] = [("submit", "draft", "submitted", submitted,
+                          past.reps.get(origin), None)]
+    for i, code in enumerate(_factors(rng, past.by_category, profile.categories)):
+        batch.factors.append({"situation_id": sid, "factor_code": code,
+                              "category_code": past.catalog.category_of(code),
+                              "is_aer_reason": i == 0})
+    _filter_two(past, batch, row, steps, submitted, origin)
+    if row["stage"] in stages.END_STAGES:
+        ended.append(sid)
+    batch.rows.append(row)
+    for command, source, target, at, actor, reason in steps:
+        batch.transitions.append({"situation_id": sid, "command": command,
+                                  "from_stage": source, "to_stage": target, "at": at,
+                                  "actor_id": actor, "reason": reason, "meeting_id": None})
+
+
+def _filter_two(past: _Past, batch: _Batch, row: Record, steps: list[Step],
+                submitted: datetime, origin: int) -> None:
+    """Withdrawn before a meeting, or presented and then withdrawn, accepted or rejected."""
+    rng, profile, rep = past.rng, past.profile, past.reps.get(origin)
+    presented = submitted + timedelta(days=rng.randint(1, 7), hours=rng.randint(0, 3))
+    if rng.random() < 0.05 or presented >= past.now:
+        row.update(stage="withdrawn", withdrawal_reason="originator_resolved")
+        steps.append(("withdraw", "submitted", "withdrawn", submitted + timedelta(hours=20),
+                      rep, "originator_resolved"))
+        return
+    row.update(presented_at=presented, decided_at=presented)
+    steps.append(("present", "submitted", "presented", presented, past.chair, None))
+    chance = rng.random()
+    if presented.month not in profile.undecided_months:
+        chance += profile.undecided_share
+    if chance < profile.undecided_share:
+        row.update(stage="withdrawn", withdrawal_reason="originator_resolved", decided_at=None)
+        steps.append(("withdraw", "presented", "withdrawn", presented + timedelta(days=7),
+                      rep, "originator_resolved"))
+    elif chance < profile.undecided_share + profile.accept_share:
+        _accepted(rng, row, steps, profile, past.agencies, past.reps, past.chair, presented,
+                  past.now, past.open_within_days, past.open_share, batch.involvements,
+                  batch.services, batch.deadlines, past.overdue_share)
+    else:
+        reason: str | None = _pick(rng, profile.rejection_reasons)
+        row.update(stage="rejected", rejection_reason=reason)
+        steps.append(("reject", "presented", "rejected", presented, past.chair, reason))
 
 
 def _accepted(rng: random.Random, row: Record, steps: list[Step], profile: Profile,
@@ -351,17 +332,17 @@ def _follow_ups(session: Session, rng: random.Random, rows: list[Record],
         session.execute(insert(cast(TableClause, FollowUp.__table__)), asked)
 
 
-def _insert(session: Session, rows: list[Record], factors: list[Record], involvements: list[Record],
-            services: list[Record], transitions: list[Record], deadlines: list[Record]) -> None:
+def _insert(session: Session, batch: _Batch) -> None:
     """Fill in the columns some rows left out (multi-row INSERTs want the same keys), then
     one INSERT per table."""
-    keys = {key for row in rows for key in row}
-    for row in rows:
+    keys = {key for row in batch.rows for key in row}
+    for row in batch.rows:
         for key in keys - row.keys():
             row[key] = None
-    session.execute(insert(cast(TableClause, Situation.__table__)), rows)
-    for model, batch in ((SituationRiskFactor, factors), (Involvement, involvements),
-                         (SituationService, services), (Transition, transitions),
-                         (Deadline, deadlines)):
-        if batch:
-            session.execute(insert(cast(TableClause, model.__table__)), batch)
+    session.execute(insert(cast(TableClause, Situation.__table__)), batch.rows)
+    for model, records in ((SituationRiskFactor, batch.factors),
+                           (Involvement, batch.involvements),
+                           (SituationService, batch.services),
+                           (Transition, batch.transitions), (Deadline, batch.deadlines)):
+        if records:
+            session.execute(insert(cast(TableClause, model.__table__)), records)

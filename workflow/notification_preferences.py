@@ -101,6 +101,41 @@ def _check_may_set(actor: User, *, agency_id: int | None, user_id: int | None) -
 SECRET_MAX_LENGTH = 100  # sealed, it must still fit the 200-character column
 
 
+def _check_choice(owner: str, channel: str, cadence: str) -> None:
+    """The channel is one this kind of owner may choose, at a cadence it has."""
+    if channel not in CHANNELS_BY_OWNER[owner]:
+        raise ValidationError(
+            "%(value)s may choose %(values)s, not %(channel)r", field="channel",
+            value='an agency' if owner == 'agency' else 'a user',
+            values=' or '.join(CHANNELS_BY_OWNER[owner]), channel=channel)
+    if cadence not in CADENCES:
+        raise ValidationError("cadence is %(values)s, not %(cadence)r",
+                              field="cadence", values=' or '.join(CADENCES), cadence=cadence)
+    if cadence != "immediate" and channel not in DIGEST_CHANNELS:
+        raise ValidationError("%(channel)s is always sent at once; only email has a daily digest",
+                              field="cadence", channel=channel)
+
+
+def _set_webhook(pref: NotificationPreference, *, enabled: bool, url: str | None,
+                 secret: str | None, master_key: bytes | None,
+                 allow: Sequence[outbound.Network]) -> None:
+    """A webhook's URL (checked) and secret (sealed); an enabled one needs both."""
+    if url is not None:
+        pref.webhook_url = outbound.check_url(url, allow)
+    if secret is not None:
+        if not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
+            raise ValidationError(
+                "a webhook secret has %(SECRET_MIN_LENGTH)s to %(SECRET_MAX_LENGTH)s "
+                "characters", field="webhook_secret", SECRET_MIN_LENGTH=SECRET_MIN_LENGTH,
+                SECRET_MAX_LENGTH=SECRET_MAX_LENGTH)
+        assert master_key is not None  # set_preference checks it on entry
+        pref.webhook_secret = outbound.seal_secret(master_key, secret)
+    if enabled and not (pref.webhook_url and pref.webhook_secret):
+        raise ValidationError("a webhook needs a URL and a secret to sign its requests",
+                              field="webhook_url" if not pref.webhook_url
+                              else "webhook_secret")
+
+
 def set_preference(
     session: Session, actor: User, *, channel: str, enabled: bool,
     cadence: str = "immediate", agency_id: int | None = None, user_id: int | None = None,
@@ -120,17 +155,7 @@ def set_preference(
     if (agency_id is None) == (user_id is None):
         raise ValidationError("a preference belongs to one agency or one user", field="owner")
     owner = "agency" if agency_id is not None else "user"
-    if channel not in CHANNELS_BY_OWNER[owner]:
-        raise ValidationError(
-            "%(value)s may choose %(values)s, not %(channel)r", field="channel",
-            value='an agency' if owner == 'agency' else 'a user',
-            values=' or '.join(CHANNELS_BY_OWNER[owner]), channel=channel)
-    if cadence not in CADENCES:
-        raise ValidationError("cadence is %(values)s, not %(cadence)r",
-                              field="cadence", values=' or '.join(CADENCES), cadence=cadence)
-    if cadence != "immediate" and channel not in DIGEST_CHANNELS:
-        raise ValidationError("%(channel)s is always sent at once; only email has a daily digest",
-                              field="cadence", channel=channel)
+    _check_choice(owner, channel, cadence)
     if owner == "agency" and session.get(Agency, agency_id) is None:
         raise NotFound(f"no agency {agency_id}")
     if owner == "user" and session.get(User, user_id) is None:
@@ -144,20 +169,8 @@ def set_preference(
         pref = NotificationPreference(agency_id=agency_id, user_id=user_id, channel=channel)
         session.add(pref)
     if channel == "webhook":
-        if webhook_url is not None:
-            pref.webhook_url = outbound.check_url(webhook_url, allow)
-        if webhook_secret is not None:
-            if not SECRET_MIN_LENGTH <= len(webhook_secret) <= SECRET_MAX_LENGTH:
-                raise ValidationError(
-                    "a webhook secret has %(SECRET_MIN_LENGTH)s to %(SECRET_MAX_LENGTH)s "
-                    "characters", field="webhook_secret", SECRET_MIN_LENGTH=SECRET_MIN_LENGTH,
-                    SECRET_MAX_LENGTH=SECRET_MAX_LENGTH)
-            assert master_key is not None  # checked on entry
-            pref.webhook_secret = outbound.seal_secret(master_key, webhook_secret)
-        if enabled and not (pref.webhook_url and pref.webhook_secret):
-            raise ValidationError("a webhook needs a URL and a secret to sign its requests",
-                                  field="webhook_url" if not pref.webhook_url
-                                  else "webhook_secret")
+        _set_webhook(pref, enabled=enabled, url=webhook_url, secret=webhook_secret,
+                     master_key=master_key, allow=allow)
     elif webhook_url or webhook_secret:
         raise ValidationError("a URL and a secret belong to the webhook channel only",
                               field="webhook_url")

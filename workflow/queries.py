@@ -1,4 +1,7 @@
-"""Read models for the pages people work in: the agenda, the dashboard, "my agency", a situation.
+"""Read models for the pages people work in: the meeting's agenda and one situation.
+
+The coordinator's dashboard is in workflow/dashboard.py, "my agency" in agency_queries.py, and the
+row both list in situation_rows.py.
 
 Why here: each page asks a question of many rows at once (a hundred situations on an agenda),
 so each is answered by a few SQL statements, not a loop of lookups; and each first asks
@@ -8,9 +11,8 @@ the core's own read paths write (a meeting made from the schedule); nothing touc
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,89 +24,20 @@ from workflow.models import (
     AgendaItem,
     Attendance,
     Deadline,
-    DisclosureGrant,
     Flag,
-    Involvement,
     Meeting,
     ReportBack,
     RuleFiring,
     Situation,
     Table,
     TableMembership,
-    Task,
     User,
     utcnow,
 )
+from workflow.situation_rows import ROW_COLUMNS, SituationRow, attention, urgency
 
 NEW_STAGES = stages.NEW_STAGES
 FOLLOW_STAGES = stages.FOLLOW_STAGES
-DASHBOARD_STAGES = stages.DASHBOARD_STAGES
-
-
-@dataclass
-class SituationRow:
-    """One de-identified line about a situation, as lists and agendas show it."""
-
-    id: int
-    ref: str
-    stage: str
-    situation_type: str
-    age_group: str
-    gender: str
-    created_at: datetime
-    accepted_at: datetime | None = None
-    flags: int = 0
-    overdue: int = 0
-    meetings_open: int = 0
-    kind: str = "new"
-    outcome: str | None = None
-    position: int = 0
-    lead_agency: str = ""
-    flag_labels: list[tuple[str, str]] = field(default_factory=list)
-
-    def days_open(self, now: datetime) -> int:
-        return max(0, (now - self.created_at).days)
-
-
-_ROW_COLUMNS = (Situation.id, Situation.ref, Situation.stage, Situation.situation_type,
-                Situation.age_group, Situation.gender, Situation.created_at,
-                Situation.accepted_at)
-
-
-def _held_since(held: list[datetime], accepted_at: datetime | None) -> int:
-    """Closed meetings after acceptance (as rulebook.meetings_open counts), from a sorted list."""
-    if accepted_at is None:
-        return 0
-    return len(held) - bisect_right(held, accepted_at)
-
-
-def _attention(session: Session, ids: list[int], now: datetime
-               ) -> tuple[dict[int, int], dict[int, int]]:
-    """Open flags and overdue deadlines per situation: two grouped queries for any number."""
-    if not ids:
-        return {}, {}
-    flags = dict(session.execute(
-        select(Flag.situation_id, func.count(Flag.id))
-        .where(Flag.situation_id.in_(ids), Flag.cleared_at.is_(None))
-        .group_by(Flag.situation_id)).tuples().all())
-    overdue = dict(session.execute(
-        select(Deadline.situation_id, func.count(Deadline.id))
-        .where(Deadline.situation_id.in_(ids), Deadline.met_at.is_(None), Deadline.due_at < now)
-        .group_by(Deadline.situation_id)).tuples().all())
-    return flags, overdue
-
-
-def _row(s: Situation, flags: int, overdue: int, **extra: object) -> SituationRow:
-    return SituationRow(id=s.id, ref=s.ref or str(s.id), stage=s.stage,
-                        situation_type=s.situation_type, age_group=s.age_group, gender=s.gender,
-                        created_at=s.created_at, accepted_at=s.accepted_at, flags=int(flags),
-                        overdue=int(overdue), **extra)  # type: ignore[arg-type]
-
-
-def _urgency(row: SituationRow) -> tuple[int, int, int, int]:
-    """New before report-backs; within each, flagged and overdue first, then agenda order."""
-    return (0 if row.kind == "new" else 1,
-            -(2 * (row.flags > 0) + (row.overdue > 0)), row.position or 10**6, row.id)
 
 
 # -- meetings -----------------------------------------------------------------------------------
@@ -169,14 +102,14 @@ def agenda(session: Session, actor: User, meeting_id: int, *, now: datetime | No
     waiting = Situation.stage.in_((*NEW_STAGES, *FOLLOW_STAGES))
     on_agenda = AgendaItem.id.is_not(None)
     query = (
-        select(*_ROW_COLUMNS, AgendaItem.kind, AgendaItem.outcome, AgendaItem.position)
+        select(*ROW_COLUMNS, AgendaItem.kind, AgendaItem.outcome, AgendaItem.position)
         .outerjoin(AgendaItem, (AgendaItem.situation_id == Situation.id)
                    & (AgendaItem.meeting_id == meeting.id))
         .where(Situation.table_id == meeting.table_id,
                on_agenda if meeting.status == "closed" else or_(on_agenda, waiting))
     )
     found = session.execute(query).all()  # plain columns: no ORM objects to build
-    flags, overdue = _attention(session, [r.id for r in found], now)
+    flags, overdue = attention(session, [r.id for r in found], now)
     rows = []
     for r in found:
         kind = r.kind or ("new" if r.stage in NEW_STAGES else "report_back")
@@ -185,7 +118,7 @@ def agenda(session: Session, actor: User, meeting_id: int, *, now: datetime | No
             age_group=r.age_group, gender=r.gender, created_at=r.created_at,
             accepted_at=r.accepted_at, flags=flags.get(r.id, 0), overdue=overdue.get(r.id, 0),
             kind=kind, outcome=r.outcome, position=r.position or 0))
-    rows.sort(key=_urgency)
+    rows.sort(key=urgency)
     members = session.scalar(select(func.count(TableMembership.id)).where(
         TableMembership.table_id == meeting.table_id)) or 0
     present = session.scalar(select(func.count(Attendance.id)).where(
@@ -206,140 +139,6 @@ def attendance_of(session: Session, actor: User, meeting_id: int
     rows = {a.agency_id: a for a in meeting.attendance}
     return meeting, [(agency, rows.get(agency.id))
                      for agency in table_agencies(session, meeting.table_id)]
-
-
-# -- the coordinator's dashboard -------------------------------------------------------------
-@dataclass
-class DashboardFilter:
-    stage: str | None = None
-    flagged: bool = False
-    overdue: bool = False
-    table_id: int | None = None
-
-
-def dashboard(session: Session, actor: User, filters: DashboardFilter | None = None, *,
-              now: datetime | None = None) -> list[SituationRow]:
-    """Every open situation of the tables the actor coordinates, with what needs attention."""
-    access.require_permission(actor, "table.coordinate")
-    now = now or utcnow()
-    filters = filters or DashboardFilter()
-    tables = {t.id for t in chaired_tables(session, actor)}
-    if filters.table_id is not None:
-        tables &= {filters.table_id}
-    if not tables:
-        return []
-    query = (select(*_ROW_COLUMNS, Situation.table_id, Agency.name.label("lead"))
-             .outerjoin(Agency, Agency.id == Situation.lead_agency_id)
-             .where(Situation.table_id.in_(tables), Situation.stage.in_(DASHBOARD_STAGES))
-             .order_by(Situation.created_at))
-    if filters.stage:
-        query = query.where(Situation.stage == filters.stage)
-    found = session.execute(query).all()
-    flags, overdue = _attention(session, [r.id for r in found], now)
-    held: dict[int, list[datetime]] = {}
-    for table_id, at in session.execute(
-            select(Meeting.table_id, Meeting.scheduled_at)
-            .where(Meeting.table_id.in_(tables), Meeting.status == "closed")
-            .order_by(Meeting.scheduled_at)):
-        held.setdefault(table_id, []).append(at)
-    rows = []
-    for r in found:
-        row = SituationRow(
-            id=r.id, ref=r.ref or str(r.id), stage=r.stage, situation_type=r.situation_type,
-            age_group=r.age_group, gender=r.gender, created_at=r.created_at,
-            accepted_at=r.accepted_at, flags=flags.get(r.id, 0), overdue=overdue.get(r.id, 0),
-            kind="new" if r.stage in NEW_STAGES else "report_back", lead_agency=r.lead or "",
-            meetings_open=_held_since(held.get(r.table_id, []), r.accepted_at))
-        if (filters.flagged and not row.flags) or (filters.overdue and not row.overdue):
-            continue
-        rows.append(row)
-    labelled = {r.id: r for r in rows if r.flags}
-    if labelled:
-        for flag in session.scalars(select(Flag).where(Flag.situation_id.in_(labelled),
-                                                       Flag.cleared_at.is_(None))):
-            labelled[flag.situation_id].flag_labels.append((flag.label_en or flag.code,
-                                                            flag.label_vi or flag.label_en))
-    return rows
-
-
-# -- "my agency" ------------------------------------------------------------------------------
-@dataclass
-class TaskRow:
-    task: Task
-    situation_ref: str
-    situation_id: int
-
-    @property
-    def overdue(self) -> bool:
-        return self.task.due_date is not None and self.task.due_date < date.today()
-
-
-@dataclass
-class AgencyView:
-    agency: Agency
-    presented: list[SituationRow]
-    leading: list[SituationRow]
-    assisting: list[SituationRow]
-    granted: list[SituationRow]
-    finished: list[SituationRow]
-    tasks: list[TaskRow]
-    first_contacts: list[tuple[SituationRow, datetime | None]]
-
-
-def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> AgencyView:
-    """What the actor's agency presented, leads, assists and was granted, and its open tasks."""
-    access.require_permission(actor, "situation.view")
-    if actor.agency_id is None:
-        raise NotFound("you belong to no agency")
-    now = now or utcnow()
-    agency_id = actor.agency_id
-    agency = session.get(Agency, agency_id)
-    assert agency is not None
-    assisting_ids = select(Involvement.situation_id).where(
-        Involvement.agency_id == agency_id, Involvement.role == "assisting")
-    granted_ids = select(DisclosureGrant.situation_id).where(
-        DisclosureGrant.agency_id == agency_id, DisclosureGrant.revoked_at.is_(None))
-    query = (select(Situation)
-             .where(or_(Situation.originating_agency_id == agency_id,
-                        Situation.lead_agency_id == agency_id,
-                        Situation.id.in_(assisting_ids), Situation.id.in_(granted_ids)))
-             .order_by(Situation.updated_at.desc()))
-    assisting = set(session.scalars(assisting_ids))
-    granted = set(session.scalars(granted_ids))
-    view = AgencyView(agency=agency, presented=[], leading=[], assisting=[], granted=[],
-                      finished=[], tasks=[], first_contacts=[])
-    found = list(session.scalars(query))
-    flags, overdue = _attention(session, [s.id for s in found], now)
-    for s in found:
-        row = _row(s, flags.get(s.id, 0), overdue.get(s.id, 0))
-        if s.originating_agency_id == agency_id:
-            view.presented.append(row)
-        if s.lead_agency_id == agency_id and s.is_open:
-            view.leading.append(row)
-            if s.stage == "intervention" and s.first_contact_at is None:
-                view.first_contacts.append((row, s.first_contact_due))
-        if s.id in assisting and s.is_open:
-            view.assisting.append(row)
-        if s.id in granted and s.is_open:
-            view.granted.append(row)
-        if not s.is_open and s.originating_agency_id != agency_id:
-            view.finished.append(row)  # we worked on it (lead, assisting or granted)
-    tasks = session.execute(
-        select(Task, Situation.ref, Situation.id).join(Situation, Situation.id == Task.situation_id)
-        .where(Task.agency_id == agency_id, Task.status == "open",
-               Situation.stage.in_(FOLLOW_STAGES))
-        .order_by(Task.due_date.is_(None), Task.due_date, Task.id))
-    view.tasks = [TaskRow(task=t, situation_ref=ref or str(sid), situation_id=sid)
-                  for t, ref, sid in tasks]
-    return view
-
-
-def agency_tables(session: Session, actor: User) -> list[Table]:
-    """Tables where the actor's agency may present a situation."""
-    if not access.has_permission(actor, "situation.draft") or actor.agency_id is None:
-        return []
-    ids = select(TableMembership.table_id).where(TableMembership.agency_id == actor.agency_id)
-    return list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.name)))
 
 
 # -- one situation ----------------------------------------------------------------------------

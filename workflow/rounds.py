@@ -10,11 +10,13 @@ holds a one-sitting meeting record (opened and closed by the chair who opened th
 the answering agencies as attendance) and calls workflow.situations.accept / reject under it,
 so guards, transitions, audit, outbox and minutes are those of a meeting. The round keeps that
 meeting's id: a decision taken in a round is one whose meeting a round holds.
+What the pages read of rounds (their minutes, the rounds waiting on an agency) is in
+workflow/round_views.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -337,92 +339,3 @@ def _apply(session: Session, chair: User, situation: Situation, meeting: Meeting
         session.expire(situation)
         return "next_meeting", (refused.field or "refused")[:40]
     return v.outcome, v.reason
-
-
-# -- what the pages read ----------------------------------------------------------------------
-@dataclass
-class RoundAnswerLine:
-    agency: str
-    sector: str
-    aer: bool
-    contributes: list[str]
-    needed_at_filter_3: bool
-    answered_at: datetime
-
-
-@dataclass
-class RoundMinutesItem:
-    situation_id: int
-    ref: str
-    outcome: str | None
-    reason: str | None
-    answers: list[RoundAnswerLine] = field(default_factory=list)
-
-
-@dataclass
-class RoundMinutes:
-    """Like a meeting's minutes: who answered, when, and the decision; references only."""
-
-    round_id: int
-    table: str
-    chair: str
-    opened_at: datetime
-    closes_at: datetime
-    status: str
-    decided_at: datetime | None
-    decided_by: str | None
-    meeting_id: int | None
-    not_answered: list[str] = field(default_factory=list)
-    items: list[RoundMinutesItem] = field(default_factory=list)
-
-
-def minutes(session: Session, actor: User, round_id: int) -> RoundMinutes:
-    """The chair's view of a round: every answer and the decisions (de-identified)."""
-    round_ = _round(session, round_id)
-    access.require_chair(session, actor, round_.table_id)
-    table = session.get(Table, round_.table_id)
-    chair = session.get(User, round_.opened_by_id)
-    agencies = {a.id: a for a in session.scalars(select(Agency))}
-    result = RoundMinutes(
-        round_id=round_.id, table=table.name if table else "",
-        chair=chair.display_name if chair else "", opened_at=round_.opened_at,
-        closes_at=round_.closes_at, status=round_.status, decided_at=round_.decided_at,
-        decided_by=round_.decided_by, meeting_id=round_.meeting_id)
-    answered = {a.agency_id for a in round_.answers}
-    result.not_answered = sorted(agencies[i].name for i in member_agency_ids(
-        session, round_.table_id) if i not in answered)
-    for item in round_.items:
-        situation = session.get(Situation, item.situation_id)
-        line = RoundMinutesItem(item.situation_id, (situation.ref if situation else None)
-                                or str(item.situation_id), item.outcome, item.reason)
-        for a in round_.answers:
-            if a.situation_id == item.situation_id:
-                agency = agencies[a.agency_id]
-                line.answers.append(RoundAnswerLine(agency.name, agency.sector, a.aer,
-                                                    list(a.contributes),
-                                                    a.needed_at_filter_3, a.answered_at))
-        result.items.append(line)
-    return result
-
-
-def rounds_of_table(session: Session, actor: User, table_id: int) -> list[DecisionRound]:
-    access.require_chair(session, actor, table_id)
-    return list(session.scalars(select(DecisionRound).where(
-        DecisionRound.table_id == table_id).order_by(DecisionRound.opened_at.desc())))
-
-
-def open_rounds_for(session: Session, actor: User) -> list[DecisionRound]:
-    """Rounds waiting on the actor's agency: open, at a table the agency sits at."""
-    if actor.agency_id is None or not access.has_permission(actor, "situation.draft"):
-        return []
-    tables = select(TableMembership.table_id).where(TableMembership.agency_id == actor.agency_id)
-    return list(session.scalars(select(DecisionRound).where(
-        DecisionRound.status == "open", DecisionRound.table_id.in_(tables))
-        .order_by(DecisionRound.closes_at)))
-
-
-def taken_in_round(session: Session, meeting_id: int | None) -> int | None:
-    """The round that held this meeting record, if a round took the decision."""
-    if meeting_id is None:
-        return None
-    return session.scalar(select(DecisionRound.id).where(DecisionRound.meeting_id == meeting_id))

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
-from hubtable.config import load_settings
-from hubtable.wiring import runtime_from
+from hubtable.wiring import compose
 from workflow import access, audit, directory, directory_admin, gatekeeper, setup
 from workflow.demo import build_demo, bulk_situations
 from workflow.models import Agency, Table, User
@@ -18,7 +17,7 @@ DEFAULT_DEMO_PASSWORD = "hubtable-demo-2026"
 
 
 def _runtime():  # type: ignore[no-untyped-def]
-    return runtime_from(load_settings())
+    return compose().runtime
 
 
 @click.command()

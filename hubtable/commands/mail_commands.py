@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from hubtable.config import load_settings
-from notifications import mailbox
+from hubtable.wiring import compose
+from workflow import kept_mail
 
 
 @click.group(name="mail", invoke_without_command=True)
@@ -25,26 +25,26 @@ def mail_group(ctx: click.Context) -> None:
               help="Show at most this many, newest first.")
 def list_mail(limit: int = 50) -> None:
     """List the kept messages, newest first: number, time, recipients, subject."""
-    directory = mailbox.mail_dir(load_settings().data_dir)
-    messages = mailbox.list_mail(directory, limit=limit)
+    directory = kept_mail.mail_dir(compose().settings.data_dir)
+    messages = kept_mail.list_mail(directory, limit=limit)
     if not messages:
         click.echo(f"no mail kept in {directory}")
         return
     for m in messages:
         click.echo(f"{m.number:5}  {m.received_at:%Y-%m-%d %H:%M:%S}  {m.recipients}  "
                    f"{m.subject}")
-    click.echo(f"{len(messages)} of {mailbox.count(directory)} message(s) in {directory}")
+    click.echo(f"{len(messages)} of {kept_mail.count(directory)} message(s) in {directory}")
 
 
 @mail_group.command(name="show")
 @click.argument("number", type=click.IntRange(min=1))
 def show(number: int) -> None:
     """Print message NUMBER as sent: headers, the text part, the HTML part's source."""
-    directory = mailbox.mail_dir(load_settings().data_dir)
-    body = mailbox.read_mail(directory, number)
+    directory = kept_mail.mail_dir(compose().settings.data_dir)
+    body = kept_mail.read_mail(directory, number)
     if body is None:
         raise click.ClickException(
-            f"no message {number}: {mailbox.count(directory)} kept in {directory}")
+            f"no message {number}: {kept_mail.count(directory)} kept in {directory}")
     for name, value in body.headers:
         click.echo(f"{name}: {value}")
     click.echo("")

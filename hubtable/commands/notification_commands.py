@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hubtable.config import load_settings
-from hubtable.wiring import runtime_from
+from hubtable.wiring import compose
 from notifications.dispatch import dispatch_once, retry_dead
 from workflow import deliveries
 
@@ -24,8 +23,8 @@ def notifications_group() -> None:
               show_default=True, help="Events or deliveries claimed per transaction.")
 def dispatch(batch_size: int) -> None:
     """One pass over the outbox: fan out new events, send what is due, send due digests."""
-    settings = load_settings()
-    runtime = runtime_from(settings)
+    root = compose()
+    settings, runtime = root.settings, root.runtime
     try:
         result = dispatch_once(runtime, settings, batch_size=batch_size)
     finally:
@@ -38,7 +37,7 @@ def dispatch(batch_size: int) -> None:
               help="Re-queue only this dead delivery (repeatable); default: all of them.")
 def retry(ids: tuple[int, ...]) -> None:
     """Re-queue dead deliveries with a fresh set of attempts, due at once."""
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         if ids:
             with runtime.command() as session:
@@ -54,7 +53,7 @@ def retry(ids: tuple[int, ...]) -> None:
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True)
 def dead(limit: int) -> None:
     """List dead deliveries, newest first, with the error that ended them."""
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         with runtime.read() as session:
             rows = deliveries.list_dead(session, limit=limit)

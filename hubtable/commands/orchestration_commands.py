@@ -8,8 +8,7 @@ import sys
 
 import click
 
-from hubtable.config import load_settings
-from hubtable.wiring import runtime_from
+from hubtable.wiring import compose
 
 
 @click.command()
@@ -26,8 +25,7 @@ def up(host: str, port: int, prefect_port: int | None) -> None:
 
     if not port_is_free(host, port):
         raise click.ClickException(f"port {port} on {host} is in use: choose another with --port")
-    settings = load_settings()
-    code = Supervisor(settings, host=host, port=port, prefect_port=prefect_port).run()
+    code = Supervisor(compose().settings, host=host, port=port, prefect_port=prefect_port).run()
     if code:
         sys.exit(code)
 
@@ -46,7 +44,7 @@ def worker(limit: int | None, pool: str | None) -> None:
             "PREFECT_API_URL=http://prefect.internal:4200/api hubtable worker")
     if pool is not None and not pool.strip():
         raise click.BadParameter("must not be empty", param_hint="--pool")
-    load_settings()  # fail now, not in the first flow run, if the settings are wrong
+    compose()  # fail now, not in the first flow run, if the settings are wrong
     if pool is None:
         from orchestration.runner import serve_forever
 
@@ -67,7 +65,7 @@ def status(as_json: bool) -> None:
     """When each scheduled flow last ran and whether it worked; deliveries; Prefect; `up`."""
     from hubtable.health import orchestration_health
 
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         report = orchestration_health(runtime)
     finally:
@@ -120,7 +118,7 @@ def purge(dry_run: bool) -> None:
     """Destroy identities (key first) of situations ended longer ago than the retention."""
     from workflow import purge as retention
 
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         if sys.stderr.isatty() and not dry_run:
             todo = len(retention.candidates(runtime))
@@ -143,7 +141,7 @@ def sweep() -> None:
     """One pass of the timer sweep (what the sweep-timers flow does every 15 minutes)."""
     from workflow import sweep as timers
 
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         report = timers.sweep(runtime)
     finally:

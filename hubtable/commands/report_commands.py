@@ -13,8 +13,7 @@ from typing import TextIO
 
 import click
 
-from hubtable.config import load_settings
-from hubtable.wiring import runtime_from
+from hubtable.wiring import compose
 from workflow.reports import build_report, parse_period, refresh_rollups, resolve_scope
 from workflow.reports.exports import (
     write_aggregates_csv,
@@ -46,7 +45,7 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
     if records and fmt != "csv":
         raise click.UsageError("--records goes with --format csv (xlsx always has them)")
     period = parse_period(start, end)
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     try:
         if not records:
             with runtime.command() as session:

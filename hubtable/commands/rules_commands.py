@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from hubtable.config import load_settings
-from hubtable.wiring import runtime_from
+from hubtable.wiring import compose
 from rules.loader import check_pack
 from workflow.models import RuleFiring, Situation
 
@@ -36,7 +35,7 @@ def rules_check(pack: Path) -> None:
 @click.argument("ref")
 def rules_explain(ref: str) -> None:
     """Show which rules applied to situation REF, when, under which pack version, and why."""
-    runtime = runtime_from(load_settings())
+    runtime = compose().runtime
     with runtime.read() as session:
         query = select(Situation).where(Situation.ref == ref)
         if ref.isdigit():

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from notifications.message import Message
 
 if TYPE_CHECKING:
-    from hubtable.config import Settings
     from workflow.runtime import Runtime
+
+
+class ChannelSettings(Protocol):
+    """What the dispatcher and its channels read from the settings.
+
+    The composition root (hubtable.config.Settings) hands its settings in; the channels never
+    read the environment themselves.
+    """
+
+    @property
+    def smtp_url(self) -> str: ...
+    @property
+    def mail_from(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def webhook_allow(self) -> str: ...
 
 
 class ChannelError(Exception):
@@ -23,7 +39,7 @@ class Channel(ABC):
 
     @classmethod
     @abstractmethod
-    def from_settings(cls, settings: Settings, runtime: Runtime) -> Channel:
+    def from_settings(cls, settings: ChannelSettings, runtime: Runtime) -> Channel:
         """Build the channel for one dispatch pass."""
 
     @abstractmethod

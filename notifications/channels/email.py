@@ -13,11 +13,10 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from notifications.channels.base import Channel, ChannelError
+from notifications.channels.base import Channel, ChannelError, ChannelSettings
 from notifications.message import Message
 
 if TYPE_CHECKING:
-    from hubtable.config import Settings
     from workflow.runtime import Runtime
 
 _CRLF = "\r\n"
@@ -112,7 +111,7 @@ class EmailChannel(Channel):
         self._unreachable: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, runtime: Runtime) -> EmailChannel:
+    def from_settings(cls, settings: ChannelSettings, runtime: Runtime) -> EmailChannel:
         return cls(settings.smtp_url, settings.mail_from)
 
     def _connect(self) -> smtplib.SMTP:

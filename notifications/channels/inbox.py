@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from notifications.channels.base import Channel, ChannelError
+from notifications.channels.base import Channel, ChannelError, ChannelSettings
 from notifications.message import Message
 from workflow import inbox
 
 if TYPE_CHECKING:
-    from hubtable.config import Settings
     from workflow.runtime import Runtime
 
 
@@ -20,7 +19,7 @@ class InboxChannel(Channel):
         self.runtime = runtime
 
     @classmethod
-    def from_settings(cls, settings: Settings, runtime: Runtime) -> InboxChannel:
+    def from_settings(cls, settings: ChannelSettings, runtime: Runtime) -> InboxChannel:
         return cls(runtime)
 
     def send(self, message: Message) -> None:

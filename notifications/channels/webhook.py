@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from notifications.channels.base import Channel, ChannelError
+from notifications.channels.base import Channel, ChannelError, ChannelSettings
 from notifications.message import Message
 from workflow import outbound
 
 if TYPE_CHECKING:
-    from hubtable.config import Settings
     from workflow.runtime import Runtime
 
 
@@ -42,7 +41,7 @@ class WebhookChannel(Channel):
         self.master_key = master_key
 
     @classmethod
-    def from_settings(cls, settings: Settings, runtime: Runtime) -> WebhookChannel:
+    def from_settings(cls, settings: ChannelSettings, runtime: Runtime) -> WebhookChannel:
         from workflow.identity import derive_master_key
 
         return cls(allow=outbound.parse_allow(settings.webhook_allow),

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from hubtable.config import load_settings
+from hubtable.wiring import compose
 from workflow.db import make_engine
 
 MARKER = "SUMMARY-MARKER-7f3a"
@@ -61,7 +61,7 @@ def test_the_data_dir_is_0700_and_its_files_0600(tmp_path, restore_umask):
     old = data / "old.log"
     old.write_text("from an older version")
     old.chmod(0o644)
-    settings = load_settings({"HUBTABLE_DATA_DIR": str(data)})
+    settings = compose({"HUBTABLE_DATA_DIR": str(data)}).settings
     assert _mode(data) == 0o700
     assert _mode(old) == 0o600
     for name in ("identity.key", "secret.key"):

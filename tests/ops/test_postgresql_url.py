@@ -1,26 +1,19 @@
 """An operator's PostgreSQL URL: `postgresql://user@host/db` through psycopg2 (the design card's
-driver), for init, demo and up; a missing driver is one line, not a traceback."""
+driver), for init and demo (up: tests/e2e/test_up_on_postgresql.py); a missing driver is one
+line, not a traceback."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from support.databases import PG_ADMIN_URL
 
-from hubtable.config import SettingsError, load_settings, normalise_database_url
+from hubtable.config import SettingsError, normalise_database_url
+from hubtable.wiring import compose
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
     "postgresql+psycopg://postgres@db.example/hub"])
 def test_every_postgresql_spelling_goes_through_psycopg2(url, tmp_path):
     assert normalise_database_url(url) == "postgresql+psycopg2://postgres@db.example/hub"
-    settings = load_settings({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_DATABASE_URL": url,
-                              "HUBTABLE_KEYSTORE_URL": url, "HUBTABLE_IDENTITY_KEY": "k",
-                              "HUBTABLE_SECRET_KEY": "s"})
+    settings = compose({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_DATABASE_URL": url,
+                        "HUBTABLE_KEYSTORE_URL": url, "HUBTABLE_IDENTITY_KEY": "k",
+                        "HUBTABLE_SECRET_KEY": "s"}).settings
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert settings.keystore_url.startswith("postgresql+psycopg2://")
 
@@ -41,19 +34,6 @@ def test_every_postgresql_spelling_goes_through_psycopg2(url, tmp_path):
 def test_sqlite_and_other_urls_are_left_alone():
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
     assert normalise_database_url("mysql+pymysql://u@h/d") == "mysql+pymysql://u@h/d"
-
-
-@pytest.fixture
-def plain_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, named the way an operator writes it."""
-    name = f"hubtable_ops_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
@@ -98,54 +78,10 @@ def test_a_missing_driver_is_one_line(tmp_path):
         saved = sys.modules.get("psycopg2")
         sys.modules["psycopg2"] = None  # type: ignore[assignment]
         try:
-            load_settings({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_IDENTITY_KEY": "k",
-                           "HUBTABLE_SECRET_KEY": "s",
-                           "HUBTABLE_DATABASE_URL": "postgresql://u@h/d"})
+            compose({"HUBTABLE_DATA_DIR": str(tmp_path), "HUBTABLE_IDENTITY_KEY": "k",
+                     "HUBTABLE_SECRET_KEY": "s", "HUBTABLE_DATABASE_URL": "postgresql://u@h/d"})
         finally:
             if saved is None:
                 del sys.modules["psycopg2"]
             else:
                 sys.modules["psycopg2"] = saved
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_up_starts_on_a_plain_postgresql_url(plain_url, tmp_path):
-    env = _env(tmp_path, plain_url)
-    assert _hubtable(env, "init").returncode == 0
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port),
-         "--prefect-port", str(_free_port())],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(
-        line.decode(errors="replace").rstrip() for line in process.stdout), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 150
-        while not any("hubtable is up" in line for line in lines):
-            assert process.poll() is None, "\n".join(lines)
-            assert time.monotonic() < deadline, "\n".join(lines)
-            time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:
-            health = json.loads(resp.read())
-        assert resp.status == 200
-        db = health["database"]
-        assert db == "ok" or (isinstance(db, dict) and db.get("ok") is True), health
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        reader.join(5)
-    assert code == 0, "\n".join(lines)

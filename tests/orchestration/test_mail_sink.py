@@ -3,8 +3,6 @@ listed and shown by `hubtable mail`, as sent (text and HTML parts)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,8 +14,8 @@ from support.notify import free_port
 
 from hubtable.cli import cli
 from hubtable.mailsink import Keeper
-from notifications import mailbox
 from notifications.dispatch import dispatch_once
+from workflow import kept_mail
 from workflow.models import Delivery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +27,7 @@ def _invoke(*args: str) -> tuple[int, str, str]:
 
 
 def test_sent_mail_is_kept_listed_and_shown_as_sent(world, settings, tmp_path, monkeypatch):
-    directory = mailbox.mail_dir(tmp_path)
+    directory = kept_mail.mail_dir(tmp_path)
     sink = Controller(Keeper(directory), hostname="127.0.0.1", port=free_port())
     sink.start()
     try:
@@ -39,16 +37,16 @@ def test_sent_mail_is_kept_listed_and_shown_as_sent(world, settings, tmp_path, m
     finally:
         sink.stop()
     assert result.sent > 0 and result.failed == 0
-    kept = mailbox.list_mail(directory)
+    kept = kept_mail.list_mail(directory)
     with world.runtime.read() as s:
         emails = s.scalar(select(func.count()).where(Delivery.channel == "email",
                                                      Delivery.status == "sent"))
-    assert emails and len(kept) == emails == mailbox.count(directory)
+    assert emails and len(kept) == emails == kept_mail.count(directory)
     assert kept[0].number == len(kept)  # newest first
     assert all(m.message_id and m.subject and m.recipients for m in kept)
-    body = mailbox.read_mail(directory, 1)
+    body = kept_mail.read_mail(directory, 1)
     assert body is not None and body.text and body.html and "<" in body.html
-    assert mailbox.read_mail(directory, len(kept) + 1) is None
+    assert kept_mail.read_mail(directory, len(kept) + 1) is None
 
     monkeypatch.setenv("HUBTABLE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HUBTABLE_SECRET_KEY", "s")
@@ -61,29 +59,3 @@ def test_sent_mail_is_kept_listed_and_shown_as_sent(world, settings, tmp_path, m
     code, _, err = _invoke("mail", "show", "999")
     assert code == 1 and err.strip().splitlines() == [
         f"Error: no message 999: {len(kept)} kept in {directory}"]
-
-
-def test_the_sink_runs_as_a_process_and_stops_on_sigterm(tmp_path):
-    import smtplib
-    import time
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "hubtable.mailsink", "127.0.0.1",
-                                str(port), str(tmp_path / "mail")], cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = smtplib.SMTP("127.0.0.1", port, timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        with client:
-            client.sendmail("a@x.test", ["b@y.test"],
-                            b"Subject: hello\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n")
-        (kept,) = mailbox.list_mail(tmp_path / "mail")
-        assert kept.subject == "hello" and kept.recipients == "b@y.test"
-    finally:
-        process.terminate()
-        assert process.wait(10) == 0

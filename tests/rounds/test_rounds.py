@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from support.factories import build_world, submitted
 
-from workflow import gatekeeper, rounds, sweep
+from workflow import gatekeeper, round_views, rounds, sweep
 from workflow.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from workflow.models import (
     AuditEntry,
@@ -73,10 +73,10 @@ def test_a_round_every_member_answered_decides_at_once_through_accept(world):
         accept = s.scalar(select(Transition).where(Transition.situation_id == sid,
                                                    Transition.command == "accept"))
         assert accept.meeting_id == r.meeting_id == situation.decided_meeting_id
-        assert rounds.taken_in_round(s, accept.meeting_id) == rid
+        assert round_views.taken_in_round(s, accept.meeting_id) == rid
         sitting = s.get(Meeting, r.meeting_id)
         assert sitting.status == "closed" and len(sitting.present_agency_ids()) == 6
-        minutes = rounds.minutes(s, world.user(s, "chair"), rid)
+        minutes = round_views.minutes(s, world.user(s, "chair"), rid)
     assert minutes.items[0].outcome == "accepted" and len(minutes.items[0].answers) == 6
     assert minutes.not_answered == []
     actions = _actions(world.runtime, sid)
@@ -149,7 +149,7 @@ def test_access_and_refusals_are_those_of_a_meeting(world):
         with pytest.raises(ValidationError, match="unknown service"):
             rounds.answer(s, world.user(s, "cmha"), rid, sid, aer=True, contributes=["spa"])
         with pytest.raises(PermissionDenied):
-            rounds.minutes(s, world.user(s, "cmha"), rid)
+            round_views.minutes(s, world.user(s, "cmha"), rid)
         with pytest.raises(DomainError, match="already in an open round"):
             rounds.open_round(s, world.user(s, "chair"), [sid])
         with pytest.raises(ValidationError, match="future"):

@@ -64,6 +64,10 @@ class MailBox:
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt_tos]
 
+    def bodies(self) -> list[bytes]:
+        with self.lock:
+            return [m.raw for m in self.messages]
+
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()

@@ -154,6 +154,15 @@ class Steps:
                 meeting_id=meeting.id)
         return sit, meeting
 
+    def closed(self, reason: str = "lowered_connected", **facts: Any) -> Situation:
+        """Planned, its task done, then closed (by default with the risk lowered)."""
+        sit, meeting = self.planned(**facts)
+        with self.cmd() as s:
+            interventions.update_task(s, self.user("housing"), sit.tasks[0].id, status="done")
+        with self.cmd() as s:
+            return interventions.close(s, self.user("chair"), sit.id, conclusion_reason=reason,
+                                       meeting_id=meeting.id)
+
     def rejected(self, **facts: Any) -> Situation:
         sit = self.submitted(**facts)
         meeting = self.meeting()

@@ -112,7 +112,7 @@ def test_present_moves_it_before_the_table(cmd, user, steps):
     assert sit.presented_at is not None
 
 
-def test_present_needs_the_chair_and_an_open_meeting_with_attendance(cmd, user, steps):
+def test_present_refuses_without_the_chair_or_an_open_meeting_with_attendance(cmd, user, steps):
     sit = steps.submitted()
     closed = steps.meeting(open_it=False)
     with pytest.raises(DomainError, match="open the meeting"), cmd() as s:

@@ -8,18 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from support.factories import PASSWORD
+from support.settings import make_settings
 
-from hubtable.config import Settings
 from webui import create_app
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def make_settings(runtime, tmp_path, base_url: str = "http://127.0.0.1:8000") -> Settings:
-    return Settings(data_dir=tmp_path, database_url=runtime.database_url,
-                    keystore_url=runtime.keystore_url, identity_key=runtime.identity_key,
-                    secret_key="test-secret-key-for-web-tests", smtp_url="smtp://127.0.0.1:1",
-                    mail_from="test@localhost", base_url=base_url, prefect_api_url=None)
 
 
 @pytest.fixture

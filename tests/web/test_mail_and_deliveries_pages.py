@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from support.notify import emit_event
 
-from notifications import mailbox
-from workflow import deliveries
+from workflow import deliveries, kept_mail
 from workflow.models import Delivery
 
 from .conftest import signed_in
@@ -21,7 +20,7 @@ RAW = (b"X-Envelope-To: school@agencies.test\r\nFrom: hub@x.test\r\nTo: school@a
 
 
 def test_the_mail_page_lists_and_shows_kept_mail_escaped(app, tmp_path):
-    directory = mailbox.mail_dir(tmp_path)
+    directory = kept_mail.mail_dir(tmp_path)
     directory.mkdir()
     (directory / "00000000000000000001-1-000001.eml").write_bytes(RAW)
     web = signed_in(app, "admin")

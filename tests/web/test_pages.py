@@ -385,8 +385,12 @@ def test_admin_sees_no_situation(app, world):
 
 
 # -- health -----------------------------------------------------------------------------------
-def test_healthz_reports_database(app, monkeypatch):
+def test_healthz_reports_database(runtime, world, tmp_path, monkeypatch):
+    from hubtable.health import orchestration_health
+
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    app = create_app(make_settings(runtime, tmp_path), runtime=runtime, testing=True,
+                     health=orchestration_health)  # as the root injects it
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     body = response.get_json()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from support.factories import close_meeting, in_intervention, submitted
 
-from workflow import queries, rulebook
+from workflow import agency_queries, dashboard, queries, rulebook
 from workflow.errors import NotFound, PermissionDenied
 from workflow.models import Deadline, Flag, Situation, utcnow
 
@@ -36,7 +36,7 @@ def test_agenda_and_dashboard_are_for_the_tables_chair_only(world):
         with pytest.raises(PermissionDenied):
             queries.agenda(s, world.user(s, "cmha"), mid)
         with pytest.raises(PermissionDenied):
-            queries.dashboard(s, world.user(s, "manager"))
+            dashboard.dashboard(s, world.user(s, "manager"))
         with pytest.raises(NotFound):
             queries.agenda(s, world.user(s, "chair"), 999999)
 
@@ -47,22 +47,22 @@ def test_dashboard_counts_meetings_open_and_filters(world):
     close_meeting(world, mid)
     with world.runtime.read() as s:
         chair = world.user(s, "chair")
-        rows = {r.id: r for r in queries.dashboard(s, chair)}
+        rows = {r.id: r for r in dashboard.dashboard(s, chair)}
         assert set(rows) == {sid, new_id}
         # the same count the rules use (the meeting was scheduled after the acceptance time)
         assert rows[sid].meetings_open == rulebook.meetings_open(s, s.get(Situation, sid)) == 1
         assert rows[sid].lead_agency == "Mental Health Association"
-        only = queries.dashboard(s, chair, queries.DashboardFilter(stage="on_agenda"))
+        only = dashboard.dashboard(s, chair, dashboard.DashboardFilter(stage="on_agenda"))
         assert [r.id for r in only] == [new_id]
-        assert queries.dashboard(s, chair, queries.DashboardFilter(flagged=True)) == []
+        assert dashboard.dashboard(s, chair, dashboard.DashboardFilter(flagged=True)) == []
 
 
 def test_my_agency_lists_what_the_agency_presented_leads_assists_and_owes(world):
     sid, _mid = in_intervention(world)
     with world.runtime.read() as s:
-        housing = queries.my_agency(s, world.user(s, "housing"))
-        school = queries.my_agency(s, world.user(s, "school"))
-        outsider = queries.my_agency(s, world.user(s, "outsider"))
+        housing = agency_queries.my_agency(s, world.user(s, "housing"))
+        school = agency_queries.my_agency(s, world.user(s, "school"))
+        outsider = agency_queries.my_agency(s, world.user(s, "outsider"))
     assert [r.id for r in housing.assisting] == [sid] and housing.leading == []
     assert [t.task.description for t in housing.tasks] == ["Find shelter bed"]
     assert [r.id for r in school.presented] == [sid] and school.tasks == []

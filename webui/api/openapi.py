@@ -14,19 +14,10 @@ from typing import Any
 from flask import Response, jsonify
 
 from webui.api.blueprint import bp
+from webui.api.openapi_schemas import ref, schemas
 from workflow.models import STAGES
-from workflow.models.meeting import MEETING_STATUSES
-from workflow.reference import load_catalog
 
 API_VERSION = "1.0.0"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema_type: str, **more: Any) -> dict[str, Any]:
-    return {"type": [schema_type, "null"], **more}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -42,243 +33,8 @@ _SITUATION_ID = {"name": "situation_id", "in": "path", "required": True,
                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 
-def _enum(kind: str) -> list[str]:
-    """The codes of a short list, in the reference file's order."""
-    return list(load_catalog().items(kind))
-
-
-def _schemas() -> dict[str, Any]:
-    code_item = {
-        "type": "object",
-        "required": ["code", "labels"],
-        "properties": {"code": {"type": "string"}, "labels": _ref("Labels")},
-        "additionalProperties": True,
-        "description": "A code and its labels; age groups add child/minor, conclusion "
-                       "reasons add outcome.",
-    }
-    date_time = _nullable("string", format="date-time")
-    return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {"error": {
-                "type": "object",
-                "required": ["message", "field"],
-                "properties": {
-                    "message": {"type": "string", "description": "What is wrong and what to do."},
-                    "field": _nullable("string", description="The body field (or header) at "
-                                       "fault, when the error is about one."),
-                    "messages": {"type": "array", "items": {"type": "string"},
-                                 "description": "Each refusing rule's message (422 only)."},
-                },
-            }},
-        },
-        "SituationDraft": {
-            "type": "object",
-            "description": "Filter 1: de-identified facts only. Never put a name, date of "
-                           "birth, address or phone anywhere in this body.",
-            "required": ["table", "situation_type", "age_group", "gender", "risk_factors"],
-            "additionalProperties": False,
-            "properties": {
-                "table": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 24,
-                                     "description": "Table code, e.g. PEEL"},
-                                    {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}]},
-                "situation_type": {"type": "string", "enum": _enum("situation_types")},
-                "age_group": {"type": "string", "enum": _enum("age_groups")},
-                "gender": {"type": "string", "enum": _enum("genders")},
-                "risk_factors": {"type": "array", "items": {"type": "string"},
-                                 "uniqueItems": True,
-                                 "description": "Factor codes from GET /reference "
-                                                "(taxonomy.categories[].factors[].code)."},
-                "aer_reasons": {"type": "array", "items": {"type": "string"},
-                                "description": "The chosen risk factors that make the risk "
-                                               "acutely elevated."},
-                "summary": {"type": "string", "maxLength": 1000,
-                            "description": "A short de-identified summary."},
-                "persons_count": {"type": "integer", "minimum": 1, "maximum": 50,
-                                  "default": 1},
-                "options_exhausted": _nullable("boolean"),
-                "needs_multiple_agencies": _nullable("boolean"),
-                "harm_probable_imminent": _nullable("boolean"),
-                "consent": _nullable("string", enum=[*_enum("consent"), None]),
-                "help_source": _nullable("string", enum=[*_enum("help_sources"), None]),
-                "screening_answers": _nullable(
-                    "object", additionalProperties={"type": "boolean"},
-                    description="Answers to the table's screening checklist, if it has one."),
-                "submit": {"type": "boolean", "default": False,
-                           "description": "Submit at once. Drafting and submitting are then "
-                                          "one transaction: a refusal leaves no draft."},
-                "earlier_check": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {"name": {"type": "string", "maxLength": 200},
-                                   "birth_date": {"type": "string", "format": "date"}},
-                    "description": "Optional: the person's name and birth date, to let the "
-                                   "table know whether it likely discussed them before. Only "
-                                   "keyed tokens are kept; never stored, logged or echoed."},
-            },
-        },
-        "SubmitRequest": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"version": {
-                "type": "integer", "description": "The version you last read; 409 if the "
-                "situation changed since."}},
-        },
-        "Meeting": {
-            "type": "object",
-            "required": ["id", "scheduled_at", "status"],
-            "properties": {"id": {"type": "integer"},
-                           "scheduled_at": {"type": "string", "format": "date-time"},
-                           "status": {"type": "string", "enum": list(MEETING_STATUSES)}},
-        },
-        "SituationStatus": {
-            "type": "object",
-            "description": "Where a situation stands. De-identified: no identity, no free text.",
-            "required": ["id", "ref", "version", "stage", "open", "table", "my_agency_roles",
-                         "facts", "dates", "next_meeting", "first_contact_due",
-                         "first_contact_at", "outcome"],
-            "additionalProperties": False,
-            "properties": {
-                "id": {"type": "integer"},
-                "ref": {"type": "string", "description": "The table's reference, e.g. "
-                        "PEEL-000042."},
-                "version": {"type": "integer"},
-                "stage": {"type": "string", "enum": list(STAGES)},
-                "open": {"type": "boolean"},
-                "table": {"type": "object", "required": ["id", "code", "name"],
-                          "properties": {"id": {"type": "integer"}, "code": {"type": "string"},
-                                         "name": {"type": "string"}}},
-                "my_agency_roles": {"type": "array", "items": {
-                    "type": "string", "enum": ["originating", "lead", "assisting", "granted"]}},
-                "facts": {"type": "object", "properties": {
-                    "situation_type": {"type": "string"}, "age_group": {"type": "string"},
-                    "gender": {"type": "string"}, "persons_count": {"type": "integer"},
-                    "risk_factors": {"type": "array", "items": {"type": "string"}},
-                    "aer_reasons": {"type": "array", "items": {"type": "string"}}},
-                    "additionalProperties": False},
-                "dates": {"type": "object", "additionalProperties": False, "properties": {
-                    name: date_time for name in ("created_at", "submitted_at", "presented_at",
-                                                 "decided_at", "accepted_at", "closed_at")}},
-                "next_meeting": {"oneOf": [_ref("Meeting"), {"type": "null"}]},
-                "first_contact_due": date_time,
-                "first_contact_at": date_time,
-                "outcome": {"type": "object", "additionalProperties": False, "properties": {
-                    "rejection_reason": _nullable("string"),
-                    "conclusion_reason": _nullable("string"),
-                    "withdrawal_reason": _nullable("string")}},
-            },
-        },
-        "SituationList": {
-            "type": "object", "required": ["situations", "count", "next_offset"],
-            "properties": {"situations": {"type": "array", "items": _ref("SituationStatus")},
-                           "count": {"type": "integer", "description": "Situations on this "
-                                     "page."},
-                           "next_offset": _nullable("integer", description="The offset of "
-                                                    "the next page; null on the last.")},
-        },
-        "Task": {
-            "type": "object",
-            "required": ["id", "description", "status", "due_date", "overdue", "created_at",
-                         "situation"],
-            "additionalProperties": False,
-            "properties": {
-                "id": {"type": "integer"},
-                "description": {"type": "string"},
-                "status": {"type": "string", "enum": ["open"]},
-                "due_date": _nullable("string", format="date"),
-                "overdue": {"type": "boolean",
-                            "description": "Due before today on the table's calendar."},
-                "created_at": {"type": "string", "format": "date-time"},
-                "situation": {"type": "object", "required": ["id", "ref", "stage", "table"],
-                              "properties": {"id": {"type": "integer"},
-                                             "ref": {"type": "string"},
-                                             "stage": {"type": "string"},
-                                             "table": {"type": "string"}}},
-            },
-        },
-        "TaskList": {
-            "type": "object", "required": ["tasks", "count"],
-            "properties": {"tasks": {"type": "array", "items": _ref("Task")},
-                           "count": {"type": "integer"}},
-        },
-        "RoundList": {
-            "type": "object", "required": ["rounds", "count"],
-            "properties": {"count": {"type": "integer"}, "rounds": {"type": "array", "items": {
-                "type": "object", "required": ["id", "closes_at", "situation_ids", "answered"],
-                "properties": {"id": {"type": "integer"},
-                               "closes_at": {"type": "string", "format": "date-time"},
-                               "situation_ids": {"type": "array",
-                                                 "items": {"type": "integer"}},
-                               "answered": {"type": "array", "items": {"type": "integer"},
-                                            "description": "Situations my agency answered."}}}}},
-        },
-        "RoundAnswerRequest": {
-            "type": "object", "required": ["situation_id", "aer"],
-            "additionalProperties": False,
-            "properties": {
-                "situation_id": {"type": "integer"},
-                "aer": {"type": "boolean", "description": "Acutely elevated risk, in my "
-                        "agency's view."},
-                "contributes": {"type": "array", "items": {"type": "string"},
-                                "description": "Service codes my agency can contribute."},
-                "needed_at_filter_3": {"type": "boolean", "description": "My agency needs "
-                                       "the limited identity to help."}},
-        },
-        "RoundAnswer": {
-            "type": "object",
-            "required": ["round_id", "situation_id", "aer", "contributes",
-                         "needed_at_filter_3", "answered_at", "round_status"],
-            "properties": {
-                "round_id": {"type": "integer"}, "situation_id": {"type": "integer"},
-                "aer": {"type": "boolean"},
-                "contributes": {"type": "array", "items": {"type": "string"}},
-                "needed_at_filter_3": {"type": "boolean"},
-                "answered_at": {"type": "string", "format": "date-time"},
-                "round_status": {"type": "string", "enum": ["open", "deciding", "decided"]}},
-        },
-        "FollowUpRequest": {
-            "type": "object", "required": ["answer"], "additionalProperties": False,
-            "properties": {
-                "answer": {"type": "string",
-                           "enum": ["yes", "no", "re_presented", "not_known"],
-                           "description": "Did the lowered risk stay lowered?"},
-                "re_present": {"type": "boolean", "description": "With a 'no': re-present "
-                               "it now (the originating agency only)."}},
-        },
-        "FollowUp": {
-            "type": "object", "required": ["situation_id", "answer", "answered_at",
-                                           "re_presented_as"],
-            "properties": {"situation_id": {"type": "integer"}, "answer": {"type": "string"},
-                           "answered_at": date_time,
-                           "re_presented_as": _nullable("integer")},
-        },
-        "Labels": {"type": "object", "required": ["en", "vi"],
-                   "properties": {"en": {"type": "string"}, "vi": {"type": "string"}}},
-        "CodeItem": code_item,
-        "Reference": {
-            "type": "object",
-            "required": ["version", "taxonomy", "codes"],
-            "properties": {
-                "version": {"type": "string"},
-                "taxonomy": {"type": "object", "required": ["categories", "protective_factors"],
-                             "properties": {
-                                 "categories": {"type": "array", "items": {
-                                     "type": "object", "required": ["code", "labels", "factors"],
-                                     "properties": {"code": {"type": "string"},
-                                                    "labels": _ref("Labels"),
-                                                    "factors": {"type": "array",
-                                                                "items": _ref("CodeItem")}}}},
-                                 "protective_factors": {"type": "array",
-                                                        "items": _ref("CodeItem")}}},
-                "codes": {"type": "object", "additionalProperties": {
-                    "type": "array", "items": _ref("CodeItem")}},
-            },
-        },
-    }
-
-
 def _responses() -> dict[str, Any]:
-    error = _ref("Error")
+    error = ref("Error")
     return {
         "BadRequest": _json(error, "Bad input: malformed JSON, a wrong type, a missing or "
                                    "unknown field, an unknown code. `field` names it."),
@@ -305,14 +61,14 @@ def _operation(operation_id: str, summary: str, ok: dict[str, Any], *errors: str
     return {"operationId": operation_id, "summary": summary, "responses": responses, **more}
 
 
-def _paths() -> dict[str, Any]:
-    status = {"200": _json(_ref("SituationStatus"), "The situation's status.")}
+def _situation_paths() -> dict[str, Any]:
+    status = {"200": _json(ref("SituationStatus"), "The situation's status.")}
     return {
         "/situations": {
             "get": _operation(
                 "listSituations", "Situations my agency presented, leads, assists or was "
                 "granted, newest first.",
-                {"200": _json(_ref("SituationList"), "My agency's situations.")}, "BadRequest",
+                {"200": _json(ref("SituationList"), "My agency's situations.")}, "BadRequest",
                 parameters=[
                     {"name": "stage", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": list(STAGES)}},
@@ -326,12 +82,12 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "createSituation", "Draft a de-identified situation (filter 1); with "
                 "`submit: true`, submit it too.",
-                {"201": {**_json(_ref("SituationStatus"), "Created."),
+                {"201": {**_json(ref("SituationStatus"), "Created."),
                          "headers": {"Location": {"schema": {"type": "string"},
                                                   "description": "The new situation's URL."}}}},
                 "BadRequest", "Forbidden", "Conflict", "RuleRefusal",
                 requestBody={"required": True, "content": {
-                    "application/json": {"schema": _ref("SituationDraft")}}}),
+                    "application/json": {"schema": ref("SituationDraft")}}}),
         },
         "/situations/{situation_id}": {
             "parameters": [_SITUATION_ID],
@@ -344,15 +100,20 @@ def _paths() -> dict[str, Any]:
                 "submitSituation", "Submit a draft: it goes on the next meeting's agenda.",
                 status, "BadRequest", "Forbidden", "NotFound", "Conflict", "RuleRefusal",
                 requestBody={"required": False, "content": {
-                    "application/json": {"schema": _ref("SubmitRequest")}}}),
+                    "application/json": {"schema": ref("SubmitRequest")}}}),
         },
+    }
+
+
+def _other_paths() -> dict[str, Any]:
+    return {
         "/tasks": {
             "get": _operation("listTasks", "My agency's open tasks, soonest due first.",
-                              {"200": _json(_ref("TaskList"), "Open tasks.")}),
+                              {"200": _json(ref("TaskList"), "Open tasks.")}),
         },
         "/rounds": {
             "get": _operation("listRounds", "Open decision rounds at my agency's tables.",
-                              {"200": _json(_ref("RoundList"), "Open rounds.")}),
+                              {"200": _json(ref("RoundList"), "Open rounds.")}),
         },
         "/rounds/{round_id}/answers": {
             "parameters": [{"name": "round_id", "in": "path", "required": True,
@@ -360,24 +121,24 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "answerRound", "My agency's view of one situation in a decision round "
                 "(it may change until the round closes).",
-                {"200": _json(_ref("RoundAnswer"), "Recorded.")},
+                {"200": _json(ref("RoundAnswer"), "Recorded.")},
                 "BadRequest", "Forbidden", "NotFound", "Conflict",
                 requestBody={"required": True, "content": {
-                    "application/json": {"schema": _ref("RoundAnswerRequest")}}}),
+                    "application/json": {"schema": ref("RoundAnswerRequest")}}}),
         },
         "/situations/{situation_id}/follow-up": {
             "parameters": [_SITUATION_ID],
             "post": _operation(
                 "recordFollowUp", "After a closure with risk lowered: did it stay lowered?",
-                {"200": _json(_ref("FollowUp"), "Recorded.")},
+                {"200": _json(ref("FollowUp"), "Recorded.")},
                 "BadRequest", "Forbidden", "NotFound",
                 requestBody={"required": True, "content": {
-                    "application/json": {"schema": _ref("FollowUpRequest")}}}),
+                    "application/json": {"schema": ref("FollowUpRequest")}}}),
         },
         "/reference": {
             "get": _operation("getReference", "The risk-factor taxonomy and the code lists, "
                               "with English and Vietnamese labels.",
-                              {"200": _json(_ref("Reference"), "The reference data.")}),
+                              {"200": _json(ref("Reference"), "The reference data.")}),
         },
         "/openapi.json": {
             "get": {"operationId": "getOpenApi", "summary": "This document.", "security": [],
@@ -402,13 +163,13 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"agencyToken": []}],
-        "paths": _paths(),
+        "paths": {**_situation_paths(), **_other_paths()},
         "components": {
             "securitySchemes": {"agencyToken": {
                 "type": "http", "scheme": "bearer",
                 "description": "The agency's API token (`hubtable demo` prints the demo "
                                "agencies' tokens): `Authorization: Bearer TOKEN`."}},
-            "schemas": _schemas(),
+            "schemas": schemas(),
             "responses": _responses(),
         },
     }

@@ -10,7 +10,7 @@ from flask import Response, jsonify
 from webui.api import body
 from webui.api.auth import as_agency
 from webui.api.blueprint import bp
-from workflow import follow_up, rounds
+from workflow import follow_up, round_views, rounds
 from workflow.errors import ValidationError
 
 
@@ -30,7 +30,7 @@ def list_rounds() -> Response:
                   "situation_ids": [i.situation_id for i in r.items],
                   "answered": sorted({a.situation_id for a in r.answers
                                       if a.agency_id == actor.agency_id})}
-                 for r in rounds.open_rounds_for(session, actor)]
+                 for r in round_views.open_rounds_for(session, actor)]
     return jsonify(rounds=found, count=len(found))
 
 

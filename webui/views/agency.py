@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from webui.unit import reading
-from workflow import queries
+from workflow import agency_queries
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
 
@@ -17,7 +17,7 @@ bp = Blueprint("agency", __name__, url_prefix="/agency")
 @login_required
 def home():  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
-        view = queries.my_agency(s, actor)
-        tables = queries.agency_tables(s, actor)
+        view = agency_queries.my_agency(s, actor)
+        tables = agency_queries.agency_tables(s, actor)
         return render_template("agency/home.html", v=view, tables=tables,
                                now=datetime.now().astimezone())

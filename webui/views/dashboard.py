@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from webui.unit import reading
 from webui.values import bounded_int
-from workflow import access, queries
+from workflow import access, dashboard, queries
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -19,18 +19,18 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 def index():  # type: ignore[no-untyped-def]
     stage = request.args.get("stage") or None
     table = request.args.get("table", "")
-    filters = queries.DashboardFilter(
-        stage=stage if stage in queries.DASHBOARD_STAGES else None,
+    filters = dashboard.DashboardFilter(
+        stage=stage if stage in dashboard.DASHBOARD_STAGES else None,
         flagged=request.args.get("flagged") == "1",
         overdue=request.args.get("overdue") == "1",
         table_id=bounded_int(table, low=1),
     )
     with reading() as (s, actor):
         access.require_permission(actor, "table.coordinate")
-        rows = queries.dashboard(s, actor, filters)
+        rows = dashboard.dashboard(s, actor, filters)
         tables = queries.chaired_tables(s, actor)
         return render_template("dashboard/index.html", rows=rows, filters=filters,
-                               tables=tables, stages=queries.DASHBOARD_STAGES,
+                               tables=tables, stages=dashboard.DASHBOARD_STAGES,
                                now=datetime.now().astimezone())
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import login_required
 
-from notifications import mailbox
 from webui.unit import reading
-from workflow import access
+from workflow import access, kept_mail
 
 bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
 
 
 def _directory():  # type: ignore[no-untyped-def]
-    return mailbox.mail_dir(current_app.config["HUBTABLE_SETTINGS"].data_dir)
+    return kept_mail.mail_dir(current_app.config["HUBTABLE_SETTINGS"].data_dir)
 
 
 @bp.route("")
@@ -27,8 +26,8 @@ def index():  # type: ignore[no-untyped-def]
     with reading() as (_s, actor):
         access.require_permission(actor, "notifications.manage")
     directory = _directory()
-    return render_template("mail/index.html", messages=mailbox.list_mail(directory),
-                           total=mailbox.count(directory))
+    return render_template("mail/index.html", messages=kept_mail.list_mail(directory),
+                           total=kept_mail.count(directory))
 
 
 @bp.route("/<int:number>")
@@ -36,7 +35,7 @@ def index():  # type: ignore[no-untyped-def]
 def show(number: int):  # type: ignore[no-untyped-def]
     with reading() as (_s, actor):
         access.require_permission(actor, "notifications.manage")
-    body = mailbox.read_mail(_directory(), number)
+    body = kept_mail.read_mail(_directory(), number)
     if body is None:
         abort(404)
     return render_template("mail/show.html", body=body)

@@ -11,7 +11,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from webui.unit import reading, unit
-from workflow import access, equity, follow_up, rounds
+from workflow import access, equity, follow_up, round_views, rounds
 from workflow.errors import ValidationError
 from workflow.models import utcnow
 
@@ -24,8 +24,8 @@ def index() -> str:
     with reading() as (s, actor):
         chair_tables = [t for t in access.table_ids_in_scope(s, actor)
                         if access.chairs_table(s, actor, t)]
-        mine = [r for t in chair_tables for r in rounds.rounds_of_table(s, actor, t)]
-        waiting = [(r, rounds.asked_of(s, actor, r)) for r in rounds.open_rounds_for(s, actor)]
+        mine = [r for t in chair_tables for r in round_views.rounds_of_table(s, actor, t)]
+        waiting = [(r, rounds.asked_of(s, actor, r)) for r in round_views.open_rounds_for(s, actor)]
         return render_template("rounds/index.html", decidable=rounds.decidable_for(s, actor),
                                mine=mine, waiting=[w for w in waiting if w[1]],
                                is_chair=bool(chair_tables))
@@ -68,7 +68,7 @@ def answer(round_id: int, situation_id: int) -> Response:
 @login_required
 def minutes(round_id: int) -> str:
     with reading() as (s, actor):
-        return render_template("rounds/minutes.html", rm=rounds.minutes(s, actor, round_id),
+        return render_template("rounds/minutes.html", rm=round_views.minutes(s, actor, round_id),
                                outcome_labels=rounds.OUTCOME_LABELS)
 
 

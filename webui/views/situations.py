@@ -15,7 +15,7 @@ from flask_login import login_required
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, safe_next, yes_no
-from workflow import interventions, legal_basis, queries, situations
+from workflow import agency_queries, interventions, legal_basis, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
 from workflow.reference import load_catalog
@@ -53,7 +53,7 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
 
 def _form_page(errors: dict[str, str], *, situation_id: int | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
-        tables = queries.agency_tables(s, actor)
+        tables = agency_queries.agency_tables(s, actor)
         if not tables:
             raise PermissionDenied(_("Your role or agency may not present situations."))
         facts = None

@@ -17,7 +17,7 @@ from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
 from workflow.reports.model import Figure, FigureSpec, Report
-from workflow.reports.rollups import report_counts
+from workflow.reports.rollup_reads import report_counts
 from workflow.reports.scope import Scope
 
 

@@ -22,28 +22,22 @@ closed cohort "c:" and the closure durations):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
-    Integer,
     String,
     and_,
-    case,
     cast,
     delete,
-    false,
     func,
     insert,
     literal,
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
@@ -51,139 +45,38 @@ from sqlalchemy.sql.elements import BindParameter
 from workflow.models import (
     Agency,
     Involvement,
-    ReportDurationRollup,
-    ReportDurationRollupMonth,
-    ReportRollup,
-    ReportRollupMonth,
     ReportRollupState,
     SituationRiskFactor,
     SituationService,
     utcnow,
 )
-from workflow.reference import load_catalog
-from workflow.reports.counts import Counts
-from workflow.reports.durations import (
-    closure_where,
-    contact_where,
-    histogram,
-    to_closure,
-    to_contact,
+from workflow.reports.durations import to_closure, to_contact
+from workflow.reports.figures import lead_sector, presented_dims
+from workflow.reports.rollup_days import (
+    A_SPLITS,
+    C_SPLITS,
+    DM,
+    P_SPLITS,
+    RM,
+    STATE_ID,
+    D,
+    Days,
+    R,
+    changed_days,
+    day_of,
+    due_text,
+    flag_sum,
+    in_days,
+    month_start,
 )
-from workflow.reports.figures import FigureBuilder, lead_sector, presented_dims
-from workflow.reports.scope import Scope
-from workflow.reports.sql import Cohorts, Expr, S, decision, dialect
+from workflow.reports.sql import Expr, S, decision, dialect
 
-R, D = ReportRollup, ReportDurationRollup
-RM, DM = ReportRollupMonth, ReportDurationRollupMonth
-CountsTable = type[ReportRollup] | type[ReportRollupMonth]
-DurationsTable = type[ReportDurationRollup] | type[ReportDurationRollupMonth]
-RollupTable = CountsTable | DurationsTable
-#: Conditions on the rows of a rollup table.
-Where = Callable[[RollupTable], list[ColumnElement[bool]]]
 #: Changes stamped this long before the refresh started (or before the oldest transaction
 #: then in flight, on PostgreSQL) are taken as seen by it; later ones leave their days dirty.
 #: It covers a command's clock read before its transaction began, and clock skew.
 MARGIN = timedelta(minutes=1)
 #: More dirty days than this: one set-based rebuild of everything is cheaper than many ranges.
 FULL_ABOVE_DAYS = 60
-STATE_ID = 1
-P_SPLITS = ("age_group", "gender", "situation_type", "origin_sector", "help_source",
-            "re_presented", "rejection")
-A_SPLITS = ("age_group", "gender", "lead_sector")
-C_SPLITS = ("age_group", "gender")
-#: Stored due times sort as text: "YYYY-MM-DD HH:MM:SS.ffffff" in UTC on both databases.
-DUE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
-
-# -- SQL pieces ---------------------------------------------------------------------------
-def day_of(session: Session, column: Expr) -> ColumnElement[date]:
-    """The UTC calendar day of a datetime column."""
-    if dialect(session) == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.date(column)
-
-
-def _month_of_day(session: Session, column: Expr) -> ColumnElement[int]:
-    """year * 100 + month of a date column (a number groups faster than text)."""
-    if dialect(session) == "postgresql":
-        return cast(func.extract("year", column) * 100 + func.extract("month", column), Integer)
-    return cast(func.strftime("%Y%m", column), Integer)
-
-
-def _due_text(session: Session) -> ColumnElement[str]:
-    if dialect(session) == "postgresql":
-        return func.to_char(func.timezone("UTC", S.first_contact_due),
-                            literal("YYYY-MM-DD HH24:MI:SS.US"))
-    # SQLite keeps datetimes as this very text (SQLAlchemy's storage format).
-    return cast(S.first_contact_due, String)
-
-
-def _month_start(session: Session, column: Expr) -> ColumnElement[date]:
-    if dialect(session) == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.date(column, "start of month")
-
-
-def _first_of_month(day: date, shift: int = 0) -> date:
-    index = day.year * 12 + day.month - 1 + shift
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _in_days(session: Session, column: Expr, days: Days | None
-             ) -> ColumnElement[bool]:
-    """Situations whose `column` falls on one of `days` (None: any day)."""
-    if days is None:
-        return column.is_not(None)
-    if not days.ranges:
-        return false()
-    return or_(*(and_(S.table_id == t, column >= _start(lo), column < _start(hi))
-                 for t, lo, hi in days.ranges))
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), UTC)
-
-
-@dataclass(frozen=True)
-class Days:
-    """(table, day) pairs as runs of consecutive days: (table_id, first, day after last)."""
-
-    ranges: tuple[tuple[int, date, date], ...]
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[int, date]]) -> Days:
-        runs: list[list[Any]] = []
-        for table_id, day in sorted(set(pairs)):
-            if runs and runs[-1][0] == table_id and runs[-1][2] == day:
-                runs[-1][2] = day + timedelta(days=1)
-            else:
-                runs.append([table_id, day, day + timedelta(days=1)])
-        return cls(tuple((t, lo, hi) for t, lo, hi in runs))
-
-    def months(self) -> Days:
-        """The whole calendar months these days fall in."""
-        runs: list[list[Any]] = []
-        for table_id, lo, hi in self.ranges:
-            first, last = _first_of_month(lo), _first_of_month(hi - timedelta(days=1), 1)
-            if runs and runs[-1][0] == table_id and runs[-1][2] >= first:
-                runs[-1][2] = max(runs[-1][2], last)
-            else:
-                runs.append([table_id, first, last])
-        return Days(tuple((t, lo, hi) for t, lo, hi in runs))
-
-    def rollup_rows(self, table: RollupTable) -> ColumnElement[bool]:
-        """The rollup rows of these days."""
-        if not self.ranges:
-            return false()
-        return or_(*(and_(table.table_id == t, table.day >= lo, table.day < hi)
-                     for t, lo, hi in self.ranges))
-
-    def __len__(self) -> int:
-        return sum((hi - lo).days for _, lo, hi in self.ranges)
 
 
 # -- building -----------------------------------------------------------------------------
@@ -234,8 +127,8 @@ def _build(session: Session, days: Days | None) -> None:
     """Insert the rollup rows of `days` (None: all days), which must hold none yet."""
     presented_day = day_of(session, S.presented_at)
     closed_day = day_of(session, S.closed_at)
-    in_presented = _in_days(session, S.presented_at, days)
-    in_closed = _in_days(session, S.closed_at, days)
+    in_presented = in_days(session, S.presented_at, days)
+    in_closed = in_days(session, S.closed_at, days)
     accepted = [in_presented, S.accepted_at.is_not(None)]
     closed = [in_closed, S.stage == "closed", S.conclusion_reason.is_not(None)]
     origin, lead, helper = aliased(Agency), aliased(Agency), aliased(Agency)
@@ -249,12 +142,12 @@ def _build(session: Session, days: Days | None) -> None:
     lead_join = ((lead, lead.id == S.lead_agency_id, True),)
     service = S.id.in_(select(SituationService.situation_id))
     due, made = S.first_contact_due.is_not(None), S.first_contact_at.is_not(None)
-    measures = [_flag(or_(made, service)), _flag(and_(due, made)),
-                _flag(and_(due, made, S.first_contact_at <= S.first_contact_due))]
+    measures = [flag_sum(or_(made, service)), flag_sum(and_(due, made)),
+                flag_sum(and_(due, made, S.first_contact_at <= S.first_contact_due))]
     for split in A_SPLITS:
         _insert(session, f"a:{split}", a_dims[split], none, measures, presented_day,
                 accepted, joins=lead_join)
-        _insert(session, f"q:{split}", a_dims[split], _due_text(session), [], presented_day,
+        _insert(session, f"q:{split}", a_dims[split], due_text(session), [], presented_day,
                 [*accepted, due, S.first_contact_at.is_(None)], joins=lead_join)
     for split in C_SPLITS:
         _insert(session, f"c:{split}", getattr(S, split), S.conclusion_reason, [], closed_day,
@@ -288,7 +181,7 @@ def _build_months(session: Session, months: Days | None) -> None:
     for daily, monthly, keys, sums in (
             (R, RM, ("kind", "value", "sub"), ("n", "helped", "contacted", "on_time")),
             (D, DM, ("measure", "duration"), ("n",))):
-        month = _month_start(session, daily.day)
+        month = month_start(session, daily.day)
         query = (select(daily.table_id, month, *(getattr(daily, k) for k in keys),
                         *(func.sum(getattr(daily, m)) for m in sums))
                  .group_by(daily.table_id, month, *(getattr(daily, k) for k in keys)))
@@ -297,23 +190,7 @@ def _build_months(session: Session, months: Days | None) -> None:
         session.execute(insert(monthly).from_select(["table_id", "day", *keys, *sums], query))
 
 
-# -- dirty days ---------------------------------------------------------------------------
-def changed_days(session: Session, state: ReportRollupState,
-                 table_ids: Iterable[int] | None = None) -> Days:
-    """The (table, day) pairs touched since `state`: the presented and closed days of every
-    situation created or updated since (an index scan, not a table scan)."""
-    changed = or_(S.updated_at >= state.watermark, S.id > state.max_situation_id)
-    query = select(S.table_id, S.presented_at, S.closed_at).where(changed)
-    if table_ids is not None:
-        query = query.where(S.table_id.in_(list(table_ids)))
-    pairs = set()
-    for table_id, presented, closed in session.execute(query):
-        for at in (presented, closed):
-            if at is not None:
-                pairs.add((table_id, at.astimezone(UTC).date()))
-    return Days.of(pairs)
-
-
+# -- refreshing ------------------------------------------------------------------------
 def _oldest_in_flight(session: Session, now: datetime) -> datetime:
     """`now`, or the start of the oldest other transaction on this database if earlier: its
     changes are not visible to this refresh and may carry earlier stamps."""
@@ -379,140 +256,6 @@ def refresh_rollups(session: Session, *, full: bool = False, now: datetime | Non
                      seconds=(datetime.now(UTC) - started).total_seconds())
 
 
-# -- reading ------------------------------------------------------------------------------
-def _full_months(scope: Scope) -> tuple[date, date] | None:
-    """The calendar months wholly inside the period, as [first, end), if any."""
-    start, end = scope.period.start, scope.period.end
-    first = start if start.day == 1 else _first_of_month(start, 1)
-    last = _first_of_month(end)
-    return (first, last) if first < last else None
 
 
-def _parts(scope: Scope, skip: Days) -> list[tuple[CountsTable, DurationsTable, Where]]:
-    """Where each part of the period is read: (counts table, durations table, conditions on
-    either). Whole months without a dirty day from the monthly rows, the rest from the daily
-    rows (as index ranges), leaving out the dirty days (grouped live instead)."""
-    start, end = scope.period.start, scope.period.end
-    dirty_months = skip.months()
-    full = _full_months(scope)
-
-    def clean(table: RollupTable, days: Days) -> ColumnElement[bool]:
-        return ~days.rollup_rows(table) if days.ranges else true()
-
-    def daily(table: RollupTable) -> list[ColumnElement[bool]]:
-        in_scope = table.table_id.in_(scope.table_ids)
-        if full is None:
-            ranges = [and_(in_scope, table.day >= start, table.day < end)]
-        else:
-            ranges = [and_(in_scope, table.day >= lo, table.day < hi)
-                      for lo, hi in ((start, full[0]), (full[1], end)) if lo < hi]
-            ranges += [and_(table.table_id == t, table.day >= max(lo, start),
-                            table.day < min(hi, end))
-                       for t, lo, hi in dirty_months.ranges if t in scope.table_ids]
-        return [or_(*ranges), clean(table, skip)] if ranges else [false()]
-
-    parts: list[tuple[CountsTable, DurationsTable, Where]] = []
-    if full is not None:
-        parts.append((RM, DM, lambda t: [t.table_id.in_(scope.table_ids), t.day >= full[0],
-                                         t.day < full[1], clean(t, dirty_months)]))
-    has_days = full is None or start < full[0] or full[1] < end or any(
-        t in scope.table_ids for t, _, _ in dirty_months.ranges)
-    if has_days:
-        parts.append((R, D, daily))
-    return parts
-
-
-def _from_rollups(session: Session, scope: Scope, as_of: datetime, skip: Days) -> Counts:
-    """The scope's counts summed from the rollups, leaving out the `skip` days."""
-    due_before = as_of.astimezone(UTC).strftime(DUE_FORMAT)
-    lowered = {c for c, item in load_catalog().conclusion_reasons.items()
-               if item.outcome == "risk_lowered"}
-    p: dict[str, dict[tuple[Any, ...], int]] = {s: {} for s in (*P_SPLITS, "month")}
-    a: dict[str, dict[object, list[int]]] = {s: {} for s in A_SPLITS}
-    c: dict[str, dict[object, list[int]]] = {s: {} for s in (*C_SPLITS, "conclusion",
-                                                             "closed_month")}
-    out = Counts()
-    for counts, durations, where in _parts(scope, skip):
-        # Only the whole cohorts are needed per month: the splits are summed over the period.
-        month = case((counts.kind.in_(("p:all", "c:all")), _month_of_day(session, counts.day)),
-                     else_=0)
-        rows = session.execute(
-            select(counts.kind, counts.value, counts.sub, month, func.sum(counts.n),
-                   func.sum(counts.helped), func.sum(counts.contacted),
-                   func.sum(counts.on_time))
-            .where(*where(counts), or_(~counts.kind.startswith("q:"), counts.sub < due_before))
-            .group_by(counts.kind, counts.value, counts.sub, month))
-        for kind, value, sub, m, n, helped, contacted, on_time in rows:
-            group, _, split = kind.partition(":")
-            n = int(n)
-            month_code = f"{m // 100:04d}-{m % 100:02d}"
-            if kind == "p:all":
-                p["month"][(month_code, sub)] = p["month"].get((month_code, sub), 0) + n
-            elif group == "p":
-                code = int(value) if split == "re_presented" else value
-                p[split][(code, sub)] = p[split].get((code, sub), 0) + n
-            elif group in ("a", "q"):
-                acc = a[split].setdefault(value, [0, 0, 0, 0])
-                if group == "a":
-                    for i, v in enumerate((n, helped, contacted, on_time)):
-                        acc[i] += int(v)
-                else:
-                    acc[2] += n  # due before "as of", not made: due, not on time
-            elif group == "c":
-                low = n if sub in lowered else 0
-                keys = ([("conclusion", sub), ("closed_month", month_code)] if split == "all"
-                        else [(split, value)])
-                for name, code in keys:
-                    acc = c[name].setdefault(code, [0, 0])
-                    acc[0] += n
-                    acc[1] += low
-            elif kind == "f:category":
-                out.categories[value] = out.categories.get(value, 0) + n
-            elif kind == "f:factor":
-                out.factors[value] = out.factors.get(value, 0) + n
-            elif kind == "s:assist":
-                out.assisting[value] = out.assisting.get(value, 0) + n
-        for measure, duration, n in session.execute(
-                select(durations.measure, durations.duration, func.sum(durations.n))
-                .where(*where(durations)).group_by(durations.measure, durations.duration)):
-            target = out.to_contact if measure == "to_contact" else out.to_closure
-            target[float(duration)] = target.get(float(duration), 0) + int(n)
-    out.presented = {s: [(*k, v) for k, v in d.items()] for s, d in p.items()}
-    out.accepted = {s: [(k, *v) for k, v in d.items()] for s, d in a.items()}
-    out.closed = {s: [(k, *v) for k, v in d.items()] for s, d in c.items()}
-    return out
-
-
-def _live(session: Session, scope: Scope, now: datetime, days: Days) -> Counts:
-    """The counts of the situations presented or closed on `days`, grouped from the
-    situations themselves by the raw report's own queries."""
-    fb = FigureBuilder(session, scope, now=now)
-    cohorts = Cohorts(scope)
-    cohorts.presented = and_(cohorts.presented, _in_days(session, S.presented_at, days))
-    cohorts.accepted = and_(cohorts.presented, S.accepted_at.is_not(None))
-    cohorts.closed = and_(cohorts.closed, _in_days(session, S.closed_at, days))
-    fb.cohorts = cohorts
-    fb.presented_breakdowns()
-    fb.cohort_breakdowns()
-    categories, factors = fb._factor_counts()
-    return Counts(
-        presented=fb._presented, accepted=fb.accepted_rows, closed=fb.closed_rows,
-        categories=categories, factors=factors, assisting=fb._assisting_counts(),
-        to_contact=histogram(session, to_contact(session), contact_where(cohorts.accepted)),
-        to_closure=histogram(session, to_closure(session), closure_where(cohorts.closed)),
-    )
-
-
-def report_counts(session: Session, scope: Scope, now: datetime) -> Counts | None:
-    """The scope's counts from the rollups plus the dirty days live; None when the rollups
-    were never built (the report then groups the situations itself)."""
-    state = session.get(ReportRollupState, STATE_ID)
-    if state is None:
-        return None
-    start, end = scope.period.bounds()
-    as_of = min(end, now)
-    dirty = changed_days(session, state, scope.table_ids)
-    counts = _from_rollups(session, scope, as_of, dirty)
-    if dirty.ranges:
-        counts = counts + _live(session, scope, now, dirty)
-    return counts
+__all__ = ["STATE_ID", "Days", "Refreshed", "changed_days", "refresh_rollups"]

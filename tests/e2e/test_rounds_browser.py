@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 from support.factories import build_world, submitted
-from web.conftest import make_settings
-from web.test_browser import ARGS, CHROMIUM, Person
+from support.settings import make_settings
 
+from e2e.browsing import ARGS, CHROMIUM, Person
 from webui import create_app
 from webui.threaded_server import Served
 from workflow import rounds

@@ -1,4 +1,8 @@
-"""Reading what the local mail sink kept (hubtable.mailsink): for the Mail page and CLI.
+"""Reading what the local mail sink kept: for the Mail page and `hubtable mail`.
+
+The sink (hubtable/mailsink.py, run by `hubtable up`) writes each message as an .eml file in
+the data dir; the web adapter and the CLI both read them, and neither may import the other's
+side of the house, so the reader lives in the core: plain standard library, no framework.
 
 Messages are numbered from 1 (the oldest) in the order they arrived; the number is what the
 page's address and `hubtable mail show N` use. Only headers and the text and HTML parts are
@@ -46,7 +50,7 @@ def _files(directory: Path) -> list[Path]:
 
 def _parse(path: Path) -> EmailMessage:
     with path.open("rb") as handle:
-        return email.message_from_binary_file(handle, policy=email.policy.default)  # type: ignore[return-value]
+        return email.message_from_binary_file(handle, policy=email.policy.default)
 
 
 def _summary(number: int, path: Path, message: EmailMessage) -> KeptMail:

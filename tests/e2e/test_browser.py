@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 from support.factories import PASSWORD, build_world, submitted
+from support.settings import make_settings
 
-from web.conftest import make_settings
+from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM, Person
 from webui import create_app
 from webui.threaded_server import Served
 from workflow.models import Base, Situation
@@ -24,10 +25,6 @@ from workflow.runtime import Runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CANARY = "CANARY-Browser-Ysolde"
 
 
@@ -65,44 +62,6 @@ def browser(site):
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield chromium
         chromium.close()
-
-
-class Person:
-    """One signed-in person in their own browser context."""
-
-    def __init__(self, browser, site, name: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
-        self.site, self.name = site, name
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.axe = Axe()
-
-    def go(self, path: str):
-        url = path if path.startswith("http") else self.site["base"] + path
-        return self.page.goto(url)
-
-    def sign_in(self, email: str) -> None:
-        self.go("/login")
-        self.page.get_by_label("Email address").fill(email)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        with self.page.expect_navigation():
-            self.page.get_by_role("button", name="Sign in").click()
-        assert "/login" not in self.page.url, self.page.content()[:2000]
-
-    def check(self, shot: str) -> str:
-        """Accessible (axe-core: no violation), screenshot saved; returns the page's text."""
-        self.page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
-        results = self.axe.run(self.page)
-        assert results.violations_count == 0, f"{shot}: {results.generate_report()}"
-        return self.page.content()
-
-    def click(self, role: str, name: str) -> None:
-        with self.page.expect_navigation():
-            self.page.get_by_role(role, name=name, exact=True).first.click()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def _ref(situation_id: int) -> str:

@@ -18,8 +18,9 @@ import yaml
 from babel.messages.pofile import read_po
 from sqlalchemy import create_engine, select
 from support.factories import PASSWORD
+from support.settings import make_settings
 
-from web.conftest import make_settings
+from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM
 from webui import create_app
 from webui.threaded_server import Served
 from workflow import stages
@@ -29,11 +30,7 @@ from workflow.runtime import Runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
 WORD = re.compile(r"[A-Za-z]{3,}")
 #: Names that are the same in both languages (the product, codes people type).
 NAMES = {"hubtable", "cantho", "peel", "aer", "html", "smtp", "yaml", "csv", "xlsx", "api",

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reports.dataset import build
 from sqlalchemy import create_engine, update
 from support.factories import build_world
-from web.conftest import make_settings
-from web.test_browser import ARGS, ARTIFACTS, CHROMIUM, Person
+from support.settings import make_settings
 
-from reports.dataset import build
+from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM, Person
 from webui import create_app
 from workflow.models import Base, Table
 from workflow.runtime import Runtime

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from support.factories import PASSWORD, build_world, open_meeting, submitted
-from test_up_embedded import Browser, _free_port, _processes_of
 
+from e2e.test_up_embedded import Browser, _free_port, _processes_of
 from workflow import setup
 from workflow.runtime import Runtime
 

@@ -1,0 +1,53 @@
+"""Driving Debian's chromium through Playwright: the browser's launch arguments, where the
+screenshots go, and one signed-in person with axe-core at hand (FIELD-NOTES: never download
+a browser; `playwright install` fails here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.factories import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+class Person:
+    """One signed-in person in their own browser context."""
+
+    def __init__(self, browser, site, name: str) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.site, self.name = site, name
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.axe = Axe()
+
+    def go(self, path: str):
+        url = path if path.startswith("http") else self.site["base"] + path
+        return self.page.goto(url)
+
+    def sign_in(self, email: str) -> None:
+        self.go("/login")
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+        assert "/login" not in self.page.url, self.page.content()[:2000]
+
+    def check(self, shot: str) -> str:
+        """Accessible (axe-core: no violation), screenshot saved; returns the page's text."""
+        self.page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
+        results = self.axe.run(self.page)
+        assert results.violations_count == 0, f"{shot}: {results.generate_report()}"
+        return self.page.content()
+
+    def click(self, role: str, name: str) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role(role, name=name, exact=True).first.click()
+
+    def close(self) -> None:
+        self.context.close()

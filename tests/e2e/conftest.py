@@ -1,0 +1,30 @@
+"""End-to-end: real servers (waitress, `hubtable up`, Prefect, the dispatcher as a process) and
+Debian's chromium. Slow by nature (seconds to minutes a test): `make test-fast` leaves them out.
+
+An SMTP server on a free port receives what they send; `settings` point at it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from aiosmtpd.controller import Controller
+from support.notify import MailBox, free_port
+from support.settings import make_settings
+
+from hubtable.config import Settings
+
+
+@pytest.fixture
+def smtp_server():
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def settings(runtime, smtp_server, tmp_path) -> Settings:
+    return make_settings(runtime, tmp_path, "https://hub.example.org",
+                         smtp_url=f"smtp://127.0.0.1:{smtp_server.port}")
