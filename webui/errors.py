@@ -7,6 +7,7 @@ Errors a form can show next to a field are caught in the views (see webui/views/
 from __future__ import annotations
 
 from flask import Flask, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -15,35 +16,35 @@ from webui.views.common import message_of
 from workflow.errors import DomainError, NotFound, PermissionDenied
 
 
-def _page(status: int, title: str, message: str):  # type: ignore[no-untyped-def]
+def _page(status: int, title: str, message: str) -> ResponseReturnValue:
     return render_template("error.html", status=status, title=title, message=message), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
-    def _denied(exc: PermissionDenied):  # type: ignore[no-untyped-def]
+    def _denied(exc: PermissionDenied) -> ResponseReturnValue:
         return _page(403, _("Not allowed"), message_of(exc))
 
     @app.errorhandler(NotFound)
-    def _not_found(exc: NotFound):  # type: ignore[no-untyped-def]
+    def _not_found(exc: NotFound) -> ResponseReturnValue:
         return _page(404, _("Not found"), _("There is nothing here that you may see."))
 
     @app.errorhandler(DomainError)
-    def _refused(exc: DomainError):  # type: ignore[no-untyped-def]
+    def _refused(exc: DomainError) -> ResponseReturnValue:
         return _page(409, _("This cannot be done now"), message_of(exc))
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         return _page(400, _("The form expired"),
                      _("The form was missing its security token or it expired. "
                        "Go back, reload the page and try again."))
 
     @app.errorhandler(401)
-    def _unauthorized(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _unauthorized(exc: HTTPException) -> ResponseReturnValue:
         return redirect(url_for("auth.login", next=request.path))
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         if request.path.startswith("/api/"):
             return exc
         titles = {403: _("Not allowed"), 404: _("Not found"), 405: _("Not allowed"),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from flask import Flask, Response, current_app, request, session
+from flask.typing import RouteCallable
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -130,4 +132,5 @@ def limit_login(app: Flask) -> None:
                                 deduct_when=_failed, scope="login-account")
     per_address = limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed,
                                 scope="login-address")
-    app.view_functions["auth.login"] = per_address(per_account(view))
+    # Flask-Limiter types its decorator for async views too; the view stays a sync route.
+    app.view_functions["auth.login"] = cast(RouteCallable, per_address(per_account(view)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -48,10 +49,10 @@ def label(code: str | None, kind: str) -> str:
 
 def _translated(names: dict[str, object], key: str) -> dict[str, str]:
     """A name table in the request's language, resolved once per request."""
-    cache = g.setdefault("hubtable_names", {})
+    cache: dict[str, dict[str, str]] = g.setdefault("hubtable_names", {})
     if key not in cache:
         cache[key] = {code: str(text) for code, text in names.items()}
-    return cache[key]  # type: ignore[no-any-return]
+    return cache[key]
 
 
 def when(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
@@ -112,9 +113,9 @@ def _nl2br(text: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
 
-def _zip_names(ids: object, names: dict[int, str]) -> list[tuple[str, str]]:
+def _zip_names(ids: Iterable[int | str], names: dict[int, str]) -> list[tuple[str, str]]:
     """Agency ids (as strings) beside their names, for a select or checkboxes."""
-    return [(str(i), names.get(int(i), str(i))) for i in ids]  # type: ignore[attr-defined]
+    return [(str(i), names.get(int(i), str(i))) for i in ids]
 
 
 def init_app(app: Flask) -> None:

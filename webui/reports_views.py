@@ -13,23 +13,27 @@ import io
 import re
 import time
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pygal.style import Style
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from webui.unit import reading
 from workflow import access
 from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
-from workflow.models import Table
+from workflow.models import Table, User
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
 from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
 from workflow.reports.figures import TREND_LINES
+from workflow.reports.model import Cell, Figure
 from workflow.reports.sql import DECISIONS
 
 ACCEPTED, REJECTED = DECISIONS[0], DECISIONS[1]  # the decisions figure's columns
@@ -51,13 +55,13 @@ MAX_CHART_POINTS = 120
 REPORT_TIMEOUT_SECONDS = 20.0
 
 
-def _timeout(session):  # type: ignore[no-untyped-def]
+def _timeout(session: Session) -> AbstractContextManager[None]:
     seconds = float(current_app.config.get("REPORT_TIMEOUT_SECONDS", REPORT_TIMEOUT_SECONDS))
     return statement_timeout(session, seconds)
 
 
 @bp.errorhandler(QueryTimeout)
-def _too_slow(exc: QueryTimeout):  # type: ignore[no-untyped-def]
+def _too_slow(exc: QueryTimeout) -> ResponseReturnValue:
     message = _("This report took too long to compute and was stopped. Choose a shorter "
                 "period or a single table and try again.")
     return render_template("error.html", status=503, title=_("Report stopped"),
@@ -74,13 +78,13 @@ def _cache() -> OrderedDict[tuple, tuple[float, Report]]:
     return current_app.extensions.setdefault("hubtable_report_cache", OrderedDict())
 
 
-def _scope(session, actor, params: dict[str, str]) -> Scope:  # type: ignore[no-untyped-def]
+def _scope(session: Session, actor: User, params: dict[str, str]) -> Scope:
     period = parse_period(params["from"] or None, params["to"] or None)
     return resolve_scope(session, period, table=params["table"] or None,
                          region=params["region"] or None, actor=actor)
 
 
-def _report(session, actor, params: dict[str, str]) -> Report:  # type: ignore[no-untyped-def]
+def _report(session: Session, actor: User, params: dict[str, str]) -> Report:
     """The report for these parameters; reused for a minute within this process so that a
     page and its charts compute it once. The scope (and so the access check) is resolved on
     every request: a withdrawn table is refused at once, never served from the cache."""
@@ -99,7 +103,7 @@ def _report(session, actor, params: dict[str, str]) -> Report:  # type: ignore[n
     return rep
 
 
-def _choices(session, actor) -> tuple[list[Table], list[str]]:  # type: ignore[no-untyped-def]
+def _choices(session: Session, actor: User) -> tuple[list[Table], list[str]]:
     ids = access.table_ids_in_scope(session, actor)
     tables = list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.code)))
     return tables, sorted({t.region for t in tables if t.region})
@@ -107,7 +111,7 @@ def _choices(session, actor) -> tuple[list[Table], list[str]]:  # type: ignore[n
 
 @bp.route("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     params = _params()
     with reading() as (s, actor):
         access.require_permission(actor, "reports.view")
@@ -128,18 +132,18 @@ def index():  # type: ignore[no-untyped-def]
 
 
 # -- the page's order: summary and indicators first, then what has data -------------------
-def has_numbers(fig) -> bool:  # type: ignore[no-untyped-def]
+def has_numbers(fig: Figure) -> bool:
     """Some cell shows a count other than zero: a chart of it would draw something (pygal
     says "No data" otherwise, and a chart of suppressed cells only is empty too)."""
     return any(c.value for row in fig.rows for c in row["cells"])
 
 
-def is_empty(fig) -> bool:  # type: ignore[no-untyped-def]
+def is_empty(fig: Figure) -> bool:
     """Every cell is a plain zero: nothing happened, and nothing is hidden either."""
     return all(c.value == 0 for row in fig.rows for c in row["cells"])
 
 
-def _cell(fig, code: str, column: int = 0):  # type: ignore[no-untyped-def]
+def _cell(fig: Figure, code: str, column: int = 0) -> Cell | None:
     if code == "total":
         return fig.total["cells"][column] if fig.total else None
     for row in fig.rows:
@@ -177,7 +181,7 @@ def page_layout(rep: Report) -> dict[str, Any]:
 
 
 # -- charts -------------------------------------------------------------------------------
-def _series(fig) -> tuple[list[str], list[tuple[str, list[Any]]]]:  # type: ignore[no-untyped-def]
+def _series(fig: Figure) -> tuple[list[str], list[tuple[str, list[Any]]]]:
     """Rows with something to show; one series per column (hidden counts are gaps)."""
     rows = [r for r in fig.rows if any(c.value for c in r["cells"]) or
             any(c.value is None for c in r["cells"])][-MAX_CHART_POINTS:]
@@ -187,7 +191,7 @@ def _series(fig) -> tuple[list[str], list[tuple[str, list[Any]]]]:  # type: igno
             [(c["label"], [r["cells"][i].value for r in rows]) for i, c in columns])
 
 
-def _bar(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _bar(fig: Figure) -> bytes:
     labels, series = _series(fig)
     chart_type = pygal.StackedBar if len(series) > 1 else pygal.HorizontalBar
     chart = chart_type(js=[], style=CHART_STYLE, width=640, height=max(260, 34 * len(labels)),
@@ -199,7 +203,7 @@ def _bar(fig) -> bytes:  # type: ignore[no-untyped-def]
     return chart.render()
 
 
-def _line(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _line(fig: Figure) -> bytes:
     chart = pygal.Line(js=[], style=CHART_STYLE, width=640, height=300, legend_at_bottom=True,
                        x_label_rotation=30)
     rows = fig.rows[-MAX_CHART_POINTS:]
@@ -227,7 +231,7 @@ CHARTS = {"decisions", "rejection_reasons", "age_group", "gender", "situation_ty
 
 @bp.route("/chart/<key>.svg")
 @login_required
-def chart(key: str):  # type: ignore[no-untyped-def]
+def chart(key: str) -> ResponseReturnValue:
     if key not in CHARTS:
         abort(404)
     with reading() as (s, actor):
@@ -261,7 +265,7 @@ def _attachment(body: bytes | str, mimetype: str, name: str) -> Response:
 
 @bp.route("/export.<fmt>")
 @login_required
-def export(fmt: str):  # type: ignore[no-untyped-def]
+def export(fmt: str) -> ResponseReturnValue:
     """The figures as CSV or JSON, or a workbook with figures and records (XLSX)."""
     if fmt not in ("csv", "json", "xlsx"):
         abort(404)
@@ -290,7 +294,7 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/records.csv")
 @login_required
-def records_csv():  # type: ignore[no-untyped-def]
+def records_csv() -> ResponseReturnValue:
     """The de-identified per-situation records (RTD-like layout)."""
     with reading() as (s, actor):
         access.require_permission(actor, "reports.view")
@@ -307,7 +311,8 @@ def records_csv():  # type: ignore[no-untyped-def]
 
 
 def chart_url(key: str, query: dict[str, str]) -> str:
-    return url_for("reports.chart", key=key, **query)
+    values: dict[str, Any] = {**query, "key": key}
+    return url_for("reports.chart", **values)
 
 
 bp.add_app_template_global(chart_url, "report_chart_url")

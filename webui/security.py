@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -27,7 +28,7 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _idle_timeout():  # type: ignore[no-untyped-def]
+def _idle_timeout() -> ResponseReturnValue | None:
     """End a session left idle longer than IDLE_TIMEOUT, or older than SESSION_LIFETIME.
 
     Both times are in the signed cookie; the server-side check (the user's session generation,

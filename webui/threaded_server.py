@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 class Served:
@@ -12,7 +16,7 @@ class Served:
     trigger pipe; polling a stop flag between loop passes ends it cleanly.)
     """
 
-    def __init__(self, app, threads: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: WSGIApplication, threads: int) -> None:
         from waitress.server import create_server
 
         self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)

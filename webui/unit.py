@@ -19,7 +19,8 @@ from workflow.runtime import Runtime
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["hubtable_runtime"]  # type: ignore[no-any-return]
+    found: Runtime = current_app.extensions["hubtable_runtime"]
+    return found
 
 
 def _actor(session: Session) -> User:

@@ -50,8 +50,8 @@ class IdConverter(BaseConverter):
             raise ValidationError()
         return number
 
-    def to_url(self, value: object) -> str:
-        return str(int(value))  # type: ignore[call-overload]
+    def to_url(self, value: int | str) -> str:  # werkzeug passes what url_for was given
+        return str(int(value))
 
 
 def _unstorable(value: str) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
+from flask.sansio.app import App
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def exempt_from_csrf(app) -> None:  # type: ignore[no-untyped-def]
+def exempt_from_csrf(app: App) -> None:
     """Tell the app's CSRFProtect (Flask-WTF keeps it in app.extensions["csrf"]) to skip us."""
     csrf = app.extensions.get("csrf")
     if csrf is not None:

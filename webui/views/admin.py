@@ -7,6 +7,7 @@ view here asks workflow.access for the directory or rules permission first.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -24,7 +25,7 @@ WEEKDAYS = range(7)
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "directory.manage")
         counts = {
@@ -37,7 +38,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 # -- tables -----------------------------------------------------------------------------------
-def _tables_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _tables_page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "directory.manage")
         tables = s.scalars(select(Table).order_by(Table.name)).all()
@@ -47,7 +48,7 @@ def _tables_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-
 
 @bp.route("/tables", methods=["GET", "POST"])
 @login_required
-def tables():  # type: ignore[no-untyped-def]
+def tables() -> ResponseReturnValue:
     if request.method == "GET":
         return _tables_page({})
     f = request.form
@@ -75,7 +76,7 @@ def tables():  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.tables"))
 
 
-def _table_page(table_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _table_page(table_id: int, errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "directory.manage")
         table = s.get(Table, table_id)
@@ -88,7 +89,7 @@ def _table_page(table_id: int, errors: dict[str, str], status: int = 200):  # ty
 
 @bp.route("/tables/<int:table_id>", methods=["GET", "POST"])
 @login_required
-def table(table_id: int):  # type: ignore[no-untyped-def]
+def table(table_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return _table_page(table_id, {})
     f = request.form
@@ -115,7 +116,7 @@ def table(table_id: int):  # type: ignore[no-untyped-def]
 
 
 # -- agencies ---------------------------------------------------------------------------------
-def _agencies_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _agencies_page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "directory.manage")
         agencies = s.scalars(select(Agency).order_by(Agency.name)).all()
@@ -130,7 +131,7 @@ def _agencies_page(errors: dict[str, str], status: int = 200):  # type: ignore[n
 
 @bp.route("/agencies", methods=["GET", "POST"])
 @login_required
-def agencies():  # type: ignore[no-untyped-def]
+def agencies() -> ResponseReturnValue:
     if request.method == "GET":
         return _agencies_page({})
     f = request.form
@@ -149,7 +150,7 @@ def agencies():  # type: ignore[no-untyped-def]
 
 
 # -- users ------------------------------------------------------------------------------------
-def _users_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _users_page(errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "directory.manage")
         users = s.scalars(select(User).order_by(User.email)).all()
@@ -162,7 +163,7 @@ def _users_page(errors: dict[str, str], status: int = 200):  # type: ignore[no-u
 
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     if request.method == "GET":
         return _users_page({})
     f = request.form
@@ -182,7 +183,7 @@ def users():  # type: ignore[no-untyped-def]
 
 # -- rule packs -------------------------------------------------------------------------------
 def _packs_page(errors: dict[str, str], problems: list[str] | None = None,
-                status: int = 200):  # type: ignore[no-untyped-def]
+                status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "rules.manage")
         installed = s.scalars(select(RulePackRecord).order_by(
@@ -194,7 +195,7 @@ def _packs_page(errors: dict[str, str], problems: list[str] | None = None,
 
 @bp.route("/rules", methods=["GET", "POST"])
 @login_required
-def rules():  # type: ignore[no-untyped-def]
+def rules() -> ResponseReturnValue:
     """Upload a pack: it is validated like `hubtable rules check`, and every problem is shown."""
     if request.method == "GET":
         return _packs_page({})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from webui.unit import reading
@@ -15,7 +16,7 @@ bp = Blueprint("agency", __name__, url_prefix="/agency")
 
 @bp.route("")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     with reading() as (s, actor):
         view = agency_queries.my_agency(s, actor)
         tables = agency_queries.agency_tables(s, actor)

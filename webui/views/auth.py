@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -18,7 +19,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(url_for("home.index"))
@@ -48,7 +49,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Sign out everywhere: the server forgets every copy of this session's cookie."""
     if current_user.is_authenticated:
         with unit() as (s, actor):
@@ -61,7 +62,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/password.html", errors={})
     current = request.form.get("current_password", "")
@@ -84,7 +85,7 @@ def password():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/language", methods=["POST"])
-def language():  # type: ignore[no-untyped-def]
+def language() -> ResponseReturnValue:
     chosen = request.form.get("language", "")
     if chosen not in LANGUAGES:
         flash(_("Choose English or Vietnamese."), "error")
@@ -98,7 +99,7 @@ def language():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/display", methods=["POST"])
-def display():  # type: ignore[no-untyped-def]
+def display() -> ResponseReturnValue:
     """Large type for the projector or anyone who prefers it; kept for the session."""
     session["large"] = request.form.get("large") == "1"
     return redirect(safe_next(url_for("home.index")))

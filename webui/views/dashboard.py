@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from webui.unit import reading
@@ -16,7 +17,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     stage = request.args.get("stage") or None
     table = request.args.get("table", "")
     filters = dashboard.DashboardFilter(
@@ -36,7 +37,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/situations/<int:situation_id>/rules")
 @login_required
-def rules(situation_id: int):  # type: ignore[no-untyped-def]
+def rules(situation_id: int) -> ResponseReturnValue:
     """Why the rules did what they did: each firing with its explanation and pack version."""
     with reading() as (s, actor):
         view = queries.situation_view(s, actor, situation_id)

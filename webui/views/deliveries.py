@@ -7,6 +7,7 @@ gave up (dead), with the error each last met, and puts dead ones back in the que
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -18,7 +19,7 @@ bp = Blueprint("deliveries", __name__, url_prefix="/admin/deliveries")
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     with reading() as (s, actor):
         failing = deliveries.list_dead(s, actor, limit=200, statuses=("failed", "dead"))
         counts = deliveries.delivery_counts(s)
@@ -27,7 +28,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/requeue", methods=["POST"])
 @login_required
-def requeue():  # type: ignore[no-untyped-def]
+def requeue() -> ResponseReturnValue:
     raw = request.form.getlist("delivery_id")
     if any(not value.isdigit() for value in raw):
         return redirect(url_for("deliveries.index")), 303

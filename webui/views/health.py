@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from webui.unit import runtime
@@ -27,7 +28,7 @@ def _orchestration() -> dict[str, Any]:
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     try:
         with runtime().engine.connect() as conn:
             conn.execute(text("SELECT 1"))

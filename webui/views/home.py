@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from webui.unit import reading
@@ -13,7 +14,7 @@ bp = Blueprint("home", __name__)
 
 @bp.route("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     with reading() as (s, actor):
         if access.has_permission(actor, "meeting.run"):
             return redirect(url_for("dashboard.index"))

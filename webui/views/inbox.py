@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from webui.unit import reading, unit
@@ -13,7 +14,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     unread_only = request.args.get("unread") == "1"
     with reading() as (s, actor):
         items = inbox.list_items(s, actor, unread_only=unread_only, limit=100)
@@ -23,7 +24,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:item_id>/read", methods=["POST"])
 @login_required
-def read(item_id: int):  # type: ignore[no-untyped-def]
+def read(item_id: int) -> ResponseReturnValue:
     with unit() as (s, actor):
         item = inbox.mark_read(s, actor, item_id)
         link = item.link
@@ -34,7 +35,7 @@ def read(item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/read-all", methods=["POST"])
 @login_required
-def read_all():  # type: ignore[no-untyped-def]
+def read_all() -> ResponseReturnValue:
     with unit() as (s, actor):
         inbox.mark_all_read(s, actor)
     return redirect(url_for("inbox.index"))

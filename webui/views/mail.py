@@ -7,7 +7,10 @@ source (escaped, never rendered: the page's CSP stays as strict as everywhere el
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from webui.unit import reading
@@ -16,13 +19,13 @@ from workflow import access, kept_mail
 bp = Blueprint("mail", __name__, url_prefix="/admin/mail")
 
 
-def _directory():  # type: ignore[no-untyped-def]
+def _directory() -> Path:
     return kept_mail.mail_dir(current_app.config["HUBTABLE_SETTINGS"].data_dir)
 
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     with reading() as (_s, actor):
         access.require_permission(actor, "notifications.manage")
     directory = _directory()
@@ -32,7 +35,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:number>")
 @login_required
-def show(number: int):  # type: ignore[no-untyped-def]
+def show(number: int) -> ResponseReturnValue:
     with reading() as (_s, actor):
         access.require_permission(actor, "notifications.manage")
     body = kept_mail.read_mail(_directory(), number)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy.orm import Session
 
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
@@ -18,6 +20,7 @@ from webui.views.common import FORM, errors_of, safe_next, yes_no
 from workflow import agency_queries, interventions, legal_basis, queries, situations
 from workflow.errors import DomainError, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
+from workflow.models import Situation, User
 from workflow.reference import load_catalog
 
 bp = Blueprint("situations", __name__, url_prefix="/situations")
@@ -51,7 +54,8 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
     )
 
 
-def _form_page(errors: dict[str, str], *, situation_id: int | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _form_page(errors: dict[str, str], *, situation_id: int | None = None,
+               status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         tables = agency_queries.agency_tables(s, actor)
         if not tables:
@@ -73,7 +77,7 @@ def _form_page(errors: dict[str, str], *, situation_id: int | None = None, statu
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     if request.method == "GET":
         return _form_page({})
     errors: dict[str, str] = {}
@@ -81,7 +85,7 @@ def new():  # type: ignore[no-untyped-def]
     table_id = bounded_int(request.form.get("table_id", ""), low=1)
     if table_id is None:
         errors["table_id"] = _("Choose the table.")
-    if errors:
+    if errors or table_id is None:
         return _form_page(errors, status=400)
     try:
         with unit() as (s, actor):
@@ -95,7 +99,7 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(situation_id: int):  # type: ignore[no-untyped-def]
+def edit(situation_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         return _form_page({}, situation_id=situation_id)
     errors: dict[str, str] = {}
@@ -110,7 +114,7 @@ def edit(situation_id: int):  # type: ignore[no-untyped-def]
     return _after_save(situation_id)
 
 
-def _check_earlier(s, actor, situation) -> None:  # type: ignore[no-untyped-def]
+def _check_earlier(s: Session, actor: User, situation: Situation) -> None:
     """The optional "check for earlier discussions" box: tokens only; the typed text is never
     stored, logged or shown again (the form never fills these two fields back in)."""
     check_at_filter1(s, runtime().vault.linkage_key(), actor, situation,
@@ -118,7 +122,7 @@ def _check_earlier(s, actor, situation) -> None:  # type: ignore[no-untyped-def]
                      request.form.get("check_birth_date", ""))
 
 
-def _after_save(situation_id: int):  # type: ignore[no-untyped-def]
+def _after_save(situation_id: int) -> ResponseReturnValue:
     """A saved draft stays a draft unless the user asked to submit it (then filter 1 ends)."""
     if request.form.get("action") != "submit":
         flash(_("Saved as a draft. It goes to the table only when you submit it."), "success")
@@ -135,11 +139,11 @@ def _after_save(situation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>")
 @login_required
-def view(situation_id: int):  # type: ignore[no-untyped-def]
+def view(situation_id: int) -> ResponseReturnValue:
     return _detail(situation_id, {})
 
 
-def _detail(situation_id: int, errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _detail(situation_id: int, errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     with reading() as (s, actor):
         v = queries.situation_view(s, actor, situation_id)
         return render_template("situations/view.html", v=v, s=v.situation, errors=errors,
@@ -148,7 +152,7 @@ def _detail(situation_id: int, errors: dict[str, str], status: int = 200):  # ty
 
 @bp.route("/<int:situation_id>/identity")
 @login_required
-def identity(situation_id: int):  # type: ignore[no-untyped-def]
+def identity(situation_id: int) -> ResponseReturnValue:
     """The limited identity, for users of a granted agency only; the vault audits each view."""
     refused: DomainError | None = None
     with unit() as (s, actor):
@@ -169,7 +173,7 @@ def identity(situation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>/first-contact", methods=["POST"])
 @login_required
-def first_contact(situation_id: int):  # type: ignore[no-untyped-def]
+def first_contact(situation_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             interventions.record_first_contact(s, actor, situation_id)
@@ -181,7 +185,7 @@ def first_contact(situation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>/tasks/<int:task_id>", methods=["POST"])
 @login_required
-def task(situation_id: int, task_id: int):  # type: ignore[no-untyped-def]
+def task(situation_id: int, task_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             interventions.update_task(
@@ -197,7 +201,7 @@ def task(situation_id: int, task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>/report-back", methods=["POST"])
 @login_required
-def report_back(situation_id: int):  # type: ignore[no-untyped-def]
+def report_back(situation_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             interventions.report_back(
@@ -213,7 +217,7 @@ def report_back(situation_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:situation_id>/withdraw", methods=["POST"])
 @login_required
-def withdraw(situation_id: int):  # type: ignore[no-untyped-def]
+def withdraw(situation_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             situations.withdraw(s, actor, situation_id, request.form.get("withdrawal_reason", ""),

@@ -7,10 +7,14 @@ the result. The operator's allow-list of internal networks comes from the settin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from webui.unit import reading, unit
 from webui.values import bounded_int
@@ -19,7 +23,7 @@ from workflow import access, outbound
 from workflow import notification_preferences as prefs
 from workflow.errors import DomainError
 from workflow.identity import derive_master_key
-from workflow.models import Agency
+from workflow.models import Agency, NotificationPreference
 
 bp = Blueprint("webhooks", __name__)
 
@@ -32,7 +36,8 @@ def _master_key() -> bytes:
     return derive_master_key(current_app.config["HUBTABLE_SETTINGS"].identity_key)
 
 
-def _rows(s, agencies):  # type: ignore[no-untyped-def]
+def _rows(s: Session, agencies: Iterable[Agency]
+          ) -> list[tuple[Agency, NotificationPreference | None]]:
     return [(a, prefs.webhook_of(s, a.id)) for a in agencies]
 
 
@@ -58,7 +63,7 @@ def _act(agency_id: int) -> str:
 
 @bp.route("/admin/webhooks", methods=["GET", "POST"])
 @login_required
-def admin():  # type: ignore[no-untyped-def]
+def admin() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     status = 200
     with reading() as (s, actor):
@@ -83,7 +88,7 @@ def admin():  # type: ignore[no-untyped-def]
 
 @bp.route("/agency/webhook", methods=["GET", "POST"])
 @login_required
-def agency():  # type: ignore[no-untyped-def]
+def agency() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     status = 200
     with reading() as (s, actor):
@@ -97,5 +102,5 @@ def agency():  # type: ignore[no-untyped-def]
         except DomainError as exc:
             errors, status = errors_of(exc), 400
     with reading() as (s, actor):
-        return render_template("admin/webhooks.html", rows=_rows(s, [s.get(Agency, agency_id)]),
+        return render_template("admin/webhooks.html", rows=_rows(s, [s.get_one(Agency, agency_id)]),
                                errors=errors, own=True), status
