@@ -58,7 +58,8 @@ def test_identity_recorded_at_filter_3_makes_tokens_not_identity(world, history)
         rows = s.scalars(select(LinkageToken).where(
             LinkageToken.situation_id == history["first"])).all()
     assert [r.source for r in rows] == ["identity"]
-    assert len(rows[0].clk) == 128 and b"Lan" not in rows[0].clk
+    assert rows[0].clk[128:132] == b"HTL2"  # a CLK, then the structured part (parts.py)
+    assert b"Lan" not in rows[0].clk and b"lan" not in rows[0].clk
     assert "1999" not in rows[0].block_1 + rows[0].block_2
 
 
