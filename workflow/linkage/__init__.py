@@ -18,6 +18,7 @@ matched against an indexed table, keyed with our own key-store secret. The CLK i
 with no new dependency. A whole-name CLK alone measured precision 0.88 against 100,000
 earlier situations (bench/bench_linkage.py): it cannot tell a twin "Nguyễn Thị Hoa" from a
 re-typed "Nguyễn Thị Lan", so the decision now rests on the part-level evidence, and the CLK
-stays for tokens stored before it. Modules are imported directly (no re-exports) to keep the vault's
-import of `tokens` free of cycles.
+stays for tokens stored before it (compared with any token by the old Dice rule, until they
+are purged: they cannot be re-encoded, the filter-1 text was never kept). Modules are imported
+directly (no re-exports) to keep the vault's import of `tokens` free of cycles.
 """
