@@ -28,7 +28,13 @@ from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
 from workflow.models import Table
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
-from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
+from workflow.reports.exports import (
+    write_aggregates_csv,
+    write_json,
+    write_records_csv,
+    write_records_method_csv,
+    write_xlsx,
+)
 from workflow.reports.figures import TREND_LINES
 from workflow.reports.sql import DECISIONS
 
@@ -288,10 +294,7 @@ def export(fmt: str):  # type: ignore[no-untyped-def]
                            _filename(rep, "report", "json"))
 
 
-@bp.route("/records.csv")
-@login_required
-def records_csv():  # type: ignore[no-untyped-def]
-    """The de-identified per-situation records (RTD-like layout)."""
+def _records_file(writer, suffix: str):  # type: ignore[no-untyped-def]
     with reading() as (s, actor):
         access.require_permission(actor, "reports.view")
         try:
@@ -300,10 +303,26 @@ def records_csv():  # type: ignore[no-untyped-def]
             abort(400)
         text = io.StringIO()
         with _timeout(s):
-            write_records_csv(s, scope, text)
+            writer(s, scope, text)
         label = re.sub(r"[^A-Za-z0-9-]+", "-", scope.label).strip("-")
-        name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}.csv"
+        name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}{suffix}.csv"
         return _attachment(text.getvalue(), "text/csv", name)
+
+
+@bp.route("/records.csv")
+@login_required
+def records_csv():  # type: ignore[no-untyped-def]
+    """The de-identified per-situation records (RTD-like layout)."""
+    return _records_file(write_records_csv, "")
+
+
+@bp.route("/records-method.csv")
+@login_required
+def records_method_csv():  # type: ignore[no-untyped-def]
+    """What was done to those records (k-anonymity) and what their columns mean: the XLSX
+    "Method" and "Columns" sheets, for the records CSV (workflow/reports/exports.py says why
+    a file of its own)."""
+    return _records_file(write_records_method_csv, "-method")
 
 
 def chart_url(key: str, query: dict[str, str]) -> str:
