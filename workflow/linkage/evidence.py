@@ -36,15 +36,16 @@ DROP_OUTER = -6.0  # a first or last part left out: people drop middle names, no
 SUBSTITUTED = -6.0  # a part against another name
 
 
-def _date(a: Parsed, b: Parsed) -> tuple[float, Parsed, Parsed, int] | None:
-    """(weight, and which parts to compare: -1 the date-salted ones, 0/1 a year salt)."""
+def _date(a: Parsed, b: Parsed) -> tuple[float, int] | None:
+    """(weight, which parts to compare: -1 those salted with the unordered date, 0 or 1 those
+    under a year salt), or None when the birth dates disagree."""
     if a.dates[0] == b.dates[0]:
-        return DATE_EXACT, a, b, -1
+        return DATE_EXACT, -1
     if a.dates[1] == b.dates[1]:
-        return DATE_SWAPPED, a, b, -1
+        return DATE_SWAPPED, -1
     for i in (0, 1):
         if a.dates[2 + i] == b.dates[2 + i]:
-            return DATE_YEAR, a, b, i
+            return DATE_YEAR, i
     return None
 
 
@@ -117,7 +118,7 @@ def score(a: Parsed, b: Parsed) -> float | None:
     found = _date(a, b)
     if found is None or not a.parts or not b.parts:
         return None
-    weight, _, _, salt = found
+    weight, salt = found
     pa, pb = (a.parts, b.parts) if salt < 0 else (a.year_parts[salt], b.year_parts[salt])
     short, long = (pa, pb) if len(pa) <= len(pb) else (pb, pa)
     names = _names(short, long, weight == DATE_EXACT)

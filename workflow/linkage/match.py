@@ -39,15 +39,25 @@ def threshold(stored: int) -> float:
     return max(FLOOR_BITS, math.log2(max(stored, 1)) + PRIOR_BITS)
 
 
-def weigh(a: bytes, b: bytes, needed: float) -> float | None:
-    """The score of two stored tokens when it clears what is needed, else None."""
-    sa, sb = clk.structured(a), clk.structured(b)
-    if sa and sb:
-        pa, pb = parts.parse(sa), parts.parse(sb)
+def _parsed(raw: bytes) -> parts.Parsed | None:
+    structured = clk.structured(raw)
+    return parts.parse(structured) if structured else None
+
+
+def _weigh(a: bytes, pa: parts.Parsed | None, b: bytes, needed: float) -> float | None:
+    if clk.structured(a) and clk.structured(b):
+        pb = parts.parse(clk.structured(b))
         value = evidence.score(pa, pb) if pa and pb else None
         return value if value is not None and value >= needed else None
     legacy = clk.score(clk.from_bytes(a), clk.from_bytes(b))
     return legacy if legacy >= LEGACY_THRESHOLD else None
+
+
+def weigh(a: bytes, b: bytes, needed: float) -> float | None:
+    """The score of two stored tokens when it clears what is needed, else None. Two tokens
+    with the structured part are weighed by evidence.py; a token of the first format (a CLK
+    alone) by the earlier Dice rule."""
+    return _weigh(a, _parsed(a), b, needed)
 
 
 def stored_count(session: Session, key_id: int | None) -> int:
@@ -77,10 +87,12 @@ def score_candidates(session: Session, probes: list[tuple[bytes, tuple[str, str]
         return {}
     if needed is None:
         needed = threshold(stored_count(session, key_id))
+    parsed = [(token, _parsed(token)) for token, _ in probes]
     best: dict[int, float] = {}
-    for situation_id, raw in rows:
-        for token, _ in probes:
-            value = weigh(token, raw, needed)
+    for situation_id, stored in rows:
+        raw = bytes(stored)  # PostgreSQL hands bytea over as a memoryview
+        for token, probe in parsed:
+            value = _weigh(token, probe, raw, needed)
             if value is not None and value > best.get(situation_id, -math.inf):
                 best[situation_id] = value
     return best
