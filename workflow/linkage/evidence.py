@@ -16,8 +16,8 @@ weight, because they describe a sibling rather than a re-typed name:
 
 The weights are log2(m/u): m how often a true re-presentation shows the pattern, u how often
 two different people do (u for dates: one in 31,000 people share a birth date over 85 years).
-Rounded, and checked against the synthetic population of bench/linkage_population.py (seed
-A); match.py turns the sum into a decision.
+Rounded, and checked against the synthetic population of bench/linkage_population.py (the
+seeds A of bench_linkage.py); match.py turns the sum into a decision.
 """
 
 from __future__ import annotations

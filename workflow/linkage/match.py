@@ -24,10 +24,11 @@ from workflow.reference import UnknownCode, load_catalog
 #: The evidence (bits, evidence.py) needed is log2 of how many people one could be taken for
 #: (the tokens stored) plus PRIOR_BITS, and never less than FLOOR_BITS: the more earlier
 #: situations, the more chance that someone else shares a birth date and a similar name.
-#: PRIOR_BITS was chosen on the synthetic population's seed A (bench/bench_linkage.py
-#: --choose), the largest recall with precision >= 0.99 against 100,000 earlier situations;
-#: the bench reports another seed. FLOOR_BITS: at least an exact birth date with names that
-#: do not contradict it, however few the earlier situations.
+#: PRIOR_BITS was chosen on the synthetic population's seeds A (bench/bench_linkage.py
+#: --choose, three seeds pooled), the largest recall with precision >= 0.99 against 100,000
+#: earlier situations; the bench reports seed B, which the choice never saw. FLOOR_BITS: at
+#: least an exact birth date with names that do not contradict it, however few the earlier
+#: situations.
 PRIOR_BITS = 0.5
 FLOOR_BITS = 12.0
 #: Between a token of the first format (a CLK alone) and any other: Dice score at or above this.
