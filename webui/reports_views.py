@@ -13,6 +13,7 @@ import io
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -31,7 +32,13 @@ from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
 from workflow.models import Table, User
 from workflow.reports import Report, Scope, build_report, parse_period, resolve_scope
-from workflow.reports.exports import write_aggregates_csv, write_json, write_records_csv, write_xlsx
+from workflow.reports.exports import (
+    write_aggregates_csv,
+    write_json,
+    write_records_csv,
+    write_records_method_csv,
+    write_xlsx,
+)
 from workflow.reports.figures import TREND_LINES
 from workflow.reports.model import Cell, Figure
 from workflow.reports.sql import DECISIONS
@@ -292,10 +299,7 @@ def export(fmt: str) -> ResponseReturnValue:
                            _filename(rep, "report", "json"))
 
 
-@bp.route("/records.csv")
-@login_required
-def records_csv() -> ResponseReturnValue:
-    """The de-identified per-situation records (RTD-like layout)."""
+def _records_file(writer: Callable[..., None], suffix: str) -> ResponseReturnValue:
     with reading() as (s, actor):
         access.require_permission(actor, "reports.view")
         try:
@@ -304,10 +308,26 @@ def records_csv() -> ResponseReturnValue:
             abort(400)
         text = io.StringIO()
         with _timeout(s):
-            write_records_csv(s, scope, text)
+            writer(s, scope, text)
         label = re.sub(r"[^A-Za-z0-9-]+", "-", scope.label).strip("-")
-        name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}.csv"
+        name = f"hubtable-records-{label}-{scope.period.start}-{scope.period.end}{suffix}.csv"
         return _attachment(text.getvalue(), "text/csv", name)
+
+
+@bp.route("/records.csv")
+@login_required
+def records_csv() -> ResponseReturnValue:
+    """The de-identified per-situation records (RTD-like layout)."""
+    return _records_file(write_records_csv, "")
+
+
+@bp.route("/records-method.csv")
+@login_required
+def records_method_csv() -> ResponseReturnValue:
+    """What was done to those records (k-anonymity) and what their columns mean: the XLSX
+    "Method" and "Columns" sheets, for the records CSV (workflow/reports/exports.py says why
+    a file of its own)."""
+    return _records_file(write_records_method_csv, "-method")
 
 
 def chart_url(key: str, query: dict[str, str]) -> str:

@@ -53,12 +53,21 @@ def test_a_sibling_sharing_surname_and_address_is_not_confused(world, history):
             assert facts["months_since_last_seen"] == -1
 
 
+def test_a_twin_recorded_at_filter_3_is_not_taken_for_her_sister(world, history):
+    """Same family and middle name, same birth date, same address: another given name."""
+    twin, _ = in_intervention(world, identity_name="Nguyễn Thị Hoa")  # 1999-04-01, 12 Example St
+    with world.runtime.read() as s:
+        assert match.matches_for(s, twin) == {}
+        assert history["first"] in match.matches_for(s, history["elsewhere"])
+
+
 def test_identity_recorded_at_filter_3_makes_tokens_not_identity(world, history):
     with world.runtime.read() as s:
         rows = s.scalars(select(LinkageToken).where(
             LinkageToken.situation_id == history["first"])).all()
     assert [r.source for r in rows] == ["identity"]
-    assert len(rows[0].clk) == 128 and b"Lan" not in rows[0].clk
+    assert rows[0].clk[128:132] == b"HTL2"  # a CLK, then the structured part (parts.py)
+    assert b"Lan" not in rows[0].clk and b"lan" not in rows[0].clk
     assert "1999" not in rows[0].block_1 + rows[0].block_2
 
 
@@ -97,6 +106,9 @@ def test_filter1_check_errors_never_echo_the_typed_text(world):
         with pytest.raises(ValidationError) as bad:
             commands.check_at_filter1(s, key, actor, sit, "Canary Person", "31/12/1990")
         assert "31/12/1990" not in str(bad.value) and "Canary" not in str(bad.value)
+        with pytest.raises(ValidationError, match="birth date too") as bad:
+            commands.check_at_filter1(s, key, actor, sit, "Canary Person", "")
+        assert "Canary" not in str(bad.value)
         with pytest.raises(PermissionDenied):
             commands.check_at_filter1(s, key, world.user(s, "police"), sit, "A B", "")
         assert commands.check_at_filter1(s, key, actor, sit, "", "") is False

@@ -68,20 +68,22 @@ def test_a_dictionary_recovers_nobody_without_the_key_store(world):
     first, _ = in_intervention(world, identity_name="Nguyễn Thị Lan")  # born 1999-04-01
     checked(world, "John Smith", "1999-07-15")
     with world.runtime.read() as s:  # all an attacker with the application database has
-        stored = [(clk.from_bytes(r.clk), r.block_1, r.block_2)
+        stored = [(bytes(r.clk), r.block_1, r.block_2)
                   for r in s.scalars(select(LinkageToken))]
     assert len(stored) == 2
     words = _dictionary()
+    stored_blocks = {b for _, b1, b2 in stored for b in (b1, b2)}
+    lowest = match.FLOOR_BITS  # the least evidence any table size ever asks for
     guesses = [b"", world.runtime.identity_key.encode()]  # no key, or the master passphrase
     for key in guesses:
-        blocks = {clk.block_key(key, f"by:{y}") for y in range(1900, 2030)}
-        assert not blocks & {b for _, b1, b2 in stored for b in (b1, b2)}
-        best = max(clk.score(clk.encode(key, n, b).clk, bits)
-                   for n, b in words for bits, _, _ in stored)
-        assert best < match.THRESHOLD, f"a guessed key scored {best:.2f}"
+        encoded = [clk.encode(key, n, b) for n, b in words]
+        assert not {b for e in encoded for b in e.blocks} & stored_blocks
+        found = [(n, b) for (n, b), e in zip(words, encoded, strict=True)
+                 for raw, _, _ in stored if match.weigh(e.to_bytes(), raw, lowest) is not None]
+        assert found == [], f"a guessed key matched {len(found)} dictionary entries"
     # the control: with the key store's key the same dictionary does find both people
     real = world.runtime.vault.linkage_key().key
-    encoded = [clk.encode(real, n, parse_birth_date(b)).clk for n, b in words]
-    found = {i for i, (bits, _, _) in enumerate(stored) for guess in encoded
-             if clk.score(guess, bits) >= match.THRESHOLD}
-    assert found == {0, 1}
+    encoded = [clk.encode(real, n, parse_birth_date(b)).to_bytes() for n, b in words]
+    found_people = {i for i, (raw, _, _) in enumerate(stored) for guess in encoded
+                    if match.weigh(guess, raw, lowest) is not None}
+    assert found_people == {0, 1}

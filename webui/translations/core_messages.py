@@ -89,6 +89,7 @@ MESSAGES = (
     _l('first contact cannot be in the future'),
     _l('give a name to check for earlier discussions'),
     _l('give the agency a name'),
+    _l('give the birth date too: a name alone cannot tell two people apart'),
     _l('give the table a name'),
     _l('identity needs at least one person'),
     _l('language is en or vi'),

@@ -1,4 +1,10 @@
-"""Cryptographic long-term keys (CLK): keyed Bloom-filter encodings compared by Dice similarity.
+"""Cryptographic long-term keys (CLK): keyed Bloom-filter encodings compared by Dice similarity,
+and the token they open (a CLK, then the structured encoding of parts.py).
+
+The CLK came first and stays at the head of every token, so that tokens stored before the
+structured encoding existed (exactly 128 bytes) are still compared with newer ones, by
+`score` and match.LEGACY_THRESHOLD; two tokens that both carry the structured part are
+compared by evidence.py instead, which tells a sibling from a re-typed name.
 
 Each feature (a name bigram, a birth-date part) is hashed with HMAC-SHA256 under the linkage
 key into `k` positions of a 1024-bit filter by double hashing (h1 + i*h2). Similar identities
@@ -13,6 +19,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import date
 
+from workflow.linkage import parts
 from workflow.linkage.normalize import block_inputs, features
 
 BITS = 1024
@@ -33,9 +40,10 @@ DATE_MASK = ((1 << BITS) - 1) ^ NAME_MASK
 class Encoding:
     clk: int
     blocks: tuple[str, str]
+    structured: bytes = b""  # parts.encode(); empty in a token of the first format
 
     def to_bytes(self) -> bytes:
-        return self.clk.to_bytes(BITS // 8, "big")
+        return self.clk.to_bytes(BITS // 8, "big") + self.structured
 
 
 def _positions(key: bytes, feature: str, k: int, start: int, size: int) -> list[int]:
@@ -59,11 +67,18 @@ def encode(key: bytes, name: str, birth_date: date | None) -> Encoding:
         for pos in _positions(key, feature, DATE_K * weight, NAME_BITS, BITS - NAME_BITS):
             bits |= 1 << pos
     b1, b2 = block_inputs(name, birth_date)
-    return Encoding(bits, (block_key(key, b1), block_key(key, b2)))
+    return Encoding(bits, (block_key(key, b1), block_key(key, b2)),
+                    parts.encode(key, name, birth_date))
 
 
 def from_bytes(raw: bytes) -> int:
-    return int.from_bytes(raw, "big")
+    """The CLK at the head of a stored token."""
+    return int.from_bytes(raw[:BITS // 8], "big")
+
+
+def structured(raw: bytes) -> bytes:
+    """The structured part of a stored token (empty for a token of the first format)."""
+    return raw[BITS // 8:]
 
 
 def dice(a: int, b: int) -> float:
@@ -73,7 +88,7 @@ def dice(a: int, b: int) -> float:
 
 def score(a: int, b: int) -> float:
     """Weighted Dice of the name part and the birth-date part; names alone when either
-    side has no birth date."""
+    side has no birth date. Used only when a token of the first format is involved."""
     da, db = a & DATE_MASK, b & DATE_MASK
     names = dice(a & NAME_MASK, b & NAME_MASK)
     if not da or not db:

@@ -25,7 +25,8 @@ def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
                      situation: Situation, name: str, birth_date: str, *,
                      now: datetime | None = None) -> bool:
     """Turn what the originating agency typed into tokens for this situation; False when
-    the box was left empty. The typed text is dropped when this returns."""
+    the box was left empty. The typed text is dropped when this returns. Both a name and a
+    birth date are needed: matching requires the birth dates to agree (evidence.py)."""
     name, birth_date = (name or "").strip(), (birth_date or "").strip()
     if not name and not birth_date:
         return False
@@ -39,16 +40,17 @@ def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
                               field="check_name")
     if len(name) > 200:
         raise ValidationError("the name to check is too long", field="check_name")
-    born = None
-    if birth_date:
-        try:
-            born = date.fromisoformat(birth_date)
-        except ValueError:
-            raise ValidationError("the birth date to check is not a date (use YYYY-MM-DD)",
-                                  field="check_birth_date") from None
-        if born > date.today():
-            raise ValidationError("the birth date to check is in the future",
-                                  field="check_birth_date")
+    if not birth_date:
+        raise ValidationError("give the birth date too: a name alone cannot tell two people "
+                              "apart", field="check_birth_date")
+    try:
+        born = date.fromisoformat(birth_date)
+    except ValueError:
+        raise ValidationError("the birth date to check is not a date (use YYYY-MM-DD)",
+                              field="check_birth_date") from None
+    if born > date.today():
+        raise ValidationError("the birth date to check is in the future",
+                              field="check_birth_date")
     encodings = tokens.encode_persons(key, [(name, born)])
     tokens.replace_tokens(session, key, situation, "filter1", encodings)
     audit.record(session, "linkage.check", actor=actor, situation_id=situation.id,

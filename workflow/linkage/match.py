@@ -1,35 +1,79 @@
 """Finding earlier situations whose tokens are likely the same person, and saying only how
 many, when and where: never a name, never another table's details.
 
-Candidates come from the blocking keys (same keyed birth year, or same keyed day-month pair),
-then each is scored (weighted Dice of the name and birth-date bits, clk.score). Comparing
-stored tokens needs no key: only making new ones does.
+Candidates come from the blocking keys (same keyed birth date with day and month unordered, or
+same keyed day-month pair with the initials of the name's less common parts), then each is
+weighed (evidence.py) and taken when the evidence clears `threshold`. Comparing stored tokens
+needs no key: only making new ones does.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import stages
-from workflow.linkage import clk
+from workflow.linkage import clk, evidence, parts
 from workflow.models import LinkageToken, Situation, Table, utcnow
 from workflow.reference import UnknownCode, load_catalog
 
-#: The score at or above which two tokens are taken for the same person (bench_linkage.py
-#: measures recall and precision at this threshold).
-THRESHOLD = 0.78
+#: The evidence (bits, evidence.py) needed is log2 of how many people one could be taken for
+#: (the tokens stored) plus PRIOR_BITS, and never less than FLOOR_BITS: the more earlier
+#: situations, the more chance that someone else shares a birth date and a similar name.
+#: PRIOR_BITS was chosen on the synthetic population's seeds A (bench/bench_linkage.py
+#: --choose, three seeds pooled), the largest recall with precision >= 0.99 against 100,000
+#: earlier situations; the bench reports seed B, which the choice never saw. FLOOR_BITS: at
+#: least an exact birth date with names that do not contradict it, however few the earlier
+#: situations.
+PRIOR_BITS = 0.5
+FLOOR_BITS = 12.0
+#: Between a token of the first format (a CLK alone) and any other: Dice score at or above this.
+LEGACY_THRESHOLD = 0.78
 FINISHED = stages.END_STAGES
 
 
-def score_candidates(session: Session, probes: list[tuple[int, tuple[str, str]]], *,
-                     exclude_situation_id: int | None = None, key_id: int | None = None
-                     ) -> dict[int, float]:
+def threshold(stored: int) -> float:
+    return max(FLOOR_BITS, math.log2(max(stored, 1)) + PRIOR_BITS)
+
+
+def _parsed(raw: bytes) -> parts.Parsed | None:
+    structured = clk.structured(raw)
+    return parts.parse(structured) if structured else None
+
+
+def _weigh(a: bytes, pa: parts.Parsed | None, b: bytes, needed: float) -> float | None:
+    if clk.structured(a) and clk.structured(b):
+        pb = parts.parse(clk.structured(b))
+        value = evidence.score(pa, pb) if pa and pb else None
+        return value if value is not None and value >= needed else None
+    legacy = clk.score(clk.from_bytes(a), clk.from_bytes(b))
+    return legacy if legacy >= LEGACY_THRESHOLD else None
+
+
+def weigh(a: bytes, b: bytes, needed: float) -> float | None:
+    """The score of two stored tokens when it clears what is needed, else None. Two tokens
+    with the structured part are weighed by evidence.py; a token of the first format (a CLK
+    alone) by the earlier Dice rule."""
+    return _weigh(a, _parsed(a), b, needed)
+
+
+def stored_count(session: Session, key_id: int | None) -> int:
+    query = select(func.count()).select_from(LinkageToken)
+    if key_id is not None:
+        query = query.where(LinkageToken.key_id == key_id)
+    return int(session.scalar(query) or 0)
+
+
+def score_candidates(session: Session, probes: list[tuple[bytes, tuple[str, str]]], *,
+                     exclude_situation_id: int | None = None, key_id: int | None = None,
+                     needed: float | None = None) -> dict[int, float]:
     """situation id -> best score for every stored token matching one of the probes
-    (encoded filter, its two blocking keys) at or above THRESHOLD."""
+    (a token's bytes, its two blocking keys); `needed` overrides the threshold (the bench
+    uses it to see every score when choosing PRIOR_BITS)."""
     if not probes:
         return {}
     blocks = sorted({b for _, pair in probes for b in pair})
@@ -39,12 +83,18 @@ def score_candidates(session: Session, probes: list[tuple[int, tuple[str, str]]]
         query = query.where(LinkageToken.situation_id != exclude_situation_id)
     if key_id is not None:
         query = query.where(LinkageToken.key_id == key_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return {}
+    if needed is None:
+        needed = threshold(stored_count(session, key_id))
+    parsed = [(token, _parsed(token)) for token, _ in probes]
     best: dict[int, float] = {}
-    for situation_id, raw in session.execute(query):
-        stored = clk.from_bytes(raw)
-        for bits, _ in probes:
-            value = clk.score(bits, stored)
-            if value >= THRESHOLD and value > best.get(situation_id, 0.0):
+    for situation_id, stored in rows:
+        raw = bytes(stored)  # PostgreSQL hands bytea over as a memoryview
+        for token, probe in parsed:
+            value = _weigh(token, probe, raw, needed)
+            if value is not None and value > best.get(situation_id, -math.inf):
                 best[situation_id] = value
     return best
 
@@ -56,7 +106,7 @@ def matches_for(session: Session, situation_id: int) -> dict[int, float]:
                           .where(LinkageToken.situation_id == situation_id)).all()
     if not own:
         return {}
-    probes = [(clk.from_bytes(r.clk), (r.block_1, r.block_2)) for r in own]
+    probes = [(bytes(r.clk), (r.block_1, r.block_2)) for r in own]
     return score_candidates(session, probes, exclude_situation_id=situation_id,
                             key_id=own[0].key_id)
 

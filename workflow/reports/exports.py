@@ -1,5 +1,14 @@
-"""Exports of a report: the aggregates (CSV, JSON) and the de-identified records (CSV), and a
-workbook with both (XLSX). The same suppressed figures as the page; never identity or free text.
+"""Exports of a report: the aggregates (CSV, JSON) and the de-identified records (CSV) with
+their method (CSV), and a workbook with all of it (XLSX). The same suppressed figures as the
+page; never identity or free text.
+
+The records CSV says what was done to it (the XLSX "Method" sheet) in a second CSV beside it,
+not inside it: a commented block before the header or a section after the rows is read as data
+rows by every CSV reader that is not told otherwise (Python's csv, pandas, R, a spreadsheet's
+import), so the records stay one clean table a script can load, and the method is a file a
+spreadsheet opens like any other. The method file carries the number of records and the
+SHA-256 of the records CSV it describes, so that the two can be told to belong together (a
+closure between two downloads changes both).
 
 CSV cells that a spreadsheet would run as a formula are defused with a leading apostrophe.
 """
@@ -7,6 +16,8 @@ CSV cells that a spreadsheet would run as a formula are defused with a leading a
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -64,6 +75,29 @@ def write_records_csv(session: Session, scope: Scope, out: IO[str], *,
                       now: datetime | None = None) -> None:
     _write_csv(([r[name] for name in HEADER] for r in records(session, scope, now=now)),
                HEADER, out)
+
+
+METHOD_HEADER = ("section", "item", "text")
+
+
+def write_records_method_csv(session: Session, scope: Scope, out: IO[str], *,
+                             now: datetime | None = None) -> None:
+    """The Method of the records CSV, as a CSV of its own: which records it describes (their
+    number and the SHA-256 of the records CSV), the k-anonymity steps taken, and what each
+    column means."""
+    anonymised = records_with_method(session, scope, now=now)
+    text = io.StringIO()
+    _write_csv(([r[name] for name in HEADER] for r in anonymised.rows), HEADER, text)
+    digest = hashlib.sha256(text.getvalue().encode("utf-8")).hexdigest()
+    rows: list[tuple[object, ...]] = [
+        ("records", "scope", f"{scope.label}, {scope.period.start} to {scope.period.end}"),
+        ("records", "count", len(anonymised.rows)),
+        ("records", "sha256", digest),
+    ]
+    rows += [("method", number, line)
+             for number, line in enumerate(anonymised.method, start=1)]
+    rows += [("column", name, meaning) for name, meaning in COLUMNS]
+    _write_csv(rows, METHOD_HEADER, out)
 
 
 def write_json(report: Report, out: IO[str]) -> None:
