@@ -19,6 +19,7 @@ from workflow.reports.exports import (
     write_aggregates_csv,
     write_json,
     write_records_csv,
+    write_records_method_csv,
     write_xlsx,
 )
 
@@ -34,20 +35,26 @@ from workflow.reports.exports import (
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), required=True)
 @click.option("--records", is_flag=True,
               help="CSV only: the de-identified per-situation records instead of the figures.")
+@click.option("--records-method", "records_method", is_flag=True,
+              help="CSV only: the records' Method (k-anonymity steps, their count and SHA-256, "
+                   "what each column means).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file (default stdout; xlsx only to a file or a pipe).")
 def report(table: str | None, region: str | None, start: str | None, end: str | None,
-           fmt: str, records: bool, output: str | None) -> None:
+           fmt: str, records: bool, records_method: bool, output: str | None) -> None:
     """De-identified outcome report: suppressed figures, indicators, records."""
     if fmt == "xlsx" and not output and sys.stdout.isatty():
         raise click.UsageError("--format xlsx writes a binary workbook, not for a terminal: "
                                "redirect it (> report.xlsx) or give --output FILE")
-    if records and fmt != "csv":
-        raise click.UsageError("--records goes with --format csv (xlsx always has them)")
+    if (records or records_method) and fmt != "csv":
+        raise click.UsageError("--records and --records-method go with --format csv "
+                               "(xlsx always has them)")
+    if records and records_method:
+        raise click.UsageError("--records or --records-method: one file at a time")
     period = parse_period(start, end)
     runtime = compose().runtime
     try:
-        if not records:
+        if not (records or records_method):
             with runtime.command() as session:
                 refresh_rollups(session)  # fewer days left to group live
         with runtime.read() as session:
@@ -63,6 +70,8 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
             def write(out: TextIO) -> None:
                 if records:
                     write_records_csv(session, scope, out)
+                elif records_method:
+                    write_records_method_csv(session, scope, out)
                 elif fmt == "csv":
                     write_aggregates_csv(build_report(session, scope), out)
                 else:

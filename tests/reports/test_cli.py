@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -44,6 +45,21 @@ def test_records_csv_has_one_line_per_situation_presented(run, dataset):
     assert tuple(rows[0]) == HEADER
     assert len(rows) == 8
     assert [r["record"] for r in rows] == [str(i) for i in range(1, 9)]
+
+
+def test_records_method_describes_the_records_file_of_the_same_scope(run, dataset):
+    _, records, _ = run("report", "--table", "PEEL", *PERIOD, "--format", "csv", "--records")
+    code, out, err = run("report", "--table", "PEEL", *PERIOD, "--format", "csv",
+                         "--records-method")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    about = {r[1]: r[2] for r in rows[1:] if r[0] == "records"}
+    assert about["count"] == "8"
+    assert about["sha256"] == hashlib.sha256(records.encode("utf-8")).hexdigest()
+    assert any(r[0] == "method" for r in rows) and any(r[0] == "column" for r in rows)
+    code, _, err = run("report", "--table", "PEEL", *PERIOD, "--format", "csv", "--records",
+                       "--records-method")
+    assert code != 0 and "one file at a time" in err
 
 
 def test_xlsx_to_an_output_file(run, dataset, tmp_path):
