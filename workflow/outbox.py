@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
-from workflow.models import OutboxEvent, Situation
+from workflow.models import OutboxEvent, Situation, utcnow
 
 EVENT_TYPES = frozenset(
     {
@@ -75,15 +75,15 @@ def emit(
         payload[key] = value if isinstance(value, int | float | bool) or value is None else str(
             value
         )
-    row = OutboxEvent(
-        event_type=event_type,
-        table_id=table_id,
-        situation_id=situation.id if situation else None,
-        agency_ids=sorted(set(agency_ids)),
-        to_chairs=to_chairs,
-        payload=payload,
-    )
-    session.add(row)
+    values = {"event_type": event_type, "table_id": table_id,
+              "situation_id": situation.id if situation else None,
+              "agency_ids": sorted(set(agency_ids)), "to_chairs": to_chairs, "payload": payload,
+              "created_at": utcnow()}
+    # A plain INSERT in the caller's transaction: an event is append-only, the unit of work
+    # would only add cost. The returned event is a detached copy with its id.
+    new_id = session.connection().execute(
+        insert(OutboxEvent).returning(OutboxEvent.id), values).scalar_one()
+    row = OutboxEvent(id=new_id, **values)
     session.info.setdefault(_PENDING, []).append(row)
     return row
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow import follow_up, rounds, rulebook, stages
-from workflow.db import is_postgres
+from workflow.deadline_rows import claim_passed
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
 from workflow.runtime import Runtime
@@ -122,21 +122,7 @@ def deadlines_passed(session: Session, *, now: datetime, limit: int = BATCH_SIZE
     Deadlines of situations that ended meanwhile are claimed too (so the next sweep does not
     read them again) but fire nothing and notify no one.
     """
-    pending = (
-        select(Deadline.id)
-        .where(Deadline.met_at.is_(None), Deadline.overdue_at.is_(None), Deadline.due_at < now)
-        .order_by(Deadline.due_at, Deadline.id)
-        .limit(limit)
-    )
-    if is_postgres(session):
-        pending = pending.with_for_update(skip_locked=True)
-    claimed = session.execute(
-        update(Deadline)
-        .where(Deadline.id.in_(pending), Deadline.overdue_at.is_(None))
-        .values(overdue_at=now)
-        .returning(Deadline.id, Deadline.situation_id, Deadline.kind, Deadline.due_at)
-        .execution_options(synchronize_session=False)
-    ).all()
+    claimed = claim_passed(session, now=now, limit=limit)
     situations = _situations(session, {row.situation_id for row in claimed})
     fired = 0
     for deadline_id, situation_id, kind, due_at in sorted(claimed, key=lambda r: r.id):

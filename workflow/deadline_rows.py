@@ -1,0 +1,65 @@
+"""The situations' deadline rows, written here and nowhere else: set by a pack's rule or a
+plan, met by a command, stopped at closure, claimed by the sweep once they pass.
+
+The business-day arithmetic is workflow/deadlines.py (pure Python, no database); this module
+is its database half, so "deadline" is one concept in two halves, not four files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from workflow.db import is_postgres
+from workflow.models import Deadline, Situation
+
+
+def set_deadline(session: Session, situation: Situation, kind: str, due_at: datetime,
+                 rule_id: str) -> Deadline:
+    """Set (or move, while unmet) the situation's deadline of this kind."""
+    row = session.scalar(select(Deadline).where(Deadline.situation_id == situation.id,
+                                                Deadline.kind == kind))
+    if row is None:
+        row = Deadline(situation_id=situation.id, kind=kind, due_at=due_at, rule_id=rule_id)
+        session.add(row)
+    elif row.met_at is None:
+        row.due_at, row.rule_id, row.overdue_at = due_at, rule_id, None
+    if kind == "first_contact":
+        situation.first_contact_due = due_at
+    return row
+
+
+def meet_deadline(session: Session, situation: Situation, kind: str | None,
+                  at: datetime) -> None:
+    """The open deadline of this kind (every open one when `kind` is None, as at closure) is
+    met at `at`: one UPDATE whatever the number."""
+    query = update(Deadline).where(Deadline.situation_id == situation.id,
+                                   Deadline.met_at.is_(None))
+    if kind is not None:
+        query = query.where(Deadline.kind == kind)
+    session.execute(query.values(met_at=at).execution_options(synchronize_session="evaluate"))
+
+
+def claim_passed(session: Session, *, now: datetime, limit: int
+                 ) -> list[Row[tuple[int, int, str, datetime]]]:
+    """Mark up to `limit` passed, unmet, unclaimed deadlines overdue in one UPDATE and return
+    (id, situation_id, kind, due_at) of each. Reads the partial index of pending deadlines,
+    so the cost follows what is due, not the history; SKIP LOCKED on PostgreSQL lets two
+    sweepers split the work instead of waiting on each other."""
+    pending = (
+        select(Deadline.id)
+        .where(Deadline.met_at.is_(None), Deadline.overdue_at.is_(None), Deadline.due_at < now)
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        pending = pending.with_for_update(skip_locked=True)
+    return list(session.execute(
+        update(Deadline)
+        .where(Deadline.id.in_(pending), Deadline.overdue_at.is_(None))
+        .values(overdue_at=now)
+        .returning(Deadline.id, Deadline.situation_id, Deadline.kind, Deadline.due_at)
+        .execution_options(synchronize_session=False)
+    ).all())
