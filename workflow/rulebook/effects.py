@@ -31,10 +31,12 @@ def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Eva
     hits = [(hit, effects) for hit, effects in hits if effects]
     if not hits:
         return 0
-    already = set() if fresh else set(session.scalars(select(RuleFiring.rule_id).where(
-        RuleFiring.situation_id == situation.id, RuleFiring.occurrence == occurrence,
-        RuleFiring.rule_id.in_([hit.rule.id for hit, _ in hits]))))
     racing = trigger.startswith("timer:")
+    # A timer's insert says itself whether it fired already (ON CONFLICT DO NOTHING); a
+    # command's fresh occurrence cannot have fired: only a replayed one needs the read.
+    already = set() if fresh or racing else set(session.scalars(select(RuleFiring.rule_id)
+        .where(RuleFiring.situation_id == situation.id, RuleFiring.occurrence == occurrence,
+               RuleFiring.rule_id.in_([hit.rule.id for hit, _ in hits]))))
     todo, rows = [], []
     for hit, effects in hits:
         rule = hit.rule
@@ -105,7 +107,7 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
 def _not_yet_told(session: Session, situation: Situation, agencies: list[int], chairs: bool
                   ) -> tuple[list[int], bool]:
     """Leave out whoever this same command already notifies about this situation."""
-    pending = [o for o in emitted_in_transaction(session) if o.situation_id == situation.id]
+    pending = emitted_in_transaction(session, situation.id)
     told = {a for o in pending for a in o.agency_ids}
     return [a for a in agencies if a not in told], chairs and not any(o.to_chairs
                                                                      for o in pending)
