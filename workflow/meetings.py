@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, object_session
 
 from workflow import access, audit, stages
 from workflow.errors import DomainError, ValidationError
@@ -66,20 +66,54 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
 
 
 def put_on_agenda(session: Session, meeting: Meeting, situation: Situation, *, kind: str) -> None:
-    if any(item.situation_id == situation.id for item in meeting.agenda):
+    if _agenda_loaded(meeting):
+        if any(item.situation_id == situation.id for item in meeting.agenda):
+            return
+        meeting.agenda.append(AgendaItem(situation_id=situation.id, kind=kind,
+                                         position=len(meeting.agenda) + 1))
         return
-    meeting.agenda.append(AgendaItem(situation_id=situation.id, kind=kind,
-                                     position=len(meeting.agenda) + 1))
+    item, count = _agenda_place(session, meeting, situation)
+    if item is None:
+        session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, kind=kind,
+                               position=count + 1))
 
 
 def record_outcome(meeting: Meeting, situation: Situation, outcome: str) -> None:
-    for item in meeting.agenda:
-        if item.situation_id == situation.id:
-            item.outcome = outcome
-            return
-    meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
-                                     kind="new" if outcome in DECISION_OUTCOMES
-                                     else "report_back", position=len(meeting.agenda) + 1))
+    session = object_session(meeting)
+    if session is None or _agenda_loaded(meeting):
+        for held in meeting.agenda:
+            if held.situation_id == situation.id:
+                held.outcome = outcome
+                return
+        meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
+                                         kind="new" if outcome in DECISION_OUTCOMES
+                                         else "report_back", position=len(meeting.agenda) + 1))
+        return
+    item, count = _agenda_place(session, meeting, situation)
+    if item is not None:
+        item.outcome = outcome
+        return
+    session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, outcome=outcome,
+                           kind="new" if outcome in DECISION_OUTCOMES else "report_back",
+                           position=count + 1))
+
+
+def _agenda_loaded(meeting: Meeting) -> bool:
+    """A page (or an earlier step) has the agenda in hand: keep it in step by editing it."""
+    return "agenda" not in inspect(meeting).unloaded
+
+
+def _agenda_place(session: Session, meeting: Meeting, situation: Situation
+                  ) -> tuple[AgendaItem | None, int]:
+    """The situation's item on this agenda (if any) and the agenda's length, without loading
+    the whole agenda: a command's cost must not grow with the meeting's agenda."""
+    item = session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                                   AgendaItem.situation_id == situation.id))
+    if item is not None:
+        return item, 0
+    count = session.scalar(select(func.count()).select_from(AgendaItem).where(
+        AgendaItem.meeting_id == meeting.id)) or 0
+    return None, int(count)
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:
