@@ -19,8 +19,12 @@ from workflow.models import Deadline, Situation
 def set_deadline(session: Session, situation: Situation, kind: str, due_at: datetime,
                  rule_id: str) -> Deadline:
     """Set (or move, while unmet) the situation's deadline of this kind."""
-    row = session.scalar(select(Deadline).where(Deadline.situation_id == situation.id,
-                                                Deadline.kind == kind))
+    row = next((o for o in session.new if isinstance(o, Deadline)
+                and o.situation_id == situation.id and o.kind == kind), None)
+    if row is None:
+        with session.no_autoflush:  # the command's other changes go in one flush at the end
+            row = session.scalar(select(Deadline).where(Deadline.situation_id == situation.id,
+                                                        Deadline.kind == kind))
     if row is None:
         row = Deadline(situation_id=situation.id, kind=kind, due_at=due_at, rule_id=rule_id)
         session.add(row)

@@ -106,14 +106,20 @@ def _agenda_loaded(meeting: Meeting) -> bool:
 def _agenda_place(session: Session, meeting: Meeting, situation: Situation
                   ) -> tuple[AgendaItem | None, int]:
     """The situation's item on this agenda (if any) and the agenda's length, without loading
-    the whole agenda: a command's cost must not grow with the meeting's agenda."""
-    item = session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
-                                                   AgendaItem.situation_id == situation.id))
-    if item is not None:
-        return item, 0
-    count = session.scalar(select(func.count()).select_from(AgendaItem).where(
-        AgendaItem.meeting_id == meeting.id)) or 0
-    return None, int(count)
+    the whole agenda (a command's cost must not grow with the meeting's agenda) and without
+    flushing the command's other changes early (items this transaction added count too)."""
+    pending = [o for o in session.new if isinstance(o, AgendaItem) and o.meeting_id == meeting.id]
+    for item in pending:
+        if item.situation_id == situation.id:
+            return item, 0
+    with session.no_autoflush:
+        found = session.scalar(select(AgendaItem).where(
+            AgendaItem.meeting_id == meeting.id, AgendaItem.situation_id == situation.id))
+        if found is not None:
+            return found, 0
+        count = session.scalar(select(func.count()).select_from(AgendaItem).where(
+            AgendaItem.meeting_id == meeting.id)) or 0
+    return None, int(count) + len(pending)
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:
