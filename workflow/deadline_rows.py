@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.db import is_postgres
 from workflow.models import Deadline, Situation
@@ -38,12 +39,20 @@ def set_deadline(session: Session, situation: Situation, kind: str, due_at: date
 def meet_deadline(session: Session, situation: Situation, kind: str | None,
                   at: datetime) -> None:
     """The open deadline of this kind (every open one when `kind` is None, as at closure) is
-    met at `at`: one UPDATE whatever the number."""
+    met at `at`: one UPDATE whatever the number, written without flushing the command's other
+    changes early; the rows this session holds are kept in step."""
+    for obj in list(session.new) + list(session.identity_map.values()):
+        if (isinstance(obj, Deadline) and obj.situation_id == situation.id
+                and obj.met_at is None and kind in (None, obj.kind)):
+            if obj in session.new:
+                obj.met_at = at
+            else:
+                set_committed_value(obj, "met_at", at)
     query = update(Deadline).where(Deadline.situation_id == situation.id,
                                    Deadline.met_at.is_(None))
     if kind is not None:
         query = query.where(Deadline.kind == kind)
-    session.execute(query.values(met_at=at).execution_options(synchronize_session="evaluate"))
+    session.connection().execute(query.values(met_at=at))
 
 
 def claim_passed(session: Session, *, now: datetime, limit: int

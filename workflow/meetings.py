@@ -44,13 +44,14 @@ def next_slot(table: Table, after: datetime) -> datetime:
 def next_meeting(session: Session, table: Table, *, now: datetime | None = None) -> Meeting:
     """The next planned or open meeting of the table, created from its schedule if needed."""
     now = now or utcnow()
-    meeting = session.scalars(
-        select(Meeting)
-        .where(Meeting.table_id == table.id, Meeting.status != "closed",
-               Meeting.scheduled_at >= now - timedelta(hours=12))
-        .order_by(Meeting.scheduled_at)
-        .limit(1)
-    ).first()
+    with session.no_autoflush:  # meetings are flushed as they are made (below, and rounds)
+        meeting = session.scalars(
+            select(Meeting)
+            .where(Meeting.table_id == table.id, Meeting.status != "closed",
+                   Meeting.scheduled_at >= now - timedelta(hours=12))
+            .order_by(Meeting.scheduled_at)
+            .limit(1)
+        ).first()
     if meeting is None:
         slot = next_slot(table, now)
         # A sitting held (and closed) ahead of its scheduled time keeps its slot: take the next.

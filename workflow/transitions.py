@@ -65,6 +65,13 @@ def _mark_new_bumped(session: Session, flush_context: object) -> None:
             session.info.setdefault(_BUMPED, set()).add(obj.id)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_bumps(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back savepoint took its version steps with it: let the next change step again
+    (two steps in one transaction are harmless; a change without a step is not)."""
+    session.info.pop(_BUMPED, None)
+
+
 def check_version(situation: Situation, expected_version: int | None) -> None:
     if expected_version is not None and situation.version != expected_version:
         raise ConcurrentEdit(
