@@ -7,8 +7,9 @@ work; and a second sweep, with nothing left to do, must cost about what that cou
 whatever the number of situations.
 
 Setup (bulk SQL, not the domain's commands, to make a million rows in seconds): one Ontario
-table; 99% of the situations closed long ago with their deadlines met, 1% in intervention with
-a report-back deadline that passed yesterday. HUBTABLE_BENCH_SWEEP_SITUATIONS changes the size.
+table; 99% of the situations closed long ago with their deadlines met and their follow-up
+answered (history: nothing in it is due), 1% in intervention with a report-back deadline that
+passed yesterday. HUBTABLE_BENCH_SWEEP_SITUATIONS changes the size.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ SELECT g, 'report_back', CASE WHEN g % {every} = 0 THEN :yesterday ELSE :old END
 FROM {series}
 """
 
+_FOLLOW_UPS_SQL = """
+INSERT INTO follow_ups (situation_id, table_id, lead_agency_id, due_at, reminders_sent, answer,
+    answered_at)
+SELECT g, :table_id, :agency_id, :old, 0, 'yes', :old
+FROM {series} WHERE g % {every} <> 0
+"""
+
 
 def _series(dialect: str) -> tuple[str, str]:
     if dialect == "postgresql":
@@ -70,7 +78,7 @@ def populate(runtime: Runtime, n: int) -> None:
     params = {"n": n, "table_id": table_id, "agency_id": agency_id,
               "old": now - timedelta(days=400), "yesterday": now - timedelta(days=1)}
     with runtime.engine.begin() as conn:
-        for sql in (_SITUATIONS_SQL, _DEADLINES_SQL):
+        for sql in (_SITUATIONS_SQL, _DEADLINES_SQL, _FOLLOW_UPS_SQL):
             source = prefix + sql.format(every=DUE_EVERY, series=series)
             times = [bindparam(k, type_=UTCDateTime()) for k in ("old", "yesterday")
                      if f":{k}" in source]

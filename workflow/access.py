@@ -58,6 +58,7 @@ _SCOPE = "hubtable.access.scope"
 def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_SCOPE, None)
+        session.info.pop(_MEMBERS, None)
 
 
 def _table_ids_in_scope(session: Session, actor: User) -> set[int]:
@@ -80,14 +81,26 @@ def _table_ids_in_scope(session: Session, actor: User) -> set[int]:
 
 
 def agency_sits_at(session: Session, agency_id: int, table_id: int) -> bool:
-    return (
-        session.scalar(
+    """Whether the agency is a member of the table (asked once per transaction and pair)."""
+    cache: dict[tuple[int, int], bool] = session.info.setdefault(_MEMBERS, {})
+    key = (agency_id, table_id)
+    if key not in cache:
+        cache[key] = session.scalar(
             select(TableMembership.id).where(
                 TableMembership.agency_id == agency_id, TableMembership.table_id == table_id
             )
-        )
-        is not None
-    )
+        ) is not None
+    return cache[key]
+
+
+_MEMBERS = "hubtable.access.members"
+
+
+@event.listens_for(Session, "transient_to_pending")
+@event.listens_for(Session, "persistent_to_deleted")
+def _membership_changed(session: Session, instance: object) -> None:
+    if isinstance(instance, TableMembership):
+        session.info.pop(_MEMBERS, None)
 
 
 def chairs_table(session: Session, actor: User, table_id: int) -> bool:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
-from workflow.db import is_postgres
 from workflow.models import AuditChainHead, AuditEntry, User, utcnow
 
 GENESIS = "0" * 64
@@ -45,33 +44,51 @@ def record(
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry. `detail` must be de-identified: it is readable by auditors."""
+    """Append one entry. `detail` must be de-identified: it is readable by auditors.
+
+    Written with two plain statements (the entry, then the chain head), not through the
+    ORM's unit of work: an append-only row needs no change tracking. The head is read (and
+    locked, on PostgreSQL) once per transaction and chain; the returned entry is a detached
+    copy of what was written.
+    """
     chain = chain_for(situation_id)
-    query = select(AuditChainHead).where(AuditChainHead.chain == chain)
-    if is_postgres(session):
-        query = query.with_for_update()
-    head = session.scalars(query).first()
-    prev_hash, seq = (head.hash, head.seq + 1) if head else (GENESIS, 1)
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
+    connection = session.connection()
+    head = heads.get(chain)
+    if head is None:
+        query = select(AuditChainHead.seq, AuditChainHead.hash).where(
+            AuditChainHead.chain == chain)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = connection.execute(query).first()
+        head = (row.seq, row.hash) if row is not None else (0, GENESIS)
+    seq, prev_hash = head[0] + 1, head[1]
     at = now or utcnow()
     detail = detail or {}
     actor_id = actor.id if actor else None
-    entry = AuditEntry(
-        chain=chain,
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        action=action,
-        situation_id=situation_id,
-        detail=detail,
-        prev_hash=prev_hash,
-        hash=_digest(prev_hash, chain, seq, at, actor_id, action, situation_id, detail),
-    )
-    session.add(entry)
-    if head is None:
-        session.add(AuditChainHead(chain=chain, seq=seq, hash=entry.hash))
+    digest = _digest(prev_hash, chain, seq, at, actor_id, action, situation_id, detail)
+    values = {"chain": chain, "seq": seq, "at": at, "actor_id": actor_id, "action": action,
+              "situation_id": situation_id, "detail": detail, "prev_hash": prev_hash,
+              "hash": digest}
+    connection.execute(insert(AuditEntry), values)
+    if seq == 1:
+        connection.execute(insert(AuditChainHead), {"chain": chain, "seq": seq, "hash": digest})
     else:
-        head.seq, head.hash = seq, entry.hash
-    return entry
+        connection.execute(update(AuditChainHead).where(AuditChainHead.chain == chain),
+                           {"seq": seq, "hash": digest})
+    heads[chain] = (seq, digest)
+    return AuditEntry(**values)
+
+#: The chain heads this transaction has read (and, on PostgreSQL, locked) and written: a
+#: command that writes three entries reads its head once. Forgotten at the end of the
+#: transaction or of any savepoint, so a rolled-back savepoint never leaves a stale head.
+_HEADS = "hubtable.audit.heads"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not a flush's own subtransaction
+        session.info.pop(_HEADS, None)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ A table's first-contact deadline of "2 business days" must not fall on Christmas
 Ontario or during Tết in Viet Nam, so business days come from the `holidays` library for the
 table's country (and subdivision, e.g. ON). Weekend days the government declares working days
 (Viet Nam swaps some) count as business days. Calendars are cached per (country,
-subdivision, year). Pure Python: no database, no clock (callers pass the times).
+subdivision, year). Pure Python: no database, no clock (callers pass the times). The deadline
+rows (set, met, stopped, claimed by the sweep) are written in workflow/deadline_rows.py only.
 
 Times are in the table's local time: a business day is a calendar date there. Clock hours are
 elapsed time (an aware datetime keeps its zone; a DST change does not shorten a 12-hour clock).
@@ -155,3 +156,4 @@ def due_for_action(
         country=country,
         subdivision=subdivision,
     )
+

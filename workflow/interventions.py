@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import access, audit, gatekeeper, legal_basis, meetings, rulebook
@@ -17,7 +16,6 @@ from workflow.errors import DomainError, NotFound, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
     Agency,
-    Deadline,
     DisclosureGrant,
     Flag,
     Involvement,
@@ -271,9 +269,7 @@ def close(
     run.guard()
     run.move(reason=conclusion_reason)
     situation.closed_at = now
-    for d in session.scalars(select(Deadline).where(Deadline.situation_id == situation.id,
-                                                    Deadline.met_at.is_(None))):
-        d.met_at = now
+    rulebook.meet_deadline(session, situation, None, now)  # every open clock stops
     if meeting is not None:
         meetings.record_outcome(meeting, situation, "closed")
     emit(session, "situation.closed", table_id=situation.table_id, situation=situation,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, object_session
 
 from workflow import access, audit, stages
 from workflow.errors import DomainError, ValidationError
@@ -44,13 +44,14 @@ def next_slot(table: Table, after: datetime) -> datetime:
 def next_meeting(session: Session, table: Table, *, now: datetime | None = None) -> Meeting:
     """The next planned or open meeting of the table, created from its schedule if needed."""
     now = now or utcnow()
-    meeting = session.scalars(
-        select(Meeting)
-        .where(Meeting.table_id == table.id, Meeting.status != "closed",
-               Meeting.scheduled_at >= now - timedelta(hours=12))
-        .order_by(Meeting.scheduled_at)
-        .limit(1)
-    ).first()
+    with session.no_autoflush:  # meetings are flushed as they are made (below, and rounds)
+        meeting = session.scalars(
+            select(Meeting)
+            .where(Meeting.table_id == table.id, Meeting.status != "closed",
+                   Meeting.scheduled_at >= now - timedelta(hours=12))
+            .order_by(Meeting.scheduled_at)
+            .limit(1)
+        ).first()
     if meeting is None:
         slot = next_slot(table, now)
         # A sitting held (and closed) ahead of its scheduled time keeps its slot: take the next.
@@ -66,20 +67,60 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
 
 
 def put_on_agenda(session: Session, meeting: Meeting, situation: Situation, *, kind: str) -> None:
-    if any(item.situation_id == situation.id for item in meeting.agenda):
+    if _agenda_loaded(meeting):
+        if any(item.situation_id == situation.id for item in meeting.agenda):
+            return
+        meeting.agenda.append(AgendaItem(situation_id=situation.id, kind=kind,
+                                         position=len(meeting.agenda) + 1))
         return
-    meeting.agenda.append(AgendaItem(situation_id=situation.id, kind=kind,
-                                     position=len(meeting.agenda) + 1))
+    item, count = _agenda_place(session, meeting, situation)
+    if item is None:
+        session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, kind=kind,
+                               position=count + 1))
 
 
 def record_outcome(meeting: Meeting, situation: Situation, outcome: str) -> None:
-    for item in meeting.agenda:
+    session = object_session(meeting)
+    if session is None or _agenda_loaded(meeting):
+        for held in meeting.agenda:
+            if held.situation_id == situation.id:
+                held.outcome = outcome
+                return
+        meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
+                                         kind="new" if outcome in DECISION_OUTCOMES
+                                         else "report_back", position=len(meeting.agenda) + 1))
+        return
+    item, count = _agenda_place(session, meeting, situation)
+    if item is not None:
+        item.outcome = outcome
+        return
+    session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, outcome=outcome,
+                           kind="new" if outcome in DECISION_OUTCOMES else "report_back",
+                           position=count + 1))
+
+
+def _agenda_loaded(meeting: Meeting) -> bool:
+    """A page (or an earlier step) has the agenda in hand: keep it in step by editing it."""
+    return "agenda" not in inspect(meeting).unloaded
+
+
+def _agenda_place(session: Session, meeting: Meeting, situation: Situation
+                  ) -> tuple[AgendaItem | None, int]:
+    """The situation's item on this agenda (if any) and the agenda's length, without loading
+    the whole agenda (a command's cost must not grow with the meeting's agenda) and without
+    flushing the command's other changes early (items this transaction added count too)."""
+    pending = [o for o in session.new if isinstance(o, AgendaItem) and o.meeting_id == meeting.id]
+    for item in pending:
         if item.situation_id == situation.id:
-            item.outcome = outcome
-            return
-    meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
-                                     kind="new" if outcome in DECISION_OUTCOMES
-                                     else "report_back", position=len(meeting.agenda) + 1))
+            return item, 0
+    with session.no_autoflush:
+        found = session.scalar(select(AgendaItem).where(
+            AgendaItem.meeting_id == meeting.id, AgendaItem.situation_id == situation.id))
+        if found is not None:
+            return found, 0
+        count = session.scalar(select(func.count()).select_from(AgendaItem).where(
+            AgendaItem.meeting_id == meeting.id)) or 0
+    return None, int(count) + len(pending)
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:

@@ -6,13 +6,14 @@ name, a birth date, an address, a phone or a free-text summary into a notificati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
-from workflow.models import OutboxEvent, Situation
+from workflow.models import OutboxEvent, Situation, utcnow
 
 EVENT_TYPES = frozenset(
     {
@@ -75,25 +76,54 @@ def emit(
         payload[key] = value if isinstance(value, int | float | bool) or value is None else str(
             value
         )
-    row = OutboxEvent(
-        event_type=event_type,
-        table_id=table_id,
-        situation_id=situation.id if situation else None,
-        agency_ids=sorted(set(agency_ids)),
-        to_chairs=to_chairs,
-        payload=payload,
-    )
-    session.add(row)
-    session.info.setdefault(_PENDING, []).append(row)
+    values = {"event_type": event_type, "table_id": table_id,
+              "situation_id": situation.id if situation else None,
+              "agency_ids": sorted(set(agency_ids)), "to_chairs": to_chairs, "payload": payload,
+              "created_at": utcnow()}
+    # A plain INSERT in the caller's transaction: an event is append-only, the unit of work
+    # would only add cost. The returned event is a detached copy (with its id, unless the
+    # caller batches its events: see `batched`).
+    waiting: list[dict[str, Any]] | None = session.info.get(_BATCH)
+    if waiting is not None:
+        waiting.append(values)
+        row = OutboxEvent(**values)
+    else:
+        new_id = session.connection().execute(
+            insert(OutboxEvent).returning(OutboxEvent.id), values).scalar_one()
+        row = OutboxEvent(id=new_id, **values)
+    session.info.setdefault(_PENDING, {}).setdefault(row.situation_id, []).append(row)
     return row
 
 
-def emitted_in_transaction(session: Session) -> list[OutboxEvent]:
-    """Events this transaction has written so far (rules use it not to tell anyone twice)."""
-    return list(session.info.get(_PENDING, ()))
+def emitted_in_transaction(session: Session, situation_id: int | None = None
+                           ) -> list[OutboxEvent]:
+    """Events this transaction has written so far (rules use it not to tell anyone twice),
+    all of them or those about one situation."""
+    pending: dict[int | None, list[OutboxEvent]] = session.info.get(_PENDING, {})
+    if situation_id is not None:
+        return list(pending.get(situation_id, ()))
+    return [row for rows in pending.values() for row in rows]
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Write the events emitted inside the block in one multi-row INSERT at its end (a sweep
+    emits one or two per due deadline: one statement per batch instead of per event)."""
+    if _BATCH in session.info:
+        yield
+        return
+    session.info[_BATCH] = []
+    try:
+        yield
+        rows = session.info[_BATCH]
+        if rows:
+            session.connection().execute(insert(OutboxEvent), rows)
+    finally:
+        session.info.pop(_BATCH, None)
 
 
 _PENDING = "hubtable.outbox.pending"
+_BATCH = "hubtable.outbox.batch"
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -311,7 +311,8 @@ def accept(
     meetings.record_outcome(meeting, situation, "accepted")
     emit(session, "situation.accepted", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], to_chairs=True)
-    rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=meeting)
+    rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=meeting,
+                   transition=run.transitions[-1])
     return situation
 
 
@@ -341,7 +342,8 @@ def reject(
     meetings.record_outcome(meeting, situation, "rejected")
     emit(session, "situation.rejected", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], extra={"rejection_reason": reason})
-    rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=meeting)
+    rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=meeting,
+                   transition=run.transitions[-1])
     return situation
 
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import follow_up, rounds, rulebook, stages
-from workflow.db import is_postgres
+from workflow import follow_up, outbox, rounds, rulebook, stages
+from workflow.deadline_rows import claim_passed
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
 from workflow.runtime import Runtime
@@ -71,7 +71,7 @@ def sweep(runtime: Runtime, *, now: datetime | None = None,
     now = now or utcnow()
     report = SweepReport()
     while True:
-        with runtime.command() as session:
+        with runtime.command() as session, outbox.batched(session):
             claimed, fired = deadlines_passed(session, now=now, limit=batch_size)
         report.overdue += claimed
         report.fired += fired
@@ -86,14 +86,14 @@ def sweep(runtime: Runtime, *, now: datetime | None = None,
     with runtime.command() as session:
         tables = list(session.scalars(select(Table.id).order_by(Table.id)))
     for table_id in tables:
-        with runtime.command() as session:
+        with runtime.command() as session, outbox.batched(session):
             report.follow_ups += follow_up.sweep_table(session, table_id, now=now,
                                                        limit=batch_size)
     for table_id in tables:
         for step in (due_soon, open_meetings, re_presentation):
             after_id = 0
             while True:
-                with runtime.command() as session:
+                with runtime.command() as session, outbox.batched(session):
                     seen, hits, fired, after_id = step(session, table_id, now=now,
                                                        after_id=after_id, limit=batch_size)
                 setattr(report, step.__name__, getattr(report, step.__name__) + hits)
@@ -122,21 +122,7 @@ def deadlines_passed(session: Session, *, now: datetime, limit: int = BATCH_SIZE
     Deadlines of situations that ended meanwhile are claimed too (so the next sweep does not
     read them again) but fire nothing and notify no one.
     """
-    pending = (
-        select(Deadline.id)
-        .where(Deadline.met_at.is_(None), Deadline.overdue_at.is_(None), Deadline.due_at < now)
-        .order_by(Deadline.due_at, Deadline.id)
-        .limit(limit)
-    )
-    if is_postgres(session):
-        pending = pending.with_for_update(skip_locked=True)
-    claimed = session.execute(
-        update(Deadline)
-        .where(Deadline.id.in_(pending), Deadline.overdue_at.is_(None))
-        .values(overdue_at=now)
-        .returning(Deadline.id, Deadline.situation_id, Deadline.kind, Deadline.due_at)
-        .execution_options(synchronize_session=False)
-    ).all()
+    claimed = claim_passed(session, now=now, limit=limit)
     situations = _situations(session, {row.situation_id for row in claimed})
     fired = 0
     for deadline_id, situation_id, kind, due_at in sorted(claimed, key=lambda r: r.id):

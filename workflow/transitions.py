@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from workflow import audit, stages
@@ -27,6 +27,49 @@ def last_move(session: Session, situation: Situation) -> Transition | None:
 def _forget_moves(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_MOVES, None)
+        session.info.pop(_BUMPED, None)
+        session.info.pop(_BUMPED_NEW, None)
+
+
+_BUMPED = "hubtable.transitions.bumped"
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_version_once(session: Session, flush_context: object, instances: object) -> None:
+    """One version step per transaction for each changed situation, however many flushes.
+
+    The ORM still puts the version in every UPDATE's WHERE (a concurrent writer is caught);
+    only the increment is ours, so a command that flushes four times moves it once.
+    """
+    bumped: set[int] = session.info.setdefault(_BUMPED, set())
+    for obj in session.dirty:
+        if (isinstance(obj, Situation) and obj.id not in bumped
+                and session.is_modified(obj, include_collections=True)):
+            obj.version = (obj.version or 0) + 1
+            bumped.add(obj.id)
+    for obj in session.new:
+        if isinstance(obj, Situation):
+            obj.version = obj.version or 1
+            session.info.setdefault(_BUMPED_NEW, []).append(obj)
+
+
+_BUMPED_NEW = "hubtable.transitions.bumped_new"
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _mark_new_bumped(session: Session, flush_context: object) -> None:
+    """A situation inserted by this transaction starts at its first version: later changes of
+    the same transaction (its reference, say) do not move it."""
+    for obj in session.info.pop(_BUMPED_NEW, ()):
+        if obj.id is not None:
+            session.info.setdefault(_BUMPED, set()).add(obj.id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_bumps(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back savepoint took its version steps with it: let the next change step again
+    (two steps in one transaction are harmless; a change without a step is not)."""
+    session.info.pop(_BUMPED, None)
 
 
 def check_version(situation: Situation, expected_version: int | None) -> None:
@@ -57,17 +100,14 @@ def move(
     now = now or utcnow()
     situation.stage = target
     situation.updated_at = now
-    transition = Transition(
-        command=command,
-        from_stage=source,
-        to_stage=target,
-        actor_id=actor.id if actor else None,
-        meeting_id=meeting_id,
-        reason=reason,
-        at=now,
-    )
-    transition.situation_id = situation.id
-    session.add(transition)  # not via the collection: that would load the whole history
+    values = {"situation_id": situation.id, "command": command, "from_stage": source,
+              "to_stage": target, "actor_id": actor.id if actor else None,
+              "meeting_id": meeting_id, "reason": reason, "at": now}
+    # A plain INSERT, not the unit of work: the record is append-only (the ORM would also
+    # load the whole history if it went through the collection).
+    new_id = session.connection().execute(
+        insert(Transition).returning(Transition.id), values).scalar_one()
+    transition = Transition(id=new_id, **values)
     session.info.setdefault(_MOVES, {})[situation.id] = transition
     audit.record(
         session,

@@ -104,7 +104,10 @@ class Situation(Base):
         back_populates="situation", cascade="all, delete-orphan"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    #: The version checks every UPDATE (optimistic locking) but moves once per transaction, not
+    #: once per flush: workflow.transitions bumps it on the first change (a command is one
+    #: transaction, so a page's expected_version is off by exactly one after any command).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         CheckConstraint(f"stage IN ({_STAGE_LIST})", name="stage_known"),
         CheckConstraint("persons_count >= 1", name="persons_positive"),

@@ -1,0 +1,101 @@
+"""Statements and Python CPU per command, one worker, on PostgreSQL: the profile behind issue 17.
+
+Drives the same seven commands as bench_transitions (draft .. close, 9 transitions) N times on
+a fresh database, counts every statement sent (`before_cursor_execute`) and the process CPU
+time per command, and prints them per command (the first two rounds warm caches and are not
+counted). SHOW=1 lists the statements; PROF=FILE writes a cProfile of the counted rounds.
+
+    .venv/bin/python -m bench.profile_commands  (N=20 by default)
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+
+from bench.bench_transitions import _setup
+from bench.common import fresh_pg_database
+
+
+def _profile(url: str, keystore: str, rounds: int) -> None:
+    sys.path.insert(0, "tests")
+    from support.factories import filter1
+
+    from workflow import interventions, situations
+    from workflow.models import User
+    from workflow.runtime import Runtime
+
+    ids = _setup(url, keystore)
+    rt = Runtime(url, keystore, "bench-key")
+    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
+    counts: collections.Counter[str] = collections.Counter()
+    statements: dict[str, collections.Counter[str]] = collections.defaultdict(
+        collections.Counter)
+    wall: collections.Counter[str] = collections.Counter()
+    cpu: collections.Counter[str] = collections.Counter()
+    current = ["-"]
+
+    @event.listens_for(rt.engine, "before_cursor_execute")
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counts[current[0]] += 1
+        statements[current[0]][statement.split("\n")[0][:90]] += 1
+
+    def step(name: str, fn: Callable[[Any], Any]) -> Any:
+        current[0] = name
+        w, c = time.perf_counter(), time.process_time()
+        with rt.command() as s:
+            out = fn(s)
+        wall[name] += time.perf_counter() - w
+        cpu[name] += time.process_time() - c
+        return out
+
+    profiler = None
+    for i in range(rounds + 2):
+        if i == 2:
+            for c in (counts, wall, cpu, statements):
+                c.clear()
+            if os.environ.get("PROF"):
+                import cProfile
+                profiler = cProfile.Profile()
+                profiler.enable()
+        sid = step("draft", lambda s: situations.draft(
+            s, s.get(User, users["school"]), ids["table_id"], filter1()).id)
+        step("submit", lambda s, sid=sid: situations.submit(s, s.get(User, users["school"]), sid))
+        step("accept", lambda s, sid=sid: situations.accept(
+            s, s.get(User, users["chair"]), sid, mid))
+        step("disclose", lambda s, sid=sid: interventions.disclose(
+            s, s.get(User, users["chair"]), sid, [agencies["cmha"]], basis="phipa_40_1"))
+        step("plan", lambda s, sid=sid: interventions.plan(s, s.get(User, users["chair"]), sid,
+                                                  lead_agency_id=agencies["cmha"]))
+        step("report_back", lambda s, sid=sid: interventions.report_back(
+            s, s.get(User, users["cmha"]), sid, progress_note="ok", first_contact_made=True,
+            still_aer=False))
+        step("close", lambda s, sid=sid: interventions.close(s, s.get(User, users["chair"]), sid,
+                                                    conclusion_reason="lowered_connected"))
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(os.environ["PROF"])
+    for name in wall:
+        print(f"{name:12s} {counts[name] / rounds:6.1f} statements "
+              f"{wall[name] / rounds * 1000:7.2f} ms wall "
+              f"{cpu[name] / rounds * 1000:7.2f} ms CPU (this process)")
+        if os.environ.get("SHOW"):
+            for text, n in statements[name].most_common():
+                print(f"    {n / rounds:5.1f} {text}")
+    per = rounds * 9
+    print(f"per transition: {sum(counts.values()) / per:.1f} statements, "
+          f"{sum(wall.values()) / per * 1000:.2f} ms wall, "
+          f"{sum(cpu.values()) / per * 1000:.2f} ms CPU")
+    rt.dispose()
+
+
+if __name__ == "__main__":
+    with fresh_pg_database("hubtable_profile") as url, tempfile.TemporaryDirectory() as tmp:
+        _profile(url, f"sqlite:///{tmp}/keys.db", int(os.environ.get("N", "20")))

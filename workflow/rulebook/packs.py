@@ -1,0 +1,83 @@
+"""Which rule pack a table uses, read once per database and process, and what its rules read.
+
+An installed pack version never changes (install_pack refuses that), so a parsed pack, its
+compiled conditions and the fact names each trigger's rules read are kept per process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules import model as rm
+from rules.loader import RulePackError, load_pack, load_shipped_pack
+from workflow.errors import PackRefused
+from workflow.models import RulePackRecord, Table
+
+SHIPPED = {"ontario-four-filter": "ontario", "vn-gbv-child-protection": "vietnam"}
+
+
+@lru_cache(maxsize=64)
+def _parse(name: str, version: str, source: str) -> rm.RulePack:
+    return load_pack(source, source_name=f"{name}@{version}")
+
+
+_installed: dict[tuple[str, str, str], rm.RulePack] = {}
+_names: dict[int, tuple[rm.RulePack, dict[str, frozenset[str]]]] = {}
+
+
+def pack_for(session: Session, table: Table) -> rm.RulePack:
+    """The pack version the table uses, from the database (as installed) or as shipped."""
+    key = (str(session.get_bind().engine.url), table.rule_pack_name, table.rule_pack_version)
+    pack = _installed.get(key)
+    if pack is not None:
+        return pack
+    source = session.scalar(select(RulePackRecord.source).where(
+        RulePackRecord.name == table.rule_pack_name,
+        RulePackRecord.version == table.rule_pack_version))
+    if source is None:
+        pack = load_shipped_pack(SHIPPED.get(table.rule_pack_name, table.rule_pack_name))
+    else:
+        pack = _parse(table.rule_pack_name, table.rule_pack_version, source)
+    _installed[key] = pack
+    return pack
+
+
+def names_read(pack: rm.RulePack, trigger: str) -> frozenset[str]:
+    """The fact names the trigger's rules read: a command builds only those facts."""
+    entry = _names.get(id(pack))
+    if entry is None or entry[0] is not pack:
+        entry = _names[id(pack)] = (pack, {})
+    names = entry[1].get(trigger)
+    if names is None:
+        names = entry[1][trigger] = frozenset(
+            n for rule in pack.rules_for(trigger) for n in rule.names)
+    return names
+
+
+def current_version(name: str) -> str:
+    """The version of a shipped pack as shipped now (a new table starts on it); "1.0" for a
+    pack that is not shipped."""
+    short = SHIPPED.get(name)
+    return load_shipped_pack(short).version if short else "1.0"
+
+
+def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
+    """Validate and store a pack version; an installed version is immutable."""
+    try:
+        pack = load_pack(source, source_name=source_name)
+    except RulePackError as error:  # adapters hear of it as a domain error, problems listed
+        raise PackRefused([str(p) for p in error.problems]) from None
+    row = session.scalar(select(RulePackRecord).where(
+        RulePackRecord.name == pack.name, RulePackRecord.version == pack.version))
+    if row is None:
+        row = RulePackRecord(name=pack.name, version=pack.version, source=source)
+        session.add(row)
+    elif row.source != source:
+        raise ValueError(
+            f"pack {pack.name} version {pack.version} is already installed with other "
+            "content: give the edited pack a new version"
+        )
+    return row
