@@ -82,6 +82,14 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["PROF"])
+    _print(counts, statements, wall, cpu, rounds)
+    rt.dispose()
+
+
+def _print(counts: collections.Counter[str],
+           statements: dict[str, collections.Counter[str]],
+           wall: collections.Counter[str], cpu: collections.Counter[str], rounds: int) -> None:
+    """Per command and per transition: statements, wall and CPU time (SHOW=1: each SQL)."""
     for name in wall:
         print(f"{name:12s} {counts[name] / rounds:6.1f} statements "
               f"{wall[name] / rounds * 1000:7.2f} ms wall "
@@ -93,7 +101,6 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     print(f"per transition: {sum(counts.values()) / per:.1f} statements, "
           f"{sum(wall.values()) / per * 1000:.2f} ms wall, "
           f"{sum(cpu.values()) / per * 1000:.2f} ms CPU")
-    rt.dispose()
 
 
 if __name__ == "__main__":

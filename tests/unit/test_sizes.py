@@ -27,17 +27,9 @@ GENERATED = {
 BEING_SPLIT = {
     # the meeting helper (and webui/views/meeting*.py below)
     "hubtable/supervisor.py", "hubtable/webserver.py", "hubtable/processes.py",
-    # the lean helper
-    "workflow/gatekeeper.py", "workflow/situations.py", "workflow/interventions.py",
-    "workflow/rulebook.py", "workflow/deadlines.py", "workflow/transitions.py",
-    "workflow/audit.py", "workflow/outbox.py", "workflow/sweep.py",
-    # the linkage helper
-    "workflow/reports/records.py", "workflow/reports/kanon.py", "workflow/reports/exports.py",
-    "bench/bench_linkage.py", "bench/linkage_population.py",
-    # benchmarks owned elsewhere
-    "bench/bench_transitions.py", "bench/bench_sweep.py", "bench/bench_meeting_page.py",
+    "bench/bench_meeting_page.py",
 }
-BEING_SPLIT_PREFIXES = ("workflow/linkage", "webui/views/meeting")
+BEING_SPLIT_PREFIXES = ("webui/views/meeting",)
 
 
 def _modules() -> list[tuple[str, Path]]:

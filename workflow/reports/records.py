@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
@@ -150,79 +151,90 @@ def _constraints(key: object) -> list[tuple[str, str]] | None:
     return None
 
 
+def _record_columns(session: Session, as_of: datetime, origin: Any, lead: Any) -> list[Any]:
+    """The columns of one record, computed in SQL (lists aggregated per situation); `origin`
+    and `lead` are the Agency aliases the query joins."""
+    helper = aliased(Agency)
+    rf, svc, pf = SituationRiskFactor, SituationService, SituationProtectiveFactor
+    accepted = S.accepted_at.is_not(None)
+    return [
+        Table.code.label("table"),
+        month_of(session, S.presented_at).label("month_presented"),
+        S.situation_type, S.age_group, S.gender,
+        origin.sector.label("originating_sector"),
+        decision().label("decision"),
+        S.rejection_reason,
+        _yes_no(S.previous_situation_id.is_not(None)).label("re_presentation"),
+        S.help_source,
+        _list_of(session, rf.category_code, rf.situation_id == S.id, accepted
+                 ).label("risk_categories"),
+        _list_of(session, rf.factor_code, rf.situation_id == S.id, accepted
+                 ).label("risk_factors"),
+        _list_of(session, rf.factor_code, rf.situation_id == S.id, rf.is_aer_reason,
+                 accepted).label("aer_reasons"),
+        lead.sector.label("lead_sector"),
+        select(_joined(session, helper.sector))
+        .select_from(Involvement).join(helper, helper.id == Involvement.agency_id)
+        .where(Involvement.situation_id == S.id, Involvement.role == "assisting")
+        .scalar_subquery().label("assisting_sectors"),
+        _list_of(session, svc.service_code, svc.situation_id == S.id).label("services"),
+        _list_of(session, pf.factor_code, pf.situation_id == S.id)
+        .label("protective_factors"),
+        S.persons_count.label("persons_affected"),
+        case((S.first_contact_due.is_(None), None),
+             (S.first_contact_at.is_not(None),
+              _yes_no(S.first_contact_at <= S.first_contact_due)),
+             (S.first_contact_due < as_of, "no"),
+             else_=None).label("first_contact_within_deadline"),
+        hours_between(session, S.first_contact_at, S.accepted_at)
+        .label("hours_to_first_contact"),
+        case((S.stage == "closed", month_of(session, S.closed_at)), else_=None)
+        .label("month_closed"),
+        S.conclusion_reason,
+        case((S.stage == "closed", hours_between(session, S.closed_at, S.accepted_at) / 24.0),
+             else_=None).label("days_to_closure"),
+    ]
+
+
 def _raw_records(session: Session, scope: Scope, *, now: datetime | None = None
                  ) -> Iterator[dict[str, object]]:
     """One de-identified record per situation presented in the scope's period, before
     k-anonymity."""
     as_of = min(scope.period.bounds()[1], now or datetime.now(UTC))
     catalog = load_catalog()
-    cohorts = Cohorts(scope)
-    origin, lead, helper = aliased(Agency), aliased(Agency), aliased(Agency)
-    rf, svc, pf = SituationRiskFactor, SituationService, SituationProtectiveFactor
-    accepted = S.accepted_at.is_not(None)
+    origin, lead = aliased(Agency), aliased(Agency)
     query = (
-        select(
-            Table.code.label("table"),
-            month_of(session, S.presented_at).label("month_presented"),
-            S.situation_type, S.age_group, S.gender,
-            origin.sector.label("originating_sector"),
-            decision().label("decision"),
-            S.rejection_reason,
-            _yes_no(S.previous_situation_id.is_not(None)).label("re_presentation"),
-            S.help_source,
-            _list_of(session, rf.category_code, rf.situation_id == S.id, accepted
-                     ).label("risk_categories"),
-            _list_of(session, rf.factor_code, rf.situation_id == S.id, accepted
-                     ).label("risk_factors"),
-            _list_of(session, rf.factor_code, rf.situation_id == S.id, rf.is_aer_reason,
-                     accepted).label("aer_reasons"),
-            lead.sector.label("lead_sector"),
-            select(_joined(session, helper.sector))
-            .select_from(Involvement).join(helper, helper.id == Involvement.agency_id)
-            .where(Involvement.situation_id == S.id, Involvement.role == "assisting")
-            .scalar_subquery().label("assisting_sectors"),
-            _list_of(session, svc.service_code, svc.situation_id == S.id).label("services"),
-            _list_of(session, pf.factor_code, pf.situation_id == S.id)
-            .label("protective_factors"),
-            S.persons_count.label("persons_affected"),
-            case((S.first_contact_due.is_(None), None),
-                 (S.first_contact_at.is_not(None),
-                  _yes_no(S.first_contact_at <= S.first_contact_due)),
-                 (S.first_contact_due < as_of, "no"),
-                 else_=None).label("first_contact_within_deadline"),
-            hours_between(session, S.first_contact_at, S.accepted_at)
-            .label("hours_to_first_contact"),
-            case((S.stage == "closed", month_of(session, S.closed_at)), else_=None)
-            .label("month_closed"),
-            S.conclusion_reason,
-            case((S.stage == "closed", hours_between(session, S.closed_at, S.accepted_at) / 24.0),
-                 else_=None).label("days_to_closure"),
-        )
+        select(*_record_columns(session, as_of, origin, lead))
         .select_from(S)
         .join(Table, Table.id == S.table_id)
         .join(origin, origin.id == S.originating_agency_id)
         .outerjoin(lead, lead.id == S.lead_agency_id)
-        .where(cohorts.presented)
+        .where(Cohorts(scope).presented)
         .order_by(S.presented_at, S.id)
     )
     result = session.execute(query.execution_options(yield_per=1000))
     for number, row in enumerate(result, start=1):
-        values = row._asdict()
-        rejected = values.get("decision") == "rejected"
-        out: dict[str, object] = {"record": number}
-        for name in HEADER[1:]:
-            value = values.get(name)
-            if rejected and name in NOT_FOR_REJECTED:
-                value = kanon.NA
-            elif name in LISTS:
-                value = LIST_SEPARATOR.join(sorted(set(value.split(LIST_SEPARATOR)))) \
-                    if value else ""
-            elif name in ("hours_to_first_contact", "days_to_closure"):
-                value = "" if value is None else int(float(value))
-            elif name == "outcome":
-                value = _outcome(catalog, values.get("conclusion_reason"))
-            out[name] = "" if value is None else value
-        yield out
+        yield _record(number, row._asdict(), catalog)
+
+
+def _record(number: int, values: dict[str, Any], catalog: Catalog) -> dict[str, object]:
+    """One row as the export writes it: N/A where a rejected discussion has nothing to say,
+    lists sorted and unique, hours and days whole."""
+    rejected = values.get("decision") == "rejected"
+    out: dict[str, object] = {"record": number}
+    for name in HEADER[1:]:
+        value = values.get(name)
+        if rejected and name in NOT_FOR_REJECTED:
+            value = kanon.NA
+        elif name in LISTS:
+            value = LIST_SEPARATOR.join(sorted(set(value.split(LIST_SEPARATOR)))) \
+                if value else ""
+        elif name in ("hours_to_first_contact", "days_to_closure"):
+            value = "" if value is None else int(float(value))
+        elif name == "outcome":
+            value = _outcome(catalog, values.get("conclusion_reason"))
+        out[name] = "" if value is None else value
+    return out
 
 
 def _outcome(catalog: Catalog, code: str | None) -> str:
