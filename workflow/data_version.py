@@ -1,0 +1,75 @@
+"""A token that changes whenever any transaction commits to the application database.
+
+Why: a page built only from committed rows (the meeting's agenda tables) can be kept and
+served again for as long as nothing has committed since; the token says when that is no longer
+true, whoever committed (this process, another web process, a worker, a sweep, `hubtable`
+on another machine), with no counter row that every command would have to update (one hot row
+for every write) and no schema change.
+
+- PostgreSQL: the current snapshot (`pg_current_snapshot()`): two equal snapshots see exactly
+  the same committed transactions, and any commit changes it. Read in READ COMMITTED as the
+  first statement of a read, so the rows read after it are at least as new as the token.
+- SQLite: `PRAGMA data_version` on a connection of our own that never writes: SQLite changes it
+  whenever any other connection, of any process, commits to the file.
+- Anything else (an in-memory SQLite database has no other connection to notice): None, and
+  the caller keeps nothing.
+
+Time also changes what a page shows (a deadline passes with no commit): next_overdue_at says
+when the next one does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from workflow.models import Deadline
+
+
+class DataVersion:
+    """The commit token of one engine's database (one instance per engine and process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._dialect = engine.dialect.name
+        self._path = engine.url.database if self._dialect == "sqlite" else None
+        self._watcher: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def current(self, session: Session) -> str | None:
+        """The token now; call it before reading the rows the token is to vouch for."""
+        if self._dialect == "postgresql":
+            return str(session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
+        if self._dialect == "sqlite" and self._path and self._path != ":memory:":
+            return f"sqlite:{self._sqlite_version()}"
+        return None
+
+    def _sqlite_version(self) -> int:
+        with self._lock:
+            if self._watcher is None:
+                # Autocommit and never written through: it holds no transaction open, and its
+                # counter moves on every commit of every other connection.
+                self._watcher = sqlite3.connect(self._path, check_same_thread=False,
+                                                isolation_level=None, timeout=30)
+            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._watcher is not None:
+                self._watcher.close()
+                self._watcher = None
+
+
+def next_overdue_at(session: Session, situation_ids: Iterable[int], now: datetime
+                    ) -> datetime | None:
+    """When the next open deadline of these situations passes (an "overdue" mark appears with
+    no commit), or None when none is still to come."""
+    ids = list(situation_ids)
+    if not ids:
+        return None
+    return session.scalar(select(func.min(Deadline.due_at)).where(
+        Deadline.situation_id.in_(ids), Deadline.met_at.is_(None), Deadline.due_at >= now))
