@@ -45,15 +45,15 @@ class DataVersion:
         if self._dialect == "postgresql":
             return str(session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
         if self._dialect == "sqlite" and self._path and self._path != ":memory:":
-            return f"sqlite:{self._sqlite_version()}"
+            return f"sqlite:{self._sqlite_version(self._path)}"
         return None
 
-    def _sqlite_version(self) -> int:
+    def _sqlite_version(self, path: str) -> int:
         with self._lock:
             if self._watcher is None:
                 # Autocommit and never written through: it holds no transaction open, and its
                 # counter moves on every commit of every other connection.
-                self._watcher = sqlite3.connect(self._path, check_same_thread=False,
+                self._watcher = sqlite3.connect(path, check_same_thread=False,
                                                 isolation_level=None, timeout=30)
             return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
 
