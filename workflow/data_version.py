@@ -7,8 +7,9 @@ on another machine), with no counter row that every command would have to update
 for every write) and no schema change.
 
 - PostgreSQL: the current snapshot (`pg_current_snapshot()`): two equal snapshots see exactly
-  the same committed transactions, and any commit changes it. Read in READ COMMITTED as the
-  first statement of a read, so the rows read after it are at least as new as the token.
+  the same committed transactions, and any commit changes it. Read on a connection in
+  autocommit (one round trip, no transaction to end), before the rows it is to vouch for, so
+  those rows are at least as new as the token.
 - SQLite: `PRAGMA data_version` on a connection of our own that never writes: SQLite changes it
   whenever any other connection, of any process, commits to the file.
 - Anything else (an in-memory SQLite database has no other connection to notice): None, and
@@ -25,7 +26,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from workflow.models import Deadline
@@ -39,11 +40,16 @@ class DataVersion:
         self._path = engine.url.database if self._dialect == "sqlite" else None
         self._watcher: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-
-    def current(self, session: Session) -> str | None:
-        """The token now; call it before reading the rows the token is to vouch for."""
+        self._autocommit: Engine | None = None
         if self._dialect == "postgresql":
-            return str(session.execute(text("SELECT pg_current_snapshot()::text")).scalar_one())
+            self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def current(self) -> str | None:
+        """The token now; call it before reading the rows the token is to vouch for."""
+        if self._autocommit is not None:
+            with self._autocommit.connect() as connection:
+                return str(connection.exec_driver_sql(
+                    "SELECT pg_current_snapshot()::text").scalar_one())
         if self._dialect == "sqlite" and self._path and self._path != ":memory:":
             return f"sqlite:{self._sqlite_version(self._path)}"
         return None

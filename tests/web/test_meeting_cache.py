@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import delete, select
 from support.factories import PASSWORD, open_meeting, submitted
 
 from web.conftest import _TOKEN, Web, signed_in
-from webui import agenda_cache as agenda_cache_module
+from webui.views import meeting as meeting_views
 from workflow import directory, situations
-from workflow.models import Deadline, utcnow
+from workflow.models import Deadline, User, UserTableScope, utcnow
 from workflow.runtime import Runtime
 
 
@@ -142,7 +143,7 @@ def test_a_deadline_passing_shows_overdue_with_no_commit(app, world, monkeypatch
     chair = signed_in(app, "chair")
     assert "overdue" not in _row(_warm(app, chair, mid), sid)
     later = due + timedelta(minutes=1)
-    monkeypatch.setattr(agenda_cache_module, "utcnow", lambda: later)
+    monkeypatch.setattr(meeting_views, "utcnow", lambda: later)
     assert "overdue" in _row(chair.get(f"/meetings/{mid}").get_data(as_text=True), sid)
 
 
@@ -164,3 +165,20 @@ def test_each_language_gets_its_own_tables(app, world):
     assert chair.post("/language", {"language": "vi"}).status_code in (302, 303)
     assert _section(chair.get(f"/meetings/{mid}").get_data(as_text=True),
                     "new-h") == _section(vietnamese, "new-h")
+
+
+def test_a_reader_whose_chair_is_taken_away_is_refused_at_once(app, world):
+    """Admitted readers are listed per data version: the commit that takes the table away
+    gives a new one, where the core is asked again."""
+    sid = submitted(world)
+    mid = open_meeting(world)
+    chair, cochair = signed_in(app, "chair"), _second_chair(app, world)
+    _warm(app, chair, mid)
+    assert cochair.get(f"/meetings/{mid}").status_code == 200  # admitted to the kept agenda
+    with world.runtime.command() as s:
+        user = s.scalar(select(User).where(User.email == "cochair@demo.hubtable.test"))
+        s.execute(delete(UserTableScope).where(UserTableScope.user_id == user.id))
+    refused = cochair.get(f"/meetings/{mid}")
+    assert refused.status_code == 403
+    assert f"/situations/{sid}" not in refused.get_data(as_text=True)
+    assert chair.get(f"/meetings/{mid}").status_code == 200

@@ -1,9 +1,9 @@
 """Meeting mode for the chair: agenda, attendance, the shared screen and the minutes.
 
 Every page here asks workflow.access (through workflow.queries) whether the actor chairs the
-meeting's table. Identity is only ever *entered* (webui.views.meeting_item), on its own page,
-and never shown: the projector view carries de-identified facts only. The agenda's tables are
-kept between requests (webui.agenda_cache) until anything commits.
+meeting's table (the agenda: whenever anything committed since the reader was last found to
+chair it, webui.agenda_cache). Identity is only ever *entered* (webui.views.meeting_item), on
+its own page, and never shown: the projector view carries de-identified facts only.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from webui.agenda_cache import agenda_cache
+from webui.agenda_cache import Agenda, AgendaCache, agenda_cache
 from webui.unit import reading, runtime, unit
 from webui.views.common import errors_of
 from workflow import legal_basis, meetings, queries
 from workflow.errors import DomainError, PermissionDenied
-from workflow.queries import AgendaView
+from workflow.models import utcnow
 
 bp = Blueprint("meeting", __name__)
 #: The core's attendance fields, by the name of their box on the attendance form.
@@ -52,23 +52,33 @@ def table_next(table_id: int) -> ResponseReturnValue:
 
 def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200
                  ) -> ResponseReturnValue:
-    """The chair's agenda: kept from an earlier request when nothing has committed since; the
-    controls (with this session's CSRF token) and errors drawn for this reader every time."""
+    """The chair's agenda: kept from an earlier request when nothing has committed since and
+    the reader was found then to chair it; the controls (with this session's CSRF token) and
+    errors drawn for this reader every time."""
     cache = agenda_cache(runtime())
+    token = cache.token()  # first: what is read after it is at least this new
+    language, now = str(get_locale()), utcnow()
+    kept = cache.kept(token, meeting_id, language, current_user.id, now)
+    if kept is None:
+        kept = _checked_agenda(cache, token, meeting_id, language, now)
+    return render_template("meeting/agenda.html", agenda=kept, mt=kept.meeting,
+                           errors=errors), status
+
+
+def _checked_agenda(cache: AgendaCache, token: str | None, meeting_id: int, language: str,
+                    now: datetime) -> Agenda:
+    """The core's check that the reader chairs the meeting (403 if not), then the kept agenda,
+    or the agenda rendered afresh and kept."""
     with reading() as (s, actor):
-        token = cache.token(s)  # first: what is read after it is at least this new
-        meeting = queries.chaired_meeting(s, actor, meeting_id)  # every reader, every time
-
-        def build(now: datetime) -> tuple[AgendaView, str, str]:
-            view = queries.agenda(s, actor, meeting_id, now=now)
-            recent = queries.recent_meetings(s, actor, meeting)
-            return (view, render_template("meeting/_agenda_head.html", a=view, mt=meeting),
-                    render_template("meeting/_agenda_body.html", a=view, mt=meeting,
-                                    recent=recent))
-
-        kept = cache.agenda(s, token, meeting.id, str(get_locale()), build)
-        return render_template("meeting/agenda.html", agenda=kept, mt=meeting,
-                               errors=errors), status
+        meeting = queries.chaired_meeting(s, actor, meeting_id)
+        found = cache.admit(token, meeting.id, language, actor.id, now)
+        if found is not None:
+            return found
+        view = queries.agenda(s, actor, meeting_id, now=now)
+        recent = queries.recent_meetings(s, actor, meeting)
+        head = render_template("meeting/_agenda_head.html", a=view, mt=meeting)
+        body = render_template("meeting/_agenda_body.html", a=view, mt=meeting, recent=recent)
+        return cache.keep(s, token, language, actor.id, view, head, body, now)
 
 
 @bp.route("/meetings/<int:meeting_id>")
