@@ -1,0 +1,50 @@
+"""workflow.data_version: the token moves with every commit of any connection, and only then;
+it survives the server dropping its connection (issue 17, the meeting page's cache)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from workflow import directory
+from workflow.data_version import DataVersion
+from workflow.runtime import Runtime
+
+
+def _read(runtime) -> None:
+    with runtime.read() as s:
+        s.execute(text("SELECT count(*) FROM situations"))
+
+
+def test_the_token_moves_with_each_commit_of_anyone_and_only_then(runtime):
+    version = DataVersion(runtime.engine)
+    _read(runtime)  # (SQLite: a connection opening on the file may move it too: harmless)
+    first = version.current()
+    assert first is not None and version.current() == first  # nothing committed: the same
+    _read(runtime)  # a read commits nothing
+    assert version.current() == first
+    other = Runtime(database_url=runtime.database_url, keystore_url=runtime.keystore_url,
+                    identity_key=runtime.identity_key)
+    try:
+        with other.command() as s:  # another engine, as another process would be
+            directory.create_table(s, code="DV1", name="Version table", country="CA")
+    finally:
+        other.dispose()
+    second = version.current()
+    assert second != first
+    with runtime.command() as s:  # and this process's own engine
+        directory.create_table(s, code="DV2", name="Version table 2", country="CA")
+    assert version.current() not in (first, second)
+    version.close()
+
+
+def test_a_dropped_connection_is_replaced(runtime):
+    version = DataVersion(runtime.engine)
+    before = version.current()
+    if runtime.engine.dialect.name == "postgresql":
+        with runtime.engine.connect() as c:  # end every other session on this database
+            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            c.commit()
+    assert version.current() is not None
+    assert before is not None
+    version.close()
