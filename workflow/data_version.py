@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from workflow.models import Deadline
@@ -48,6 +48,9 @@ class DataVersion:
         self._args = engine.dialect.create_connect_args(engine.url)
         self._free: list[Any] = []  # idle PostgreSQL connections, at most one per thread
         weakref.finalize(self, _close_all, self._free)
+        # Closed with the engine's pool (Runtime.dispose), as its own connections are.
+        this = weakref.ref(self)
+        event.listen(engine, "engine_disposed", lambda _engine: _close(this()))
 
     def current(self) -> str | None:
         """The token now; call it before reading the rows the token is to vouch for."""
@@ -96,6 +99,11 @@ class DataVersion:
             if self._watcher is not None:
                 self._watcher.close()
                 self._watcher = None
+
+
+def _close(version: DataVersion | None) -> None:
+    if version is not None:
+        version.close()
 
 
 def _close_all(connections: list[Any]) -> None:

@@ -3,6 +3,8 @@ it survives the server dropping its connection (issue 17, the meeting page's cac
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import text
 
 from workflow import directory
@@ -48,3 +50,33 @@ def test_a_dropped_connection_is_replaced(runtime):
     assert version.current() is not None
     assert before is not None
     version.close()
+
+
+def _connections(runtime) -> int:
+    """Open connections to this database: PostgreSQL's sessions, or SQLite's open files."""
+    if runtime.engine.dialect.name == "postgresql":
+        from sqlalchemy import create_engine
+
+        counter = create_engine(runtime.database_url, isolation_level="AUTOCOMMIT")
+        try:
+            with counter.connect() as c:
+                return int(c.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                ).scalar_one())
+        finally:
+            counter.dispose()
+    path = os.path.realpath(runtime.engine.url.database)
+    return sum(1 for fd in os.listdir("/proc/self/fd")
+               if os.path.realpath(f"/proc/self/fd/{fd}") == path)
+
+
+def test_its_connections_close_with_the_engine(runtime):
+    """Runtime.dispose (the engine's pool) also ends the token's own connections."""
+    runtime.engine.dispose()
+    before = _connections(runtime)
+    version = DataVersion(runtime.engine)
+    assert version.current() is not None
+    assert _connections(runtime) == before + 1
+    runtime.engine.dispose()
+    assert _connections(runtime) == before
