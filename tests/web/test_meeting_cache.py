@@ -7,7 +7,10 @@ Each test first proves the cache is really used (a hit), so none passes because 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from support.factories import PASSWORD, open_meeting, submitted
@@ -17,6 +20,8 @@ from webui.views import meeting as meeting_views
 from workflow import directory, situations
 from workflow.models import Deadline, User, UserTableScope, utcnow
 from workflow.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cache(app):
@@ -132,6 +137,33 @@ def test_a_decision_by_another_runtime_shows_at_once(app, world, runtime, tmp_pa
     after = _row(html, sid)
     assert after != before and ">rejected<" in after and ">rejected<" not in before
     assert _row(html, newcomer)
+
+
+_DECIDE_ELSEWHERE = """
+import sys
+from workflow import situations
+from workflow.models import User
+from workflow.runtime import Runtime
+from sqlalchemy import select
+runtime = Runtime(database_url=sys.argv[1], keystore_url=sys.argv[2], identity_key=sys.argv[3])
+with runtime.command() as s:
+    chair = s.scalar(select(User).where(User.email == "chair@demo.hubtable.test"))
+    situations.accept(s, chair, int(sys.argv[4]), int(sys.argv[5]))
+runtime.dispose()
+"""
+
+
+def test_a_decision_by_another_process_shows_at_once(app, world, runtime):
+    sid = submitted(world)
+    mid = open_meeting(world)
+    chair = signed_in(app, "chair")
+    before = _row(_warm(app, chair, mid), sid)
+    done = subprocess.run([sys.executable, "-c", _DECIDE_ELSEWHERE, runtime.database_url,
+                           runtime.keystore_url, runtime.identity_key, str(sid), str(mid)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = _row(chair.get(f"/meetings/{mid}").get_data(as_text=True), sid)
+    assert after != before and ">accepted<" in after
 
 
 def test_a_deadline_passing_shows_overdue_with_no_commit(app, world, monkeypatch):
