@@ -6,11 +6,14 @@ true, whoever committed (this process, another web process, a worker, a sweep, `
 on another machine), with no counter row that every command would have to update (one hot row
 for every write) and no schema change.
 
-- PostgreSQL: the current snapshot (`pg_current_snapshot()`): two equal snapshots see exactly
-  the same committed transactions, and any commit changes it. Read before the rows it is to
-  vouch for, so those rows are at least as new as the token, on connections of its own in
+- PostgreSQL: the sum of the commit counter that triggers bump in the same transaction as any
+  change to any table (workflow.models.versions): it moves with every commit to this
+  database, and with nothing else (PostgreSQL's own snapshot would also move with every commit
+  to any other database of the server, Prefect's for one). Read before the rows it is to vouch
+  for, so those rows are at least as new as the token, on connections of its own in
   autocommit: one round trip, with no pool check-out, ping or transaction to end (a tenth of
-  the cost through the pool, and it is paid on every page view).
+  the cost through the pool, and it is paid on every page view). A database without the
+  counter (not migrated yet) gives None.
 - SQLite: `PRAGMA data_version` on a connection of our own that never writes: SQLite changes it
   whenever any other connection, of any process, commits to the file (and sometimes when none
   did, e.g. as a connection opens the file: a needless re-render, never a stale page).
@@ -36,6 +39,8 @@ from sqlalchemy.orm import Session
 
 from workflow.models import Deadline
 
+_SUM = "SELECT 'pg:' || coalesce(sum(n), 0) FROM data_versions"  # workflow.models.versions
+
 
 class DataVersion:
     """The commit token of one engine's database (one instance per engine and process)."""
@@ -55,12 +60,12 @@ class DataVersion:
     def current(self) -> str | None:
         """The token now; call it before reading the rows the token is to vouch for."""
         if self._dialect.name == "postgresql":
-            return self._snapshot()
+            return self._counter()
         if self._dialect.name == "sqlite" and self._path and self._path != ":memory:":
             return f"sqlite:{self._sqlite_version(self._path)}"
         return None
 
-    def _snapshot(self) -> str:
+    def _counter(self) -> str | None:
         for attempt in (1, 2):
             with self._lock:
                 connection = self._free.pop() if self._free else None
@@ -69,10 +74,13 @@ class DataVersion:
                     connection = self._dialect.connect(*self._args[0], **self._args[1])
                     self._dialect.set_isolation_level(connection, "AUTOCOMMIT")
                 cursor = connection.cursor()
-                cursor.execute("SELECT pg_current_snapshot()::text")
+                cursor.execute(_SUM)
                 row = cursor.fetchone()
                 cursor.close()
                 token = str(row[0]) if row is not None else ""
+            except self._dialect.loaded_dbapi.ProgrammingError:  # no counter table
+                _close_all([connection] if connection is not None else [])
+                return None
             except self._dialect.loaded_dbapi.Error:
                 if connection is not None:  # the server dropped it: a fresh one, once
                     _close_all([connection])

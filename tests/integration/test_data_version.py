@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import create_engine, text
 
 from workflow import directory
 from workflow.data_version import DataVersion
+from workflow.models import Base
 from workflow.runtime import Runtime
 
 
@@ -80,3 +82,69 @@ def test_its_connections_close_with_the_engine(runtime):
     assert _connections(runtime) == before + 1
     runtime.engine.dispose()
     assert _connections(runtime) == before
+
+
+def test_commits_to_another_database_of_the_server_leave_it(runtime):
+    """PostgreSQL: only this database's commits count (not Prefect's beside it)."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's version is its own file's")
+    from support.databases import PG_ADMIN_URL
+
+    version = DataVersion(runtime.engine)
+    _read(runtime)
+    first = version.current()
+    elsewhere = create_engine(PG_ADMIN_URL)  # the server's maintenance database
+    try:
+        with elsewhere.begin() as c:
+            c.execute(text("CREATE TEMP TABLE t_elsewhere (a int)"))
+            c.execute(text("INSERT INTO t_elsewhere VALUES (1)"))
+    finally:
+        elsewhere.dispose()
+    assert version.current() == first
+
+
+def test_every_table_bumps_the_version(runtime):
+    """Each table of the schema carries the trigger, so no writer can forget the bump."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's version is its own file's")
+    with runtime.read() as s:
+        triggered = set(s.execute(text(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'hubtable_data_version'")).scalars())
+    tables = {t.name for t in Base.metadata.sorted_tables} - {"data_versions"}
+    assert tables and tables == triggered
+
+
+def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
+    """An installation migrated by Alembic (not create_all) gets the same triggers."""
+    import uuid
+
+    from alembic import command
+    from support.databases import PG_ADMIN_URL
+
+    from workflow.setup import alembic_config
+
+    name = f"hubtable_dv_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    query = text("SELECT count(*) FROM pg_trigger WHERE tgname = 'hubtable_data_version'")
+    try:
+        cfg = alembic_config(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert conn.execute(query).scalar_one() == len(Base.metadata.sorted_tables) - 1
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008_rounds")
+        with engine.connect() as conn:
+            assert conn.execute(query).scalar_one() == 0
+    finally:
+        engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

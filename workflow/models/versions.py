@@ -1,0 +1,70 @@
+"""The application database's data version on PostgreSQL: a commit counter no command writes.
+
+Why: a page kept between requests (the meeting's agenda) must end as soon as anything it shows
+changes, whichever process commits; and that test must see only this database (PostgreSQL's
+snapshot also moves with every other database of the server, such as Prefect's). So every
+statement that changes a table here bumps a counter in the same transaction, from a trigger:
+no command, flow or raw statement can forget it, and it becomes visible exactly when the change
+does. The counter is spread over SHARDS rows, one chosen by the connection, so that concurrent
+commands do not queue on one row; the version is their sum (workflow.data_version). SQLite
+needs none of this (its `PRAGMA data_version` is per file): the table stays empty there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, MetaData, event, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.models.base import Base
+
+SHARDS = 64  # as written in _BUMP
+TABLE = "data_versions"
+FUNCTION = "hubtable_bump_data_version"
+TRIGGER = "hubtable_data_version"
+
+
+_BUMP = """
+CREATE OR REPLACE FUNCTION hubtable_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO data_versions (shard, n) VALUES (pg_backend_pid() % 64, 1)
+  ON CONFLICT (shard) DO UPDATE SET n = data_versions.n + 1;
+  RETURN NULL;
+END $$"""
+
+
+class DataVersionShard(Base):
+    """One share of the commit counter (PostgreSQL; bumped by triggers only)."""
+
+    __tablename__ = TABLE
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def install_triggers(connection: Connection, tables: list[str]) -> None:
+    """The bump function, and a statement trigger on each of `tables` (PostgreSQL only)."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text(_BUMP))
+    for name in tables:
+        if name == TABLE:
+            continue
+        connection.execute(text(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{name}"'))
+        connection.execute(text(
+            f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"))
+
+
+def remove_triggers(connection: Connection, tables: list[str]) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    for name in tables:
+        connection.execute(text(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{name}"'))
+    connection.execute(text(f"DROP FUNCTION IF EXISTS {FUNCTION}()"))
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _after_create(metadata: MetaData, connection: Connection, **_kw: Any) -> None:
+    """`create_all` (tests, benchmarks, a fresh install) installs them too."""
+    install_triggers(connection, [t.name for t in metadata.sorted_tables])
