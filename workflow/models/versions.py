@@ -3,7 +3,7 @@
 Why: a page kept between requests (the meeting's agenda) must end as soon as anything it shows
 changes, whichever process commits; and that test must see only this database (PostgreSQL's
 snapshot also moves with every other database of the server, such as Prefect's). So every
-statement that changes a table here bumps a counter in the same transaction, from a trigger:
+transaction that changes a table here bumps a counter (once, from a statement trigger):
 no command, flow or raw statement can forget it, and it becomes visible exactly when the change
 does. The counter is spread over SHARDS rows, one chosen by the connection, so that concurrent
 commands do not queue on one row; the version is their sum (workflow.data_version). SQLite
@@ -25,9 +25,15 @@ FUNCTION = "hubtable_bump_data_version"
 TRIGGER = "hubtable_data_version"
 
 
+# Once per transaction: later statements of the same transaction find the local setting and
+# return at once (a savepoint rolled back takes the setting with it, and the bump).
 _BUMP = """
 CREATE OR REPLACE FUNCTION hubtable_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('hubtable.version_bumped', true) = 'yes' THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('hubtable.version_bumped', 'yes', true);
   INSERT INTO data_versions (shard, n) VALUES (pg_backend_pid() % 64, 1)
   ON CONFLICT (shard) DO UPDATE SET n = data_versions.n + 1;
   RETURN NULL;
