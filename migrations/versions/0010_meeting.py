@@ -1,5 +1,5 @@
-"""The data version of the meeting page's cache: a sharded commit counter, bumped by triggers
-on every table (PostgreSQL; see workflow/models/versions.py).
+"""The data version of the meeting page's cache: a commit counter spread over rows, bumped once
+per writing transaction by a trigger on every table (PostgreSQL; workflow/models/versions.py).
 
 Revision ID: 0010_meeting
 Revises: 0008_rounds
@@ -26,7 +26,7 @@ def _tables() -> list[str]:
 def upgrade() -> None:
     op.create_table(
         TABLE,
-        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("shard", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("shard", name=op.f("pk_data_versions")),
     )

@@ -148,3 +148,27 @@ def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_concurrent_writers_never_wait_on_the_counter(runtime):
+    """Two open transactions that both wrote: the second's bump takes another row (no lock
+    wait, so no deadlock), and both commits count."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time anyway")
+    version = DataVersion(runtime.engine)
+    before = version.current()
+    first, second = runtime.sessions(), runtime.sessions()
+    try:
+        second.execute(text("SET lock_timeout = '2s'"))  # a wait would fail the test
+        directory.create_table(first, code="W1", name="Writer one", country="CA")
+        first.flush()
+        directory.create_table(second, code="W2", name="Writer two", country="CA")
+        second.flush()
+        second.commit()
+        middle = version.current()
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    after = version.current()
+    assert len({before, middle, after}) == 3

@@ -5,8 +5,9 @@ changes, whichever process commits; and that test must see only this database (P
 snapshot also moves with every other database of the server, such as Prefect's). So every
 transaction that changes a table here bumps a counter (once, from a statement trigger):
 no command, flow or raw statement can forget it, and it becomes visible exactly when the change
-does. The counter is spread over SHARDS rows, one chosen by the connection, so that concurrent
-commands do not queue on one row; the version is their sum (workflow.data_version). SQLite
+does. The counter is spread over as many rows as transactions write at once, each bump taking
+a row no other holds, so that concurrent commands never queue on one row; the version is their
+sum (workflow.data_version). SQLite
 needs none of this (its `PRAGMA data_version` is per file): the table stays empty there.
 """
 
@@ -19,14 +20,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base
 
-SHARDS = 64  # as written in _BUMP
 TABLE = "data_versions"
 FUNCTION = "hubtable_bump_data_version"
 TRIGGER = "hubtable_data_version"
 
 
 # Once per transaction: later statements of the same transaction find the local setting and
-# return at once (a savepoint rolled back takes the setting with it, and the bump).
+# return at once (a savepoint rolled back takes the setting with it, and the bump). The row is
+# one no other transaction holds (SKIP LOCKED), else a new one: a bump never waits for a lock,
+# so it can neither slow concurrent commands down nor take part in a deadlock. The table grows
+# only to the number of transactions that ever wrote at the same time.
 _BUMP = """
 CREATE OR REPLACE FUNCTION hubtable_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -34,8 +37,11 @@ BEGIN
     RETURN NULL;
   END IF;
   PERFORM set_config('hubtable.version_bumped', 'yes', true);
-  INSERT INTO data_versions (shard, n) VALUES (pg_backend_pid() % 64, 1)
-  ON CONFLICT (shard) DO UPDATE SET n = data_versions.n + 1;
+  UPDATE data_versions SET n = n + 1
+   WHERE shard = (SELECT shard FROM data_versions LIMIT 1 FOR UPDATE SKIP LOCKED);
+  IF NOT FOUND THEN
+    INSERT INTO data_versions (shard, n) VALUES (txid_current(), 1);
+  END IF;
   RETURN NULL;
 END $$"""
 
@@ -44,7 +50,7 @@ class DataVersionShard(Base):
     """One share of the commit counter (PostgreSQL; bumped by triggers only)."""
 
     __tablename__ = TABLE
-    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
