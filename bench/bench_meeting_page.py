@@ -1,19 +1,28 @@
 """The chair's meeting page under load, beside a bare "hello" route of the same app.
 
 Why the baseline: requests per second on its own says as much about the machine as about the
-page; a bare route served by the same app, the same waitress server and the same 20 client
-threads in the same run shows what the page itself costs (its queries and its template).
+page; a bare route served by the same app, the same server and the same 20 client threads in
+the same run shows what the page itself costs (its queries and its template).
+
+The server is the one `hubtable up` runs: waitress processes (one per core, or
+HUBTABLE_WEB_PROCESSES; `--processes N` here) sharing one listening socket
+(hubtable.web_children), each with the app over its own Runtime. They run apart from this
+process, so the 20 client threads do not share an interpreter lock with the server.
 
 Setup: one table with 100 open situations (60 new on the agenda, 40 in intervention with a
 lead, tasks and deadlines), made with the domain's own commands; the chair is signed in once
-and every client thread reuses the session cookie over a keep-alive connection.
+and every client thread reuses the session cookie over a keep-alive connection. Given a
+PostgreSQL URL (as `make bench` does), it measures PostgreSQL and then SQLite.
 """
 
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,8 +33,8 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine
 
 from hubtable.config import Settings
-from webui import create_app
-from webui.threaded_server import Served
+from hubtable.processes import answers
+from hubtable.web_children import listening_socket, web_processes
 from workflow import directory, interventions, meetings, situations
 from workflow.models import Base, utcnow
 from workflow.runtime import Runtime
@@ -35,8 +44,13 @@ REQUESTS_PER_CLIENT = 25
 OPEN_SITUATIONS = 100
 IN_INTERVENTION = 40
 PASSWORD = "bench-password-123"
-GOAL_RPS = 20.0
-GOAL_P95_MS = 1000.0
+GOAL_RATIO = 0.5
+GOAL_P95_MS = 100.0
+# The issue's goal, word for word (issue 17): "meeting page, 100 open situations, 20 clients:
+# throughput / a bare route, same server" ">= 0.5, p95 < 100 ms".
+GOAL_WHAT = "meeting page, 100 open situations, 20 clients"
+IDENTITY_KEY = "bench-key"
+SECRET = "bench-secret"
 SECTORS = [("police", "police"), ("cas", "child_protection"), ("school", "education"),
            ("hospital", "health"), ("cmha", "mental_health"), ("housing", "housing")]
 
@@ -147,60 +161,121 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] * 1000
 
 
-def run(database_url: str | None = None) -> list[dict]:
-    """On PostgreSQL when a URL is given (a fresh database beside it), else on SQLite."""
+def run(database_url: str | None = None, processes: int | None = None) -> list[dict]:
+    """On PostgreSQL (a fresh database beside the URL) and then SQLite when a PostgreSQL URL is
+    given, else on SQLite alone."""
+    processes = processes or web_processes()
+    results = []
     if database_url and database_url.startswith("postgresql"):
         from bench.common import fresh_pg_database
 
         with fresh_pg_database("bench_meeting_page") as url:
-            return _run(url)
-    return _run(None)
+            results.extend(_run(url, processes))
+    return results + _run(None, processes)
 
 
-def _run(database_url: str | None) -> list[dict]:
+def _settings(url: str, data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, database_url=url,
+                    keystore_url=f"sqlite:///{data_dir / 'ks.db'}", identity_key=IDENTITY_KEY,
+                    secret_key=SECRET, smtp_url="", mail_from="", base_url="http://127.0.0.1",
+                    prefect_api_url=None)
+
+
+def serve(fd: int, url: str, data_dir: Path) -> None:
+    """One server process: the app with the bare route, on the inherited listening socket."""
+    import logging
+    import socket
+
+    from waitress import serve as waitress_serve
+
+    from hubtable.webserver import THREADS
+    from webui import create_app
+
+    settings = _settings(url, data_dir)
+    runtime = Runtime(database_url=url, keystore_url=settings.keystore_url,
+                      identity_key=IDENTITY_KEY)
+    app = create_app(settings, runtime=runtime)
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
+    app.add_url_rule("/bench-hello", "bench_hello", lambda: "hello")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress_serve(app, sockets=[socket.socket(fileno=fd)], threads=THREADS)
+
+
+def _start_servers(url: str, data_dir: Path, processes: int
+                   ) -> tuple[int, list[subprocess.Popen[bytes]]]:
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    fd = sock.fileno()
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p))
+    servers = [subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_meeting_page", "--serve", str(fd), url,
+         str(data_dir)], pass_fds=(fd,), env=env, cwd=root, stderr=subprocess.DEVNULL)
+        for _ in range(processes)]
+    sock.close()  # the servers hold it now
+    deadline = time.monotonic() + 60
+    while not answers(f"http://127.0.0.1:{port}/bench-hello"):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in servers):
+            raise RuntimeError("the bench's web processes did not start")
+        time.sleep(0.2)
+    time.sleep(2)  # every process has built its app (answers proves only one)
+    return port, servers
+
+
+def _run(database_url: str | None, processes: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = create_engine(url)
         Base.metadata.create_all(engine)
         engine.dispose()
         runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{Path(tmp) / 'ks.db'}",
-                          identity_key="bench-key")
+                          identity_key=IDENTITY_KEY)
         meeting_id, email = build(runtime)
-        settings = Settings(data_dir=Path(tmp), database_url=url,
-                            keystore_url=runtime.keystore_url, identity_key="bench-key",
-                            secret_key="bench-secret", smtp_url="", mail_from="",
-                            base_url="http://127.0.0.1", prefect_api_url=None)
-        app = create_app(settings, runtime=runtime)
-        app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
-        app.add_url_rule("/bench-hello", "bench_hello", lambda: "hello")
-        served = Served(app, threads=8)
+        runtime.dispose()
+        port, servers = _start_servers(url, Path(tmp), processes)
         try:
-            port = served.port
             cookie = _sign_in(port, email)
             page = f"/meetings/{meeting_id}"
             _load(port, page, cookie)  # warm up: templates compiled, pools filled
+            _load(port, "/bench-hello", cookie)
             hello_rps, hello_lat = _load(port, "/bench-hello", cookie)
             page_rps, page_lat = _load(port, page, cookie)
         finally:
-            served.stop()
-            runtime.dispose()
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=30)
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     p95, hello_p95 = _p95(page_lat), _p95(hello_lat)
+    served = f"{processes} web process{'es' if processes > 1 else ''} x 8 threads"
     return [
         {"name": f"meeting_page_rps_{backend}", "value": round(page_rps, 1), "unit": "req/s",
          "baseline": round(hello_rps, 1), "ratio": round(page_rps / hello_rps, 3),
-         "goal": f">= {GOAL_RPS:g} req/s with {OPEN_SITUATIONS} open situations and "
-                 f"{CLIENTS} concurrent clients (baseline: bare hello route, same server)",
-         "met": page_rps >= GOAL_RPS},
+         "goal": f"{GOAL_WHAT}: throughput / a bare route, same server >= {GOAL_RATIO:g} "
+                 f"({served})",
+         "met": page_rps / hello_rps >= GOAL_RATIO},
         {"name": f"meeting_page_p95_{backend}", "value": round(p95, 1), "unit": "ms",
          "baseline": round(hello_p95, 1), "ratio": round(p95 / hello_p95, 2),
-         "goal": f"p95 <= {GOAL_P95_MS:g} ms under {CLIENTS} concurrent clients",
-         "met": p95 <= GOAL_P95_MS},
+         "goal": f"{GOAL_WHAT}: p95 < {GOAL_P95_MS:g} ms ({served})",
+         "met": p95 < GOAL_P95_MS},
     ]
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
+    import argparse
     import json
-    import sys
 
-    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))
+    if argv[:1] == ["--serve"]:
+        serve(int(argv[1]), argv[2], Path(argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("database_url", nargs="?", help="a PostgreSQL URL (else SQLite alone)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="web processes (default: as `hubtable up`, one per core)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.database_url, args.processes), indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -3,40 +3,43 @@
 Children, each in its own process group (hubtable.processes):
 1. `mail` (only when no HUBTABLE_SMTP_URL is configured): a local SMTP sink keeping every
    message in the data dir (hubtable.mailsink), so mail goes somewhere out of the box;
-2. `prefect-server`: a local Prefect server on SQLite in the data dir (Prefect's in-process
-   "ephemeral" mode runs no scheduler, so schedules need a real server process);
-3. `web`: the web UI under waitress (hubtable.webserver);
+2. `prefect-server`: a local Prefect server on SQLite in the data dir (hubtable.prefect_children);
+3. `web-1` ... `web-N`: the web UI under waitress, one process per core on one listening socket
+   (hubtable.web_children, hubtable.webserver);
 4. `runner`: serves the deployments (orchestration.runner) once the server answers, and a
    dispatch-listener run is started at once so that mail leaves within a second of a commit.
 
-A child that dies is restarted with backoff (1, 2, 4 ... 30 s), logged, and shown in /healthz
+A child that dies is restarted with backoff (hubtable.services), logged, and shown in /healthz
 and `hubtable status` (through `up.json`, hubtable.up_state): the web UI, and with it the
-chair's meeting, keeps serving while Prefect or the runner is down. Ctrl-C, SIGINT or SIGTERM
-stops everything gracefully; a second one stops it at once. The Prefect port is chosen free,
-and then checked to be bound by our own child: two installations started together cannot
-end up talking to one server.
+chair's meeting, keeps serving while Prefect, the runner or one web process is down. Ctrl-C,
+SIGINT or SIGTERM stops everything gracefully; a second one stops it at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from hubtable import up_state
-from hubtable.config import Settings
+from hubtable.config import Settings, SettingsError
+from hubtable.prefect_children import (
+    DISPATCH_DEPLOYMENT,
+    SERVER_START_TIMEOUT,
+    PrefectChildren,
+    StartError,
+    prefect_client_environment,
+    prefect_server_environment,
+)
 from hubtable.processes import (
     TOKEN_VARIABLE,
     Child,
@@ -47,80 +50,18 @@ from hubtable.processes import (
     port_is_free,
     processes_with_token,
 )
+from hubtable.services import Service, now_text
+from hubtable.web_children import WEB_START_TIMEOUT, WebChildren, web_processes
+
+__all__ = ["StartError", "Supervisor", "prefect_client_environment",
+           "prefect_server_environment"]
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFECT_DEFAULT_PORT = 4200
-SERVER_START_TIMEOUT = 120.0
-WEB_START_TIMEOUT = 60.0
 STOP_GRACE_SECONDS = 8.0
-BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-STABLE_AFTER_SECONDS = 60.0  # a child up this long starts its backoff afresh
-PORT_ATTEMPTS = 5
-DISPATCH_DEPLOYMENT = "dispatch-notifications/hubtable"
-LISTENER_DEPLOYMENT = "dispatch-listener/hubtable"
-
-
-class StartError(RuntimeError):
-    """A child could not start; the message says which and where its log is."""
-
-
-def prefect_server_environment(settings: Settings, port: int) -> dict[str, str]:
-    """The Prefect server's settings: its own home and SQLite database inside the data dir."""
-    home = settings.data_dir / "prefect"
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": "127.0.0.1",
-        "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api",
-    }
-
-
-def prefect_client_environment(settings: Settings, port: int) -> dict[str, str]:
-    """What the runner and the web process need to reach that server."""
-    return {
-        "PREFECT_HOME": str(settings.data_dir / "prefect"),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
-class Service:
-    """A child the supervisor keeps running: how to start it, and how it has fared."""
-
-    name: str
-    argv: Callable[[], list[str]]
-    env: Callable[[], dict[str, str]]
-    drop: tuple[str, ...] = ()
-    child: Child | None = None
-    restarts: int = 0
-    failures: int = 0  # consecutive quick deaths: the backoff step
-    started_at: float = 0.0
-    restart_at: float | None = None
-    last_exit: int | None = None
-    last_restart: str | None = None
-
-    def state(self) -> str:
-        if self.child is not None and self.child.alive():
-            return "running"
-        return "restarting" if self.restart_at is not None else "stopped"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"state": self.state(), "restarts": self.restarts, "last_exit": self.last_exit,
-                "last_restart_at": self.last_restart,
-                "pid": self.child.process.pid if self.child is not None else None}
-
-
-@dataclass
-class Supervisor:
+class Supervisor(PrefectChildren, WebChildren):
     settings: Settings
     host: str = "127.0.0.1"
     port: int = 8000
@@ -144,6 +85,11 @@ class Supervisor:
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
         """Start everything, keep it running until a signal, stop everything."""
+        try:
+            web_count = web_processes()  # a wrong setting stops `up` before anything starts
+        except SettingsError as exc:
+            self._say(f"error: {exc}", err=True)
+            return 1
         lock = self._lock_data_dir()
         previous = {s: signal.signal(s, self._request_stop)
                     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -154,13 +100,11 @@ class Supervisor:
                 return 0
             self._start_mail()
             self._start_prefect()
-            # The web process needs no Prefect address: its health report reads up.json,
+            # The web processes need no Prefect address: their health report reads up.json,
             # which follows the server should it move to another port.
-            self._add("web", lambda: [sys.executable, "-m", "hubtable.webserver", self.host,
-                                      str(self.port)], self._web_env, drop=("PREFECT_API_URL",))
-            probe_host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
-            self._wait_until("web", lambda: listens(probe_host, self.port), WEB_START_TIMEOUT)
-            self._say(f"  web UI      http://{self._display_host()}:{self.port}")
+            self._start_web(web_count)
+            self._say(f"  web UI      http://{self._display_host()}:{self.port}  "
+                      f"({web_count} process{'es' if web_count > 1 else ''})")
             self._wait_for_prefect()
             if self._stopping:
                 return 0
@@ -211,10 +155,7 @@ class Supervisor:
                 return False
             service.last_exit = child.process.returncode
             child.signal_group(signal.SIGKILL)  # whatever it started goes with it
-            quick = now - service.started_at < STABLE_AFTER_SECONDS
-            service.failures = service.failures + 1 if quick else 1
-            delay = BACKOFF_SECONDS[min(service.failures, len(BACKOFF_SECONDS)) - 1]
-            service.restart_at = now + delay
+            delay = service.died(now)
             self._say(f"warning: {service.name} stopped (exit {service.last_exit}); restarting "
                       f"in {delay:.0f} s; its log: {child.log_path}", err=True)
             return True
@@ -226,7 +167,7 @@ class Supervisor:
             self._restart_now("runner")
         service.restart_at = None
         service.restarts += 1
-        service.last_restart = _now()
+        service.last_restart = now_text()
         self._spawn(service)
         self._say(f"restarted {service.name} (restart {service.restarts})")
         if service.name in ("prefect-server", "runner"):
@@ -269,6 +210,7 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         self.services.clear()
+        self._close_web_socket()
 
     # -- the children ------------------------------------------------------------------
     def _start_mail(self) -> None:
@@ -283,79 +225,10 @@ class Supervisor:
         self._wait_until("mail", lambda: listens("127.0.0.1", mail_port), WEB_START_TIMEOUT)
         self.sink_url = f"smtp://127.0.0.1:{mail_port}"
 
-    def _start_prefect(self) -> None:
-        self.prefect_port = self._choose_prefect_port()
-        self._add("prefect-server", lambda: [
-            sys.executable, "-m", "orchestration.prefect_server", "--host", "127.0.0.1",
-            "--port", str(self.prefect_port)],
-            lambda: prefect_server_environment(self.settings, self._port()),
-            drop=("PREFECT_API_URL",))
-
-    def _wait_for_prefect(self) -> None:
-        """Until our own server answers; a server that lost its port starts on another one."""
-        for attempt in range(1, PORT_ATTEMPTS + 1):
-            service = self.services["prefect-server"]
-            assert service.child is not None
-            try:
-                self._wait_until("prefect-server", self._prefect_ready, SERVER_START_TIMEOUT)
-                return
-            except StartError:
-                if self._stopping or attempt == PORT_ATTEMPTS or service.child.alive():
-                    raise
-            self._say(f"prefect-server could not start on port {self.prefect_port} "
-                      "(in use?); trying another", err=True)
-            self.prefect_port = free_port()
-            self._spawn(service)
-
-    def _prefect_ready(self) -> bool:
-        service = self.services.get("prefect-server")
-        if service is None or service.child is None or not service.child.alive():
-            return False
-        return (answers(f"{self._prefect_url()}/api/health")
-                and service.child.owns_listener(self._port()))
-
-    def _start_listener(self, *, wait: bool) -> None:
-        """Start a dispatch-listener run now rather than at its next scheduled time."""
-        self._kick_listener = False
-        base = f"{self._prefect_url()}/api"
-        try:
-            found = _call("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
-            _call("POST", f"{base}/deployments/{found['id']}/create_flow_run",
-                  {"tags": ["started-by-up"]})
-        except (OSError, ValueError, KeyError) as exc:
-            self._say(f"warning: could not start the dispatch listener now "
-                      f"({type(exc).__name__}); its schedule will", err=True)
-            return
-        since = datetime.now(UTC)
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while wait and not self._stopping and time.monotonic() < deadline:
-            if self._listener_started_since(since):
-                return
-            time.sleep(0.25)
-        if wait and not self._stopping:
-            self._say("warning: the dispatch listener has not started yet; until it does, "
-                      "mail goes out every minute", err=True)
-
-    def _listener_started_since(self, since: datetime) -> bool:
-        """Has a listener run begun serving (it records its start once warmed up)?"""
-        from workflow import flow_runs
-        from workflow.runtime import Runtime
-
-        runtime = Runtime(database_url=self.settings.database_url,
-                          keystore_url=self.settings.keystore_url,
-                          identity_key=self.settings.identity_key)
-        try:
-            with runtime.read() as session:
-                return any(s.flow_name == "dispatch-listener" and s.last_started_at is not None
-                           and s.last_started_at >= since for s in flow_runs.statuses(session))
-        except Exception:  # not yet: the caller asks again
-            return False
-        finally:
-            runtime.dispose()
-
     def _add(self, name: str, argv: Callable[[], list[str]],
-             env: Callable[[], dict[str, str]], drop: tuple[str, ...] = ()) -> Service:
-        service = Service(name, argv, env, drop)
+             env: Callable[[], dict[str, str]], drop: tuple[str, ...] = (),
+             fds: tuple[int, ...] = ()) -> Service:
+        service = Service(name, argv, env, drop, fds)
         self.services[name] = service
         self._spawn(service)
         return service
@@ -372,30 +245,14 @@ class Supervisor:
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
                 service.argv(), env=env, cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
+                pass_fds=service.fds)
         service.child = Child(service.name, process, log_path)
         service.started_at = time.monotonic()
 
-    def _web_env(self) -> dict[str, str]:
-        return {"HUBTABLE_SMTP_URL": self.sink_url} if self.sink_url is not None else {}
-
-    def _client_env(self) -> dict[str, str]:
-        env = prefect_client_environment(self.settings, self._port())
-        if self.sink_url is not None:
-            env["HUBTABLE_SMTP_URL"] = self.sink_url
-        return env
-
-    # -- helpers -----------------------------------------------------------------------
-    def _port(self) -> int:
-        assert self.prefect_port is not None
-        return self.prefect_port
-
-    def _prefect_url(self) -> str:
-        return f"http://127.0.0.1:{self._port()}"
-
     def _write_state(self) -> None:
         up_state.write(self.settings.data_dir, {
-            "updated_at": _now(),
+            "updated_at": now_text(),
             "web_url": f"http://{self._display_host()}:{self.port}",
             "prefect_api_url": f"{self._prefect_url()}/api",
             "smtp_url": self.smtp_url or self.sink_url,
@@ -450,15 +307,6 @@ class Supervisor:
         finally:
             runtime.dispose()
 
-    def _choose_prefect_port(self) -> int:
-        if self.prefect_port is not None:
-            if not port_is_free("127.0.0.1", self.prefect_port):
-                raise StartError(f"port {self.prefect_port} for Prefect is in use")
-            return self.prefect_port
-        if port_is_free("127.0.0.1", PREFECT_DEFAULT_PORT):
-            return PREFECT_DEFAULT_PORT
-        return free_port()
-
     def _wait_until(self, name: str, ready: Callable[[], bool], timeout: float) -> None:
         child = self.services[name].child
         assert child is not None
@@ -474,11 +322,3 @@ class Supervisor:
                 raise StartError(f"{name} did not answer within {timeout:.0f} s; its log: "
                                  f"{child.log_path}")
             time.sleep(0.25)
-
-
-def _call(method: str, url: str, body: dict[str, object] | None = None) -> dict[str, object]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,  # noqa: S310 (http only)
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-        return json.loads(response.read() or b"{}")  # type: ignore[no-any-return]

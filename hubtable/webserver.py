@@ -3,12 +3,15 @@
 Here the composition root hands the web app what it must not import itself: the after-commit
 hook that wakes the dispatcher (orchestration.wakeup) and the orchestration health report.
 
-`python -m hubtable.webserver HOST PORT`
+`python -m hubtable.webserver HOST PORT` binds the port itself; `python -m hubtable.webserver
+--fd N` serves on a listening socket it inherited as descriptor N (how `hubtable up` runs one
+process per core on one port: hubtable.web_children).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 from flask import Flask
@@ -36,5 +39,17 @@ def serve_web(host: str, port: int) -> None:
     serve(build_app(), host=host, port=port, threads=THREADS, ident="hubtable")
 
 
+def serve_inherited(fd: int) -> None:
+    """Serve on the listening socket of descriptor `fd`, shared with the other web processes."""
+    from waitress import serve
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    sock = socket.socket(fileno=fd)
+    serve(build_app(), sockets=[sock], threads=THREADS, ident="hubtable")
+
+
 if __name__ == "__main__":
-    serve_web(sys.argv[1], int(sys.argv[2]))
+    if sys.argv[1] == "--fd":
+        serve_inherited(int(sys.argv[2]))
+    else:
+        serve_web(sys.argv[1], int(sys.argv[2]))

@@ -34,6 +34,7 @@ from workflow.models.situation import (
     Transition,
 )
 from workflow.models.user import ROLES, ApiToken, User, UserTableScope
+from workflow.models.versions import DataVersionShard
 
 __all__ = [
     "ROLES",
@@ -86,5 +87,6 @@ __all__ = [
     "Transition",
     "User",
     "UserTableScope",
+    "DataVersionShard",
     "utcnow",
 ]

@@ -1,0 +1,82 @@
+"""The application database's data version on PostgreSQL: a commit counter no command writes.
+
+Why: a page kept between requests (the meeting's agenda) must end as soon as anything it shows
+changes, whichever process commits; and that test must see only this database (PostgreSQL's
+snapshot also moves with every other database of the server, such as Prefect's). So every
+transaction that changes a table here bumps a counter (once, from a statement trigger):
+no command, flow or raw statement can forget it, and it becomes visible exactly when the change
+does. The counter is spread over as many rows as transactions write at once, each bump taking
+a row no other holds, so that concurrent commands never queue on one row; the version is their
+sum (workflow.data_version). SQLite
+needs none of this (its `PRAGMA data_version` is per file): the table stays empty there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, MetaData, event, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflow.models.base import Base
+
+TABLE = "data_versions"
+FUNCTION = "hubtable_bump_data_version"
+TRIGGER = "hubtable_data_version"
+
+
+# Once per transaction: later statements of the same transaction find the local setting and
+# return at once (a savepoint rolled back takes the setting with it, and the bump). The row is
+# one no other transaction holds (SKIP LOCKED), else a new one: a bump never waits for a lock,
+# so it can neither slow concurrent commands down nor take part in a deadlock. The table grows
+# only to the number of transactions that ever wrote at the same time.
+_BUMP = """
+CREATE OR REPLACE FUNCTION hubtable_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('hubtable.version_bumped', true) = 'yes' THEN
+    RETURN NULL;
+  END IF;
+  PERFORM set_config('hubtable.version_bumped', 'yes', true);
+  UPDATE data_versions SET n = n + 1
+   WHERE shard = (SELECT shard FROM data_versions LIMIT 1 FOR UPDATE SKIP LOCKED);
+  IF NOT FOUND THEN
+    INSERT INTO data_versions (shard, n) VALUES (txid_current(), 1);
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+class DataVersionShard(Base):
+    """One share of the commit counter (PostgreSQL; bumped by triggers only)."""
+
+    __tablename__ = TABLE
+    shard: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def install_triggers(connection: Connection, tables: list[str]) -> None:
+    """The bump function, and a statement trigger on each of `tables` (PostgreSQL only)."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text(_BUMP))
+    for name in tables:
+        if name == TABLE:
+            continue
+        connection.execute(text(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{name}"'))
+        connection.execute(text(
+            f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"))
+
+
+def remove_triggers(connection: Connection, tables: list[str]) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    for name in tables:
+        connection.execute(text(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{name}"'))
+    connection.execute(text(f"DROP FUNCTION IF EXISTS {FUNCTION}()"))
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _after_create(metadata: MetaData, connection: Connection, **_kw: Any) -> None:
+    """`create_all` (tests, benchmarks, a fresh install) installs them too."""
+    install_triggers(connection, [t.name for t in metadata.sorted_tables])
