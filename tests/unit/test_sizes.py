@@ -22,14 +22,6 @@ GENERATED = {
     "webui/translations/core_messages.py",  # written by tools/core_messages.py
 }
 
-# Being split in a parallel branch (issue 14's other helpers own these files); the lead drops
-# each entry as its branch merges. Nothing else may be added here.
-BEING_SPLIT = {
-    # the meeting helper (and webui/views/meeting*.py below)
-    "hubtable/supervisor.py", "hubtable/webserver.py", "hubtable/processes.py",
-    "bench/bench_meeting_page.py",
-}
-BEING_SPLIT_PREFIXES = ("webui/views/meeting",)
 
 
 def _modules() -> list[tuple[str, Path]]:
@@ -37,7 +29,7 @@ def _modules() -> list[tuple[str, Path]]:
     for folder in FOLDERS:
         for path in sorted((ROOT / folder).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if rel in GENERATED or rel in BEING_SPLIT or rel.startswith(BEING_SPLIT_PREFIXES):
+            if rel in GENERATED:
                 continue
             found.append((rel, path))
     return found
