@@ -56,13 +56,17 @@ def sweep_table(session: Session, table_id: int, *, now: datetime, limit: int = 
 
 
 def _schedule(session: Session, table: Table, *, now: datetime, days: float, limit: int) -> None:
-    """A follow-up row per closure with risk lowered whose time came (unique per situation)."""
-    asked = select(FollowUp.situation_id)
+    """A follow-up row per closure with risk lowered whose time came (unique per situation).
+
+    NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a subplan re-read per row
+    once the asked ids outgrow work_mem (minutes over a million closures), NOT EXISTS as a
+    hash anti-join."""
+    asked = select(FollowUp.id).where(FollowUp.situation_id == Situation.id).exists()
     rows = session.execute(
         select(Situation.id, Situation.lead_agency_id, Situation.closed_at)
         .where(Situation.table_id == table.id, Situation.stage == "closed",
                Situation.conclusion_reason.in_(risk_lowered_codes()),
-               Situation.closed_at <= now - timedelta(days=days), Situation.id.not_in(asked))
+               Situation.closed_at <= now - timedelta(days=days), ~asked)
         .order_by(Situation.id).limit(limit)).all()
     if not rows:
         return
