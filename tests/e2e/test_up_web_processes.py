@@ -19,7 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_up_embedded import _free_port, _processes_of
+
+from e2e.test_up_embedded import _free_port, _processes_of
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
