@@ -15,12 +15,11 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
-from workflow.models import Agency, Involvement, Table
+from workflow.models import Table
 from workflow.reports.durations import micros_histogram
-from workflow.reports.figures import FigureBuilder, dec
+from workflow.reports.figures import NO_LEAD, FigureBuilder, dec
 from workflow.reports.indicators import share_cell
 from workflow.reports.model import Cell, Figure, FigureSpec, Indicator
 from workflow.reports.sql import S
@@ -103,24 +102,16 @@ def table_targets(fb: FigureBuilder) -> dict[Any, Any]:
 
 def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeliness]]:
     """The balance figure, its targets (judged after suppression) and the time indicators."""
-    session, c = fb.session, fb.cohorts
-    origin, lead, helper = aliased(Agency), aliased(Agency), aliased(Agency)
-    originated = dict(session.execute(
-        select(origin.sector, func.count()).select_from(S)
-        .join(origin, origin.id == S.originating_agency_id).where(c.presented)
-        .group_by(origin.sector)).tuples().all())
-    led = dict(session.execute(
-        select(lead.sector, func.count()).select_from(S)
-        .join(lead, lead.id == S.lead_agency_id).where(c.accepted)
-        .group_by(lead.sector)).tuples().all())
-    assisted = dict(session.execute(
-        select(helper.sector, func.count(func.distinct(S.id))).select_from(S)
-        .join(Involvement, Involvement.situation_id == S.id)
-        .join(helper, helper.id == Involvement.agency_id)
-        .where(c.accepted, Involvement.role == "assisting")
-        .group_by(helper.sector)).tuples().all())
-    accepted_n = int(session.scalar(select(func.count()).select_from(S)
-                                    .where(c.accepted)) or 0)
+    # The report's own breakdowns already hold these counts (from the rollups when they
+    # exist): originated = the presented cohort by originating sector, led = the accepted
+    # cohort by lead sector (those with a lead), assisted = the assisting sectors' figure.
+    originated: dict[str, int] = {}
+    for sector, _decision, n in fb._presented["origin_sector"]:
+        originated[sector] = originated.get(sector, 0) + int(n)
+    lead_rows = fb.accepted_rows["lead_sector"]
+    led = {row[0]: int(row[1]) for row in lead_rows if row[0] != NO_LEAD}
+    assisted = fb.assisting if fb.assisting is not None else fb._assisting_counts()
+    accepted_n = sum(int(row[1]) for row in lead_rows)
     totals = {"originated": ORIGINATED_TOTAL, "led": LED_TOTAL, "assisted": ACCEPTED}
     fb.put(ORIGINATED_TOTAL, sum(originated.values()))
     fb.put(LED_TOTAL, sum(led.values()))
