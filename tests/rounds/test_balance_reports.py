@@ -131,3 +131,12 @@ def test_time_medians_from_the_histogram_equal_pythons(world, count):
     assert (sum(k for m, k in hist.items() if _hours(m) <= 48)
             == sum(1 for h in python_hours if h <= 48))
     assert sorted(_hours(m) for m, k in hist.items() for _ in range(k)) == sorted(python_hours)
+    # The report's own (one-scan) histograms: 4 of the 5 within 48 hours, then the median.
+    rep = _report(world, 1)
+    assert {i.key: i for i in rep.indicators}["time.hours_to_decision"].share.text == "80%"
+    with world.runtime.command() as s:
+        s.execute(update(Table).where(Table.id == world.table_id).values(targets={}))
+        every = [(x.decided_at - x.submitted_at).total_seconds() / 3600
+                 for x in (s.get(Situation, i) for i in world.sids)]
+    indicator = {i.key: i for i in _report(world, 1).indicators}["time.hours_to_decision"]
+    assert indicator.share.text == f"{round(median(every), 1):g} h median"
