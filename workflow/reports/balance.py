@@ -15,14 +15,14 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from workflow.models import Table
-from workflow.reports.durations import micros_between
+from workflow.reports.durations import micros_histogram
 from workflow.reports.figures import NO_LEAD, FigureBuilder, dec
 from workflow.reports.indicators import share_cell
 from workflow.reports.model import Cell, Figure, FigureSpec, Indicator
-from workflow.reports.sql import S, grouped
+from workflow.reports.sql import S
 
 ROLES = ("originated", "led", "assisted")
 
@@ -205,15 +205,9 @@ class Timeliness:
 
 
 def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:
-    # Both histograms over the presented cohort in one scan (GROUPING SETS on PostgreSQL):
-    # the time to first contact has a value only where the situation was accepted.
-    session = fb.session
-    rows = grouped(session, {
-        "decided": (micros_between(session, S.decided_at, S.submitted_at),),
-        "contacted": (micros_between(session, S.first_contact_at, S.accepted_at),),
-    }, [func.count()], fb.cohorts.presented)
-    decided, contacted = ({int(v): int(n) for v, n in rows[name] if v is not None}
-                          for name in ("decided", "contacted"))
+    c = fb.cohorts
+    decided = micros_histogram(fb.session, S.decided_at, S.submitted_at, c.presented)
+    contacted = micros_histogram(fb.session, S.first_contact_at, S.accepted_at, c.accepted)
     return [
         Timeliness("time.hours_to_decision", "Submission to decision", decided,
                    (dec("accepted"), dec("rejected"), dec("undecided")),
