@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
-from workflow.models import Agency, Involvement, Table
-from workflow.reports.figures import FigureBuilder, dec
+from workflow.models import Table
+from workflow.reports.durations import micros_histogram
+from workflow.reports.figures import NO_LEAD, FigureBuilder, dec
 from workflow.reports.indicators import share_cell
 from workflow.reports.model import Cell, Figure, FigureSpec, Indicator
 from workflow.reports.sql import S
@@ -103,24 +102,16 @@ def table_targets(fb: FigureBuilder) -> dict[Any, Any]:
 
 def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeliness]]:
     """The balance figure, its targets (judged after suppression) and the time indicators."""
-    session, c = fb.session, fb.cohorts
-    origin, lead, helper = aliased(Agency), aliased(Agency), aliased(Agency)
-    originated = dict(session.execute(
-        select(origin.sector, func.count()).select_from(S)
-        .join(origin, origin.id == S.originating_agency_id).where(c.presented)
-        .group_by(origin.sector)).tuples().all())
-    led = dict(session.execute(
-        select(lead.sector, func.count()).select_from(S)
-        .join(lead, lead.id == S.lead_agency_id).where(c.accepted)
-        .group_by(lead.sector)).tuples().all())
-    assisted = dict(session.execute(
-        select(helper.sector, func.count(func.distinct(S.id))).select_from(S)
-        .join(Involvement, Involvement.situation_id == S.id)
-        .join(helper, helper.id == Involvement.agency_id)
-        .where(c.accepted, Involvement.role == "assisting")
-        .group_by(helper.sector)).tuples().all())
-    accepted_n = int(session.scalar(select(func.count()).select_from(S)
-                                    .where(c.accepted)) or 0)
+    # The report's own breakdowns already hold these counts (from the rollups when they
+    # exist): originated = the presented cohort by originating sector, led = the accepted
+    # cohort by lead sector (those with a lead), assisted = the assisting sectors' figure.
+    originated: dict[str, int] = {}
+    for sector, _decision, n in fb._presented["origin_sector"]:
+        originated[sector] = originated.get(sector, 0) + int(n)
+    lead_rows = fb.accepted_rows["lead_sector"]
+    led = {row[0]: int(row[1]) for row in lead_rows if row[0] != NO_LEAD}
+    assisted = fb.assisting if fb.assisting is not None else fb._assisting_counts()
+    accepted_n = sum(int(row[1]) for row in lead_rows)
     totals = {"originated": ORIGINATED_TOTAL, "led": LED_TOTAL, "assisted": ACCEPTED}
     fb.put(ORIGINATED_TOTAL, sum(originated.values()))
     fb.put(LED_TOTAL, sum(led.values()))
@@ -159,8 +150,29 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeline
     return [spec], [*targeted, *_timeliness(fb, targets)]
 
 
-def _hours(pairs: list[tuple[Any, Any]]) -> list[float]:
-    return [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+def _hours(micros: int) -> float:
+    """Hours as timedelta.total_seconds() / 3600 gives them (the same float, bit for bit)."""
+    return micros / 10**6 / 3600
+
+
+def median_hours(hist: Mapping[int, int]) -> float | None:
+    """statistics.median of the hours a {microseconds: situations} histogram describes."""
+    n = sum(hist.values())
+    if not n:
+        return None
+    wanted = sorted({(n - 1) // 2, n // 2})
+    found: dict[int, float] = {}
+    seen = 0
+    for micros in sorted(hist):
+        seen += hist[micros]
+        for rank in wanted:
+            if rank < seen and rank not in found:
+                found[rank] = _hours(micros)
+        if len(found) == len(wanted):
+            break
+    if n % 2:
+        return found[n // 2]
+    return (found[n // 2 - 1] + found[n // 2]) / 2
 
 
 @dataclass
@@ -170,21 +182,23 @@ class Timeliness:
 
     key: str
     title: str
-    hours: list[float]
+    hist: dict[int, int]  # {microseconds: situations}
     rests_on: tuple[Hashable, ...]
     target: float | None
 
     def indicator(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
                   threshold: int) -> Indicator:
-        blocked = any(k in hidden for k in self.rests_on) or len(self.hours) < threshold
+        n = sum(self.hist.values())
+        blocked = any(k in hidden for k in self.rests_on) or n < threshold
         if self.target is None:
-            mid = None if blocked or not self.hours else round(median(self.hours), 1)
+            found = None if blocked else median_hours(self.hist)
+            mid = None if found is None else round(found, 1)
             cell = Cell(None, "suppressed") if mid is None else Cell(mid, f"{mid:g} h median")
             return Indicator(key=self.key, title=f"{self.title} (median hours)", share=cell,
                              target=None, met=None)
-        within = sum(1 for v in self.hours if v <= self.target)
-        cell = (Cell(None, "suppressed") if blocked
-                else share_cell(within, len(self.hours), threshold))
+        target = self.target
+        within = sum(k for micros, k in self.hist.items() if _hours(micros) <= target)
+        cell = (Cell(None, "suppressed") if blocked else share_cell(within, n, threshold))
         return Indicator(key=self.key, title=f"{self.title} within {self.target:g} hours",
                          share=cell, target=100.0,
                          met=None if cell.value is None else cell.value >= 100.0)
@@ -192,10 +206,8 @@ class Timeliness:
 
 def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:
     c = fb.cohorts
-    decided = _hours(list(fb.session.execute(
-        select(S.submitted_at, S.decided_at).where(c.presented)).tuples()))
-    contacted = _hours(list(fb.session.execute(
-        select(S.accepted_at, S.first_contact_at).where(c.accepted)).tuples()))
+    decided = micros_histogram(fb.session, S.decided_at, S.submitted_at, c.presented)
+    contacted = micros_histogram(fb.session, S.first_contact_at, S.accepted_at, c.accepted)
     return [
         Timeliness("time.hours_to_decision", "Submission to decision", decided,
                    (dec("accepted"), dec("rejected"), dec("undecided")),

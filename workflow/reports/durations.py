@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Double, and_, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Double, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from workflow.reports.model import Cell, Statistic
-from workflow.reports.sql import S, hours_between
+from workflow.reports.sql import Expr, S, dialect, hours_between
 from workflow.reports.suppression import is_small, small_label
 
 PERCENTILES = (0.5, 0.9)
@@ -37,6 +37,31 @@ def histogram(session: Session, expr: ColumnElement[float], where: ColumnElement
     rows = session.execute(select(expr, func.count()).where(where, expr.is_not(None))
                            .group_by(expr))
     return {float(v): int(n) for v, n in rows}
+
+
+def micros_between(session: Session, later: Expr, earlier: Expr) -> ColumnElement[int]:
+    """Whole microseconds from `earlier` to `later`, exact on both databases (an integer), so
+    a histogram keyed by it gives the very medians Python's timedelta arithmetic gives.
+
+    SQLite: julianday keeps only milliseconds, so the seconds come from the stored text's
+    "YYYY-MM-DD HH:MM:SS" part and the microseconds from its ".ffffff" part."""
+    if dialect(session) == "postgresql":
+        return cast(func.round(func.extract("epoch", later - earlier) * 1000000), BigInteger)
+    whole = (cast(func.strftime("%s", func.substr(later, 1, 19)), BigInteger)
+             - cast(func.strftime("%s", func.substr(earlier, 1, 19)), BigInteger))
+    fraction = (cast(func.substr(later, 21, 6), BigInteger)
+                - cast(func.substr(earlier, 21, 6), BigInteger))
+    return whole * 1000000 + fraction
+
+
+def micros_histogram(session: Session, later: Expr, earlier: Expr,
+                     where: ColumnElement[bool]) -> dict[int, int]:
+    """{microseconds: situations} from `earlier` to `later` (either missing: not counted)."""
+    expr = micros_between(session, later, earlier)
+    rows = session.execute(select(expr, func.count())
+                           .where(where, later.is_not(None), earlier.is_not(None))
+                           .group_by(expr))
+    return {int(v): int(n) for v, n in rows}
 
 
 def contact_where(accepted: ColumnElement[bool]) -> ColumnElement[bool]:

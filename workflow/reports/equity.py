@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from workflow.equity import DIMENSION_LABELS, DIMENSIONS
 from workflow.equity import label as equity_label
@@ -24,10 +24,8 @@ NO_ANSWER = "no_answer"
 def build(fb: FigureBuilder) -> list[FigureSpec]:
     specs = []
     c = fb.cohorts
-    presented_total = int(fb.session.scalar(select(func.count()).select_from(S)
-                                            .where(c.presented)) or 0)
-    accepted_total = int(fb.session.scalar(select(func.count()).select_from(S)
-                                           .where(c.accepted)) or 0)
+    presented_total = _cohort_count(fb, dec("total"), c.presented)
+    accepted_total = _cohort_count(fb, dec("accepted"), c.accepted)
     for dim, values in DIMENSIONS.items():
         value = func.coalesce(EquityAnswer.value, NO_ANSWER)
         join = and_(EquityAnswer.situation_id == S.id, EquityAnswer.dimension == dim)
@@ -60,6 +58,15 @@ def build(fb: FigureBuilder) -> list[FigureSpec]:
             note="Optional, consent-based and self-identified; shown only in aggregate.",
             chart="none"))
     return specs
+
+
+def _cohort_count(fb: FigureBuilder, shared: Hashable, where: ColumnElement[bool]) -> int:
+    """The cohort's size: the decisions figure counted it already (from the rollups when
+    built), else one count."""
+    known = fb.problem.values.get(shared)
+    if known is not None:
+        return int(known)
+    return int(fb.session.scalar(select(func.count()).select_from(S).where(where)) or 0)
 
 
 def _total(fb: FigureBuilder, shared: Hashable, own: Hashable, value: int) -> Hashable:

@@ -77,6 +77,7 @@ class FigureBuilder:
         # Counts already summed from the daily rollups (and the days computed live); without
         # them every figure groups the situations themselves.
         self.counts = counts
+        self.assisting: dict[str, int] | None = None
         self.scope = scope
         self.lang = lang
         self.now = now
@@ -303,7 +304,7 @@ class FigureBuilder:
 
     def assisting_sectors(self) -> None:
         """Situations with at least one assisting agency of each sector (not additive)."""
-        data = self._assisting_counts()
+        data = self.assisting = self._assisting_counts()  # balance reads them too
         codes = self.codes("sectors", data)
         for code in codes:
             self.put(("assist_sector", code), data.get(code, 0))
