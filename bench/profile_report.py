@@ -1,0 +1,60 @@
+"""Where a full report's time goes: bench_report's data at a chosen size, the report timed, its
+slowest statements printed (the profile behind issue 17's report figure).
+
+    .venv/bin/python -m bench.profile_report 200000
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from bench import bench_report
+from workflow.reports import build_report, parse_period, resolve_scope
+from workflow.runtime import Runtime
+
+
+def profile(url: str, situations: int) -> None:
+    """Load, roll up, warm once, then time one full report and list its slowest SQL."""
+    bench_report._load(url, situations)
+    bench_report._refresh(url)
+    runtime = Runtime(database_url=url, keystore_url="sqlite://", identity_key="profile-key")
+    timings: list[tuple[float, str]] = []
+
+    @event.listens_for(runtime.engine, "before_cursor_execute")
+    def _start(conn: Any, *args: Any) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    @event.listens_for(runtime.engine, "after_cursor_execute")
+    def _stop(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        timings.append((time.perf_counter() - conn.info["started"],
+                        " ".join(statement.split())[:200]))
+
+    def report() -> None:
+        with runtime.read() as session:
+            scope = resolve_scope(session, parse_period(bench_report.START, "2026-04-01"),
+                                  table="BENCH")
+            build_report(session, scope, now=datetime(2026, 6, 1, tzinfo=UTC))
+
+    try:
+        report()
+        timings.clear()
+        started = time.perf_counter()
+        report()
+        print(f"full report over {situations:,} situations: "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms, "
+              f"SQL {sum(t for t, _ in timings) * 1000:.0f} ms in {len(timings)} statements")
+        for seconds, statement in sorted(timings, reverse=True)[:8]:
+            print(f"{seconds * 1000:8.1f} ms  {statement}")
+    finally:
+        runtime.dispose()
+
+
+if __name__ == "__main__":
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    with bench_report._fresh_database(None) as database_url:
+        profile(database_url, size)
