@@ -103,7 +103,13 @@ def _listening_inodes(port: int) -> set[str]:
 
 def processes_with_token(token: str) -> list[int]:
     """Every process whose environment carries this run's token (children's children too)."""
-    needle = f"{TOKEN_VARIABLE}={token}".encode()
+    return processes_with_environment(TOKEN_VARIABLE, token)
+
+
+def processes_with_environment(variable: str, value: str) -> list[int]:
+    """Every live process (not this one) whose environment sets `variable` to `value`; a
+    zombie's environment reads empty, so exited children are not counted."""
+    needle = f"{variable}={value}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():

@@ -66,6 +66,18 @@ def runtime(database_url: str, tmp_path) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def pg_runtime(pg_database: str, tmp_path) -> Iterator[Runtime]:
+    """A Runtime on PostgreSQL only, emptied: for what only PostgreSQL has (its triggers, its
+    concurrency), so such tests run there rather than skip on SQLite."""
+    _truncate_all(pg_database)
+    rt = Runtime(database_url=pg_database,
+                 keystore_url=f"sqlite:///{tmp_path / 'keystore.db'}",
+                 identity_key="test-master-key")
+    yield rt
+    rt.dispose()
+
+
+@pytest.fixture
 def world(runtime: Runtime):
     """A small community: one Ontario table, agencies of several sectors, users of each role."""
     from support.factories import build_world

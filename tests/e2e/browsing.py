@@ -7,12 +7,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine
 from support.factories import PASSWORD
+
+from workflow.models import Base
+from workflow.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def fresh_runtime(tmp: Path, identity_key: str = "browser-test-key") -> Runtime:
+    """A new SQLite database with the schema in `tmp`, for one browser module's site; fails at
+    once (never skips) when Debian's chromium is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
+                    "chromium); the tests never download a browser")
+    url = f"sqlite:///{tmp / 'hubtable.db'}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    ARTIFACTS.mkdir(exist_ok=True)
+    return Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
+                   identity_key=identity_key)
 
 
 class Person:

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from support.factories import PASSWORD, build_world, submitted
 from support.settings import make_settings
 
-from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM, Person
+from e2e.browsing import Person, fresh_runtime
 from webui import create_app
 from webui.threaded_server import Served
-from workflow.models import Base, Situation
-from workflow.runtime import Runtime
+from workflow.models import Situation
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -31,37 +28,18 @@ CANARY = "CANARY-Browser-Ysolde"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     """The app served by waitress on a free port, over a SQLite database built by factories."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                    "chromium); the tests never download a browser")
     tmp = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{tmp / 'hubtable.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
-                      identity_key="browser-test-key")
+    runtime = fresh_runtime(tmp, "browser-test-key")
     world = build_world(runtime)
     accept_id = submitted(world, by="school", summary="Adult, recent eviction, not in care.")
     reject_id = submitted(world, by="hospital", summary="Adult, one agency can help.")
     app = create_app(make_settings(runtime, tmp), runtime=runtime)
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     served = Served(app, threads=4)
-    ARTIFACTS.mkdir(exist_ok=True)
     yield {"base": f"http://127.0.0.1:{served.port}", "runtime": runtime,
            "world": world, "accept": accept_id, "reject": reject_id}
     served.stop()
     runtime.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _ref(situation_id: int) -> str:

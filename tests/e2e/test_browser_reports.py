@@ -5,35 +5,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from reports.dataset import build
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 from support.factories import build_world
 from support.settings import make_settings
 
-from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM, Person
+from e2e.browsing import Person, fresh_runtime
 from webui import create_app
-from workflow.models import Base, Table
-from workflow.runtime import Runtime
+from workflow.models import Table
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     from waitress.server import create_server
 
     tmp = tmp_path_factory.mktemp("reports-browser")
-    url = f"sqlite:///{tmp / 'hubtable.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
-                      identity_key="browser-test-key")
+    runtime = fresh_runtime(tmp, "browser-test-key")
     world = build_world(runtime)
     build(world)
     with runtime.command() as s:
@@ -42,20 +33,9 @@ def site(tmp_path_factory) -> Iterator[dict]:
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
-    ARTIFACTS.mkdir(exist_ok=True)
     yield {"base": f"http://127.0.0.1:{server.effective_port}", "runtime": runtime}
     server.close()
     runtime.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_reports_page_is_accessible_and_draws_its_charts(browser, site):

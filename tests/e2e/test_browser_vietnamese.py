@@ -16,17 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 from babel.messages.pofile import read_po
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from support.factories import PASSWORD
 from support.settings import make_settings
 
-from e2e.browsing import ARGS, ARTIFACTS, CHROMIUM
+from e2e.browsing import ARTIFACTS, fresh_runtime
 from webui import create_app
 from webui.threaded_server import Served
 from workflow import stages
 from workflow.demo import build_demo
-from workflow.models import Base, Situation, Table
-from workflow.runtime import Runtime
+from workflow.models import Situation, Table
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -95,23 +94,14 @@ def _english_words() -> set[str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
     """The demo community (both tables) served by waitress over SQLite."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                    "chromium); the tests never download a browser")
     tmp = tmp_path_factory.mktemp("browser-vi")
-    url = f"sqlite:///{tmp / 'hubtable.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
-                      identity_key="browser-vi-key")
+    runtime = fresh_runtime(tmp, "browser-vi-key")
     build_demo(runtime, password=PASSWORD)
     with runtime.read() as s:
         table_id = s.scalar(select(Table.id).where(Table.code == "CANTHO"))
     app = create_app(make_settings(runtime, tmp), runtime=runtime)
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"
     served = Served(app, threads=4)
-    ARTIFACTS.mkdir(exist_ok=True)
     yield {"base": f"http://127.0.0.1:{served.port}", "runtime": runtime, "table": table_id}
     served.stop()
     runtime.dispose()
@@ -147,16 +137,6 @@ class Chair:
         assert english == [], f"{shot} ({self.page.url}) shows English: {english}"
         self.visited.append(shot)
         return self.page.content()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _new_situations(site) -> list[int]:

@@ -8,34 +8,25 @@ the minutes (accepted, every member answered) in both languages.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from support.factories import build_world, submitted
 from support.settings import make_settings
 
-from e2e.browsing import ARGS, CHROMIUM, Person
+from e2e.browsing import Person, fresh_runtime
 from webui import create_app
 from webui.threaded_server import Served
 from workflow import rounds
-from workflow.models import Base, DecisionRound, Situation
-from workflow.runtime import Runtime
+from workflow.models import DecisionRound, Situation
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     tmp = tmp_path_factory.mktemp("rounds-browser")
-    url = f"sqlite:///{tmp / 'hubtable.db'}"
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    runtime = Runtime(database_url=url, keystore_url=f"sqlite:///{tmp / 'keystore.db'}",
-                      identity_key="browser-test-key")
+    runtime = fresh_runtime(tmp, "browser-test-key")
     world = build_world(runtime)
     sid = submitted(world, by="school")
     app = create_app(make_settings(runtime, tmp), runtime=runtime)
@@ -45,16 +36,6 @@ def site(tmp_path_factory) -> Iterator[dict]:
            "sid": sid}
     served.stop()
     runtime.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _answer(person: Person, sid: int) -> None:

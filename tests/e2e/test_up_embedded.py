@@ -8,50 +8,19 @@ from __future__ import annotations
 import email
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from support.factories import PASSWORD, build_world, open_meeting, submitted
 
+from e2e.running_up import RunningUp, processes_of, up_environment
 from workflow import setup
 from workflow.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _processes_of(data_dir: Path) -> list[int]:
-    """Every live process started for this data dir (its environment says so)."""
-    needle = f"HUBTABLE_DATA_DIR={data_dir}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in environ and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def _scheduled_runs(prefect_url: str) -> list[dict]:
@@ -92,11 +61,8 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
     began = time.monotonic()
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
-    env.update(HUBTABLE_DATA_DIR=str(data_dir), HUBTABLE_SECRET_KEY="up-test-secret",
-               HUBTABLE_IDENTITY_KEY="up-test-identity",
-               HUBTABLE_SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}",
-               HUBTABLE_MAIL_FROM="hubtable@table.test")
+    env = up_environment(data_dir, HUBTABLE_SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}",
+                         HUBTABLE_MAIL_FROM="hubtable@table.test")
     # A community with a submitted situation and an open meeting, as a table would have.
     runtime = Runtime(database_url=f"sqlite:///{data_dir / 'hubtable.db'}",
                       keystore_url=f"sqlite:///{data_dir / 'keystore.db'}",
@@ -107,27 +73,15 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
     mid = open_meeting(world)
     runtime.dispose()
 
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port),
-         "--prefect-port", str(_free_port())],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(
-        line.decode(errors="replace").rstrip() for line in process.stdout), daemon=True)
-    reader.start()
+    up = RunningUp(env)
+    lines = up.lines
     try:
-        deadline = time.monotonic() + 240  # up waits for the listener; CI is busy
-        while not any("hubtable is up" in line for line in lines):
-            assert process.poll() is None, "\n".join(lines)
-            assert time.monotonic() < deadline, "\n".join(lines)
-            time.sleep(0.2)
-        assert any(f"http://127.0.0.1:{port}" in line for line in lines)
+        up.wait_until_up(240)  # up waits for the listener; CI is busy
+        assert any(up.base in line for line in lines)
         assert any("Prefect UI" in line for line in lines)
         started = time.monotonic() - began
 
-        browser = Browser(f"http://127.0.0.1:{port}")
+        browser = Browser(up.base)
         status, _ = browser.post("/login", {"email": "chair@demo.hubtable.test",
                                             "password": PASSWORD}, token_from="/login")
         assert status == 200
@@ -166,15 +120,8 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
             time.sleep(1)
         print(f"up in {started:.1f} s; lead's email {latency:.1f} s after the decision")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        reader.join(5)
-    assert code == 0, "\n".join(lines)
+        code = up.stop()
+    assert code == 0, up.output
     time.sleep(0.5)
-    assert _processes_of(data_dir) == [], "\n".join(lines)
+    assert processes_of(data_dir) == [], up.output
     assert time.monotonic() - began < 360

@@ -12,35 +12,24 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from support.factories import PASSWORD, build_world, open_meeting, submitted
 
-from e2e.test_up_embedded import Browser, _free_port, _processes_of
+from e2e.running_up import ROOT, RunningUp, health, processes_of, up_environment
+from e2e.test_up_embedded import Browser
 from workflow import setup
 from workflow.runtime import Runtime
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _health(base: str) -> dict:
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-        assert response.status == 200
-        return json.loads(response.read())
 
 
 def test_up_keeps_mail_and_the_web_ui_when_prefect_dies(tmp_path):
     began = time.monotonic()
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
-    env.update(HUBTABLE_DATA_DIR=str(data_dir), HUBTABLE_SECRET_KEY="up-test-secret",
-               HUBTABLE_IDENTITY_KEY="up-test-identity")  # no HUBTABLE_SMTP_URL: the sink
+    env = up_environment(data_dir)  # no HUBTABLE_SMTP_URL: the sink
     runtime = Runtime(database_url=f"sqlite:///{data_dir / 'hubtable.db'}",
                       keystore_url=f"sqlite:///{data_dir / 'keystore.db'}",
                       identity_key="up-test-identity")
@@ -50,21 +39,10 @@ def test_up_keeps_mail_and_the_web_ui_when_prefect_dies(tmp_path):
     mid = open_meeting(world)
     runtime.dispose()
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(
-        line.decode(errors="replace").rstrip() for line in process.stdout), daemon=True)
-    reader.start()
+    up = RunningUp(env, prefect_port=False)
+    base, lines = up.base, up.lines
     try:
-        deadline = time.monotonic() + 150
-        while not any("hubtable is up" in line for line in lines):
-            assert process.poll() is None, "\n".join(lines)
-            assert time.monotonic() < deadline, "\n".join(lines)
-            time.sleep(0.2)
+        up.wait_until_up(150)
 
         # Mail out of the box: a decision's email lands in the data dir within a second or so.
         browser = Browser(base)
@@ -94,29 +72,22 @@ def test_up_keeps_mail_and_the_web_ui_when_prefect_dies(tmp_path):
         os.killpg(state["children"]["prefect-server"]["pid"], signal.SIGKILL)
         killed = time.monotonic()
         while time.monotonic() - killed < 5:
-            assert _health(base)["database"] == "ok"
+            assert health(base)["database"] == "ok"
             time.sleep(0.2)
         while True:
-            health = _health(base)
-            child = health["children"]["prefect-server"]
-            if child["restarts"] >= 1 and child["state"] == "running" and health["prefect"]["ok"]:
+            now = health(base)
+            child = now["children"]["prefect-server"]
+            if child["restarts"] >= 1 and child["state"] == "running" and now["prefect"]["ok"]:
                 break
-            assert time.monotonic() - killed < 150, health
+            assert time.monotonic() - killed < 150, now
             time.sleep(1)
         assert any("prefect-server stopped" in line for line in lines), "\n".join(lines)
-        assert process.poll() is None  # up itself never stopped
+        assert up.process.poll() is None  # up itself never stopped
         print(f"prefect back {time.monotonic() - killed:.1f} s after the kill")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        reader.join(5)
-    assert code == 0, "\n".join(lines)
+        code = up.stop()
+    assert code == 0, up.output
     time.sleep(0.5)
-    assert _processes_of(data_dir) == [], "\n".join(lines)
+    assert processes_of(data_dir) == [], up.output
     assert not (data_dir / "up.json").exists()
     assert time.monotonic() - began < 300

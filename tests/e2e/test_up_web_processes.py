@@ -8,28 +8,19 @@ restarted; then kill the other: the restarted one answers alone, so both really 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from support.notify import free_port
 
-from e2e.test_up_embedded import _free_port, _processes_of
+from e2e.running_up import ROOT, RunningUp, health, processes_of, up_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _health(base: str) -> dict:
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-        assert response.status == 200
-        return json.loads(response.read())
 
 
 def _login_page(base: str) -> int:
@@ -39,7 +30,7 @@ def _login_page(base: str) -> int:
 
 def _wait_running(base: str, name: str, restarts: int, began: float) -> dict:
     while True:
-        child = _health(base)["children"][name]
+        child = health(base)["children"][name]
         if child["state"] == "running" and child["restarts"] >= restarts:
             return child
         assert time.monotonic() - began < 90, child
@@ -61,26 +52,12 @@ def _kill_and_keep_serving(base: str, child: dict) -> float:
 def test_up_runs_web_processes_on_one_port_and_survives_losing_one(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
-    env.update(HUBTABLE_DATA_DIR=str(data_dir), HUBTABLE_SECRET_KEY="up-test-secret",
-               HUBTABLE_IDENTITY_KEY="up-test-identity", HUBTABLE_WEB_PROCESSES="2")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hubtable.cli", "up", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(
-        line.decode(errors="replace").rstrip() for line in process.stdout), daemon=True)
-    reader.start()
+    up = RunningUp(up_environment(data_dir, HUBTABLE_WEB_PROCESSES="2"), prefect_port=False)
+    base, lines = up.base, up.lines
     try:
-        deadline = time.monotonic() + 150
-        while not any("hubtable is up" in line for line in lines):
-            assert process.poll() is None, "\n".join(lines)
-            assert time.monotonic() < deadline, "\n".join(lines)
-            time.sleep(0.2)
+        up.wait_until_up(150)
         assert any("(2 processes)" in line for line in lines), "\n".join(lines)
-        children = _health(base)["children"]
+        children = health(base)["children"]
         first, second = children["web-1"], children["web-2"]
         assert first["state"] == second["state"] == "running"
         assert first["pid"] != second["pid"]
@@ -88,33 +65,24 @@ def test_up_runs_web_processes_on_one_port_and_survives_losing_one(tmp_path):
         killed = _kill_and_keep_serving(base, first)
         back = _wait_running(base, "web-1", 1, killed)
         assert back["pid"] != first["pid"] and back["last_exit"] is not None
-        assert _health(base)["children"]["web-2"]["pid"] == second["pid"]
+        assert health(base)["children"]["web-2"]["pid"] == second["pid"]
 
         # Now the other one: the restarted web-1 answers alone, so it serves the same port.
         killed = _kill_and_keep_serving(base, second)
         _wait_running(base, "web-2", 1, killed)
         assert any("web-1 stopped" in line for line in lines), "\n".join(lines)
-        assert process.poll() is None
+        assert up.process.poll() is None
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        reader.join(5)
-    assert code == 0, "\n".join(lines)
+        code = up.stop()
+    assert code == 0, up.output
     time.sleep(0.5)
-    assert _processes_of(data_dir) == [], "\n".join(lines)
+    assert processes_of(data_dir) == [], up.output
 
 
 def test_a_wrong_number_of_web_processes_is_one_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "HUBTABLE_"))}
-    env.update(HUBTABLE_DATA_DIR=str(tmp_path), HUBTABLE_SECRET_KEY="s",
-               HUBTABLE_IDENTITY_KEY="i", HUBTABLE_WEB_PROCESSES="many")
+    env = up_environment(tmp_path, HUBTABLE_WEB_PROCESSES="many")
     found = subprocess.run([sys.executable, "-m", "hubtable.cli", "up", "--port",
-                            str(_free_port())], cwd=ROOT, env=env, capture_output=True,
+                            str(free_port())], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=60)
     assert found.returncode != 0
     assert found.stderr.strip().splitlines() == [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from workflow import directory
@@ -84,10 +83,9 @@ def test_its_connections_close_with_the_engine(runtime):
     assert _connections(runtime) == before
 
 
-def test_commits_to_another_database_of_the_server_leave_it(runtime):
+def test_commits_to_another_database_of_the_server_leave_it(pg_runtime):
     """PostgreSQL: only this database's commits count (not Prefect's beside it)."""
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite's version is its own file's")
+    runtime = pg_runtime
     from support.databases import PG_ADMIN_URL
 
     version = DataVersion(runtime.engine)
@@ -103,10 +101,9 @@ def test_commits_to_another_database_of_the_server_leave_it(runtime):
     assert version.current() == first
 
 
-def test_every_table_bumps_the_version(runtime):
+def test_every_table_bumps_the_version(pg_runtime):
     """Each table of the schema carries the trigger, so no writer can forget the bump."""
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite's version is its own file's")
+    runtime = pg_runtime
     with runtime.read() as s:
         triggered = set(s.execute(text(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -150,11 +147,10 @@ def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
         admin.dispose()
 
 
-def test_concurrent_writers_never_wait_on_the_counter(runtime):
+def test_concurrent_writers_never_wait_on_the_counter(pg_runtime):
     """Two open transactions that both wrote: the second's bump takes another row (no lock
     wait, so no deadlock), and both commits count."""
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has one writer at a time anyway")
+    runtime = pg_runtime
     version = DataVersion(runtime.engine)
     before = version.current()
     first, second = runtime.sessions(), runtime.sessions()
