@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from support.databases import PG_ADMIN_URL
+from support.notify import MailBox, free_port
 
 from workflow.models import Base
 from workflow.runtime import Runtime
@@ -96,3 +98,14 @@ def plain_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailBox]:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()

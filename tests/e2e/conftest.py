@@ -7,22 +7,10 @@ An SMTP server on a free port receives what they send; `settings` point at it.
 from __future__ import annotations
 
 import pytest
-from aiosmtpd.controller import Controller
-from support.notify import MailBox, free_port
 from support.settings import make_settings
 
 from e2e.browsing import ARGS, CHROMIUM
 from hubtable.config import Settings
-
-
-@pytest.fixture
-def smtp_server():
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

@@ -6,22 +6,11 @@ Both listen on free localhost ports and record what they receive, exactly as sen
 from __future__ import annotations
 
 import pytest
-from aiosmtpd.controller import Controller
 from support.factories import submitted
-from support.notify import MailBox, WebhookReceiver, free_port
+from support.notify import WebhookReceiver
 
 from hubtable.config import Settings
 from workflow.models import OutboxEvent, Situation
-
-
-@pytest.fixture
-def smtp_server():
-    box = MailBox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 @pytest.fixture
