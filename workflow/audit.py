@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from workflow import appends
 from workflow.models import AuditChainHead, AuditEntry, User, utcnow
 
 GENESIS = "0" * 64
@@ -46,16 +47,16 @@ def record(
 ) -> AuditEntry:
     """Append one entry. `detail` must be de-identified: it is readable by auditors.
 
-    Written with two plain statements (the entry, then the chain head), not through the
-    ORM's unit of work: an append-only row needs no change tracking. The head is read (and
-    locked, on PostgreSQL) once per transaction and chain; the returned entry is a detached
-    copy of what was written.
+    The entry and its chain head wait in the transaction's one write (workflow.appends): a
+    command's entries and its head leave together as it commits. The head is read (and locked,
+    on PostgreSQL) once per transaction and chain; the returned entry is a detached copy of what
+    is written.
     """
     chain = chain_for(situation_id)
     heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
-    connection = session.connection()
     head = heads.get(chain)
     if head is None:
+        connection = session.connection()
         query = select(AuditChainHead.seq, AuditChainHead.hash).where(
             AuditChainHead.chain == chain)
         if connection.dialect.name == "postgresql":
@@ -70,14 +71,17 @@ def record(
     values = {"chain": chain, "seq": seq, "at": at, "actor_id": actor_id, "action": action,
               "situation_id": situation_id, "detail": detail, "prev_hash": prev_hash,
               "hash": digest}
-    connection.execute(insert(AuditEntry), values)
-    if seq == 1:
-        connection.execute(insert(AuditChainHead), {"chain": chain, "seq": seq, "hash": digest})
-    else:
-        connection.execute(update(AuditChainHead).where(AuditChainHead.chain == chain),
-                           {"seq": seq, "hash": digest})
+    appends.add(session, AuditEntry, values)
+    # After the entries: two writers of one new chain both try (chain, 1), and the second
+    # fails on the entries' unique key before its head is written.
+    appends.then(session, ("audit head", chain), _SET_HEAD, (chain, seq, digest),
+                 names=(AuditChainHead.__tablename__,))
     heads[chain] = (seq, digest)
     return AuditEntry(**values)
+
+
+_SET_HEAD = ("INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, ?, ?) "
+             "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
 
 #: The chain heads this transaction has read (and, on PostgreSQL, locked) and written: a
 #: command that writes three entries reads its head once. Forgotten at the end of the

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
+from workflow import appends
 from workflow.models import OutboxEvent, Situation, utcnow
 
 EVENT_TYPES = frozenset(
@@ -80,17 +81,14 @@ def emit(
               "situation_id": situation.id if situation else None,
               "agency_ids": sorted(set(agency_ids)), "to_chairs": to_chairs, "payload": payload,
               "created_at": utcnow()}
-    # A plain INSERT in the caller's transaction: an event is append-only, the unit of work
-    # would only add cost. The returned event is a detached copy (with its id, unless the
-    # caller batches its events: see `batched`).
+    # Append-only: it waits in the transaction's one write (workflow.appends), or in the
+    # caller's batch. The returned event is a detached copy, without its id.
     waiting: list[dict[str, Any]] | None = session.info.get(_BATCH)
     if waiting is not None:
         waiting.append(values)
-        row = OutboxEvent(**values)
     else:
-        new_id = session.connection().execute(
-            insert(OutboxEvent).returning(OutboxEvent.id), values).scalar_one()
-        row = OutboxEvent(id=new_id, **values)
+        appends.add(session, OutboxEvent, values)
+    row = OutboxEvent(**values)
     session.info.setdefault(_PENDING, {}).setdefault(row.situation_id, []).append(row)
     return row
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rules import model as rm
 from rules.engine import Evaluation
+from workflow import appends
 from workflow import deadlines as clock
 from workflow.deadline_rows import set_deadline
 from workflow.models import Agency, Flag, RuleFiring, Situation, TableMembership
@@ -51,7 +52,7 @@ def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Eva
         rows.append(values)
         todo.append((rule, effects))
     if rows and not racing:  # a command's occurrence is its own new transition: no race
-        session.connection().execute(insert(RuleFiring), rows)
+        appends.add(session, RuleFiring, rows)
     for rule, effects in todo:
         for action in effects:
             _do(session, situation, pack, rule, action, now)

@@ -1,0 +1,187 @@
+"""A transaction's append-only rows, written together just before it commits: the one write.
+
+Why: a command appends audit entries (and moves their chain head), outbox events and rule
+firings, none of which it reads back. Sent one by one they were half of a command's round trips
+and most of its SQLAlchemy overhead; here they wait in a buffer on the connection and leave in a
+single round trip as the transaction commits (one multi-row INSERT per table, on PostgreSQL all
+of them in one string), through the driver's own cursor, with the columns' own bind processing.
+
+Nothing can tell the difference: before any statement that names a buffered table (a read of
+the audit log, the dispatcher claiming events, a DELETE of anything), and before a savepoint is
+set, released or rolled back to, the buffer is written first, so every reader of this
+transaction sees its rows; what waits when a savepoint is rolled back to was appended inside it,
+and goes with it. A rollback
+discards the buffer; a failed write fails the commit, so the transaction is all or nothing, as
+before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Pool, Table, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from workflow.models.base import Base
+
+_KEY = "hubtable.appends"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One table's INSERT for one dialect, compiled once: columns, placeholders, processors."""
+
+    head: str
+    row: str
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_SHAPES: dict[tuple[str, str, tuple[str, ...]], _Shape] = {}
+
+
+def _shape(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Shape:
+    key = (dialect.name, table.name, columns)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        mark = "%s" if dialect.name == "postgresql" else "?"
+        quote = dialect.identifier_preparer.quote
+        names = ", ".join(quote(table.c[c].name) for c in columns)  # columns of the model only
+        shape = _SHAPES[key] = _Shape(
+            head=f"INSERT INTO {quote(table.name)} ({names}) VALUES ",  # noqa: S608
+            row="(" + ", ".join([mark] * len(columns)) + ")",
+            columns=columns,
+            processors=tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                             for c in columns),
+        )
+    return shape
+
+
+@dataclass
+class Buffer:
+    """The rows waiting on one connection, in the order they were appended, and the
+    statements (chain heads) that must follow them."""
+
+    rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
+    after: dict[Any, tuple[str, tuple[Any, ...]]] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)
+
+
+def add(session: Session, model: type[Base], values: dict[str, Any] | list[dict[str, Any]]
+        ) -> None:
+    """Append rows of `model` in this transaction (written before anything can read them)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    buffer = buffer_of(session.connection())
+    for row in values if isinstance(values, list) else [values]:
+        buffer.rows.append((table, row))
+    buffer.names.add(table.name)
+
+
+def then(session: Session, key: Any, sql: str, params: tuple[Any, ...], *,
+         names: tuple[str, ...] = ()) -> None:
+    """A statement to run after the rows (the last one given for `key` wins): a chain head."""
+    buffer = buffer_of(session.connection())
+    buffer.after[key] = (sql, params)
+    buffer.names.update(names)
+
+
+def buffer_of(connection: Connection) -> Buffer:
+    buffer: Buffer | None = connection.info.get(_KEY)
+    if buffer is None:
+        buffer = connection.info[_KEY] = Buffer()
+    return buffer
+
+
+def write(connection: Connection) -> None:
+    """Send the buffer now (the commit, a savepoint or a reader is about to come)."""
+    buffer: Buffer | None = connection.info.pop(_KEY, None)
+    if buffer is None or not (buffer.rows or buffer.after):
+        return
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            cursor.execute(b";\n".join(_postgresql(cursor, dialect, buffer)))
+        else:
+            for sql, params in _statements(dialect, buffer):
+                cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+def _grouped(dialect: Dialect, buffer: Buffer) -> list[tuple[_Shape, list[tuple[Any, ...]]]]:
+    """Consecutive rows of one table and shape become one multi-row INSERT, in order."""
+    groups: list[tuple[_Shape, list[tuple[Any, ...]]]] = []
+    for table, row in buffer.rows:
+        shape = _shape(dialect, table, tuple(row))
+        values = tuple(p(row[c]) if p else row[c]
+                       for c, p in zip(shape.columns, shape.processors, strict=True))
+        if groups and groups[-1][0] is shape:
+            groups[-1][1].append(values)
+        else:
+            groups.append((shape, [values]))
+    return groups
+
+
+def _postgresql(cursor: Any, dialect: Dialect, buffer: Buffer) -> list[bytes]:
+    parts = [shape.head.encode() + b", ".join(cursor.mogrify(shape.row, v) for v in rows)
+             for shape, rows in _grouped(dialect, buffer)]
+    parts += [cursor.mogrify(sql.replace("?", "%s"), params)
+              for sql, params in buffer.after.values()]
+    return parts
+
+
+def _statements(dialect: Dialect, buffer: Buffer) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    out = [(shape.head + shape.row, rows) for shape, rows in _grouped(dialect, buffer)]
+    out += [(sql, [params]) for sql, params in buffer.after.values()]
+    return out
+
+
+def discard(connection: Connection) -> None:
+    connection.info.pop(_KEY, None)
+
+
+# -- when the buffer is written or dropped ----------------------------------------------------
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_reader(conn: Connection, cursor: Any, statement: str, parameters: Any,
+                   context: Any, executemany: bool) -> None:
+    buffer: Buffer | None = conn.info.get(_KEY)
+    if buffer is not None and (statement.lstrip()[:6].upper() == "DELETE"
+                               or any(name in statement for name in buffer.names)):
+        write(conn)
+
+
+@event.listens_for(Engine, "commit")
+def _on_commit(conn: Connection) -> None:
+    write(conn)
+
+
+@event.listens_for(Engine, "savepoint")
+def _on_savepoint(conn: Connection, name: str) -> None:
+    write(conn)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _on_rollback_savepoint(conn: Connection, name: str, context: Any) -> None:
+    discard(conn)  # written when the savepoint was set: what waits was appended inside it
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _on_release_savepoint(conn: Connection, name: str, context: Any) -> None:
+    write(conn)
+
+
+@event.listens_for(Engine, "rollback")
+def _on_rollback(conn: Connection) -> None:
+    discard(conn)
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+    """A connection back in the pool carries nothing into its next transaction."""
+    if record is not None:
+        record.info.pop(_KEY, None)
