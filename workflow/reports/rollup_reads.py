@@ -127,8 +127,8 @@ class _Sums:
                 acc = self.c[name].setdefault(key, [0, 0])
                 acc[0] += n
                 acc[1] += low
-        elif group == "e":
-            for cohort in ("presented", "accepted")[:2 if sub == "accepted" else 1]:
+        elif group == "e":  # sub is the decision: the accepted count among the presented
+            for cohort in ("presented", "accepted") if sub == "accepted" else ("presented",):
                 answer = (split, value, cohort)
                 out.equity[answer] = out.equity.get(answer, 0) + n
         elif kind == "u:answer":
@@ -136,8 +136,9 @@ class _Sums:
                 out.follow_up[value] = out.follow_up.get(value, 0) + n
         else:
             target = {"f:category": out.categories, "f:factor": out.factors,
-                      "s:assist": out.assisting}[kind]
-            target[value] = target.get(value, 0) + n
+                      "s:assist": out.assisting}.get(kind)
+            if target is not None:
+                target[value] = target.get(value, 0) + n
 
     def add_duration(self, measure: str, duration: float, n: int) -> None:
         out = self.out
