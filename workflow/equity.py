@@ -86,6 +86,9 @@ def record(session: Session, actor: User, situation_id: int, answers: dict[str, 
             row = EquityAnswer(situation_id=situation.id, dimension=dim, value=value)
             session.add(row)
         row.value, row.recorded_at = value, now
+    # The report rolls the answers up per presented day: this makes the day dirty until the
+    # next refresh (workflow/reports/rollup_measures.py), so the report stays exact.
+    situation.updated_at = now
     audit.record(session, "situation.equity", actor=actor, situation_id=situation.id,
                  detail={"dimensions": sorted(given)}, now=now)  # which, never the answers
     session.flush()

@@ -130,6 +130,9 @@ def record(session: Session, actor: User, situation_id: int, answer: str, *,
                        reminders_sent=0)
         session.add(row)
     row.answer, row.answered_at, row.answered_by_id = answer, run.now, actor.id
+    # The report rolls the answers up per closed day: this makes the day dirty until the next
+    # refresh (workflow/reports/rollup_measures.py), so the report stays exact.
+    situation.updated_at = run.now
     run.record({"answer": answer})
     again = (situations.re_present(session, actor, situation.id, now=run.now)
              if re_present else None)

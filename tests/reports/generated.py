@@ -1,6 +1,8 @@
 """A generated data set for the rollup tests: a few hundred situations with random facts and
 times down to the microsecond, on two tables, spread so that many cells are small (1 to 4),
-some are exactly the threshold, some zero, and shares fall on both sides of suppression."""
+some are exactly the threshold, some zero, and shares fall on both sides of suppression; with
+self-identified equity answers and follow-up answers (asked, answered or not asked) spread
+the same way."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from reports.dataset import _situation
+from workflow.equity import DIMENSIONS
+from workflow.follow_up import risk_lowered_codes
+from workflow.models import EquityAnswer, FollowUp, Situation
 from workflow.reference import load_catalog
 
 FIRST = datetime(2025, 11, 20, tzinfo=UTC)
@@ -23,6 +28,7 @@ def _at(rng: random.Random, start: datetime, days: float) -> datetime:
 def generate(world, *, seed: int = 17, n: int = 240) -> None:
     catalog = load_catalog()
     rng = random.Random(seed)
+    extra = random.Random(seed + 1)
     factors = sorted(catalog.factors)
     ages = list(catalog.age_groups)
     genders = list(catalog.items("genders"))
@@ -73,4 +79,29 @@ def generate(world, *, seed: int = 17, n: int = 240) -> None:
             elif roll < 0.9:
                 fields.update(stage="withdrawn", closed_at=_at(rng, presented, 10),
                               withdrawal_reason="duplicate")
-            ids.append(_situation(s, world, **fields).id)
+            sit = _situation(s, world, **fields)
+            ids.append(sit.id)
+            _answers(s, extra, sit)
+
+
+def _skewed(rng: random.Random, values: list[str], rate: float) -> str:
+    return values[min(int(rng.expovariate(rate)), len(values) - 1)]
+
+
+def _answers(s, rng: random.Random, sit: Situation) -> None:
+    """Equity answers (most answer race, a few ethnic minority status) and, after a closure
+    with risk lowered, a follow-up asked and maybe answered. A generator of its own, so that
+    the situations are the same with or without them."""
+    if rng.random() < 0.6:
+        s.add(EquityAnswer(situation_id=sit.id, dimension="race",
+                           value=_skewed(rng, list(DIMENSIONS["race"]), 0.5)))
+    if rng.random() < 0.15:
+        s.add(EquityAnswer(situation_id=sit.id, dimension="ethnic_minority",
+                           value=rng.choice(list(DIMENSIONS["ethnic_minority"]))))
+    if sit.conclusion_reason in risk_lowered_codes() and rng.random() < 0.8:
+        answer = _skewed(rng, ["yes", "no", "not_known", "re_presented", "unanswered"], 0.8)
+        s.add(FollowUp(situation_id=sit.id, table_id=sit.table_id,
+                       lead_agency_id=sit.lead_agency_id,
+                       due_at=sit.closed_at + timedelta(days=30), reminders_sent=1,
+                       answer=None if answer == "unanswered" else answer,
+                       answered_at=None if answer == "unanswered" else sit.closed_at))

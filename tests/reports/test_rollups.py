@@ -34,6 +34,11 @@ PERIODS = [("2026-01-01", "2026-03-01"), ("2026-01-07", "2026-02-13"),
 def data(world):
     build(world)
     generate(world)
+    # Targets on one table: its reports (and those of all tables, the strictest target) judge
+    # the time indicators within hours, the others show medians.
+    with world.runtime.command() as s:
+        s.execute(update(Table).where(Table.code == "OTHER").values(
+            targets={"hours_to_decision": 1, "hours_to_first_contact": 48}))
     return world
 
 
@@ -78,9 +83,28 @@ def test_rollups_give_the_raw_figures_with_and_without_suppression(data):
     shares = [c["text"] for f in raw["equity"] for r in f["rows"] for c in r["cells"]]
     assert "suppressed" in shares and any(t.endswith("%") for t in shares)
     assert raw["statistics"][0]["median"] is not None
+    # ... and so have the self-identified equity answers, the follow-up answers and the time
+    # indicators (rolled up too: rollup_measures.py).
+    figures = {f["key"]: f for f in (*raw["figures"], *raw["equity"])}
+    for key in ("equity_self_race", "equity_self_ethnic_minority", "follow_up"):
+        cells = [c["text"] for r in figures[key]["rows"] for c in r["cells"]]
+        assert "<5" in cells and "0" in cells and sum(t.isdigit() for t in cells) >= 2, key
+    assert "x" in [c["text"] for r in figures["equity_self_ethnic_minority"]["rows"]
+                   for c in r["cells"]]
+    indicators = {i["key"]: i["share"]["text"] for i in raw["indicators"]}
+    assert indicators["risk_sustained"] == "suppressed"
+    assert indicators["time.hours_to_decision"].endswith("h median")
+    assert indicators["time.hours_to_first_contact"].endswith("h median")
+    _, all_tables = _both(data, *PERIODS[0], table=None)
+    shares = {i["key"]: i["share"]["text"] for i in all_tables["indicators"]}
+    assert shares["time.hours_to_decision"].endswith("%")
+    assert shares["time.hours_to_first_contact"].endswith("%")
     _assert_same(data)
     _threshold(data, 1)
     _assert_same(data)
+    raw, _ = _both(data, *PERIODS[0])
+    assert {i["key"]: i["share"]["text"] for i in raw["indicators"]}["risk_sustained"] \
+        .endswith("%")
     _threshold(data, 11)
     _assert_same(data, periods=PERIODS[:2])
 

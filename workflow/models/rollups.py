@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Double, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, Double, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base
@@ -72,10 +72,15 @@ class ReportDurationRollupMonth(_Durations, Base):
 
 class ReportRollupState(Base):
     """One row: the rollups reflect every situation with id <= max_situation_id and
-    updated_at < watermark (the refresh's start, less a margin for transactions in flight)."""
+    updated_at < watermark (the refresh's start, less a margin for transactions in flight).
+
+    `version` names the kinds of rows they were built with (workflow.reports.rollup_days
+    .ROLLUP_VERSION): rollups of another version are not read, and the next refresh rebuilds
+    them all. Rows from before the mark existed are version 1."""
 
     __tablename__ = "report_rollup_state"
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(server_default=text("1"))
     watermark: Mapped[datetime] = mapped_column()
     max_situation_id: Mapped[int] = mapped_column(BigInteger)
     refreshed_at: Mapped[datetime] = mapped_column()

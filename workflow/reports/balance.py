@@ -206,8 +206,11 @@ class Timeliness:
 
 def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:
     c = fb.cohorts
-    decided = micros_histogram(fb.session, S.decided_at, S.submitted_at, c.presented)
-    contacted = micros_histogram(fb.session, S.first_contact_at, S.accepted_at, c.accepted)
+    if fb.counts is not None:  # from the rollups, plus the dirty days live
+        decided, contacted = fb.counts.decision_us, fb.counts.contact_us
+    else:
+        decided = micros_histogram(fb.session, S.decided_at, S.submitted_at, c.presented)
+        contacted = micros_histogram(fb.session, S.first_contact_at, S.accepted_at, c.accepted)
     return [
         Timeliness("time.hours_to_decision", "Submission to decision", decided,
                    (dec("accepted"), dec("rejected"), dec("undecided")),

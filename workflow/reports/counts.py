@@ -36,7 +36,10 @@ def _add_maps(a: dict[K, int], b: dict[K, int]) -> dict[K, int]:
 class Counts:
     """presented: {split: [(code, decision, n)]}; accepted: {split: [(code, n, helped, due,
     on_time)]}; closed: {split: [(code, n, lowered)]}; situations per risk category, rows per
-    factor, situations per assisting sector; durations as {value: how many}."""
+    factor, situations per assisting sector; durations as {value: how many} (the timeliness
+    ones in whole microseconds); equity: {(dimension, answer, "presented" | "accepted"):
+    situations}, answered only; follow_up: {answer or "pending": situations closed with risk
+    lowered}."""
 
     presented: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     accepted: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -46,6 +49,10 @@ class Counts:
     assisting: dict[str, int] = field(default_factory=dict)
     to_contact: dict[float, int] = field(default_factory=dict)
     to_closure: dict[float, int] = field(default_factory=dict)
+    decision_us: dict[int, int] = field(default_factory=dict)
+    contact_us: dict[int, int] = field(default_factory=dict)
+    equity: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    follow_up: dict[str, int] = field(default_factory=dict)
 
     def __add__(self, other: Counts) -> Counts:
         def rows(a: dict[str, list[tuple[Any, ...]]], b: dict[str, list[tuple[Any, ...]]], keys: int
@@ -61,5 +68,9 @@ class Counts:
             assisting=_add_maps(self.assisting, other.assisting),
             to_contact=_add_maps(self.to_contact, other.to_contact),
             to_closure=_add_maps(self.to_closure, other.to_closure),
+            decision_us=_add_maps(self.decision_us, other.decision_us),
+            contact_us=_add_maps(self.contact_us, other.contact_us),
+            equity=_add_maps(self.equity, other.equity),
+            follow_up=_add_maps(self.follow_up, other.follow_up),
         )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from workflow.follow_up import risk_lowered_codes
 from workflow.models import FollowUp
@@ -24,6 +25,8 @@ ANSWERS = (("yes", "Stayed lowered"), ("no", "Did not stay lowered"),
            ("pending", "Not answered yet"))
 TOTAL = ("follow_up", "total")
 SAID = ("yes", "no", "re_presented")
+#: Asked and not answered yet, or not asked yet.
+PENDING = "pending"
 
 
 @dataclass
@@ -47,12 +50,20 @@ class Sustained:
                          share=share, target=self.target, met=met)
 
 
-def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Sustained]]:
-    lowered = fb.cohorts.closed & S.conclusion_reason.in_(risk_lowered_codes())
-    found = dict(fb.session.execute(
-        select(func.coalesce(FollowUp.answer, "pending"), func.count()).select_from(S)
+def answers(session: Session, closed: ColumnElement[bool]) -> dict[str, int]:
+    """{answer or PENDING: situations} over the `closed` cohort's closures with risk lowered."""
+    lowered = closed & S.conclusion_reason.in_(risk_lowered_codes())
+    answer = func.coalesce(FollowUp.answer, PENDING)
+    return {a: int(n) for a, n in session.execute(
+        select(answer, func.count()).select_from(S)
         .outerjoin(FollowUp, FollowUp.situation_id == S.id).where(lowered)
-        .group_by(func.coalesce(FollowUp.answer, "pending"))).tuples().all())
+        .group_by(answer)).tuples()}
+
+
+def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Sustained]]:
+    # From the rollups (plus the dirty days live) when the report has them.
+    found = (fb.counts.follow_up if fb.counts is not None
+             else answers(fb.session, fb.cohorts.closed))
     for code, _ in ANSWERS:
         fb.put(("follow_up", code), int(found.get(code, 0)))
     fb.put(TOTAL, sum(int(v) for v in found.values()))

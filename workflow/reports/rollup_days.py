@@ -44,6 +44,11 @@ RollupTable = CountsTable | DurationsTable
 #: Conditions on the rows of a rollup table.
 Where = Callable[[RollupTable], list[ColumnElement[bool]]]
 STATE_ID = 1
+#: The kinds of rows the rollups hold (ReportRollupState.version): raise it whenever the
+#: building changes what they hold, so that existing databases rebuild them all (until then
+#: the report groups the situations itself). 2: the timeliness histograms, the equity
+#: answers and the follow-up answers (rollup_measures.py).
+ROLLUP_VERSION = 2
 P_SPLITS = ("age_group", "gender", "situation_type", "origin_sector", "help_source",
             "re_presented", "rejection")
 A_SPLITS = ("age_group", "gender", "lead_sector")

@@ -28,6 +28,7 @@ from workflow.reports.rollup_days import (
     DUE_FORMAT,
     P_SPLITS,
     RM,
+    ROLLUP_VERSION,
     STATE_ID,
     CountsTable,
     D,
@@ -41,6 +42,7 @@ from workflow.reports.rollup_days import (
     in_days,
     month_of_day,
 )
+from workflow.reports.rollup_measures import live_measures
 from workflow.reports.scope import Scope
 from workflow.reports.sql import Cohorts, S
 
@@ -87,16 +89,78 @@ def _parts(scope: Scope, skip: Days) -> list[tuple[CountsTable, DurationsTable, 
     return parts
 
 
+class _Sums:
+    """The rollup rows of a report, summed by what the figures read (see rollups.py and
+    rollup_measures.py for the kinds)."""
+
+    def __init__(self) -> None:
+        self.lowered = {c for c, item in load_catalog().conclusion_reasons.items()
+                        if item.outcome == "risk_lowered"}
+        self.p: dict[str, dict[tuple[Any, ...], int]] = {s: {} for s in (*P_SPLITS, "month")}
+        self.a: dict[str, dict[object, list[int]]] = {s: {} for s in A_SPLITS}
+        self.c: dict[str, dict[object, list[int]]] = {
+            s: {} for s in (*C_SPLITS, "conclusion", "closed_month")}
+        self.out = Counts()
+
+    def add(self, kind: str, value: str, sub: str, m: int, n: int,
+            measures: tuple[int, int, int]) -> None:
+        group, _, split = kind.partition(":")
+        month_code = f"{m // 100:04d}-{m % 100:02d}"
+        out = self.out
+        if kind == "p:all":
+            self.p["month"][(month_code, sub)] = self.p["month"].get((month_code, sub), 0) + n
+        elif group == "p":
+            code = int(value) if split == "re_presented" else value
+            self.p[split][(code, sub)] = self.p[split].get((code, sub), 0) + n
+        elif group in ("a", "q"):
+            acc = self.a[split].setdefault(value, [0, 0, 0, 0])
+            if group == "a":
+                for i, v in enumerate((n, *measures)):
+                    acc[i] += int(v)
+            else:
+                acc[2] += n  # due before "as of", not made: due, not on time
+        elif group == "c":
+            low = n if sub in self.lowered else 0
+            keys = ([("conclusion", sub), ("closed_month", month_code)] if split == "all"
+                    else [(split, value)])
+            for name, key in keys:
+                acc = self.c[name].setdefault(key, [0, 0])
+                acc[0] += n
+                acc[1] += low
+        elif group == "e":  # sub is the decision: the accepted count among the presented
+            for cohort in ("presented", "accepted") if sub == "accepted" else ("presented",):
+                answer = (split, value, cohort)
+                out.equity[answer] = out.equity.get(answer, 0) + n
+        elif kind == "u:answer":
+            if sub in self.lowered:
+                out.follow_up[value] = out.follow_up.get(value, 0) + n
+        else:
+            target = {"f:category": out.categories, "f:factor": out.factors,
+                      "s:assist": out.assisting}.get(kind)
+            if target is not None:
+                target[value] = target.get(value, 0) + n
+
+    def add_duration(self, measure: str, duration: float, n: int) -> None:
+        out = self.out
+        if measure in ("decision_us", "contact_us"):
+            micros = out.decision_us if measure == "decision_us" else out.contact_us
+            micros[int(duration)] = micros.get(int(duration), 0) + n
+        else:
+            target = out.to_contact if measure == "to_contact" else out.to_closure
+            target[float(duration)] = target.get(float(duration), 0) + n
+
+    def counts(self) -> Counts:
+        out = self.out
+        out.presented = {s: [(*k, v) for k, v in d.items()] for s, d in self.p.items()}
+        out.accepted = {s: [(k, *v) for k, v in d.items()] for s, d in self.a.items()}
+        out.closed = {s: [(k, *v) for k, v in d.items()] for s, d in self.c.items()}
+        return out
+
+
 def _from_rollups(session: Session, scope: Scope, as_of: datetime, skip: Days) -> Counts:
     """The scope's counts summed from the rollups, leaving out the `skip` days."""
     due_before = as_of.astimezone(UTC).strftime(DUE_FORMAT)
-    lowered = {c for c, item in load_catalog().conclusion_reasons.items()
-               if item.outcome == "risk_lowered"}
-    p: dict[str, dict[tuple[Any, ...], int]] = {s: {} for s in (*P_SPLITS, "month")}
-    a: dict[str, dict[object, list[int]]] = {s: {} for s in A_SPLITS}
-    c: dict[str, dict[object, list[int]]] = {s: {} for s in (*C_SPLITS, "conclusion",
-                                                             "closed_month")}
-    out = Counts()
+    sums = _Sums()
     for counts, durations, where in _parts(scope, skip):
         # Only the whole cohorts are needed per month: the splits are summed over the period.
         month = case((counts.kind.in_(("p:all", "c:all")), month_of_day(session, counts.day)),
@@ -108,44 +172,12 @@ def _from_rollups(session: Session, scope: Scope, as_of: datetime, skip: Days) -
             .where(*where(counts), or_(~counts.kind.startswith("q:"), counts.sub < due_before))
             .group_by(counts.kind, counts.value, counts.sub, month))
         for kind, value, sub, m, n, helped, contacted, on_time in rows:
-            group, _, split = kind.partition(":")
-            n = int(n)
-            month_code = f"{m // 100:04d}-{m % 100:02d}"
-            if kind == "p:all":
-                p["month"][(month_code, sub)] = p["month"].get((month_code, sub), 0) + n
-            elif group == "p":
-                code = int(value) if split == "re_presented" else value
-                p[split][(code, sub)] = p[split].get((code, sub), 0) + n
-            elif group in ("a", "q"):
-                acc = a[split].setdefault(value, [0, 0, 0, 0])
-                if group == "a":
-                    for i, v in enumerate((n, helped, contacted, on_time)):
-                        acc[i] += int(v)
-                else:
-                    acc[2] += n  # due before "as of", not made: due, not on time
-            elif group == "c":
-                low = n if sub in lowered else 0
-                keys = ([("conclusion", sub), ("closed_month", month_code)] if split == "all"
-                        else [(split, value)])
-                for name, code in keys:
-                    acc = c[name].setdefault(code, [0, 0])
-                    acc[0] += n
-                    acc[1] += low
-            elif kind == "f:category":
-                out.categories[value] = out.categories.get(value, 0) + n
-            elif kind == "f:factor":
-                out.factors[value] = out.factors.get(value, 0) + n
-            elif kind == "s:assist":
-                out.assisting[value] = out.assisting.get(value, 0) + n
+            sums.add(kind, value, sub, int(m), int(n), (helped, contacted, on_time))
         for measure, duration, n in session.execute(
                 select(durations.measure, durations.duration, func.sum(durations.n))
                 .where(*where(durations)).group_by(durations.measure, durations.duration)):
-            target = out.to_contact if measure == "to_contact" else out.to_closure
-            target[float(duration)] = target.get(float(duration), 0) + int(n)
-    out.presented = {s: [(*k, v) for k, v in d.items()] for s, d in p.items()}
-    out.accepted = {s: [(k, *v) for k, v in d.items()] for s, d in a.items()}
-    out.closed = {s: [(k, *v) for k, v in d.items()] for s, d in c.items()}
-    return out
+            sums.add_duration(measure, duration, int(n))
+    return sums.counts()
 
 
 def _live(session: Session, scope: Scope, now: datetime, days: Days) -> Counts:
@@ -165,14 +197,15 @@ def _live(session: Session, scope: Scope, now: datetime, days: Days) -> Counts:
         categories=categories, factors=factors, assisting=fb._assisting_counts(),
         to_contact=histogram(session, to_contact(session), contact_where(cohorts.accepted)),
         to_closure=histogram(session, to_closure(session), closure_where(cohorts.closed)),
-    )
+    ) + live_measures(session, cohorts)
 
 
 def report_counts(session: Session, scope: Scope, now: datetime) -> Counts | None:
     """The scope's counts from the rollups plus the dirty days live; None when the rollups
-    were never built (the report then groups the situations itself)."""
+    were never built, or built as another ROLLUP_VERSION (the report then groups the
+    situations itself)."""
     state = session.get(ReportRollupState, STATE_ID)
-    if state is None:
+    if state is None or state.version != ROLLUP_VERSION:
         return None
     start, end = scope.period.bounds()
     as_of = min(end, now)

@@ -17,7 +17,8 @@ closed cohort "c:" and the closure durations):
   time (the report counts those due before its "as of" time, which moves);
 - "c:<split>": closed cohort, sub = conclusion reason (risk lowered is read from the catalog);
 - "p:all", "c:all": the whole presented and closed cohorts (read per month for the trends);
-- "f:category", "f:factor", "s:assist": risk categories, factors, assisting sectors.
+- "f:category", "f:factor", "s:assist": risk categories, factors, assisting sectors;
+- "e:<dimension>", "u:answer" and the timeliness histograms: see rollup_measures.py.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from workflow.reports.rollup_days import (
     DM,
     P_SPLITS,
     RM,
+    ROLLUP_VERSION,
     STATE_ID,
     D,
     Days,
@@ -69,6 +71,7 @@ from workflow.reports.rollup_days import (
     in_days,
     month_start,
 )
+from workflow.reports.rollup_measures import build_measures
 from workflow.reports.sql import Expr, S, decision, dialect
 
 #: Changes stamped this long before the refresh started (or before the oldest transaction
@@ -173,6 +176,7 @@ def _build(session: Session, days: Days | None) -> None:
                  .where(where, expr.is_not(None)).group_by(S.table_id, day, expr))
         session.execute(insert(D).from_select(["table_id", "day", "measure", "duration", "n"],
                                               query))
+    build_measures(session, days)
 
 
 def _build_months(session: Session, months: Days | None) -> None:
@@ -212,15 +216,17 @@ class Refreshed:
 def refresh_rollups(session: Session, *, full: bool = False, now: datetime | None = None,
                     margin: timedelta = MARGIN) -> Refreshed:
     """Bring the daily rollups up to date: rebuild the days changed since the last refresh
-    (all of them the first time, or with `full`). Idempotent; safe beside commands, whose
-    changes from `margin` before `now` on are taken as unseen (their days stay dirty)."""
+    (all of them the first time, with `full`, or when built as another ROLLUP_VERSION).
+    Idempotent; safe beside commands, whose changes from `margin` before `now` on are taken
+    as unseen (their days stay dirty)."""
     started = datetime.now(UTC)
     now = now or utcnow()
     watermark = _oldest_in_flight(session, now) - margin
     state = session.scalar(select(ReportRollupState).where(ReportRollupState.id == STATE_ID)
                            .with_for_update())
     max_id = session.scalar(select(func.coalesce(func.max(S.id), 0))) or 0
-    dirty = None if state is None or full else changed_days(session, state)
+    current = state is not None and state.version == ROLLUP_VERSION
+    dirty = changed_days(session, state) if state is not None and current and not full else None
     if dirty is None or len(dirty) > FULL_ABOVE_DAYS:
         for table in (R, D, RM, DM):
             session.execute(delete(table))
@@ -245,12 +251,13 @@ def refresh_rollups(session: Session, *, full: bool = False, now: datetime | Non
         days = len(dirty)
     if state is None:
         state = ReportRollupState(id=STATE_ID, watermark=watermark, max_situation_id=max_id,
-                                  refreshed_at=now)
+                                  refreshed_at=now, version=ROLLUP_VERSION)
         session.add(state)
     else:
         state.watermark = watermark
         state.max_situation_id = max_id
         state.refreshed_at = now
+        state.version = ROLLUP_VERSION
     session.flush()
     return Refreshed(full=full, days=days,
                      seconds=(datetime.now(UTC) - started).total_seconds())
