@@ -1,0 +1,80 @@
+"""The command's one write (workflow.appends): rows that wait are invisible to no one.
+
+Audit entries, chain heads, outbox events and rule firings wait on the connection until the
+transaction commits. These tests hold that nobody can tell: a reader in the same transaction
+sees them, a rollback leaves nothing, a savepoint rolled back to takes exactly what was appended
+inside it, two writers of one chain never fork it, and the chain verifies afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from support.factories import submitted
+
+from workflow import audit
+from workflow.models import AuditChainHead, AuditEntry, OutboxEvent
+from workflow.outbox import emit
+
+
+def _entries(session, chain: str) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry)
+                          .where(AuditEntry.chain == chain))
+
+
+def test_a_reader_in_the_same_transaction_sees_what_waits(world):
+    sid = submitted(world)
+    with world.runtime.command() as s:
+        before = _entries(s, f"situation:{sid}")
+        audit.record(s, "situation.test", actor=None, situation_id=sid, detail={"n": 1})
+        emit(s, "situation.flagged", table_id=world.table_id, extra={"flag_code": "x"})
+        assert _entries(s, f"situation:{sid}") == before + 1
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)
+                        .where(OutboxEvent.event_type == "situation.flagged")) == 1
+        head = s.scalar(select(AuditChainHead.seq)
+                        .where(AuditChainHead.chain == f"situation:{sid}"))
+        assert head == before + 1
+    with world.runtime.read() as s:
+        assert audit.verify(s)[1] == []
+
+
+def test_a_rollback_leaves_nothing(world):
+    sid = submitted(world)
+    with world.runtime.read() as s:
+        before = _entries(s, f"situation:{sid}")
+    with pytest.raises(RuntimeError), world.runtime.command() as s:
+        audit.record(s, "situation.test", actor=None, situation_id=sid)
+        raise RuntimeError("the command fails after appending")
+    with world.runtime.read() as s:
+        assert _entries(s, f"situation:{sid}") == before
+        assert audit.verify(s)[1] == []
+
+
+def test_a_savepoint_rolled_back_takes_only_what_was_appended_inside_it(world):
+    sid = submitted(world)
+    chain = f"situation:{sid}"
+    with world.runtime.read() as s:
+        before = _entries(s, chain)
+    with world.runtime.command() as s:
+        audit.record(s, "situation.kept", actor=None, situation_id=sid)
+        nested = s.begin_nested()
+        audit.record(s, "situation.dropped", actor=None, situation_id=sid)
+        nested.rollback()
+        audit.record(s, "situation.kept_too", actor=None, situation_id=sid)
+    with world.runtime.read() as s:
+        actions = list(s.scalars(select(AuditEntry.action).where(AuditEntry.chain == chain)
+                                 .order_by(AuditEntry.seq)))
+        assert len(actions) == before + 2
+        assert actions[-2:] == ["situation.kept", "situation.kept_too"]
+        assert audit.verify(s)[1] == []
+
+
+def test_many_entries_of_one_command_leave_as_one_chain(world):
+    sid = submitted(world)
+    with world.runtime.command() as s:
+        for n in range(5):
+            audit.record(s, "situation.test", actor=None, situation_id=sid, detail={"n": n})
+        audit.record(s, "system.test", actor=None)
+    with world.runtime.read() as s:
+        checked, problems = audit.verify(s)
+        assert problems == [] and checked >= 6
