@@ -6,7 +6,7 @@ Every adapter asks these functions; none keeps its own copy of the rules.
 from __future__ import annotations
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from workflow import stages
 from workflow.errors import NotFound, PermissionDenied
@@ -159,9 +159,15 @@ def can_read_identity(actor: User, situation: Situation) -> bool:
     )
 
 
+#: Every command reads its situation's table (scope, rule pack, language) and who is involved
+#: and granted (the relations the gatekeeper asks for): one round trip, a handful of rows.
+_WITH_TABLE = (joinedload(Situation.table), joinedload(Situation.involvements),
+               joinedload(Situation.grants))
+
+
 def load_visible_situation(session: Session, actor: User, situation_id: int) -> Situation:
     """Fetch a situation the actor may see; a hidden one looks exactly like a missing one."""
-    situation = session.get(Situation, situation_id)
+    situation = session.get(Situation, situation_id, options=_WITH_TABLE)
     if situation is None or not can_view_situation(session, actor, situation):
         raise NotFound(f"no situation {situation_id} that you may see")
     return situation
