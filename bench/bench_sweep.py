@@ -8,8 +8,8 @@ whatever the number of situations.
 
 Setup (bulk SQL, not the domain's commands, to make a million rows in seconds): one Ontario
 table; 99% of the situations closed long ago with their deadlines met and their follow-up
-answered (history: nothing in it is due), 1% in intervention with a report-back deadline that
-passed yesterday. HUBTABLE_BENCH_SWEEP_SITUATIONS changes the size.
+answered and settled by earlier sweeps (history: nothing in it is due), 1% in intervention
+with a report-back deadline that passed yesterday. HUBTABLE_BENCH_SWEEP_SITUATIONS changes the size.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ DUE_EVERY = 100  # 1% due
 _SITUATIONS_SQL = """
 INSERT INTO situations (id, ref, table_id, originating_agency_id, lead_agency_id, stage, version,
     situation_type, age_group, gender, summary, persons_count, taxonomy_version, created_at,
-    updated_at, accepted_at, decided_at, closed_at, conclusion_reason)
+    updated_at, accepted_at, decided_at, closed_at, conclusion_reason, follow_up_settled)
 SELECT g, 'BENCH-' || g, :table_id, :agency_id, :agency_id,
     CASE WHEN g % {every} = 0 THEN 'intervention' ELSE 'closed' END, 1,
     'person', '25-29', 'female', '', 1, '2026.1', :old, :old, :old, :old,
     CASE WHEN g % {every} = 0 THEN NULL ELSE :old END,
-    CASE WHEN g % {every} = 0 THEN NULL ELSE 'lowered_connected' END
+    CASE WHEN g % {every} = 0 THEN NULL ELSE 'lowered_connected' END,
+    g % {every} <> 0
 FROM {series}
 """
 _DEADLINES_SQL = """

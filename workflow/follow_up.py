@@ -58,24 +58,29 @@ def sweep_table(session: Session, table_id: int, *, now: datetime, limit: int = 
 def _schedule(session: Session, table: Table, *, now: datetime, days: float, limit: int) -> None:
     """A follow-up row per closure with risk lowered whose time came (unique per situation).
 
-    NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a subplan re-read per row
-    once the asked ids outgrow work_mem (minutes over a million closures), NOT EXISTS as a
-    hash anti-join."""
-    asked = select(FollowUp.id).where(FollowUp.situation_id == Situation.id).exists()
+    Reads only the closures not yet settled (a partial index): each is settled as it is
+    looked at, asked or not, so a sweep costs what is new since the last one, not the history.
+    """
     rows = session.execute(
-        select(Situation.id, Situation.lead_agency_id, Situation.closed_at)
+        select(Situation.id, Situation.lead_agency_id, Situation.closed_at,
+               Situation.conclusion_reason)
         .where(Situation.table_id == table.id, Situation.stage == "closed",
-               Situation.conclusion_reason.in_(risk_lowered_codes()),
-               Situation.closed_at <= now - timedelta(days=days), ~asked)
-        .order_by(Situation.id).limit(limit)).all()
+               Situation.follow_up_settled.is_(False),
+               Situation.closed_at <= now - timedelta(days=days))
+        .order_by(Situation.closed_at, Situation.id).limit(limit)).all()
     if not rows:
         return
+    lowered = set(risk_lowered_codes())
     values = [{"situation_id": r.id, "table_id": table.id, "lead_agency_id": r.lead_agency_id,
                "due_at": r.closed_at + timedelta(days=days), "reminders_sent": 0}
-              for r in rows]
-    dialect = postgresql if is_postgres(session) else sqlite
-    session.execute(dialect.insert(FollowUp).values(values)
-                    .on_conflict_do_nothing(index_elements=["situation_id"]))
+              for r in rows if r.conclusion_reason in lowered]
+    if values:
+        dialect = postgresql if is_postgres(session) else sqlite
+        session.execute(dialect.insert(FollowUp).values(values)
+                        .on_conflict_do_nothing(index_elements=["situation_id"]))
+    session.execute(update(Situation).where(Situation.id.in_([r.id for r in rows]))
+                    .values(follow_up_settled=True)
+                    .execution_options(synchronize_session=False))
 
 
 def _remind(session: Session, table_id: int, *, now: datetime, every: float, limit: int) -> int:

@@ -85,3 +85,28 @@ def test_a_no_from_an_agency_that_also_originated_re_presents_it(world):
         row, again = follow_up.record(s, world.user(s, "cmha"), sid, "no", re_present=True)
         assert row.answer == "no"
         assert again.stage == "draft" and again.previous_situation_id == sid
+
+
+def test_each_closure_is_settled_once_so_a_sweep_never_rereads_the_history(world):
+    """Asked or not, a closure whose time came is settled by the sweep that looked at it; one
+    whose time has not come stays unsettled until it does (what keeps a sweep's cost on what is
+    new, not on every closure ever)."""
+    closed_at = utcnow() - timedelta(days=200)
+    lowered = _closed(world, at=closed_at)
+    refused = _closed(world, at=closed_at, reason="still_aer_refused")
+    recent = _closed(world, at=utcnow() - timedelta(days=10))
+
+    def settled() -> dict[int, bool]:
+        with world.runtime.read() as s:
+            return dict(s.execute(select(Situation.id, Situation.follow_up_settled)
+                                  .where(Situation.stage == "closed")).all())
+
+    assert settled() == {lowered: False, refused: False, recent: False}
+    sweep.sweep(world.runtime)
+    assert settled() == {lowered: True, refused: True, recent: False}
+    with world.runtime.read() as s:
+        assert list(s.scalars(select(FollowUp.situation_id))) == [lowered]
+    sweep.sweep(world.runtime, now=utcnow() + timedelta(days=81))
+    assert settled()[recent] is True
+    with world.runtime.read() as s:
+        assert sorted(s.scalars(select(FollowUp.situation_id))) == sorted([lowered, recent])

@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.models.base import Base, utcnow
@@ -27,6 +36,8 @@ STAGES = (
     "withdrawn",
 )
 _STAGE_LIST = ",".join(f"'{s}'" for s in STAGES)
+#: Closures the follow-up sweep has still to look at (workflow/follow_up.py).
+UNSETTLED = "stage = 'closed' AND NOT follow_up_settled"
 
 
 class Situation(Base):
@@ -73,6 +84,9 @@ class Situation(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     accepted_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: The follow-up sweep has dealt with this closure (asked its lead, or nothing to ask):
+    #: the sweep reads only unsettled closures (a partial index), never the whole history.
+    follow_up_settled: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     identity_purged_at: Mapped[datetime | None] = mapped_column()
 
@@ -119,6 +133,8 @@ class Situation(Base):
         ),
         Index("ix_situations_table_stage", "table_id", "stage"),
         Index("ix_situations_table_presented", "table_id", "presented_at"),
+        Index("ix_situations_follow_up_unsettled", "table_id", "closed_at",
+              postgresql_where=text(UNSETTLED), sqlite_where=text(UNSETTLED)),
     )
 
     @property
