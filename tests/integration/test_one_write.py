@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from support.factories import submitted
+from support.factories import filter1, submitted
 
-from workflow import audit
+from workflow import audit, situations
 from workflow.models import AuditChainHead, AuditEntry, OutboxEvent
 from workflow.outbox import emit
 
@@ -78,3 +78,45 @@ def test_many_entries_of_one_command_leave_as_one_chain(world):
     with world.runtime.read() as s:
         checked, problems = audit.verify(s)
         assert problems == [] and checked >= 6
+
+
+def test_on_postgresql_a_command_and_another_writer_of_its_chain_take_turns(pg_runtime):
+    """The chain head is read locked, once per transaction: another writer of the chain (an
+    identity read's entry, say) waits for the command to commit and then links to the
+    command's last entry, which was written with the head as the command committed.
+
+    (Reading the head inside the command's first read, under a lock on the situation row,
+    would save a round trip but is wrong on PostgreSQL: after waiting for the row lock, READ
+    COMMITTED rechecks the locked row only, and the head beside it is the stale one.)"""
+    import threading
+    import time
+
+    from support.factories import build_world
+
+    from workflow import gatekeeper
+
+    world = build_world(pg_runtime)
+    with world.runtime.command() as s:
+        sid = situations.draft(s, world.user(s, "school"), world.table_id, filter1()).id
+    order: list[str] = []
+    with world.runtime.command() as s:
+        run = gatekeeper.begin(s, world.user(s, "school"), "update_draft", sid)
+        run.record()
+
+        def other_writer() -> None:
+            with world.runtime.command() as other:
+                audit.record(other, "situation.identity_viewed", actor=None, situation_id=sid)
+            order.append("other")
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        time.sleep(0.5)
+        order.append("command")
+    thread.join(timeout=10)
+    assert order == ["command", "other"]
+    with world.runtime.read() as s:
+        actions = list(s.scalars(select(AuditEntry.action)
+                                 .where(AuditEntry.chain == f"situation:{sid}")
+                                 .order_by(AuditEntry.seq)))
+        assert actions[-2:] == ["situation.update_draft", "situation.identity_viewed"]
+        assert audit.verify(s)[1] == []
