@@ -1,0 +1,88 @@
+"""The layout's kept header (webui.layout): kept per language and role, never one reader's name
+or form token, and the templates' bound gettext says what Flask-Babel would (issue 17)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.support import Translations
+from flask import render_template_string
+from flask_babel import force_locale
+from flask_babel import gettext as babel_gettext
+from support.factories import PASSWORD
+
+from web.conftest import _TOKEN, signed_in
+from webui import layout
+from workflow import directory
+
+PAGE = "/account/password"  # a page of the layout that every signed-in reader may see
+CATALOGS = layout.__file__.rsplit("/", 1)[0] + "/translations"
+
+
+def _header(html: str) -> str:
+    found = re.search(r'<a class="skip".*?</nav>', html, re.S)
+    assert found, "no header"
+    return found.group(0)
+
+
+def _fragments(app) -> layout.Fragments:
+    return layout.fragments(app)
+
+
+def test_the_header_is_kept_once_per_role_and_differs_between_roles(app, world):
+    chair = signed_in(app, "chair")  # signing in shows PAGE once: the chair's header is kept
+    chair_page = chair.get(PAGE).get_data(as_text=True)
+    rep_page = signed_in(app, "school").get(PAGE).get_data(as_text=True)
+    assert 'href="/meeting"' in _header(chair_page)
+    assert 'href="/meeting"' not in _header(rep_page)
+    hits = _fragments(app).hits
+    again = chair.get(PAGE).get_data(as_text=True)
+    assert _fragments(app).hits == hits + 1, "the chair's second page did not use the kept header"
+    assert _header(again) == _header(chair_page)
+
+
+def test_each_reader_sees_their_own_name_and_form_token(app, world):
+    with world.runtime.command() as s:
+        directory.create_user(s, email="cochair@demo.hubtable.test", display_name="Co-chair",
+                              password="", role="chair", agency_id=world.agencies["cmha"],
+                              table_ids=[world.table_id],
+                              password_hash=directory.hash_password(PASSWORD))
+    chair = signed_in(app, "chair")
+    chair.get(PAGE)
+    cochair = signed_in(app, "cochair")
+    page = cochair.get(PAGE).get_data(as_text=True)
+    assert "Co-chair ·" in page and "Chair ·" not in page.replace("Co-chair ·", "")
+    tokens = set(_TOKEN.findall(page))
+    assert tokens and not tokens & set(_TOKEN.findall(chair.get(PAGE).get_data(as_text=True)))
+
+
+def test_the_header_follows_the_reader_language(app, world):
+    rep = signed_in(app, "school")
+    english = _header(rep.get(PAGE).get_data(as_text=True))
+    assert rep.post("/language", data={"language": "vi", "next": PAGE}).status_code == 302
+    vietnamese = _header(rep.get(PAGE).get_data(as_text=True))
+    skip = Translations.load(CATALOGS, ["vi"]).gettext("Skip to main content")
+    assert skip != "Skip to main content"
+    assert skip in vietnamese and skip not in english
+
+
+def test_a_fragment_with_a_form_token_is_never_kept(app, world):
+    source = ("{% call kept_fragment('form') %}"
+              '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">{% endcall %}')
+    with app.test_request_context("/"):
+        with pytest.raises(layout.FragmentRefused):
+            render_template_string(source)
+        with pytest.raises(layout.FragmentRefused):
+            render_template_string(source)  # refused again: nothing was kept
+    assert _fragments(app).hits == 0
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_bound_gettext_translates_and_formats_as_flask_babel(app, world, language):
+    source = '{{ _("Meeting of %(table)s", table="<b>") }}|{{ _("Skip to main content") }}'
+    with app.test_request_context("/"), force_locale(language):
+        drawn = render_template_string(source)
+        expected = (f'{babel_gettext("Meeting of %(table)s", table="&lt;b&gt;")}|'
+                    f'{babel_gettext("Skip to main content")}')
+    assert drawn == expected
