@@ -29,7 +29,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from workflow.data_version import DataVersion, next_overdue_at
+from workflow.data_version import data_version, next_overdue_at
 from workflow.models import Meeting
 from workflow.queries import AgendaView
 from workflow.runtime import Runtime
@@ -67,7 +67,7 @@ class Agenda:
 
 class AgendaCache:
     def __init__(self, runtime: Runtime, entries: int = ENTRIES) -> None:
-        self.version = DataVersion(runtime.engine)
+        self.version = data_version(runtime.engine)
         self._entries: OrderedDict[tuple[int, str, str], Agenda] = OrderedDict()
         self._size = entries
         self._lock = threading.Lock()
