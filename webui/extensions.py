@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask.typing import RouteCallable
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -73,10 +73,19 @@ def _load_user(user_id: str) -> SignedIn | None:
     number = bounded_int(raw_id)
     if number is None:
         return None
-    signed = _signed_in_cache().load(f"{number}:{stamp}:{generation}",
-                                     lambda: _read_user(number))
+    cache = _signed_in_cache()
+    g.hubtable_signed_in_version = token = cache.version.current()
+    signed = cache.load(token, f"{number}:{stamp}:{generation}", lambda: _read_user(number))
     return signed if signed is not None and signed.get_id() == f"{number}:{stamp}:{generation}" \
         else None
+
+
+def signed_in_version() -> str | None:
+    """The data version read when this request's reader was found (before anything else was
+    read), or read now if none was."""
+    if "hubtable_signed_in_version" in g:
+        return cast(str | None, g.hubtable_signed_in_version)
+    return _signed_in_cache().version.current()
 
 
 def _read_user(number: int) -> SignedIn | None:

@@ -33,10 +33,9 @@ class SignedInCache(Generic[T]):
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def load(self, cookie_id: str, read: Callable[[], T | None]) -> T | None:
+    def load(self, token: str | None, cookie_id: str, read: Callable[[], T | None]) -> T | None:
         """The kept answer for this cookie id if nothing has committed since it was read, else
-        `read()` (after the version is taken), kept."""
-        token = self.version.current()
+        `read()`, kept. `token` is the data version, taken before anything is read."""
         if token is None:
             return read()
         with self._lock:
