@@ -14,6 +14,7 @@ fragment with a form token in it is refused, so a CSRF token is never kept.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -23,6 +24,9 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+#: Where a kept fragment's forms take this request's token (a NUL never comes out of a template
+#: otherwise).
+FORM_TOKEN = Markup("\x00form-token\x00")
 FRAGMENTS = 256  # (fragment, language, role, ...) combinations kept per process
 _KEY = "hubtable_layout_fragments"
 
@@ -68,19 +72,20 @@ class Fragments:
         self._kept: dict[tuple[Hashable, ...], Markup] = {}
         self._size = size
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits: Counter[str] = Counter()  # by fragment name
+        self.misses: Counter[str] = Counter()
 
     def get(self, key: tuple[Hashable, ...], render: Callable[[], str]) -> Markup:
         with self._lock:
             found = self._kept.get(key)
             if found is not None:
-                self.hits += 1
+                self.hits[str(key[0])] += 1
                 return found
         made = Markup(render())  # noqa: S704 (our own template's output)
         if 'name="csrf_token"' in made:
             raise FragmentRefused(f"fragment {key[0]!r} holds a form token: never kept")
         with self._lock:
-            self.misses += 1
+            self.misses[str(key[0])] += 1
             if len(self._kept) >= self._size:
                 self._kept.clear()
             self._kept[key] = made
@@ -94,13 +99,18 @@ def fragments(app: Flask) -> Fragments:
     return found
 
 
-def kept_fragment(name: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
+def kept_fragment(name: str, *key: Hashable, caller: Callable[[], str],
+                  fill: Markup | None = None) -> Markup:
     """The body of a `{% call kept_fragment(name, *key) %}` block, drawn once per key (with
-    the script root its links start with) and served again."""
-    return fragments(current_app).get((name, request.script_root, *key), caller)
+    the script root its links start with) and served again. A fragment with forms draws
+    `form_token` where each form's token goes, and is given this request's token field as
+    `fill`: the kept HTML holds the slot, never a token."""
+    kept = fragments(current_app).get((name, request.script_root, *key), caller)
+    return kept if fill is None else Markup(kept.replace(FORM_TOKEN, fill))  # noqa: S704
 
 
 def init_app(app: Flask) -> None:
     app.extensions[_KEY] = Fragments()
     app.context_processor(_bound_gettext)
     app.jinja_env.globals["kept_fragment"] = kept_fragment
+    app.jinja_env.globals["form_token"] = FORM_TOKEN

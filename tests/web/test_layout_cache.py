@@ -10,7 +10,7 @@ from babel.support import Translations
 from flask import render_template_string
 from flask_babel import force_locale
 from flask_babel import gettext as babel_gettext
-from support.factories import PASSWORD
+from support.factories import PASSWORD, open_meeting
 
 from web.conftest import _TOKEN, signed_in
 from webui import layout
@@ -36,9 +36,9 @@ def test_the_header_is_kept_once_per_role_and_differs_between_roles(app, world):
     rep_page = signed_in(app, "school").get(PAGE).get_data(as_text=True)
     assert 'href="/meeting"' in _header(chair_page)
     assert 'href="/meeting"' not in _header(rep_page)
-    hits = _fragments(app).hits
+    hits = _fragments(app).hits["header"]
     again = chair.get(PAGE).get_data(as_text=True)
-    assert _fragments(app).hits == hits + 1, "the chair's second page did not use the kept header"
+    assert _fragments(app).hits["header"] == hits + 1, "the second page drew its header again"
     assert _header(again) == _header(chair_page)
 
 
@@ -75,7 +75,7 @@ def test_a_fragment_with_a_form_token_is_never_kept(app, world):
             render_template_string(source)
         with pytest.raises(layout.FragmentRefused):
             render_template_string(source)  # refused again: nothing was kept
-    assert _fragments(app).hits == 0
+    assert _fragments(app).hits["form"] == 0
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
@@ -86,3 +86,22 @@ def test_bound_gettext_translates_and_formats_as_flask_babel(app, world, languag
         expected = (f'{babel_gettext("Meeting of %(table)s", table="&lt;b&gt;")}|'
                     f'{babel_gettext("Skip to main content")}')
     assert drawn == expected
+
+
+def test_kept_forms_carry_each_readers_own_token_and_keep_none(app, world):
+    mid = open_meeting(world)
+    pages = {}
+    for key in ("chair", "manager"):
+        web = signed_in(app, key)
+        web.get(PAGE)
+        pages[key] = web.get(PAGE).get_data(as_text=True)
+    pages["agenda"] = signed_in(app, "chair").get(f"/meetings/{mid}").get_data(as_text=True)
+    assert _fragments(app).hits["tools"] >= 2, "the tools were not kept"
+    for html in pages.values():
+        tokens = _TOKEN.findall(html)
+        assert len(tokens) >= 3 and len(set(tokens)) == 1, "a form without this reader's token"
+        assert layout.FORM_TOKEN not in html
+    assert len({_TOKEN.findall(html)[0] for html in pages.values()}) == 3
+    kept = "".join(_fragments(app)._kept.values())
+    assert "csrf_token" not in kept
+    assert not any(_TOKEN.findall(html)[0] in kept for html in pages.values())
