@@ -106,7 +106,11 @@ def kept_fragment(name: str, *key: Hashable, caller: Callable[[], str],
     `form_token` where each form's token goes, and is given this request's token field as
     `fill`: the kept HTML holds the slot, never a token."""
     kept = fragments(current_app).get((name, request.script_root, *key), caller)
-    return kept if fill is None else Markup(kept.replace(FORM_TOKEN, fill))  # noqa: S704
+    if fill is None:
+        if FORM_TOKEN in kept:
+            raise FragmentRefused(f"fragment {name!r} has form-token slots and no token to fill")
+        return kept
+    return Markup(kept.replace(FORM_TOKEN, fill))  # noqa: S704 (our fragment, the token field)
 
 
 def init_app(app: Flask) -> None:

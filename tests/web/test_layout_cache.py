@@ -76,6 +76,9 @@ def test_a_fragment_with_a_form_token_is_never_kept(app, world):
         with pytest.raises(layout.FragmentRefused):
             render_template_string(source)  # refused again: nothing was kept
     assert _fragments(app).hits["form"] == 0
+    slots = "{% call kept_fragment('slots') %}<form>{{ form_token }}</form>{% endcall %}"
+    with app.test_request_context("/"), pytest.raises(layout.FragmentRefused):
+        render_template_string(slots)  # a slot with no token to fill it: never sent as is
 
 
 @pytest.mark.parametrize("language", ["en", "vi"])
