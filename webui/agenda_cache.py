@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -60,6 +61,9 @@ class Agenda:
     body: Markup
     valid_until: datetime | None
     readers: set[int] = field(default_factory=set)  # users found to chair it, this version
+    #: Whole pages drawn around it, per reader's language, type size, name and role and path
+    #: (webui.layout.kept_page): they end with it.
+    pages: dict[tuple[Hashable, ...], Markup] = field(default_factory=dict)
 
     def fresh(self, now: datetime) -> bool:
         return self.valid_until is None or now < self.valid_until

@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_translations
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -113,8 +114,40 @@ def kept_fragment(name: str, *key: Hashable, caller: Callable[[], str],
     return Markup(kept.replace(FORM_TOKEN, fill))  # noqa: S704 (our fragment, the token field)
 
 
+_SLOTS = "hubtable_form_slots"
+PAGES = 64  # reader variants (language, size, name and role, path) kept per owner
+
+
+def form_field() -> Markup:
+    """This request's CSRF token field; its slot while a whole page is drawn to be kept."""
+    if g.get(_SLOTS):
+        return FORM_TOKEN
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
+def kept_page(pages: dict[tuple[Hashable, ...], Markup], key: tuple[Hashable, ...],
+              render: Callable[[], str]) -> Markup:
+    """A whole page kept in `pages` (its owner decides how long it holds) under `key`, which
+    must name everything of the reader that the page shows: drawn once with each form's token
+    as a slot, and filled with this request's token on every use."""
+    found = pages.get(key)
+    if found is None:
+        setattr(g, _SLOTS, True)
+        try:
+            found = Markup(render())  # noqa: S704 (our own template's output)
+        finally:
+            g.pop(_SLOTS, None)
+        if 'name="csrf_token"' in found:
+            raise FragmentRefused("a page to be kept holds a form token: never kept")
+        if len(pages) >= PAGES:
+            pages.clear()
+        pages[key] = found
+    return Markup(found.replace(FORM_TOKEN, form_field()))  # noqa: S704 (ours, the token field)
+
+
 def init_app(app: Flask) -> None:
     app.extensions[_KEY] = Fragments()
     app.context_processor(_bound_gettext)
     app.jinja_env.globals["kept_fragment"] = kept_fragment
     app.jinja_env.globals["form_token"] = FORM_TOKEN
+    app.jinja_env.globals["form_field"] = form_field

@@ -108,3 +108,40 @@ def test_kept_forms_carry_each_readers_own_token_and_keep_none(app, world):
     kept = "".join(_fragments(app)._kept.values())
     assert "csrf_token" not in kept
     assert not any(_TOKEN.findall(html)[0] in kept for html in pages.values())
+
+
+def _kept_agenda(app):
+    entries = app.extensions["hubtable_agenda_cache"]._entries
+    assert entries, "no agenda kept"
+    return next(reversed(entries.values()))
+
+
+def test_a_kept_agenda_page_is_each_readers_own_and_follows_their_choices(app, world):
+    mid = open_meeting(world)
+    chair = signed_in(app, "chair")
+    first = chair.get(f"/meetings/{mid}").get_data(as_text=True)
+    again = chair.get(f"/meetings/{mid}").get_data(as_text=True)
+    assert len(_kept_agenda(app).pages) == 1, "the chair's page was not kept"
+    assert again == first  # the same reader, the same token: the same page
+    with world.runtime.command() as s:
+        directory.create_user(s, email="cochair@demo.hubtable.test", display_name="Co-chair",
+                              password="", role="chair", agency_id=world.agencies["cmha"],
+                              table_ids=[world.table_id],
+                              password_hash=directory.hash_password(PASSWORD))
+    cochair = signed_in(app, "cochair")
+    theirs = cochair.get(f"/meetings/{mid}").get_data(as_text=True)
+    assert "Co-chair ·" in theirs and "Co-chair ·" not in first
+    assert not set(_TOKEN.findall(theirs)) & set(_TOKEN.findall(first))
+    assert cochair.post("/display", data={"large": "1", "next": "/"}).status_code == 302
+    assert '<body class="large' in cochair.get(f"/meetings/{mid}").get_data(as_text=True)
+    assert '<body class="large' not in chair.get(f"/meetings/{mid}").get_data(as_text=True)
+
+
+def test_a_waiting_message_is_shown_once_on_a_page_drawn_for_it(app, world):
+    mid = open_meeting(world)
+    chair = signed_in(app, "chair")
+    chair.get(f"/meetings/{mid}")
+    with chair.client.session_transaction() as session:
+        session["_flashes"] = [("info", "A message for this chair")]
+    assert "A message for this chair" in chair.get(f"/meetings/{mid}").get_data(as_text=True)
+    assert "A message for this chair" not in chair.get(f"/meetings/{mid}").get_data(as_text=True)

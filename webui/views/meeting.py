@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 
 from webui.agenda_cache import Agenda, AgendaCache, agenda_cache
 from webui.extensions import signed_in_version
+from webui.layout import kept_page
 from webui.unit import reading, runtime, unit
 from webui.views.common import errors_of
 from workflow import legal_basis, meetings, queries
@@ -65,8 +66,16 @@ def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200,
     kept = cache.kept(token, meeting_id, language, current_user.id, now)
     if kept is None:
         kept = _checked_agenda(cache, token, meeting_id, language, now)
-    return render_template("meeting/agenda.html", agenda=kept, mt=kept.meeting,
-                           errors=errors), status
+
+    def page() -> str:
+        return render_template("meeting/agenda.html", agenda=kept, mt=kept.meeting,
+                               errors=errors)
+
+    if errors or "_flashes" in session:  # drawn for this request alone
+        return page(), status
+    here = request.full_path.rstrip("?")
+    reader = (current_user.display_name, current_user.role, bool(session.get("large")))
+    return kept_page(kept.pages, (language, reader, here, request.script_root), page), status
 
 
 def _checked_agenda(cache: AgendaCache, token: str | None, meeting_id: int, language: str,
