@@ -29,7 +29,7 @@ def create_app(settings: WebSettings, *, runtime: Runtime, testing: bool = False
     the dispatcher), and `health` reports orchestration for /healthz (without it, /healthz
     reports the database only).
     """
-    from webui import extensions, security
+    from webui import extensions, layout, security
     from webui.errors import register_error_handlers
     from webui.values import IdConverter, refuse_unstorable_input
     from webui.views import register_blueprints
@@ -66,6 +66,7 @@ def create_app(settings: WebSettings, *, runtime: Runtime, testing: bool = False
     app.extensions["hubtable_health"] = health
     extensions.init_app(app)
     security.init_app(app)
+    layout.init_app(app)
     app.before_request(refuse_unstorable_input)
     register_blueprints(app)
     extensions.limit_login(app)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from workflow.data_version import DataVersion, next_overdue_at
+from workflow.data_version import data_version, next_overdue_at
 from workflow.models import Meeting
 from workflow.queries import AgendaView
 from workflow.runtime import Runtime
@@ -60,6 +61,9 @@ class Agenda:
     body: Markup
     valid_until: datetime | None
     readers: set[int] = field(default_factory=set)  # users found to chair it, this version
+    #: Whole pages drawn around it, per reader's language, type size, name and role and path
+    #: (webui.layout.kept_page): they end with it.
+    pages: dict[tuple[Hashable, ...], Markup] = field(default_factory=dict)
 
     def fresh(self, now: datetime) -> bool:
         return self.valid_until is None or now < self.valid_until
@@ -67,7 +71,7 @@ class Agenda:
 
 class AgendaCache:
     def __init__(self, runtime: Runtime, entries: int = ENTRIES) -> None:
-        self.version = DataVersion(runtime.engine)
+        self.version = data_version(runtime.engine)
         self._entries: OrderedDict[tuple[int, str, str], Agenda] = OrderedDict()
         self._size = entries
         self._lock = threading.Lock()

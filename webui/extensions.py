@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask.typing import RouteCallable
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -19,9 +19,12 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 
+from webui.signed_in_cache import SignedInCache
+from workflow.data_version import data_version
 from workflow.models import User
 
 LANGUAGES = ("en", "vi")
+_SIGNED_IN = "hubtable_signed_in_cache"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def signed_in_from(user: User) -> SignedIn:
 
 
 def _load_user(user_id: str) -> SignedIn | None:
-    from webui.unit import runtime
+    """Who the cookie names, if still active with the same password stamp and session
+    generation: asked of the database whenever anything committed since (webui.signed_in_cache)."""
     from webui.values import bounded_int
 
     raw_id, _, rest = user_id.partition(":")
@@ -69,12 +73,40 @@ def _load_user(user_id: str) -> SignedIn | None:
     number = bounded_int(raw_id)
     if number is None:
         return None
+    cache = _signed_in_cache()
+    g.hubtable_signed_in_version = token = cache.version.current()
+    signed = cache.load(token, f"{number}:{stamp}:{generation}", lambda: _read_user(number))
+    return signed if signed is not None and signed.get_id() == f"{number}:{stamp}:{generation}" \
+        else None
+
+
+def signed_in_version() -> str | None:
+    """The data version read when this request's reader was found (before anything else was
+    read), or read now if none was."""
+    if "hubtable_signed_in_version" in g:
+        return cast(str | None, g.hubtable_signed_in_version)
+    return _signed_in_cache().version.current()
+
+
+def _read_user(number: int) -> SignedIn | None:
+    from webui.unit import runtime
+
     with runtime().sessions() as s:
         user = s.scalar(select(User).where(User.id == number))
         if user is None or not user.active:
             return None
-        signed = signed_in_from(user)
-    return signed if signed.get_id() == f"{number}:{stamp}:{generation}" else None
+        return signed_in_from(user)
+
+
+def _signed_in_cache() -> SignedInCache[SignedIn]:
+    """The app's cache (one per app, so one per web process), made on first use."""
+    from webui.unit import runtime
+
+    found: SignedInCache[SignedIn] | None = current_app.extensions.get(_SIGNED_IN)
+    if found is None:
+        made = SignedInCache[SignedIn](data_version(runtime().engine))
+        found = current_app.extensions.setdefault(_SIGNED_IN, made)
+    return found
 
 
 def _select_locale() -> str:

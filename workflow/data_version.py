@@ -109,6 +109,20 @@ class DataVersion:
                 self._watcher = None
 
 
+_READERS: weakref.WeakKeyDictionary[Engine, DataVersion] = weakref.WeakKeyDictionary()
+_READERS_LOCK = threading.Lock()
+
+
+def data_version(engine: Engine) -> DataVersion:
+    """This process's one reader of the engine's token: every cache over the engine shares its
+    connections (and, on SQLite, its one watching connection)."""
+    with _READERS_LOCK:
+        found = _READERS.get(engine)
+        if found is None:
+            found = _READERS[engine] = DataVersion(engine)
+        return found
+
+
 def _close(version: DataVersion | None) -> None:
     if version is not None:
         version.close()

@@ -9,14 +9,17 @@ its own page, and never shown: the projector view carries de-identified facts on
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webui.agenda_cache import Agenda, AgendaCache, agenda_cache
+from webui.extensions import signed_in_version
+from webui.layout import kept_page
 from webui.unit import reading, runtime, unit
 from webui.views.common import errors_of
 from workflow import legal_basis, meetings, queries
@@ -50,19 +53,32 @@ def table_next(table_id: int) -> ResponseReturnValue:
     return redirect(url_for("meeting.agenda", meeting_id=meeting_id))
 
 
-def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200
-                 ) -> ResponseReturnValue:
+def _agenda_page(meeting_id: int, errors: dict[str, str], status: int = 200,
+                 token: str | None | Literal[False] = False) -> ResponseReturnValue:
     """The chair's agenda: kept from an earlier request when nothing has committed since and
     the reader was found then to chair it; the controls (with this session's CSRF token) and
-    errors drawn for this reader every time."""
+    errors drawn for this reader every time. `token`: a data version read before anything this
+    request read (else it is read now)."""
     cache = agenda_cache(runtime())
-    token = cache.token()  # first: what is read after it is at least this new
+    if token is False:
+        token = cache.token()  # first: what is read after it is at least this new
     language, now = str(get_locale()), utcnow()
     kept = cache.kept(token, meeting_id, language, current_user.id, now)
     if kept is None:
         kept = _checked_agenda(cache, token, meeting_id, language, now)
-    return render_template("meeting/agenda.html", agenda=kept, mt=kept.meeting,
-                           errors=errors), status
+
+    def page() -> str:
+        return render_template("meeting/agenda.html", agenda=kept, mt=kept.meeting,
+                               errors=errors)
+
+    if errors or "_flashes" in session:  # drawn for this request alone
+        return page(), status
+    here = request.full_path.rstrip("?")
+    # The reader by id as well as by name and role: a page kept for one person is served to
+    # that person only, whatever else two readers may share.
+    reader = (current_user.id, current_user.display_name, current_user.role,
+              bool(session.get("large")))
+    return kept_page(kept.pages, (language, reader, here, request.script_root), page), status
 
 
 def _checked_agenda(cache: AgendaCache, token: str | None, meeting_id: int, language: str,
@@ -84,7 +100,9 @@ def _checked_agenda(cache: AgendaCache, token: str | None, meeting_id: int, lang
 @bp.route("/meetings/<int:meeting_id>")
 @login_required
 def agenda(meeting_id: int) -> ResponseReturnValue:
-    return _agenda_page(meeting_id, {})
+    # A GET commits nothing before its page: the version read when the reader was found (before
+    # anything else was read) is this request's; one read of it, not two.
+    return _agenda_page(meeting_id, {}, token=signed_in_version())
 
 
 @bp.route("/meetings/<int:meeting_id>/open", methods=["POST"])
