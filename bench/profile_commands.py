@@ -47,18 +47,7 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
         counts[current[0]] += 1
         statements[current[0]][statement.split("\n")[0][:90]] += 1
 
-    # The one write (workflow.appends) goes through the driver's cursor, past the event above:
-    # counted here as the round trip it is.
-    from workflow import appends
-    send = appends.write
-
-    def _counted_write(connection: Any) -> None:
-        if appends.buffer_of(connection).rows or appends.buffer_of(connection).after:
-            counts[current[0]] += 1
-            statements[current[0]]["(the one write: appended rows, one round trip)"] += 1
-        send(connection)
-
-    appends.write = _counted_write  # type: ignore[assignment]
+    _count_the_one_write(counts, statements, current)
 
     def step(name: str, fn: Callable[[Any], Any]) -> Any:
         current[0] = name
@@ -97,6 +86,23 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
         profiler.dump_stats(os.environ["PROF"])
     _print(counts, statements, wall, cpu, rounds)
     rt.dispose()
+
+
+def _count_the_one_write(counts: collections.Counter[str],
+                         statements: dict[str, collections.Counter[str]],
+                         current: list[str]) -> None:
+    """The one write (workflow.appends) goes through the driver's cursor, past the statement
+    event: counted here as the round trip it is."""
+    from workflow import appends
+    send = appends.write
+
+    def _counted_write(connection: Any) -> None:
+        if appends.buffer_of(connection).rows or appends.buffer_of(connection).after:
+            counts[current[0]] += 1
+            statements[current[0]]["(the one write: appended rows, one round trip)"] += 1
+        send(connection)
+
+    appends.write = _counted_write  # type: ignore[assignment]
 
 
 def _print(counts: collections.Counter[str],
