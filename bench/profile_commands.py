@@ -42,12 +42,7 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     cpu: collections.Counter[str] = collections.Counter()
     current = ["-"]
 
-    @event.listens_for(rt.engine, "before_cursor_execute")
-    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counts[current[0]] += 1
-        statements[current[0]][statement.split("\n")[0][:90]] += 1
-
-    _count_the_one_write(counts, statements, current)
+    _count_round_trips(rt.engine, counts, statements, current)
 
     def step(name: str, fn: Callable[[Any], Any]) -> Any:
         current[0] = name
@@ -88,12 +83,19 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     rt.dispose()
 
 
-def _count_the_one_write(counts: collections.Counter[str],
-                         statements: dict[str, collections.Counter[str]],
-                         current: list[str]) -> None:
-    """The one write (workflow.appends) goes through the driver's cursor, past the statement
-    event: counted here as the round trip it is."""
+def _count_round_trips(engine: Any, counts: collections.Counter[str],
+                       statements: dict[str, collections.Counter[str]],
+                       current: list[str]) -> None:
+    """Every statement sent, by the command in `current`; and the one write
+    (workflow.appends), which goes through the driver's cursor past the statement event,
+    counted as the round trip it is."""
     from workflow import appends
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counts[current[0]] += 1
+        statements[current[0]][statement.split("\n")[0][:90]] += 1
+
     send = appends.write
 
     def _counted_write(connection: Any) -> None:
