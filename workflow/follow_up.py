@@ -65,7 +65,7 @@ def _schedule(session: Session, table: Table, *, now: datetime, days: float, lim
         select(Situation.id, Situation.lead_agency_id, Situation.closed_at,
                Situation.conclusion_reason)
         .where(Situation.table_id == table.id, Situation.stage == "closed",
-               Situation.follow_up_settled.is_(False),
+               ~Situation.follow_up_settled,  # as the partial index says it
                Situation.closed_at <= now - timedelta(days=days))
         .order_by(Situation.closed_at, Situation.id).limit(limit)).all()
     if not rows:
