@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from hubtable.config import normalise_database_url
 
@@ -80,3 +82,40 @@ def result(name: str, value: float, unit: str, baseline: float, goal: str,
     return {"name": name, "value": round(value, 4), "unit": unit,
             "baseline": round(baseline, 4), "ratio": round(ratio, 4), "goal": goal,
             "met": bool(met)}
+
+
+def statement_timings(engine: Any) -> list[tuple[float, str]]:
+    """Every statement the engine sends from now on, timed: (seconds, its first 200
+    characters), for the profiles behind the benchmarks' figures."""
+    timings: list[tuple[float, str]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn: Any, *args: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        timings.append((time.perf_counter() - conn.info["bench_started"],
+                        " ".join(statement.split())[:200]))
+
+    return timings
+
+
+def situations_argument(doc: str | None, default: int) -> int:
+    """A profile's one argument, the number of situations: a clear one-line error if it is not
+    a positive whole number."""
+    import argparse
+
+    def positive(text: str) -> int:
+        try:
+            value = int(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError("at least 1 situation")
+        return value
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("situations", nargs="?", type=positive, default=default)
+    return int(parser.parse_args().situations)
+

@@ -6,14 +6,11 @@ slowest statements printed (the profile behind issue 17's report figure).
 
 from __future__ import annotations
 
-import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import event
 
 from bench import bench_report
+from bench.common import situations_argument, statement_timings
 from workflow.reports import build_report, parse_period, resolve_scope
 from workflow.runtime import Runtime
 
@@ -23,16 +20,7 @@ def profile(url: str, situations: int) -> None:
     bench_report._load(url, situations)
     bench_report._refresh(url)
     runtime = Runtime(database_url=url, keystore_url="sqlite://", identity_key="profile-key")
-    timings: list[tuple[float, str]] = []
-
-    @event.listens_for(runtime.engine, "before_cursor_execute")
-    def _start(conn: Any, *args: Any) -> None:
-        conn.info["started"] = time.perf_counter()
-
-    @event.listens_for(runtime.engine, "after_cursor_execute")
-    def _stop(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        timings.append((time.perf_counter() - conn.info["started"],
-                        " ".join(statement.split())[:200]))
+    timings = statement_timings(runtime.engine)
 
     def report() -> None:
         with runtime.read() as session:
@@ -55,6 +43,6 @@ def profile(url: str, situations: int) -> None:
 
 
 if __name__ == "__main__":
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    size = situations_argument(__doc__, 200_000)
     with bench_report._fresh_database(None) as database_url:
         profile(database_url, size)

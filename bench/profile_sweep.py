@@ -7,16 +7,14 @@ that was due), then swept again with nothing due, its statements timed and the s
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 
 from bench import bench_sweep
-from bench.common import fresh_pg_database
+from bench.common import fresh_pg_database, situations_argument, statement_timings
 from workflow import sweep
 from workflow.models import Base
 from workflow.runtime import Runtime
@@ -31,16 +29,7 @@ def profile(url: str, situations: int, keys: Path) -> None:
     try:
         bench_sweep.populate(runtime, situations)
         sweep.sweep(runtime)  # the due work, and the first look at every closure
-        timings: list[tuple[float, str]] = []
-
-        @event.listens_for(runtime.engine, "before_cursor_execute")
-        def _start(conn: Any, *args: Any) -> None:
-            conn.info["started"] = time.perf_counter()
-
-        @event.listens_for(runtime.engine, "after_cursor_execute")
-        def _stop(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            timings.append((time.perf_counter() - conn.info["started"],
-                            " ".join(statement.split())[:200]))
+        timings = statement_timings(runtime.engine)
 
         started = time.perf_counter()
         sweep.sweep(runtime)
@@ -53,7 +42,7 @@ def profile(url: str, situations: int, keys: Path) -> None:
 
 
 if __name__ == "__main__":
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    size = situations_argument(__doc__, 200_000)
     with fresh_pg_database("hubtable_profile_sweep") as database_url, \
             tempfile.TemporaryDirectory() as tmp:
         profile(database_url, size, Path(tmp))

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Pool, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from workflow.db import without_row_detail
 from workflow.models.base import Base
 
 _KEY = "hubtable.appends"
@@ -109,6 +110,9 @@ def write(connection: Connection) -> None:
         else:
             for sql, params in _statements(dialect, buffer):
                 cursor.executemany(sql, params)
+    except dialect.loaded_dbapi.Error as error:
+        without_row_detail(error)  # as for every other statement (workflow.db)
+        raise
     finally:
         cursor.close()
 

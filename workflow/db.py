@@ -70,13 +70,21 @@ def _without_row_detail(context: Any) -> None:
     log line made from it) carries a row's content."""
     orig = context.original_exception
     text = str(orig)
-    if "\nDETAIL:" not in text:
-        return
-    terse = text.split("\nDETAIL:", 1)[0]
-    orig.args = (terse,)
+    terse = without_row_detail(orig)
     wrapped = context.sqlalchemy_exception
-    if wrapped is not None and wrapped.args:
+    if terse != text and wrapped is not None and wrapped.args:
         wrapped.args = (str(wrapped.args[0]).replace(text, terse), *wrapped.args[1:])
+
+
+def without_row_detail(error: BaseException) -> str:
+    """Cut the DETAIL line (the failing row's values) out of a driver's error, in place; the
+    terse message. Also for statements sent past SQLAlchemy (workflow.appends)."""
+    text = str(error)
+    if "\nDETAIL:" not in text:
+        return text
+    terse = text.split("\nDETAIL:", 1)[0]
+    error.args = (terse,)
+    return terse
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

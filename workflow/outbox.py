@@ -6,11 +6,10 @@ name, a birth date, an address, a phone or a free-text summary into a notificati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from workflow import appends
@@ -81,13 +80,10 @@ def emit(
               "situation_id": situation.id if situation else None,
               "agency_ids": sorted(set(agency_ids)), "to_chairs": to_chairs, "payload": payload,
               "created_at": utcnow()}
-    # Append-only: it waits in the transaction's one write (workflow.appends), or in the
-    # caller's batch. The returned event is a detached copy, without its id.
-    waiting: list[dict[str, Any]] | None = session.info.get(_BATCH)
-    if waiting is not None:
-        waiting.append(values)
-    else:
-        appends.add(session, OutboxEvent, values)
+    # Append-only: it waits in the transaction's one write (workflow.appends), which sends a
+    # sweep's many events as one multi-row INSERT too. The returned event is a detached copy,
+    # without its id.
+    appends.add(session, OutboxEvent, values)
     row = OutboxEvent(**values)
     session.info.setdefault(_PENDING, {}).setdefault(row.situation_id, []).append(row)
     return row
@@ -103,25 +99,7 @@ def emitted_in_transaction(session: Session, situation_id: int | None = None
     return [row for rows in pending.values() for row in rows]
 
 
-@contextmanager
-def batched(session: Session) -> Iterator[None]:
-    """Write the events emitted inside the block in one multi-row INSERT at its end (a sweep
-    emits one or two per due deadline: one statement per batch instead of per event)."""
-    if _BATCH in session.info:
-        yield
-        return
-    session.info[_BATCH] = []
-    try:
-        yield
-        rows = session.info[_BATCH]
-        if rows:
-            session.connection().execute(insert(OutboxEvent), rows)
-    finally:
-        session.info.pop(_BATCH, None)
-
-
 _PENDING = "hubtable.outbox.pending"
-_BATCH = "hubtable.outbox.batch"
 
 
 @event.listens_for(Session, "after_transaction_end")

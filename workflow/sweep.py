@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow import follow_up, outbox, rounds, rulebook, stages
+from workflow import follow_up, rounds, rulebook, stages
 from workflow.deadline_rows import claim_passed
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
 from workflow.outbox import emit
@@ -71,7 +71,7 @@ def sweep(runtime: Runtime, *, now: datetime | None = None,
     now = now or utcnow()
     report = SweepReport()
     while True:
-        with runtime.command() as session, outbox.batched(session):
+        with runtime.command() as session:
             claimed, fired = deadlines_passed(session, now=now, limit=batch_size)
         report.overdue += claimed
         report.fired += fired
@@ -86,14 +86,14 @@ def sweep(runtime: Runtime, *, now: datetime | None = None,
     with runtime.command() as session:
         tables = list(session.scalars(select(Table.id).order_by(Table.id)))
     for table_id in tables:
-        with runtime.command() as session, outbox.batched(session):
+        with runtime.command() as session:
             report.follow_ups += follow_up.sweep_table(session, table_id, now=now,
                                                        limit=batch_size)
     for table_id in tables:
         for step in (due_soon, open_meetings, re_presentation):
             after_id = 0
             while True:
-                with runtime.command() as session, outbox.batched(session):
+                with runtime.command() as session:
                     seen, hits, fired, after_id = step(session, table_id, now=now,
                                                        after_id=after_id, limit=batch_size)
                 setattr(report, step.__name__, getattr(report, step.__name__) + hits)

@@ -120,3 +120,27 @@ def test_on_postgresql_a_command_and_another_writer_of_its_chain_take_turns(pg_r
                                  .order_by(AuditEntry.seq)))
         assert actions[-2:] == ["situation.update_draft", "situation.identity_viewed"]
         assert audit.verify(s)[1] == []
+
+
+def test_a_failing_one_write_fails_the_commit_with_no_row_in_its_message(world):
+    """The one write is sent past SQLAlchemy, so it trims the driver's error as every other
+    statement is trimmed (workflow.db): the commit fails, nothing lands, and the message names
+    no value of the row (PostgreSQL's DETAIL line would)."""
+    from workflow import appends
+
+    sid = submitted(world)
+    with world.runtime.read() as s:
+        before = _entries(s, f"situation:{sid}")
+        first = s.scalar(select(AuditEntry).where(AuditEntry.chain == f"situation:{sid}",
+                                                  AuditEntry.seq == 1))
+        copy = {c.name: getattr(first, c.name) for c in AuditEntry.__table__.columns
+                if c.name != "id"}
+        copy["detail"] = {"marker": "Failing-Row-Marker"}
+    with pytest.raises(Exception) as failed, world.runtime.command() as s:
+        appends.add(s, AuditEntry, copy)  # the same (chain, seq): the unique key refuses it
+    message = str(failed.value)
+    assert "unique" in message.lower()
+    assert "DETAIL" not in message and "Failing-Row-Marker" not in message
+    assert f"situation:{sid}" not in message
+    with world.runtime.read() as s:
+        assert _entries(s, f"situation:{sid}") == before
