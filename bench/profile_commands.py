@@ -35,6 +35,8 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     ids = _setup(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
     users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
+    with rt.read() as s:  # the signed-in people, kept as a web process keeps them
+        school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
     counts: collections.Counter[str] = collections.Counter()
     statements: dict[str, collections.Counter[str]] = collections.defaultdict(
         collections.Counter)
@@ -62,20 +64,17 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
                 import cProfile
                 profiler = cProfile.Profile()
                 profiler.enable()
-        sid = step("draft", lambda s: situations.draft(
-            s, s.get(User, users["school"]), ids["table_id"], filter1()).id)
-        step("submit", lambda s, sid=sid: situations.submit(s, s.get(User, users["school"]), sid))
-        step("accept", lambda s, sid=sid: situations.accept(
-            s, s.get(User, users["chair"]), sid, mid))
+        sid = step("draft", lambda s: situations.draft(s, school, ids["table_id"], filter1()).id)
+        step("submit", lambda s, sid=sid: situations.submit(s, school, sid))
+        step("accept", lambda s, sid=sid: situations.accept(s, chair, sid, mid))
         step("disclose", lambda s, sid=sid: interventions.disclose(
-            s, s.get(User, users["chair"]), sid, [agencies["cmha"]], basis="phipa_40_1"))
-        step("plan", lambda s, sid=sid: interventions.plan(s, s.get(User, users["chair"]), sid,
-                                                  lead_agency_id=agencies["cmha"]))
+            s, chair, sid, [agencies["cmha"]], basis="phipa_40_1"))
+        step("plan", lambda s, sid=sid: interventions.plan(s, chair, sid,
+                                                           lead_agency_id=agencies["cmha"]))
         step("report_back", lambda s, sid=sid: interventions.report_back(
-            s, s.get(User, users["cmha"]), sid, progress_note="ok", first_contact_made=True,
-            still_aer=False))
-        step("close", lambda s, sid=sid: interventions.close(s, s.get(User, users["chair"]), sid,
-                                                    conclusion_reason="lowered_connected"))
+            s, cmha, sid, progress_note="ok", first_contact_made=True, still_aer=False))
+        step("close", lambda s, sid=sid: interventions.close(
+            s, chair, sid, conclusion_reason="lowered_connected"))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["PROF"])

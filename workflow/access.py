@@ -5,6 +5,8 @@ Every adapter asks these functions; none keeps its own copy of the rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
@@ -59,6 +61,7 @@ def _forget_scope(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_SCOPE, None)
         session.info.pop(_MEMBERS, None)
+        session.info.pop(_CHAIRS, None)
 
 
 def _table_ids_in_scope(session: Session, actor: User) -> set[int]:
@@ -101,10 +104,31 @@ _MEMBERS = "hubtable.access.members"
 def _membership_changed(session: Session, instance: object) -> None:
     if isinstance(instance, TableMembership):
         session.info.pop(_MEMBERS, None)
+    elif isinstance(instance, UserTableScope):
+        session.info.pop(_CHAIRS, None)
 
 
 def chairs_table(session: Session, actor: User, table_id: int) -> bool:
-    return has_permission(actor, "meeting.run") and table_id in table_ids_in_scope(session, actor)
+    if not has_permission(actor, "meeting.run"):
+        return False
+    seeded = session.info.get(_CHAIRS, {}).get((actor.id, table_id))
+    return seeded if seeded is not None else table_id in table_ids_in_scope(session, actor)
+
+
+def seed(session: Session, actor: User, table_id: int, *, chairs: bool,
+         members: Iterable[int]) -> None:
+    """What a command's one read already found (workflow.situation_context): whether the actor
+    chairs the table and which agencies sit at it, kept for this transaction like an answer."""
+    session.info.setdefault(_CHAIRS, {})[(actor.id, table_id)] = chairs
+    known: dict[tuple[int, int], bool] = session.info.setdefault(_MEMBERS, {})
+    sitting = set(members)
+    for agency in sitting:
+        known[(agency, table_id)] = True
+    if actor.agency_id is not None:
+        known[(actor.agency_id, table_id)] = actor.agency_id in sitting
+
+
+_CHAIRS = "hubtable.access.chairs"
 
 
 def require_chair(session: Session, actor: User, table_id: int) -> None:

@@ -69,6 +69,8 @@ class Buffer:
     rows: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)
     after: dict[Any, tuple[str, tuple[Any, ...]]] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
+    #: version-checked updates, sent last: (sql, params, the error if no row matched)
+    checked: list[tuple[str, tuple[Any, ...], Exception]] = field(default_factory=list)
 
 
 def add(session: Session, model: type[Base], values: dict[str, Any] | list[dict[str, Any]]
@@ -90,6 +92,43 @@ def then(session: Session, key: Any, sql: str, params: tuple[Any, ...], *,
     buffer.names.update(names)
 
 
+def update_checked(session: Session, model: type[Base], row_id: int, version: int,
+                   values: dict[str, Any], error: Exception) -> None:
+    """Update one row and step its version, only if it still has `version` (sent last in the
+    one write; `error` is raised, failing the commit, when the row has moved on)."""
+    connection = session.connection()
+    table = model.__table__
+    assert isinstance(table, Table)
+    dialect = connection.dialect
+    columns = tuple(values)
+    sql = _UPDATES.get((dialect.name, table.name, columns))
+    if sql is None:
+        mark = "%s" if dialect.name == "postgresql" else "?"
+        quote = dialect.identifier_preparer.quote
+        sets = "".join(f"{quote(c)} = {mark}, " for c in columns)
+        sql = _UPDATES[(dialect.name, table.name, columns)] = (
+            f"UPDATE {quote(table.name)} SET {sets}version = version + 1 "  # noqa: S608
+            f"WHERE id = {mark} AND version = {mark}")
+    shape = _shape(dialect, table, columns)
+    params = tuple(p(values[c]) if p else values[c]
+                   for c, p in zip(columns, shape.processors, strict=True))
+    buffer = buffer_of(connection)
+    buffer.checked.append((sql, (*params, row_id, version), error))
+    buffer.names.add(table.name)
+
+
+_UPDATES: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def bound(session: Session, model: type[Base], values: dict[str, Any]) -> tuple[Any, ...]:
+    """`values` as the driver takes them (the columns' own bind processing), for `then`."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    shape = _shape(session.connection().dialect, table, tuple(values))
+    return tuple(p(values[c]) if p else values[c]
+                 for c, p in zip(shape.columns, shape.processors, strict=True))
+
+
 def buffer_of(connection: Connection) -> Buffer:
     buffer: Buffer | None = connection.info.get(_KEY)
     if buffer is None:
@@ -100,16 +139,28 @@ def buffer_of(connection: Connection) -> Buffer:
 def write(connection: Connection) -> None:
     """Send the buffer now (the commit, a savepoint or a reader is about to come)."""
     buffer: Buffer | None = connection.info.pop(_KEY, None)
-    if buffer is None or not (buffer.rows or buffer.after):
+    if buffer is None or not (buffer.rows or buffer.after or buffer.checked):
         return
     dialect = connection.dialect
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    checked = list(buffer.checked)
     try:
         if dialect.name == "postgresql":
-            cursor.execute(b";\n".join(_postgresql(cursor, dialect, buffer)))
+            parts = _postgresql(cursor, dialect, buffer)
+            last = checked.pop(0) if checked else None
+            if last is not None:  # the first checked update rides last: its row count is read
+                parts.append(cursor.mogrify(last[0], last[1]))
+            if parts:
+                cursor.execute(b";\n".join(parts))
+            if last is not None and cursor.rowcount != 1:
+                raise last[2]
         else:
             for sql, params in _statements(dialect, buffer):
                 cursor.executemany(sql, params)
+        for update_sql, values, moved_on in checked:
+            cursor.execute(update_sql, values)
+            if cursor.rowcount != 1:
+                raise moved_on
     except dialect.loaded_dbapi.Error as error:
         without_row_detail(error)  # as for every other statement (workflow.db)
         raise

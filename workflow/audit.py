@@ -80,6 +80,13 @@ def record(
     return AuditEntry(**values)
 
 
+def seed_head(session: Session, chain: str, seq: int | None, digest: str | None) -> None:
+    """The chain head a command's one read locked and read (workflow.situation_context)."""
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
+    if chain not in heads and seq is not None and digest is not None:
+        heads[chain] = (seq, digest)
+
+
 _SET_HEAD = ("INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (?, ?, ?) "
              "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
 

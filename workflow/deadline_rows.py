@@ -8,51 +8,60 @@ is its database half, so "deadline" is one concept in two halves, not four files
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
+from workflow import appends
 from workflow.db import is_postgres
-from workflow.models import Deadline, Situation
+from workflow.models import Deadline, Situation, utcnow
 
 
-def set_deadline(session: Session, situation: Situation, kind: str, due_at: datetime,
-                 rule_id: str) -> Deadline:
-    """Set (or move, while unmet) the situation's deadline of this kind."""
-    row = next((o for o in session.new if isinstance(o, Deadline)
-                and o.situation_id == situation.id and o.kind == kind), None)
-    if row is None:
-        with session.no_autoflush:  # the command's other changes go in one flush at the end
-            row = session.scalar(select(Deadline).where(Deadline.situation_id == situation.id,
-                                                        Deadline.kind == kind))
-    if row is None:
-        row = Deadline(situation_id=situation.id, kind=kind, due_at=due_at, rule_id=rule_id)
-        session.add(row)
-    elif row.met_at is None:
-        row.due_at, row.rule_id, row.overdue_at = due_at, rule_id, None
+def set_deadline(session: Session, situation: Situation | Any, kind: str, due_at: datetime,
+                 rule_id: str) -> None:
+    """Set (or move, while unmet) the situation's deadline of this kind.
+
+    One upsert in the transaction's one write (workflow.appends), in order with the other
+    deadline changes; a row this session holds is expired, so it reads what was written.
+    """
+    values = {"situation_id": situation.id, "kind": kind, "due_at": due_at,
+              "rule_id": rule_id, "created_at": utcnow()}
+    appends.then(session, object(), _SET, appends.bound(session, Deadline, values),
+                 names=(Deadline.__tablename__,))
+    _expire_held(session, situation.id, kind)
     if kind == "first_contact":
         situation.first_contact_due = due_at
-    return row
 
 
-def meet_deadline(session: Session, situation: Situation, kind: str | None,
+_SET = ("INSERT INTO deadlines (situation_id, kind, due_at, rule_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (situation_id, kind) DO UPDATE SET "
+        "due_at = excluded.due_at, rule_id = excluded.rule_id, overdue_at = NULL "
+        "WHERE deadlines.met_at IS NULL")
+
+
+def meet_deadline(session: Session, situation: Situation | Any, kind: str | None,
                   at: datetime) -> None:
     """The open deadline of this kind (every open one when `kind` is None, as at closure) is
-    met at `at`: one UPDATE whatever the number, written without flushing the command's other
-    changes early; the rows this session holds are kept in step."""
-    for obj in list(session.new) + list(session.identity_map.values()):
-        if (isinstance(obj, Deadline) and obj.situation_id == situation.id
-                and obj.met_at is None and kind in (None, obj.kind)):
-            if obj in session.new:
-                obj.met_at = at
-            else:
-                set_committed_value(obj, "met_at", at)
-    query = update(Deadline).where(Deadline.situation_id == situation.id,
-                                   Deadline.met_at.is_(None))
-    if kind is not None:
-        query = query.where(Deadline.kind == kind)
-    session.connection().execute(query.values(met_at=at))
+    met at `at`: one UPDATE whatever the number, in the transaction's one write."""
+    met = appends.bound(session, Deadline, {"met_at": at, "situation_id": situation.id})
+    if kind is None:
+        appends.then(session, object(), _MEET_ALL, met, names=(Deadline.__tablename__,))
+    else:
+        appends.then(session, object(), _MEET, (*met, kind), names=(Deadline.__tablename__,))
+    _expire_held(session, situation.id, kind)
+
+
+_MEET_ALL = "UPDATE deadlines SET met_at = ? WHERE situation_id = ? AND met_at IS NULL"
+_MEET = _MEET_ALL + " AND kind = ?"
+
+
+def _expire_held(session: Session, situation_id: int, kind: str | None) -> None:
+    """Deadline rows this session holds reload after the one write, as written."""
+    for obj in list(session.identity_map.values()):
+        if (isinstance(obj, Deadline) and obj.situation_id == situation_id
+                and kind in (None, obj.kind)):
+            session.expire(obj)
 
 
 def claim_passed(session: Session, *, now: datetime, limit: int

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, rulebook, stages
+from workflow import access, audit, rulebook, situation_context, stages
 from workflow.errors import NotFound, PermissionDenied
 from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
+from workflow.situation_context import SituationContext
 from workflow.transitions import check_version, move
 
 #: Why a person may not give a command, by who may (workflow.stages): a sentence each, so that
@@ -123,6 +124,8 @@ class Run:
     meeting: Meeting | None = None
     task: Task | None = None
     transitions: list[Transition] = field(default_factory=list)
+    #: the lean path's one-read context (`read`), whose changes `save` writes
+    context: SituationContext | None = None
 
     @property
     def step(self) -> stages.Step:
@@ -150,6 +153,11 @@ class Run:
         audit.record(self.session, self.step.audit, actor=self.actor,
                      situation_id=self.situation.id, detail=detail, now=self.now)
 
+    def save(self) -> Situation:
+        """The lean path's end: the situation's changes in the one write (version-checked)."""
+        assert self.context is not None, "save() ends a command begun with read()"
+        return situation_context.save(self.session, self.context)
+
     def after(self) -> None:
         """The pack's other actions for the command and the stage it entered."""
         rulebook.after(self.session, self.situation, self.command, actor=self.actor,
@@ -170,6 +178,26 @@ def begin(session: Session, actor: User, command: str, situation: Situation | in
     require(session, actor, command, situation, task)
     check_version(situation, expected_version)
     run = Run(session, actor, command, situation, now or utcnow(), meeting, task)
+    if guard:
+        run.guard()
+    return run
+
+
+def read(session: Session, actor: User, command: str, situation_id: int, *,
+         now: datetime | None = None, expected_version: int | None = None,
+         meeting_id: int | None = None, upcoming_since: datetime | None = None,
+         guard: bool = True) -> Run:
+    """`begin`, on the lean path: the situation, its table, agencies, meeting and audit head
+    come in one read (workflow.situation_context), and the command ends with `run.save()`."""
+    context = situation_context.read(session, actor, situation_id, meeting_id=meeting_id,
+                                     upcoming_since=upcoming_since)
+    if context is None:
+        raise NotFound(f"no situation {situation_id} that you may see")
+    # It answers whatever the gatekeeper, access and the rules read of a Situation.
+    run = begin(session, actor, command, cast(Situation, context), now=now,
+                expected_version=expected_version, guard=False)
+    run.context = context
+    run.meeting = cast(Meeting, context.meeting)
     if guard:
         run.guard()
     return run

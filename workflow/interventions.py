@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, gatekeeper, legal_basis, meetings, rulebook
+from workflow import appends, audit, gatekeeper, legal_basis, meetings, rulebook
 from workflow.errors import DomainError, NotFound, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
-    Agency,
     DisclosureGrant,
     Flag,
     Involvement,
-    Meeting,
     ReportBack,
     Situation,
     SituationService,
@@ -28,6 +27,7 @@ from workflow.models import (
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
+from workflow.situation_context import MeetingView, Row
 
 NOTE_LIMIT = 2000  # a task note, like a progress note: a few paragraphs at most
 
@@ -39,27 +39,24 @@ class TaskInput:
     due_date: date | None = None
 
 
-def _table_agencies(session: Session, situation: Situation, agency_ids: list[int],
-                    field: str) -> list[Agency]:
+def _table_agencies(run: gatekeeper.Run, agency_ids: list[int], field: str) -> list[int]:
+    """The named agencies, each a member of the situation's table (the one read knows them)."""
     if not agency_ids:
         raise ValidationError("name at least one agency", field=field)
-    found = []
+    assert run.context is not None
     for agency_id in agency_ids:
-        agency = session.get(Agency, agency_id)
-        if agency is None or not access.agency_sits_at(session, agency_id, situation.table_id):
+        if agency_id not in run.context.members:
             raise ValidationError(
-                "agency %(agency_id)s is not a member of this table", field=field
-            , agency_id=agency_id)
-        found.append(agency)
-    return found
+                "agency %(agency_id)s is not a member of this table", field=field,
+                agency_id=agency_id)
+    return list(agency_ids)
 
 
-def _optional_meeting(session: Session, situation: Situation, meeting_id: int | None
-                      ) -> Meeting | None:
+def _optional_meeting(run: gatekeeper.Run, meeting_id: int | None) -> MeetingView | None:
     if meeting_id is None:
         return None
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.table_id != situation.table_id:
+    meeting = run.context.meeting if run.context is not None else None
+    if meeting is None or meeting.table_id != run.situation.table_id:
         raise ValidationError("that meeting is not a meeting of this situation's table",
                               field="meeting_id")
     return meeting
@@ -73,22 +70,22 @@ def disclose(
 ) -> Situation:
     """Filter 3: the table names the agencies that may see the limited identity, and the
     legal basis on which it does (the person's consent, or an authority of its pack)."""
-    run = gatekeeper.begin(session, actor, "disclose", situation_id, now=now,
-                           expected_version=expected_version, guard=False)
-    situation, now = run.situation, run.now
-    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
-    agencies = _table_agencies(session, situation, agency_ids, "agency_ids")
+    run = gatekeeper.read(session, actor, "disclose", situation_id, now=now,
+                          expected_version=expected_version, meeting_id=meeting_id, guard=False)
+    situation, context, now = run.situation, run.context, run.now
+    assert context is not None
+    meeting = _optional_meeting(run, meeting_id)
+    named = _table_agencies(run, agency_ids, "agency_ids")
     grounds = legal_basis.check(session, situation, basis)
     run.guard()
     run.move()
     already = situation.granted_agency_ids
-    new_ids = [a.id for a in agencies if a.id not in already]
-    for agency_id in new_ids:
-        situation.grants.append(DisclosureGrant(
-            agency_id=agency_id, granted_by_id=actor.id, granted_at=now,
-            meeting_id=meeting.id if meeting else None, legal_basis=grounds.code,
-        ))
-    session.flush()
+    new_ids = list(dict.fromkeys(a for a in named if a not in already))
+    appends.add(session, DisclosureGrant, [
+        {"situation_id": situation.id, "agency_id": agency_id, "granted_by_id": actor.id,
+         "granted_at": now, "meeting_id": meeting.id if meeting else None,
+         "legal_basis": grounds.code} for agency_id in new_ids])
+    context.grants.extend(Row(agency_id=a) for a in new_ids)
     audit.record(session, "identity.grant", actor=actor, situation_id=situation.id,
                  detail={"agency_ids": new_ids, "legal_basis": grounds.code}, now=now)
     if identity is not None:
@@ -99,7 +96,7 @@ def disclose(
         emit(session, "situation.disclosed", table_id=situation.table_id, situation=situation,
              agency_ids=new_ids)
     run.after()
-    return situation
+    return run.save()
 
 
 def plan(
@@ -109,24 +106,19 @@ def plan(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 4: one lead, assisting agencies, tasks, and when the first contact is due."""
-    run = gatekeeper.begin(session, actor, "plan", situation_id, now=now,
-                           expected_version=expected_version, guard=False)
-    situation, now = run.situation, run.now
-    run.meeting = _optional_meeting(session, situation, meeting_id)
-    assisting = [a for a in (assisting_agency_ids or []) if a != lead_agency_id]
-    _table_agencies(session, situation, [lead_agency_id, *assisting], "lead_agency_id")
-    granted = situation.granted_agency_ids
-    if lead_agency_id not in granted:
+    run = gatekeeper.read(session, actor, "plan", situation_id, now=now,
+                          expected_version=expected_version, meeting_id=meeting_id, guard=False)
+    situation, context, now = run.situation, run.context, run.now
+    assert context is not None
+    _optional_meeting(run, meeting_id)
+    assisting = list(dict.fromkeys(a for a in (assisting_agency_ids or [])
+                                   if a != lead_agency_id))
+    _table_agencies(run, [lead_agency_id, *assisting], "lead_agency_id")
+    if lead_agency_id not in situation.granted_agency_ids:
         raise ValidationError("the lead agency must first be granted disclosure",
                               field="lead_agency_id")
     tasks = tasks or []
-    for i, t in enumerate(tasks):
-        if not t.description.strip() or len(t.description) > 300:
-            raise ValidationError("each task needs a short description (up to 300 characters)",
-                                  field=f"tasks[{i}].description")
-        if t.agency_id not in {lead_agency_id, *assisting}:
-            raise ValidationError("a task's owner must be the lead or an assisting agency",
-                                  field=f"tasks[{i}].agency_id")
+    _check_tasks(tasks, {lead_agency_id, *assisting})
     if first_contact_due is not None and not now.year <= first_contact_due.year <= now.year + 2:
         raise ValidationError("the first-contact date must be within the next two years",
                               field="first_contact_due")
@@ -135,16 +127,21 @@ def plan(
     run.guard()
     run.move()
     situation.lead_agency_id = lead_agency_id
-    situation.involvements = [Involvement(agency_id=lead_agency_id, role="lead")] + [
-        Involvement(agency_id=a, role="assisting") for a in dict.fromkeys(assisting)
-    ]
-    for t in tasks:
-        situation.tasks.append(Task(agency_id=t.agency_id, description=t.description.strip(),
-                                    due_date=t.due_date, created_at=now))
+    if context.involvements:  # a new plan replaces the agencies of the one before
+        session.connection().execute(delete(Involvement).where(
+            Involvement.situation_id == situation.id))
+    context.involvements = [Row(agency_id=lead_agency_id, role="lead")] + [
+        Row(agency_id=a, role="assisting") for a in assisting]
+    appends.add(session, Involvement, [
+        {"situation_id": situation.id, "agency_id": i.agency_id, "role": i.role}
+        for i in context.involvements])
+    appends.add(session, Task, [
+        {"situation_id": situation.id, "agency_id": t.agency_id,
+         "description": t.description.strip(), "due_date": t.due_date, "status": "open",
+         "note": "", "created_at": now} for t in tasks])
+    context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
     if first_contact_due is not None:
-        situation.first_contact_due = first_contact_due
         rulebook.set_deadline(session, situation, "first_contact", first_contact_due, "plan")
-    session.flush()
     emit(session, "situation.lead_assigned", table_id=situation.table_id, situation=situation,
          agency_ids=[lead_agency_id],
          extra={"due_at": situation.first_contact_due.isoformat()
@@ -157,7 +154,17 @@ def plan(
              agency_ids=[t.agency_id],
              extra={"task_due": t.due_date.isoformat() if t.due_date else None})
     run.after()
-    return situation
+    return run.save()
+
+
+def _check_tasks(tasks: list[TaskInput], owners: set[int]) -> None:
+    for i, t in enumerate(tasks):
+        if not t.description.strip() or len(t.description) > 300:
+            raise ValidationError("each task needs a short description (up to 300 characters)",
+                                  field=f"tasks[{i}].description")
+        if t.agency_id not in owners:
+            raise ValidationError("a task's owner must be the lead or an assisting agency",
+                                  field=f"tasks[{i}].agency_id")
 
 
 def record_first_contact(
@@ -208,31 +215,32 @@ def report_back(
     services: list[str] | None = None, now: datetime | None = None,
 ) -> ReportBack:
     """At each later meeting the lead says what happened and whether the risk is still acute."""
-    run = gatekeeper.begin(session, actor, "report_back", situation_id, now=now, guard=False)
+    run = gatekeeper.read(session, actor, "report_back", situation_id, now=now,
+                          meeting_id=meeting_id, guard=False)
     situation, now = run.situation, run.now
     if len(progress_note) > 2000:
         raise ValidationError("the progress note is limited to 2000 characters",
                               field="progress_note")
-    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
+    meeting = _optional_meeting(run, meeting_id)
     _check_services(services or [])
     run.guard()
-    _add_services(situation, services or [])
+    _add_services(run, services or [])
     run.move()
-    rb = ReportBack(
-        meeting_id=meeting.id if meeting else None,
-        agency_id=actor.agency_id or situation.lead_agency_id,
-        user_id=actor.id, progress_note=progress_note.strip(),
-        first_contact_made=first_contact_made, still_aer=still_aer, at=now,
-    )
-    situation.report_backs.append(rb)
+    values = {"situation_id": situation.id, "meeting_id": meeting.id if meeting else None,
+              "agency_id": actor.agency_id or situation.lead_agency_id, "user_id": actor.id,
+              "progress_note": progress_note.strip(), "first_contact_made": first_contact_made,
+              "still_aer": still_aer, "at": now}
+    appends.add(session, ReportBack, values)
     if first_contact_made and situation.first_contact_at is None:
         situation.first_contact_at = now
         rulebook.meet_deadline(session, situation, "first_contact", now)
     rulebook.meet_deadline(session, situation, "report_back", now)
     if meeting is not None:
-        meetings.record_outcome(meeting, situation, "reported")
+        meetings.enter_on_agenda(session, meeting.id, situation.id, kind="report_back",
+                                 outcome="reported")
     run.after()
-    return rb
+    run.save()
+    return ReportBack(**values)  # as written (its id is the database's, after the write)
 
 
 def _check_services(services: list[str]) -> None:
@@ -243,12 +251,14 @@ def _check_services(services: list[str]) -> None:
                               values=', '.join(unknown))
 
 
-def _add_services(situation: Situation, services: list[str]) -> None:
+def _add_services(run: gatekeeper.Run, services: list[str]) -> None:
     _check_services(services)
-    have = {s.service_code for s in situation.services}
-    for code in dict.fromkeys(services):
-        if code not in have:
-            situation.services.append(SituationService(service_code=code))
+    assert run.context is not None
+    have = {s.service_code for s in run.context.services}
+    new = [code for code in dict.fromkeys(services) if code not in have]
+    appends.add(run.session, SituationService,
+                [{"situation_id": run.situation.id, "service_code": code} for code in new])
+    run.context.services.extend(Row(service_code=code) for code in new)
 
 
 def close(
@@ -257,27 +267,28 @@ def close(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """The table concludes: risk lowered, still AER, or transferred. The record stays."""
-    run = gatekeeper.begin(session, actor, "close", situation_id, now=now,
-                           expected_version=expected_version, guard=False)
+    run = gatekeeper.read(session, actor, "close", situation_id, now=now,
+                          expected_version=expected_version, meeting_id=meeting_id, guard=False)
     if conclusion_reason not in load_catalog().codes("conclusion_reasons"):
         raise ValidationError("choose a conclusion reason (got %(conclusion_reason)r)",
                               field="conclusion_reason", conclusion_reason=conclusion_reason)
     situation, now = run.situation, run.now
-    meeting = run.meeting = _optional_meeting(session, situation, meeting_id)
-    _add_services(situation, services or [])
+    meeting = _optional_meeting(run, meeting_id)
+    _add_services(run, services or [])
     situation.conclusion_reason = conclusion_reason
     run.guard()
     run.move(reason=conclusion_reason)
     situation.closed_at = now
     rulebook.meet_deadline(session, situation, None, now)  # every open clock stops
     if meeting is not None:
-        meetings.record_outcome(meeting, situation, "closed")
+        meetings.enter_on_agenda(session, meeting.id, situation.id, kind="report_back",
+                                 outcome="closed")
     emit(session, "situation.closed", table_id=situation.table_id, situation=situation,
          agency_ids=sorted({i.agency_id for i in situation.involvements}
                            | {situation.originating_agency_id}),
          extra={"conclusion_reason": conclusion_reason})
     run.after()
-    return situation
+    return run.save()
 
 
 def clear_flag(session: Session, actor: User, flag_id: int, *,

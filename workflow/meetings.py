@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, object_session
 
-from workflow import access, audit, stages
+from workflow import access, appends, audit, stages
 from workflow.errors import DomainError, ValidationError
 from workflow.models import (
     Agency,
@@ -41,6 +41,11 @@ def next_slot(table: Table, after: datetime) -> datetime:
     return candidate.astimezone(ZoneInfo("UTC"))
 
 
+def upcoming_since(now: datetime) -> datetime:
+    """A meeting counts as upcoming until 12 hours after its scheduled start."""
+    return now - timedelta(hours=12)
+
+
 def next_meeting(session: Session, table: Table, *, now: datetime | None = None) -> Meeting:
     """The next planned or open meeting of the table, created from its schedule if needed."""
     now = now or utcnow()
@@ -48,7 +53,7 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
         meeting = session.scalars(
             select(Meeting)
             .where(Meeting.table_id == table.id, Meeting.status != "closed",
-                   Meeting.scheduled_at >= now - timedelta(hours=12))
+                   Meeting.scheduled_at >= upcoming_since(now))
             .order_by(Meeting.scheduled_at)
             .limit(1)
         ).first()
@@ -97,6 +102,33 @@ def record_outcome(meeting: Meeting, situation: Situation, outcome: str) -> None
     session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, outcome=outcome,
                            kind="new" if outcome in DECISION_OUTCOMES else "report_back",
                            position=count + 1))
+
+
+def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *, kind: str,
+                    outcome: str | None = None) -> None:
+    """The situation on the meeting's agenda (at its end, if not there yet), with the table's
+    outcome when given: one statement in the command's one write (workflow.appends), for a
+    command that holds no ORM meeting (the lean path, workflow.situation_context)."""
+    params: tuple[object, ...]
+    if outcome is None:
+        sql, params = _ENTER, (meeting_id, situation_id, kind, meeting_id)
+    else:
+        sql, params = _ENTER_OUTCOME, (meeting_id, situation_id, kind, meeting_id, outcome)
+    appends.then(session, object(), sql, params, names=(AgendaItem.__tablename__,))
+    for obj in list(session.identity_map.values()):  # what this session holds reloads
+        if isinstance(obj, Meeting) and obj.id == meeting_id:
+            session.expire(obj, ["agenda"])
+        elif isinstance(obj, AgendaItem) and obj.meeting_id == meeting_id:
+            session.expire(obj)
+
+
+_ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "
+          "SELECT ?, ?, ?, (SELECT count(*) + 1 FROM agenda_items WHERE meeting_id = ?) "
+          "WHERE 1 = 1 ON CONFLICT (meeting_id, situation_id) DO NOTHING")
+_ENTER_OUTCOME = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position, outcome) "
+                  "SELECT ?, ?, ?, (SELECT count(*) + 1 FROM agenda_items WHERE meeting_id = ?),"
+                  " ? WHERE 1 = 1 ON CONFLICT (meeting_id, situation_id) "
+                  "DO UPDATE SET outcome = excluded.outcome")
 
 
 def _agenda_loaded(meeting: Meeting) -> bool:

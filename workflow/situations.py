@@ -10,16 +10,34 @@ Filters 3 and 4 (disclose, plan, report back, close) are in workflow/interventio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, gatekeeper, meetings, rulebook, stages
+from workflow import (
+    access,
+    appends,
+    audit,
+    gatekeeper,
+    meetings,
+    rulebook,
+    situation_context,
+    stages,
+)
 from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow.filter_one import (  # noqa: F401 (the commands' vocabulary, re-exported)
+    CHECKLIST,
+    SUMMARY_LIMIT,
+    Filter1,
+    apply_facts,
+    columns_of,
+    factor_rows,
+    facts_of,
+)
 from workflow.identity import IdentityVault
 from workflow.models import (
-    Meeting,
     Situation,
     SituationRiskFactor,
     Table,
@@ -29,128 +47,7 @@ from workflow.models import (
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
-
-SUMMARY_LIMIT = 1000
-
-
-#: What filter 1's checklist asks, by field, as the instruction shown when it is unanswered.
-CHECKLIST = {
-    "options_exhausted": "Answer the checklist question: has your agency exhausted its own "
-                         "options?",
-    "needs_multiple_agencies": "Answer the checklist question: does it need more than one "
-                               "agency?",
-    "harm_probable_imminent": "Answer the checklist question: is harm probable and imminent?",
-    "consent": "Record whether consent was sought, and the person's answer.",
-}
-
-
-@dataclass
-class Filter1:
-    """What the originating agency may say at filter 1: de-identified facts only."""
-
-    situation_type: str
-    age_group: str
-    gender: str
-    risk_factors: list[str]
-    aer_reasons: list[str] = field(default_factory=list)
-    summary: str = ""
-    persons_count: int = 1
-    options_exhausted: bool | None = None
-    needs_multiple_agencies: bool | None = None
-    harm_probable_imminent: bool | None = None
-    consent: str | None = None
-    help_source: str | None = None
-    screening_answers: dict[str, bool] | None = None
-
-    def validate(self) -> None:
-        catalog = load_catalog()
-        for kind, value, fld in (
-            ("situation_types", self.situation_type, "situation_type"),
-            ("age_groups", self.age_group, "age_group"),
-            ("genders", self.gender, "gender"),
-        ):
-            if value not in catalog.codes(kind):
-                raise ValidationError("unknown %(value)s %(value2)r", field=fld,
-                                      value=fld.replace('_', ' '), value2=value)
-        if self.consent is not None and self.consent not in catalog.codes("consent"):
-            raise ValidationError("unknown consent answer %(consent)r", field="consent",
-                                  consent=self.consent)
-        if self.help_source is not None and self.help_source not in catalog.codes("help_sources"):
-            raise ValidationError("unknown help source %(help_source)r",
-                                  field="help_source", help_source=self.help_source)
-        unknown = [f for f in self.risk_factors if f not in catalog.factors]
-        if unknown:
-            raise ValidationError("unknown risk factor(s): %(values)s",
-                                  field="risk_factors", values=', '.join(unknown))
-        if len(set(self.risk_factors)) != len(self.risk_factors):
-            raise ValidationError("a risk factor is listed twice", field="risk_factors")
-        stray = [f for f in self.aer_reasons if f not in self.risk_factors]
-        if stray:
-            raise ValidationError(
-                "a reason for AER must be one of the chosen risk factors: %(values)s",
-                field="aer_reasons", values=', '.join(stray),
-            )
-        if len(self.summary) > SUMMARY_LIMIT:
-            raise ValidationError("the summary is limited to %(SUMMARY_LIMIT)s characters",
-                                  field="summary", SUMMARY_LIMIT=SUMMARY_LIMIT)
-        if not 1 <= self.persons_count <= 50:
-            raise ValidationError("number of persons must be between 1 and 50",
-                                  field="persons_count")
-
-    def checklist_problems(self) -> list[tuple[str, str]]:
-        """Filter 1's checklist must be answered in full before a situation goes to the table."""
-        missing = [(name, CHECKLIST[name]) for name in CHECKLIST
-                   if name != "consent" and getattr(self, name) is None]
-        if self.consent is None:
-            missing.append(("consent", CHECKLIST["consent"]))
-        return missing
-
-
-def _apply_facts(situation: Situation, facts: Filter1) -> None:
-    catalog = load_catalog()
-    situation.situation_type = facts.situation_type
-    situation.age_group = facts.age_group
-    situation.gender = facts.gender
-    situation.summary = facts.summary.strip()
-    situation.persons_count = facts.persons_count
-    situation.options_exhausted = facts.options_exhausted
-    situation.needs_multiple_agencies = facts.needs_multiple_agencies
-    situation.harm_probable_imminent = facts.harm_probable_imminent
-    situation.consent = facts.consent
-    situation.help_source = facts.help_source
-    situation.taxonomy_version = catalog.version
-    if facts.screening_answers is not None:
-        situation.screening_answers = dict(facts.screening_answers)
-        situation.screening_score = sum(1 for v in facts.screening_answers.values() if v)
-    reasons = set(facts.aer_reasons)
-    kept = {f.factor_code: f for f in situation.risk_factors if f.factor_code in facts.risk_factors}
-    for row in [f for f in situation.risk_factors if f.factor_code not in kept]:
-        situation.risk_factors.remove(row)
-    for code in facts.risk_factors:
-        factor = kept.get(code)
-        if factor is None:
-            factor = SituationRiskFactor(factor_code=code,
-                                         category_code=catalog.category_of(code))
-            situation.risk_factors.append(factor)
-        factor.is_aer_reason = code in reasons
-
-
-def facts_of(situation: Situation) -> Filter1:
-    return Filter1(
-        situation_type=situation.situation_type,
-        age_group=situation.age_group,
-        gender=situation.gender,
-        risk_factors=[f.factor_code for f in situation.risk_factors],
-        aer_reasons=[f.factor_code for f in situation.risk_factors if f.is_aer_reason],
-        summary=situation.summary,
-        persons_count=situation.persons_count,
-        options_exhausted=situation.options_exhausted,
-        needs_multiple_agencies=situation.needs_multiple_agencies,
-        harm_probable_imminent=situation.harm_probable_imminent,
-        consent=situation.consent,
-        help_source=situation.help_source,
-        screening_answers=situation.screening_answers,
-    )
+from workflow.situation_context import MeetingView, TableView
 
 
 def draft(
@@ -164,37 +61,40 @@ def draft(
 ) -> Situation:
     """Filter 1 begins: the actor's agency records a de-identified situation as a draft."""
     access.require_permission(actor, "situation.draft")
-    table = session.get(Table, table_id)
-    if table is None or actor.agency_id is None:
+    found = situation_context.read_table(session, actor, table_id) if actor.agency_id else None
+    if found is None or actor.agency_id is None:
         raise ValidationError("unknown table %(table_id)s", field="table_id", table_id=table_id)
-    if not access.agency_sits_at(session, actor.agency_id, table_id):
+    table, members, situation_id = found
+    if actor.agency_id not in members:
         raise PermissionDenied("your agency is not a member of this table", field="table_id")
     facts.validate()
     _check_screening(session, table, facts)
     now = now or utcnow()
-    situation = Situation(
-        table_id=table_id,
-        originating_agency_id=actor.agency_id,
-        created_by_id=actor.id,
-        stage=stages.DRAFT,
-        created_at=now,
-        updated_at=now,
-        previous_situation_id=previous.id if previous else None,
-    )
-    _apply_facts(situation, facts)
-    session.add(situation)
-    session.flush()
-    situation.ref = f"{table.code}-{situation.id:06d}"
+    values = {"table_id": table_id, "originating_agency_id": actor.agency_id,
+              "created_by_id": actor.id, "stage": stages.DRAFT, "version": 1,
+              "created_at": now, "updated_at": now, "follow_up_settled": False,
+              "previous_situation_id": previous.id if previous else None, **columns_of(facts)}
+    if situation_id is not None:  # PostgreSQL: the id came with the read, all in one write
+        appends.add(session, Situation, {"id": situation_id,
+                                         "ref": f"{table.code}-{situation_id:06d}", **values})
+        audit.seed_head(session, audit.chain_for(situation_id), 0, audit.GENESIS)
+    else:
+        connection = session.connection()
+        situation_id = connection.execute(insert(Situation).returning(Situation.id),
+                                          values).scalar_one()
+        connection.execute(update(Situation).where(Situation.id == situation_id).values(
+            ref=f"{table.code}-{situation_id:06d}"))
+    appends.add(session, SituationRiskFactor, factor_rows(situation_id, facts))
     audit.record(session, stages.STEPS["draft"].audit, actor=actor,
-                 situation_id=situation.id, detail={"table_id": table_id}, now=now)
-    return situation
+                 situation_id=situation_id, detail={"table_id": table_id}, now=now)
+    return situation_context.held(session, situation_id)
 
 
-def _check_screening(session: Session, table: Table, facts: Filter1) -> None:
+def _check_screening(session: Session, table: Table | TableView, facts: Filter1) -> None:
     """Screening answers name only the questions of the table's pack (no free-form map)."""
     if not facts.screening_answers:
         return
-    pack = rulebook.pack_for(session, table)
+    pack = rulebook.pack_for(session, cast(Table, table))
     allowed = set(pack.screening.question_ids) if pack.screening else set()
     unknown = [str(k)[:40] for k in facts.screening_answers if k not in allowed]
     if unknown:
@@ -211,7 +111,7 @@ def update_draft(
                            expected_version=expected_version)
     facts.validate()
     _check_screening(session, run.situation.table, facts)
-    _apply_facts(run.situation, facts)
+    apply_facts(run.situation, facts)
     run.situation.updated_at = run.now
     run.record()
     return run.situation
@@ -222,8 +122,10 @@ def submit(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 1 ends: the checklist is complete and the rules agree; it goes on the agenda."""
-    run = gatekeeper.begin(session, actor, "submit", situation_id, now=now,
-                           expected_version=expected_version, guard=False)
+    now = now or utcnow()
+    run = gatekeeper.read(session, actor, "submit", situation_id, now=now,
+                          expected_version=expected_version, guard=False,
+                          upcoming_since=meetings.upcoming_since(now))
     situation = run.situation
     missing = facts_of(situation).checklist_problems()
     if missing:
@@ -231,18 +133,25 @@ def submit(
     run.guard()
     run.move()
     situation.submitted_at = run.now
-    meeting = meetings.next_meeting(session, situation.table, now=run.now)
-    meetings.put_on_agenda(session, meeting, situation, kind="new")
-    run.move("schedule", meeting_id=meeting.id)
+    assert run.context is not None
+    meeting_id, meeting_at = run.context.next_meeting or _new_meeting(session, situation, now)
+    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new")
+    run.move("schedule", meeting_id=meeting_id)
     emit(session, "situation.submitted", table_id=situation.table_id, situation=situation,
-         to_chairs=True, extra={"meeting_at": meeting.scheduled_at.isoformat()})
+         to_chairs=True, extra={"meeting_at": meeting_at.isoformat()})
     run.after()
-    return situation
+    return run.save()
 
 
-def _meeting_for_decision(session: Session, situation: Situation, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.table_id != situation.table_id:
+def _new_meeting(session: Session, situation: Situation, now: datetime) -> tuple[int, datetime]:
+    """No meeting is coming: the table's next one, made from its schedule."""
+    meeting = meetings.next_meeting(session, session.get_one(Table, situation.table_id), now=now)
+    return meeting.id, meeting.scheduled_at
+
+
+def _meeting_for_decision(run: gatekeeper.Run, meeting_id: int) -> MeetingView:
+    meeting = run.context.meeting if run.context is not None else None
+    if meeting is None or meeting.table_id != run.situation.table_id:
         raise ValidationError("that meeting is not a meeting of this situation's table",
                               field="meeting_id")
     if meeting.status != "open":
@@ -261,25 +170,24 @@ def _decision(session: Session, actor: User, command: str, situation_id: int,
     A situation on the agenda is presented as the table takes it up (its own transition and
     the `present` guards), then decided.
     """
-    run = gatekeeper.begin(session, actor, command, situation_id, now=now,
-                           expected_version=expected_version, guard=False)
-    run.meeting = _meeting_for_decision(session, run.situation, meeting_id)
+    run = gatekeeper.read(session, actor, command, situation_id, now=now,
+                          expected_version=expected_version, meeting_id=meeting_id, guard=False)
+    meeting = _meeting_for_decision(run, meeting_id)
     validate()
     if stages.allows("present", run.situation.stage):
         run.guard("present")
     run.guard()
     if stages.allows("present", run.situation.stage):
-        presented = _present(run)
+        presented = _present(run, meeting)
         rulebook.after(session, run.situation, "present", actor=actor, now=run.now,
                        meeting=run.meeting, transition=presented)
     return run
 
 
-def _present(run: gatekeeper.Run) -> Transition:
-    assert run.meeting is not None
+def _present(run: gatekeeper.Run, meeting: MeetingView) -> Transition:
     transition = run.move("present")
     run.situation.presented_at = run.now
-    meetings.put_on_agenda(run.session, run.meeting, run.situation, kind="new")
+    meetings.enter_on_agenda(run.session, meeting.id, run.situation.id, kind="new")
     return transition
 
 
@@ -288,13 +196,13 @@ def present(
     expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
     """Filter 2 begins: the originating agency presents the de-identified facts to the table."""
-    run = gatekeeper.begin(session, actor, "present", situation_id, now=now,
-                           expected_version=expected_version, guard=False)
-    run.meeting = _meeting_for_decision(session, run.situation, meeting_id)
+    run = gatekeeper.read(session, actor, "present", situation_id, now=now,
+                          expected_version=expected_version, meeting_id=meeting_id, guard=False)
+    meeting = _meeting_for_decision(run, meeting_id)
     run.guard()
-    _present(run)
+    _present(run, meeting)
     run.after()
-    return run.situation
+    return run.save()
 
 
 def accept(
@@ -303,17 +211,16 @@ def accept(
 ) -> Situation:
     """Filter 2 ends: the table finds acutely elevated risk."""
     run = _decision(session, actor, "accept", situation_id, meeting_id, expected_version, now)
-    situation, meeting = run.situation, run.meeting
-    assert meeting is not None
+    situation = run.situation
     run.move()
-    situation.decided_meeting_id = meeting.id
+    situation.decided_meeting_id = meeting_id
     situation.decided_at = situation.accepted_at = run.now
-    meetings.record_outcome(meeting, situation, "accepted")
+    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new", outcome="accepted")
     emit(session, "situation.accepted", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], to_chairs=True)
-    rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=meeting,
+    rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=run.meeting,
                    transition=run.transitions[-1])
-    return situation
+    return run.save()
 
 
 def reject(
@@ -332,19 +239,18 @@ def reject(
 
     run = _decision(session, actor, "reject", situation_id, meeting_id, expected_version, now,
                     validate)
-    situation, meeting = run.situation, run.meeting
-    assert meeting is not None
+    situation = run.situation
     situation.rejection_reason = reason
     situation.rejection_note = note.strip()[:SUMMARY_LIMIT] or None
     run.move(reason=reason)
-    situation.decided_meeting_id = meeting.id
+    situation.decided_meeting_id = meeting_id
     situation.decided_at = run.now
-    meetings.record_outcome(meeting, situation, "rejected")
+    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new", outcome="rejected")
     emit(session, "situation.rejected", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], extra={"rejection_reason": reason})
-    rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=meeting,
+    rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=run.meeting,
                    transition=run.transitions[-1])
-    return situation
+    return run.save()
 
 
 def withdraw(

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
-from workflow import audit, stages
+from workflow import appends, audit, stages
 from workflow.errors import ConcurrentEdit
 from workflow.models import Situation, Transition, User, utcnow
 
@@ -103,10 +103,15 @@ def move(
     values = {"situation_id": situation.id, "command": command, "from_stage": source,
               "to_stage": target, "actor_id": actor.id if actor else None,
               "meeting_id": meeting_id, "reason": reason, "at": now}
-    # A plain INSERT, not the unit of work: the record is append-only (the ORM would also
-    # load the whole history if it went through the collection).
-    new_id = session.connection().execute(
-        insert(Transition).returning(Transition.id), values).scalar_one()
+    taken = getattr(situation, "transition_ids", None)  # ids a command's one read took
+    if taken:
+        new_id = taken.pop(0)
+        appends.add(session, Transition, {"id": new_id, **values})
+    else:
+        # A plain INSERT, not the unit of work: the record is append-only (the ORM would also
+        # load the whole history if it went through the collection).
+        new_id = session.connection().execute(
+            insert(Transition).returning(Transition.id), values).scalar_one()
     transition = Transition(id=new_id, **values)
     session.info.setdefault(_MOVES, {})[situation.id] = transition
     audit.record(

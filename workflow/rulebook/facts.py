@@ -29,20 +29,45 @@ _SECTORS = "hubtable.rulebook.sectors"
 def _forget_sectors(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_SECTORS, None)
+        session.info.pop(_PARTIAL, None)
 
 
 def sector_map(session: Session) -> dict[int, str]:
     """Every agency's sector, read once per transaction (facts need it several times)."""
     cached = session.info.get(_SECTORS)
-    if cached is None:
+    if cached is None or session.info.get(_PARTIAL):
         cached = dict(session.execute(select(Agency.id, Agency.sector)).tuples().all())
         session.info[_SECTORS] = cached
+        session.info.pop(_PARTIAL, None)
     return cached
 
 
+def seed_sectors(session: Session, known: dict[int, str]) -> None:
+    """The sectors of the table's members, as a command's one read found them: enough for
+    its facts; an agency outside them reads the whole map."""
+    if _SECTORS not in session.info:
+        session.info[_SECTORS] = dict(known)
+        session.info[_PARTIAL] = True
+
+
+_PARTIAL = "hubtable.rulebook.sectors.partial"
+
+
+def sector_of(session: Session, agency_id: int | None) -> str:
+    if not agency_id:
+        return ""
+    known = session.info.get(_SECTORS)
+    if known is not None and agency_id in known:
+        return str(known[agency_id])
+    return sector_map(session).get(agency_id, "")
+
+
 def sectors(session: Session, agency_ids: Iterable[int]) -> list[str]:
-    known = sector_map(session)
-    return sorted({known[a] for a in agency_ids if a in known})
+    wanted = set(agency_ids)
+    known = session.info.get(_SECTORS)
+    if known is None or not wanted <= known.keys():
+        known = sector_map(session)
+    return sorted({known[a] for a in wanted if a in known})
 
 
 def meetings_open(session: Session, situation: Situation) -> int:
@@ -84,7 +109,7 @@ class _Context:
         return float(sum(1 for t in self.situation.tasks if t.status == "open"))
 
     def sector_of(self, agency_id: int | None) -> str:
-        return sector_map(self.session).get(agency_id or 0, "")
+        return sector_of(self.session, agency_id)
 
     def days_since_previous(self) -> float:
         s = self.situation
