@@ -46,9 +46,8 @@ def _setup(url: str, keystore: str) -> dict:
 def _worker(args: tuple[str, str, dict, int, mp.Queue]) -> None:
     url, keystore, ids, count, queue = args
     sys.path.insert(0, "tests")
-    from support.factories import filter1
-
     from sqlalchemy import func, select
+    from support.factories import filter1
 
     from workflow import interventions, situations
     from workflow.models import Situation, User

@@ -89,6 +89,7 @@ def _count_round_trips(engine: Any, counts: collections.Counter[str],
     (workflow.appends), which goes through the driver's cursor past the statement event,
     counted as the round trip it is."""
     from workflow import appends
+    from workflow.prepared import PreparedRead
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -98,12 +99,21 @@ def _count_round_trips(engine: Any, counts: collections.Counter[str],
     send = appends.write
 
     def _counted_write(connection: Any) -> None:
-        if appends.buffer_of(connection).rows or appends.buffer_of(connection).after:
+        buffer = appends.buffer_of(connection)
+        if buffer.rows or buffer.after or buffer.checked:
             counts[current[0]] += 1
             statements[current[0]]["(the one write: appended rows, one round trip)"] += 1
         send(connection)
 
     appends.write = _counted_write  # type: ignore[assignment]
+    read = PreparedRead.first
+
+    def _counted_read(self: PreparedRead, connection: Any, params: dict[str, Any]) -> Any:
+        counts[current[0]] += 1
+        statements[current[0]]["(the one read: a prepared statement, one round trip)"] += 1
+        return read(self, connection, params)
+
+    PreparedRead.first = _counted_read  # type: ignore[method-assign]
 
 
 def _print(counts: collections.Counter[str],

@@ -5,8 +5,9 @@ dozen subqueries, run on every command. Through SQLAlchemy each run walked the w
 for its cache key, and PostgreSQL parsed and planned it again (0.37 ms of planning against
 0.17 ms of execution, measured with EXPLAIN ANALYZE). Here it is compiled once per dialect; on
 PostgreSQL it is a server-side prepared statement (PREPARE once per connection, then EXECUTE),
-on SQLite the compiled string. Rows come back through the columns' own result processing, as
-SQLAlchemy would give them.
+on SQLite the compiled string, both sent through the driver's cursor (as the one write is: a
+result object per run cost as much as the rest of the read). Rows come back through the
+columns' own result processing, as SQLAlchemy would give them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Select
+
+from workflow import appends
+from workflow.db import without_row_detail
 
 _NAMES = itertools.count(1)
 
@@ -64,26 +68,36 @@ class PreparedRead:
                            for c in self.query.selected_columns)
         found = self._compiled[dialect.name] = _Compiled(
             sql, tuple(order), constants, processors,
-            tuple(c.key for c in self.query.selected_columns))
+            tuple(str(c.key) for c in self.query.selected_columns))
         return found
 
     def first(self, connection: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict of column key to value, or None."""
         compiled = self._compile(connection)
+        # An EXECUTE names no table, so the one write's barrier cannot see what it reads:
+        # what this transaction has appended is written first, as before any other reader.
+        appends.write(connection)
         values = tuple(params[n] if n in params else compiled.constants.get(n)
                        for n in compiled.order)
-        if connection.dialect.name == "postgresql":
-            prepared: set[str] = connection.connection.info.setdefault(_PREPARED, set())
-            if self.name not in prepared:
-                connection.exec_driver_sql(f"PREPARE {self.name} AS {compiled.sql}")
-                prepared.add(self.name)
-            marks = ", ".join(["%s"] * len(values))
-            result = connection.exec_driver_sql(f"EXECUTE {self.name} ({marks})"
-                                                if values else f"EXECUTE {self.name}", values)
-        else:
-            result = connection.exec_driver_sql(compiled.sql, values)
-        row = result.fetchone()
-        result.close()
+        dialect = connection.dialect
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if dialect.name == "postgresql":
+                prepared: set[str] = connection.connection.info.setdefault(_PREPARED, set())
+                if self.name not in prepared:
+                    cursor.execute(f"PREPARE {self.name} AS {compiled.sql}")
+                    prepared.add(self.name)
+                marks = ", ".join(["%s"] * len(values))
+                cursor.execute(f"EXECUTE {self.name} ({marks})" if values
+                               else f"EXECUTE {self.name}", values)
+            else:
+                cursor.execute(compiled.sql, values)
+            row = cursor.fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            without_row_detail(error)  # as for every other statement (workflow.db)
+            raise
+        finally:
+            cursor.close()
         if row is None:
             return None
         return {key: (process(value) if process is not None and value is not None else value)

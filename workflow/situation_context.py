@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -45,6 +45,7 @@ from workflow.models import (
     Transition,
     UserTableScope,
 )
+from workflow.prepared import PreparedRead
 from workflow.rulebook.facts import seed_sectors
 
 
@@ -235,17 +236,17 @@ def _about_meetings(table_id: Any) -> list[Any]:
     ]
 
 
-_QUERIES: dict[tuple[str, bool], Select[Any]] = {}
+_QUERIES: dict[tuple[str, bool], PreparedRead] = {}
 
 
-def _query(dialect: str, locked: bool) -> Select[Any]:
+def _query(dialect: str, locked: bool) -> PreparedRead:
     """The context read, built once per dialect: on PostgreSQL it locks the audit head, then
     the situation (the order in which every writer of the two takes them: the head with the
     first audit entry, the row with its update), and takes two transition ids."""
     key = (dialect, locked)
-    query = _QUERIES.get(key)
-    if query is not None:
-        return query
+    found = _QUERIES.get(key)
+    if found is not None:
+        return found
     postgresql = dialect == "postgresql"
     heads = AuditChainHead.__table__
     chain = literal("situation:") + _text(_S.c.id)
@@ -268,8 +269,8 @@ def _query(dialect: str, locked: bool) -> Select[Any]:
                  .where(_S.c.id == bindparam("situation_id")))
         if postgresql:
             query = query.with_for_update(of=[_S])
-    _QUERIES[key] = query
-    return query
+    prepared = _QUERIES[key] = PreparedRead(query)
+    return prepared
 
 
 def read(session: Session, actor: Any, situation_id: int, *, meeting_id: int | None = None,
@@ -286,41 +287,41 @@ def read(session: Session, actor: Any, situation_id: int, *, meeting_id: int | N
     dialect = connection.dialect.name
     params = {"situation_id": situation_id, "actor_id": actor.id, "meeting_id": meeting_id,
               "upcoming_since": upcoming_since}
-    row = connection.execute(_query(dialect, True), params).first()
+    row = _query(dialect, True).first(connection, params)
     locked = row is not None
     if row is None:  # a situation without an audit chain yet (bulk-generated history)
-        row = connection.execute(_query(dialect, False), params).first()
+        row = _query(dialect, False).first(connection, params)
         if row is None:
             return None
     return _context(session, actor, row, locked, meeting_id)
 
 
-def _context(session: Session, actor: Any, row: Any, head_read: bool,
+def _context(session: Session, actor: Any, row: dict[str, Any], head_read: bool,
              meeting_id: int | None) -> SituationContext:
-    members = {int(a): sector for a, sector in _parts(row.c_members)}
-    table = TableView(**{name: getattr(row, f"t_{name}")
-                         for name in TableView.__dataclass_fields__})
+    members = {int(a): sector for a, sector in _parts(row["c_members"])}
+    table = TableView(**{name: row[f"t_{name}"] for name in TableView.__dataclass_fields__})
     meeting = None
-    if meeting_id is not None and row.m_status is not None:
-        meeting = MeetingView(meeting_id, row.m_table_id, row.m_status, row.m_at,
-                              frozenset(int(a) for a in (row.m_present or "").split(",") if a))
-    fields = {c.name: getattr(row, c.name) for c in _COLUMNS}
+    if meeting_id is not None and row["m_status"] is not None:
+        meeting = MeetingView(meeting_id, row["m_table_id"], row["m_status"], row["m_at"],
+                              frozenset(int(a) for a in (row["m_present"] or "").split(",")
+                                        if a))
     context = SituationContext(
-        **fields, table=table,
+        **{c.name: row[c.name] for c in _COLUMNS}, table=table,
         risk_factors=[Row(factor_code=f, category_code=c, is_aer_reason=a in ("1", "true"))
-                      for f, c, a in _parts(row.c_factors)],
-        involvements=[Row(agency_id=int(a), role=r) for a, r in _parts(row.c_involvements)],
-        grants=[Row(agency_id=int(a)) for (a,) in _parts(row.c_grants)],
-        tasks=[Row(id=int(i), agency_id=int(a), status=s) for i, a, s in _parts(row.c_tasks)],
-        services=[Row(service_code=c) for (c,) in _parts(row.c_services)],
+                      for f, c, a in _parts(row["c_factors"])],
+        involvements=[Row(agency_id=int(a), role=r) for a, r in _parts(row["c_involvements"])],
+        grants=[Row(agency_id=int(a)) for (a,) in _parts(row["c_grants"])],
+        tasks=[Row(id=int(i), agency_id=int(a), status=s)
+               for i, a, s in _parts(row["c_tasks"])],
+        services=[Row(service_code=c) for (c,) in _parts(row["c_services"])],
         members=frozenset(members), meeting=meeting,
-        next_meeting=(row.n_id, row.n_at) if row.n_id is not None else None,
-        transition_ids=[row.x_t1, row.x_t2] if hasattr(row, "x_t1") and row.x_t1 else [],
+        next_meeting=(row["n_id"], row["n_at"]) if row["n_id"] is not None else None,
+        transition_ids=[row["x_t1"], row["x_t2"]] if row.get("x_t1") else [],
     )
-    access.seed(session, actor, table.id, chairs=bool(row.c_chairs), members=members)
+    access.seed(session, actor, table.id, chairs=bool(row["c_chairs"]), members=members)
     seed_sectors(session, members)
     if head_read:
-        audit.seed_head(session, audit.chain_for(context.id), row.h_seq, row.h_hash)
+        audit.seed_head(session, audit.chain_for(context.id), row["h_seq"], row["h_hash"])
     return context
 
 
@@ -330,25 +331,26 @@ def read_table(session: Session, actor: Any, table_id: int
     PostgreSQL the new situation's id (so the draft is all in the one write)."""
     connection = session.connection()
     dialect = connection.dialect.name
-    query = _TABLE_QUERY.get(dialect)
-    if query is None:
+    prepared = _TABLE_QUERY.get(dialect)
+    if prepared is None:
         query = select(*_TABLE_COLUMNS, *_about_table(_T.c.id)).where(
             _T.c.id == bindparam("table_id"))
         if dialect == "postgresql":
             query = query.add_columns(func.nextval(func.pg_get_serial_sequence(
                 "situations", "id")).label("x_id"))
-        _TABLE_QUERY[dialect] = query
-    row = connection.execute(query, {"table_id": table_id, "actor_id": actor.id}).first()
+        prepared = _TABLE_QUERY[dialect] = PreparedRead(query)
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    row = prepared.first(connection, {"table_id": table_id, "actor_id": actor.id})
     if row is None:
         return None
-    members = {int(a): sector for a, sector in _parts(row.c_members)}
-    access.seed(session, actor, table_id, chairs=bool(row.c_chairs), members=members)
-    table = TableView(**{name: getattr(row, f"t_{name}")
-                         for name in TableView.__dataclass_fields__})
-    return table, members, getattr(row, "x_id", None)
+    members = {int(a): sector for a, sector in _parts(row["c_members"])}
+    access.seed(session, actor, table_id, chairs=bool(row["c_chairs"]), members=members)
+    table = TableView(**{name: row[f"t_{name}"] for name in TableView.__dataclass_fields__})
+    return table, members, row.get("x_id")
 
 
-_TABLE_QUERY: dict[str, Select[Any]] = {}
+_TABLE_QUERY: dict[str, PreparedRead] = {}
 
 
 
