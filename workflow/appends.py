@@ -169,17 +169,17 @@ def write(connection: Connection) -> None:
 
 
 def _grouped(dialect: Dialect, buffer: Buffer) -> list[tuple[_Shape, list[tuple[Any, ...]]]]:
-    """Consecutive rows of one table and shape become one multi-row INSERT, in order."""
-    groups: list[tuple[_Shape, list[tuple[Any, ...]]]] = []
+    """The rows of one table and shape become one multi-row INSERT, the tables in the order
+    they first appear (a command's transitions and audit entries interleave; each table's own
+    rows keep their order). Appended rows refer only to rows already in the database or to
+    rows of a table appended before theirs (a new situation, then its factors and entries)."""
+    groups: dict[_Shape, list[tuple[Any, ...]]] = {}
     for table, row in buffer.rows:
         shape = _shape(dialect, table, tuple(row))
         values = tuple(p(row[c]) if p else row[c]
                        for c, p in zip(shape.columns, shape.processors, strict=True))
-        if groups and groups[-1][0] is shape:
-            groups[-1][1].append(values)
-        else:
-            groups.append((shape, [values]))
-    return groups
+        groups.setdefault(shape, []).append(values)
+    return list(groups.items())
 
 
 def _postgresql(cursor: Any, dialect: Dialect, buffer: Buffer) -> list[bytes]:

@@ -32,6 +32,15 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.close()
 
         return engine
+    if url.startswith("postgresql"):
+        # The lean path's one read is prepared once per connection (workflow.prepared): plan
+        # it once too. PostgreSQL's default re-plans the first five runs and then keeps
+        # re-planning when a custom plan looks cheaper (measured: 0.50 -> 0.32 ms of server
+        # CPU per read). Only prepared statements (and PL/pgSQL) read this setting.
+        connect_args = dict(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c plan_cache_mode=force_generic_plan".strip()
+        kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     event.listen(engine, "handle_error", _without_row_detail)
     event.listen(engine, "checkout", _ping_if_idle)
