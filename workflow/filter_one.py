@@ -88,6 +88,12 @@ class Filter1:
             missing.append(("consent", CHECKLIST["consent"]))
         return missing
 
+    def require_checklist(self) -> None:
+        """Refuse with the first unanswered question, in the words a person can act on."""
+        missing = self.checklist_problems()
+        if missing:
+            raise ValidationError(CHECKLIST[missing[0][0]], field=missing[0][0])
+
 
 def apply_facts(situation: Situation, facts: Filter1) -> None:
     catalog = load_catalog()

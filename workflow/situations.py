@@ -123,9 +123,7 @@ def submit(
                           expected_version=expected_version, guard=False,
                           upcoming_since=meetings.upcoming_since(now))
     situation = run.situation
-    missing = facts_of(situation).checklist_problems()
-    if missing:
-        raise ValidationError(CHECKLIST[missing[0][0]], field=missing[0][0])
+    facts_of(situation).require_checklist()
     run.guard()
     run.move()
     situation.submitted_at = run.now

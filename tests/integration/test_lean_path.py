@@ -1,0 +1,118 @@
+"""The lean command path (workflow.situation_context): one read, the rules, the one write.
+
+A command reads its situation, table, agencies, meeting and audit head in one statement and
+writes its changes in the transaction's one write, the situation's update last with its
+version check. These tests hold what that must not lose: a later command of the same
+transaction reads what an earlier one wrote; a situation changed by someone else between the
+read and the commit is refused, never overwritten; on PostgreSQL the read locks the row, so a
+concurrent writer waits and then finds the version moved; the prepared read survives its
+connection; and the ORM's view of the situation is what the database holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+from support.factories import build_world, filter1, open_meeting
+
+from workflow import audit, interventions, situations
+from workflow.errors import ConcurrentEdit
+from workflow.models import AgendaItem, Situation, Transition
+
+
+@pytest.fixture
+def pg_world(pg_runtime):
+    """PostgreSQL only: its row locks and prepared statements."""
+    return build_world(pg_runtime)
+
+
+def test_commands_of_one_transaction_each_read_what_the_one_before_wrote(world):
+    mid = open_meeting(world)
+    with world.runtime.command() as s:
+        school, chair = world.user(s, "school"), world.user(s, "chair")
+        sid = situations.draft(s, school, world.table_id, filter1()).id
+        situations.submit(s, school, sid)
+        situations.accept(s, chair, sid, mid)
+        interventions.disclose(s, chair, sid, [world.agencies["cmha"]], basis="phipa_40_1")
+        interventions.plan(s, chair, sid, lead_agency_id=world.agencies["cmha"])
+        found = s.get_one(Situation, sid)
+        assert (found.stage, found.version) == ("intervention", 5)
+    with world.runtime.read() as s:
+        moves = list(s.scalars(select(Transition.command).where(Transition.situation_id == sid)
+                               .order_by(Transition.id)))
+        assert moves == ["submit", "schedule", "present", "accept", "disclose", "plan"]
+        outcome = s.scalar(select(AgendaItem.outcome).where(AgendaItem.situation_id == sid,
+                                                            AgendaItem.meeting_id == mid))
+        assert outcome == "accepted"
+        assert audit.verify(s)[1] == []
+
+
+def test_the_situation_a_command_returns_is_the_one_the_database_holds(world):
+    with world.runtime.command() as s:
+        school = world.user(s, "school")
+        held = situations.draft(s, school, world.table_id, filter1())
+        assert held.stage == "draft" and held.ref and held.ref.endswith(f"{held.id:06d}")
+        again = situations.submit(s, school, held.id)
+        assert again is held  # the session's own object, read again after the write
+        assert (held.stage, held.version) == ("on_agenda", 2)
+
+
+def _draft(world) -> int:
+    with world.runtime.command() as s:
+        return situations.draft(s, world.user(s, "school"), world.table_id, filter1()).id
+
+
+def test_a_situation_changed_between_read_and_write_is_refused_not_overwritten(world):
+    """Another writer's change lands after the command read the situation and before its one
+    write (sent here past the one write's barrier, as a concurrent commit would be): the
+    version check in the write refuses the whole command."""
+    sid = _draft(world)
+    with pytest.raises(ConcurrentEdit), world.runtime.command() as s:
+        situations.submit(s, world.user(s, "school"), sid)
+        cursor = s.connection().connection.dbapi_connection.cursor()
+        cursor.execute(f"UPDATE situations SET version = version + 1, summary = 'meanwhile' "
+                       f"WHERE id = {int(sid)}")
+        cursor.close()
+    with world.runtime.read() as s:
+        found = s.get_one(Situation, sid)
+        assert (found.stage, found.version) == ("draft", 1)  # the whole command went back
+        assert s.scalar(select(Transition.id).where(Transition.situation_id == sid)) is None
+
+
+def test_postgresql_the_read_locks_the_row_so_a_concurrent_writer_finds_it_moved(pg_world):
+    world = pg_world
+    sid = _draft(world)
+    outcome: list[str] = []
+
+    def other_writer() -> None:
+        try:
+            with world.runtime.command() as other:
+                situations.update_draft(other, world.user(other, "school"), sid,
+                                        filter1(summary="too late"), expected_version=1)
+            outcome.append("written")
+        except ConcurrentEdit:
+            outcome.append("refused")
+
+    with world.runtime.command() as s:
+        situations.submit(s, world.user(s, "school"), sid)
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        time.sleep(0.5)
+        assert outcome == []  # it waits for the row the command's read locked
+    thread.join(timeout=10)
+    assert outcome == ["refused"]
+    with world.runtime.read() as s:
+        assert s.get_one(Situation, sid).stage == "on_agenda"
+
+
+def test_postgresql_the_prepared_read_is_prepared_again_on_a_new_connection(pg_world):
+    world = pg_world
+    sid = _draft(world)
+    world.runtime.engine.dispose()  # every pooled connection (and its prepared read) is gone
+    with world.runtime.command() as s:
+        situations.submit(s, world.user(s, "school"), sid)
+    with world.runtime.read() as s:
+        assert s.get_one(Situation, sid).stage == "on_agenda"
