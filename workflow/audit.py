@@ -44,13 +44,12 @@ def record(
     situation_id: int | None = None,
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
-) -> AuditEntry:
+) -> None:
     """Append one entry. `detail` must be de-identified: it is readable by auditors.
 
     The entry and its chain head wait in the transaction's one write (workflow.appends): a
     command's entries and its head leave together as it commits. The head is read (and locked,
-    on PostgreSQL) once per transaction and chain; the returned entry is a detached copy of what
-    is written.
+    on PostgreSQL) once per transaction and chain (or comes with a command's one read).
     """
     chain = chain_for(situation_id)
     heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
@@ -77,7 +76,6 @@ def record(
     appends.then(session, ("audit head", chain), _SET_HEAD, (chain, seq, digest),
                  names=(AuditChainHead.__tablename__,))
     heads[chain] = (seq, digest)
-    return AuditEntry(**values)
 
 
 def seed_head(session: Session, chain: str, seq: int | None, digest: str | None) -> None:

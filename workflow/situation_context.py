@@ -377,7 +377,7 @@ def save(session: Session, context: SituationContext) -> Situation:
 def held(session: Session, situation_id: int) -> Situation:
     """The ORM's situation for a caller, as the database will have it: what the session held
     of it is expired, and a situation it did not hold is a placeholder that loads on use."""
-    for obj in list(session.identity_map.values()):
+    for obj in list(session.identity_map.values()) if session.identity_map else ():
         if isinstance(obj, _AGGREGATE) and getattr(
                 obj, "id" if isinstance(obj, Situation) else "situation_id", None
         ) == situation_id:
