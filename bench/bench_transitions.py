@@ -5,6 +5,9 @@ transaction; accept also presents, submit also schedules), beside `pgbench -N` w
 on the same server in the same run. Goal (issue 17): transitions/s through the domain, 4
 workers, PostgreSQL / pgbench -N 4 clients >= 0.40. The same workload on one SQLite file is
 reported beside it (informative: SQLite serialises writers, and pgbench is PostgreSQL's).
+Each worker keeps its three signed-in people loaded once, as a web process keeps the person a
+session cookie names (webui/signed_in_cache.py), and checks at the end that every situation it
+drove reached closure.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Any sequence of commands leaves exactly what the declarations and the rules say.
 
-The commands write their transitions, audit entries, chain heads, outbox events and rule
-firings as plain INSERTs, not through the ORM's unit of work. Whatever order a person gives
-the commands in, on SQLite and PostgreSQL:
+The commands take the lean path (workflow.situation_context): one read of the situation and
+what the gatekeeper and the rules ask, then the transaction's one write (transitions, audit
+entries, chain heads, outbox events, rule firings, deadlines, agenda entries, and last the
+situation's update with its version check), not the ORM's unit of work. Whatever order a person
+gives the commands in, on SQLite and PostgreSQL:
 
 - a command the stage graph refuses changes nothing (no version step, no row anywhere);
 - a command that runs moves the version exactly once, records the transitions that

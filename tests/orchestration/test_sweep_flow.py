@@ -161,3 +161,20 @@ def test_the_due_count_is_what_the_sweep_claims(world):
     assert sweep.sweep(world.runtime).overdue == due
     with world.runtime.read() as s:
         assert sweep.count_due(s) == 0
+
+
+def test_a_deadline_rearmed_to_the_time_it_fired_for_is_claimed_but_fires_nothing_again(world):
+    """The sweep's claim is its own, so its firings go in the one write unguarded; what fired
+    for the same occurrence before is read first, so a re-arm to the same due time neither
+    fires twice nor breaks the batch on the firings' unique key."""
+    sid, _ = in_intervention(world)
+    due = utcnow() - timedelta(minutes=5)
+    with world.runtime.command() as s:
+        rulebook.set_deadline(s, s.get_one(Situation, sid), "report_back", due, "t")
+    assert sweep.sweep(world.runtime).fired == 1
+    fired = _firings(world.runtime)
+    with world.runtime.command() as s:  # re-armed: unmet, not overdue, the same due time
+        rulebook.set_deadline(s, s.get_one(Situation, sid), "report_back", due, "t")
+    again = sweep.sweep(world.runtime)
+    assert (again.overdue, again.fired) == (1, 0)
+    assert _firings(world.runtime) == fired

@@ -77,8 +77,10 @@ def after(session: Session, situation: Situation, command: str, *, actor: User |
 
 def fire_timer(session: Session, situation: Situation, trigger: str, *, occurrence: str,
                now: datetime, deadline_kind: str | None = None,
-               hours_remaining: float | None = None) -> int:
-    """Evaluate a timer for one situation; each (rule, occurrence) fires at most once."""
+               hours_remaining: float | None = None,
+               fired_before: frozenset[str] | None = None) -> int:
+    """Evaluate a timer for one situation; each (rule, occurrence) fires at most once
+    (`fired_before`: see workflow.rulebook.effects.apply)."""
     pack = pack_for(session, situation.table)
     if not pack.rules_for(trigger):
         return 0
@@ -86,7 +88,7 @@ def fire_timer(session: Session, situation: Situation, trigger: str, *, occurren
     return apply(session, situation, pack,
                  evaluate(pack, trigger, facts, deadline_kind=deadline_kind,
                           hours_remaining=hours_remaining),
-                 trigger=trigger, occurrence=occurrence, now=now)
+                 trigger=trigger, occurrence=occurrence, now=now, fired_before=fired_before)
 
 
 def suggested_sectors(session: Session, situation: Situation) -> list[str]:

@@ -21,23 +21,32 @@ from workflow.outbox import emit, emitted_in_transaction
 
 
 def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Evaluation, *,
-          trigger: str, occurrence: str, now: datetime, fresh: bool = False) -> int:
+          trigger: str, occurrence: str, now: datetime, fresh: bool = False,
+          fired_before: frozenset[str] | None = None) -> int:
     """Record and carry out the fired rules' effects; each (rule, occurrence) at most once.
 
     `fresh`: the occurrence is the transition this very transaction inserted, so nothing can
     have fired for it yet (the unique key on situation, rule and occurrence still holds).
+    `fired_before`: the rules that already fired for an occurrence this transaction holds
+    alone (a deadline the sweep claimed: no other sweeper can fire it), read by the caller.
     """
     hits = [(hit, [a for a in hit.rule.actions if not isinstance(a, rm.Guard)])
             for hit in result.fired]
     hits = [(hit, effects) for hit, effects in hits if effects]
     if not hits:
         return 0
-    racing = trigger.startswith("timer:")
-    # A timer's insert says itself whether it fired already (ON CONFLICT DO NOTHING); a
-    # command's fresh occurrence cannot have fired: only a replayed one needs the read.
-    already = set() if fresh or racing else set(session.scalars(select(RuleFiring.rule_id)
-        .where(RuleFiring.situation_id == situation.id, RuleFiring.occurrence == occurrence,
-               RuleFiring.rule_id.in_([hit.rule.id for hit, _ in hits]))))
+    racing = trigger.startswith("timer:") and fired_before is None
+    # A racing timer's insert says itself whether it fired already (ON CONFLICT DO NOTHING);
+    # a command's fresh occurrence cannot have fired, and a claimed one's caller has read what
+    # did: only a replayed command needs the read.
+    if fired_before is not None:
+        already = set(fired_before)
+    elif fresh or racing:
+        already = set()
+    else:
+        already = set(session.scalars(select(RuleFiring.rule_id).where(
+            RuleFiring.situation_id == situation.id, RuleFiring.occurrence == occurrence,
+            RuleFiring.rule_id.in_([hit.rule.id for hit, _ in hits]))))
     todo, rows = [], []
     for hit, effects in hits:
         rule = hit.rule
@@ -51,7 +60,7 @@ def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Eva
             continue
         rows.append(values)
         todo.append((rule, effects))
-    if rows and not racing:  # a command's occurrence is its own new transition: no race
+    if rows and not racing:  # its own new transition, or a claimed deadline: no race
         appends.add(session, RuleFiring, rows)
     for rule, effects in todo:
         for action in effects:
