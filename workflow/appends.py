@@ -215,6 +215,17 @@ def _on_commit(conn: Connection) -> None:
     write(conn)
 
 
+@event.listens_for(Session, "before_flush")
+def _before_orm_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """An ORM flush may insert rows that refer to rows waiting here (a draft's new situation,
+    whose id its caller already holds): those go first. Waiting rows never refer to unflushed
+    ORM objects (they carry ids, which only a flush gives)."""
+    if session.get_transaction() is not None:
+        connection = session.connection()
+        if _KEY in connection.info:
+            write(connection)
+
+
 @event.listens_for(Engine, "savepoint")
 def _on_savepoint(conn: Connection, name: str) -> None:
     write(conn)

@@ -116,3 +116,17 @@ def test_postgresql_the_prepared_read_is_prepared_again_on_a_new_connection(pg_w
         situations.submit(s, world.user(s, "school"), sid)
     with world.runtime.read() as s:
         assert s.get_one(Situation, sid).stage == "on_agenda"
+
+
+def test_an_orm_row_referring_to_a_new_draft_of_the_same_transaction_lands_after_it(world):
+    """On PostgreSQL a draft's situation waits in the one write (its id came with the read);
+    the caller holds that id at once, so an ORM row referring to it, flushed at commit before
+    the one write would be, must find the situation already written."""
+    from workflow.models import SituationService
+
+    with world.runtime.command() as s:
+        sid = situations.draft(s, world.user(s, "school"), world.table_id, filter1()).id
+        s.add(SituationService(situation_id=sid, service_code="housing"))
+    with world.runtime.read() as s:
+        assert s.scalar(select(SituationService.service_code)
+                        .where(SituationService.situation_id == sid)) == "housing"
