@@ -130,3 +130,23 @@ def test_an_orm_row_referring_to_a_new_draft_of_the_same_transaction_lands_after
     with world.runtime.read() as s:
         assert s.scalar(select(SituationService.service_code)
                         .where(SituationService.situation_id == sid)) == "housing"
+
+
+def test_postgresql_connections_plan_the_prepared_read_once_and_keep_the_operators_options(
+        pg_database):
+    """Every connection of the application's engine uses generic plans for its prepared
+    statements, set as it connects, without replacing options the operator's URL gives."""
+    from sqlalchemy import text
+
+    from workflow.db import make_engine
+
+    engine = make_engine(f"{pg_database}?options=-cstatement_timeout%3D12345")
+    try:
+        for _ in range(2):  # a second checkout: the setting outlived the pool's rollback
+            with engine.connect() as connection:
+                assert connection.execute(text("SHOW plan_cache_mode")).scalar() == (
+                    "force_generic_plan")
+                assert connection.execute(text("SHOW statement_timeout")).scalar() == "12345ms"
+                connection.rollback()
+    finally:
+        engine.dispose()
