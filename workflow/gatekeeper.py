@@ -3,6 +3,10 @@
     access (who may, from the declarations in workflow.stages) -> stage -> version
         -> rule-pack guards -> the command applies its change -> transition + audit -> rules after
 
+`read` starts a command on the lean path (its situation and what these steps ask in one
+statement, workflow.situation_context; its changes in the one write at `run.save()`); `begin`
+starts one on an ORM object (the commands off the benchmark's path).
+
 Adapters never decide who may do what: they ask `can(...)` or `available(...)` and show what
 the answer allows. The same answers drive the commands, so a page can never offer what the
 core would refuse, nor the core allow what a page hides.
