@@ -101,6 +101,18 @@ def statement_timings(engine: Any) -> list[tuple[float, str]]:
     return timings
 
 
+def timed_run(label: str, run: Any, timings: list[tuple[float, str]], slowest: int) -> None:
+    """Run `run()` once with `timings` emptied, then print its wall time, the SQL time and
+    count, and its `slowest` statements, slowest first: a profile's one measured pass."""
+    timings.clear()
+    started = time.perf_counter()
+    run()
+    print(f"{label}: {(time.perf_counter() - started) * 1000:.0f} ms, "
+          f"SQL {sum(t for t, _ in timings) * 1000:.0f} ms in {len(timings)} statements")
+    for seconds, statement in sorted(timings, reverse=True)[:slowest]:
+        print(f"{seconds * 1000:8.1f} ms  {statement}")
+
+
 def situations_argument(doc: str | None, default: int) -> int:
     """A profile's one argument, the number of situations: a clear one-line error if it is not
     a positive whole number."""

@@ -6,11 +6,10 @@ slowest statements printed (the profile behind issue 17's report figure).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from bench import bench_report
-from bench.common import situations_argument, statement_timings
+from bench.common import situations_argument, statement_timings, timed_run
 from workflow.reports import build_report, parse_period, resolve_scope
 from workflow.runtime import Runtime
 
@@ -29,15 +28,8 @@ def profile(url: str, situations: int) -> None:
             build_report(session, scope, now=datetime(2026, 6, 1, tzinfo=UTC))
 
     try:
-        report()
-        timings.clear()
-        started = time.perf_counter()
-        report()
-        print(f"full report over {situations:,} situations: "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms, "
-              f"SQL {sum(t for t, _ in timings) * 1000:.0f} ms in {len(timings)} statements")
-        for seconds, statement in sorted(timings, reverse=True)[:8]:
-            print(f"{seconds * 1000:8.1f} ms  {statement}")
+        report()  # warm: connections, the packs, the rollups' first read
+        timed_run(f"full report over {situations:,} situations", report, timings, 8)
     finally:
         runtime.dispose()
 

@@ -8,13 +8,12 @@ that was due), then swept again with nothing due, its statements timed and the s
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import create_engine
 
 from bench import bench_sweep
-from bench.common import fresh_pg_database, situations_argument, statement_timings
+from bench.common import fresh_pg_database, situations_argument, statement_timings, timed_run
 from workflow import sweep
 from workflow.models import Base
 from workflow.runtime import Runtime
@@ -30,13 +29,8 @@ def profile(url: str, situations: int, keys: Path) -> None:
         bench_sweep.populate(runtime, situations)
         sweep.sweep(runtime)  # the due work, and the first look at every closure
         timings = statement_timings(runtime.engine)
-
-        started = time.perf_counter()
-        sweep.sweep(runtime)
-        print(f"idle sweep over {situations:,} situations: "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms in {len(timings)} statements")
-        for seconds, statement in sorted(timings, reverse=True)[:6]:
-            print(f"{seconds * 1000:8.1f} ms  {statement}")
+        timed_run(f"idle sweep over {situations:,} situations", lambda: sweep.sweep(runtime),
+                  timings, 6)
     finally:
         runtime.dispose()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -99,6 +99,15 @@ def without_row_detail(error: BaseException) -> str:
     terse = text.split("\nDETAIL:", 1)[0]
     error.args = (terse,)
     return terse
+
+
+def expire_held(session: Session, match: Callable[[object], bool],
+                attributes: list[str] | None = None) -> None:
+    """Expire what this session holds that `match` picks: rows a statement of the one write
+    (workflow.appends) changes behind the ORM's back reload, as written, when next read."""
+    for obj in list(session.identity_map.values()) if session.identity_map else ():
+        if match(obj):
+            session.expire(obj, attributes)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -14,7 +14,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from workflow import appends
-from workflow.db import is_postgres
+from workflow.db import expire_held, is_postgres
 from workflow.models import Deadline, Situation, utcnow
 
 
@@ -57,11 +57,9 @@ _MEET = _MEET_ALL + " AND kind = ?"
 
 
 def _expire_held(session: Session, situation_id: int, kind: str | None) -> None:
-    """Deadline rows this session holds reload after the one write, as written."""
-    for obj in list(session.identity_map.values()):
-        if (isinstance(obj, Deadline) and obj.situation_id == situation_id
-                and kind in (None, obj.kind)):
-            session.expire(obj)
+    expire_held(session, lambda obj: (isinstance(obj, Deadline)
+                                      and obj.situation_id == situation_id
+                                      and kind in (None, obj.kind)))
 
 
 def claim_passed(session: Session, *, now: datetime, limit: int

@@ -96,21 +96,12 @@ class Filter1:
 
 
 def apply_facts(situation: Situation, facts: Filter1) -> None:
+    """Filter 1's facts onto a situation the ORM holds (a draft being edited): the same
+    columns as `columns_of`, screening answers kept when none are given, factors in step."""
     catalog = load_catalog()
-    situation.situation_type = facts.situation_type
-    situation.age_group = facts.age_group
-    situation.gender = facts.gender
-    situation.summary = facts.summary.strip()
-    situation.persons_count = facts.persons_count
-    situation.options_exhausted = facts.options_exhausted
-    situation.needs_multiple_agencies = facts.needs_multiple_agencies
-    situation.harm_probable_imminent = facts.harm_probable_imminent
-    situation.consent = facts.consent
-    situation.help_source = facts.help_source
-    situation.taxonomy_version = catalog.version
-    if facts.screening_answers is not None:
-        situation.screening_answers = dict(facts.screening_answers)
-        situation.screening_score = sum(1 for v in facts.screening_answers.values() if v)
+    for column, value in columns_of(facts).items():
+        if facts.screening_answers is not None or not column.startswith("screening_"):
+            setattr(situation, column, value)
     reasons = set(facts.aer_reasons)
     kept = {f.factor_code: f for f in situation.risk_factors if f.factor_code in facts.risk_factors}
     for row in [f for f in situation.risk_factors if f.factor_code not in kept]:

@@ -147,8 +147,10 @@ class Run:
         """The stage change with its transition record and audit entry."""
         mid = meeting_id if meeting_id is not None else (self.meeting.id if self.meeting
                                                          else None)
+        taken = self.context.transition_ids if self.context is not None else []
         transition = move(self.session, self.situation, command or self.command,
-                          actor=self.actor, now=self.now, meeting_id=mid, reason=reason)
+                          actor=self.actor, now=self.now, meeting_id=mid, reason=reason,
+                          transition_id=taken.pop(0) if taken else None)
         self.transitions.append(transition)
         return transition
 

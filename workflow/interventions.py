@@ -236,8 +236,7 @@ def report_back(
         rulebook.meet_deadline(session, situation, "first_contact", now)
     rulebook.meet_deadline(session, situation, "report_back", now)
     if meeting is not None:
-        meetings.enter_on_agenda(session, meeting.id, situation.id, kind="report_back",
-                                 outcome="reported")
+        meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="reported")
     run.after()
     run.save()
     return ReportBack(**values)  # as written (its id is the database's, after the write)
@@ -281,8 +280,7 @@ def close(
     situation.closed_at = now
     rulebook.meet_deadline(session, situation, None, now)  # every open clock stops
     if meeting is not None:
-        meetings.enter_on_agenda(session, meeting.id, situation.id, kind="report_back",
-                                 outcome="closed")
+        meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="closed")
     emit(session, "situation.closed", table_id=situation.table_id, situation=situation,
          agency_ids=sorted({i.agency_id for i in situation.involvements}
                            | {situation.originating_agency_id}),

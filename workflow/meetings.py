@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from workflow import access, appends, audit, stages
+from workflow.db import expire_held
 from workflow.errors import DomainError, ValidationError
 from workflow.models import (
     Agency,
@@ -71,55 +72,23 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
     return meeting
 
 
-def put_on_agenda(session: Session, meeting: Meeting, situation: Situation, *, kind: str) -> None:
-    if _agenda_loaded(meeting):
-        if any(item.situation_id == situation.id for item in meeting.agenda):
-            return
-        meeting.agenda.append(AgendaItem(situation_id=situation.id, kind=kind,
-                                         position=len(meeting.agenda) + 1))
-        return
-    item, count = _agenda_place(session, meeting, situation)
-    if item is None:
-        session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, kind=kind,
-                               position=count + 1))
-
-
-def record_outcome(meeting: Meeting, situation: Situation, outcome: str) -> None:
-    session = object_session(meeting)
-    if session is None or _agenda_loaded(meeting):
-        for held in meeting.agenda:
-            if held.situation_id == situation.id:
-                held.outcome = outcome
-                return
-        meeting.agenda.append(AgendaItem(situation_id=situation.id, outcome=outcome,
-                                         kind="new" if outcome in DECISION_OUTCOMES
-                                         else "report_back", position=len(meeting.agenda) + 1))
-        return
-    item, count = _agenda_place(session, meeting, situation)
-    if item is not None:
-        item.outcome = outcome
-        return
-    session.add(AgendaItem(meeting_id=meeting.id, situation_id=situation.id, outcome=outcome,
-                           kind="new" if outcome in DECISION_OUTCOMES else "report_back",
-                           position=count + 1))
-
-
-def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *, kind: str,
+def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *,
                     outcome: str | None = None) -> None:
-    """The situation on the meeting's agenda (at its end, if not there yet), with the table's
-    outcome when given: one statement in the command's one write (workflow.appends), for a
-    command that holds no ORM meeting (the lean path, workflow.situation_context)."""
+    """The situation on the meeting's agenda (at its end, if not there yet: a new situation,
+    or a report-back when the outcome is a follow-up one), with the table's outcome when
+    given. One statement in the command's one write (workflow.appends), whatever the length
+    of the agenda; what this session holds of the agenda reloads."""
     params: tuple[object, ...]
     if outcome is None:
-        sql, params = _ENTER, (meeting_id, situation_id, kind, meeting_id)
+        sql, params = _ENTER, (meeting_id, situation_id, "new", meeting_id)
     else:
+        kind = "new" if outcome in DECISION_OUTCOMES else "report_back"
         sql, params = _ENTER_OUTCOME, (meeting_id, situation_id, kind, meeting_id, outcome)
     appends.then(session, object(), sql, params, names=(AgendaItem.__tablename__,))
-    for obj in list(session.identity_map.values()):  # what this session holds reloads
-        if isinstance(obj, Meeting) and obj.id == meeting_id:
-            session.expire(obj, ["agenda"])
-        elif isinstance(obj, AgendaItem) and obj.meeting_id == meeting_id:
-            session.expire(obj)
+    expire_held(session, lambda obj: (isinstance(obj, AgendaItem)
+                                      and obj.meeting_id == meeting_id))
+    expire_held(session, lambda obj: isinstance(obj, Meeting) and obj.id == meeting_id,
+                attributes=["agenda"])
 
 
 _ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "
@@ -129,30 +98,6 @@ _ENTER_OUTCOME = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, pos
                   "SELECT ?, ?, ?, (SELECT count(*) + 1 FROM agenda_items WHERE meeting_id = ?),"
                   " ? WHERE 1 = 1 ON CONFLICT (meeting_id, situation_id) "
                   "DO UPDATE SET outcome = excluded.outcome")
-
-
-def _agenda_loaded(meeting: Meeting) -> bool:
-    """A page (or an earlier step) has the agenda in hand: keep it in step by editing it."""
-    return "agenda" not in inspect(meeting).unloaded
-
-
-def _agenda_place(session: Session, meeting: Meeting, situation: Situation
-                  ) -> tuple[AgendaItem | None, int]:
-    """The situation's item on this agenda (if any) and the agenda's length, without loading
-    the whole agenda (a command's cost must not grow with the meeting's agenda) and without
-    flushing the command's other changes early (items this transaction added count too)."""
-    pending = [o for o in session.new if isinstance(o, AgendaItem) and o.meeting_id == meeting.id]
-    for item in pending:
-        if item.situation_id == situation.id:
-            return item, 0
-    with session.no_autoflush:
-        found = session.scalar(select(AgendaItem).where(
-            AgendaItem.meeting_id == meeting.id, AgendaItem.situation_id == situation.id))
-        if found is not None:
-            return found, 0
-        count = session.scalar(select(func.count()).select_from(AgendaItem).where(
-            AgendaItem.meeting_id == meeting.id)) or 0
-    return None, int(count) + len(pending)
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
 from workflow import access, appends, audit
+from workflow.db import expire_held
 from workflow.errors import ConcurrentEdit
 from workflow.models import (
     Agency,
@@ -71,6 +72,8 @@ def _text(column: Any) -> Any:
 
 
 def _parts(value: str | None) -> list[list[str]]:
+    """A `joined` column back into its rows: codes are slugs (workflow.reference checks them),
+    so neither separator can occur inside one."""
     return [item.split("|") for item in value.split(",")] if value else []
 
 
@@ -377,11 +380,8 @@ def save(session: Session, context: SituationContext) -> Situation:
 def held(session: Session, situation_id: int) -> Situation:
     """The ORM's situation for a caller, as the database will have it: what the session held
     of it is expired, and a situation it did not hold is a placeholder that loads on use."""
-    for obj in list(session.identity_map.values()) if session.identity_map else ():
-        if isinstance(obj, _AGGREGATE) and getattr(
-                obj, "id" if isinstance(obj, Situation) else "situation_id", None
-        ) == situation_id:
-            session.expire(obj)
+    expire_held(session, lambda obj: isinstance(obj, _AGGREGATE) and getattr(
+        obj, "id" if isinstance(obj, Situation) else "situation_id", None) == situation_id)
     found = session.identity_map.get(identity_key(Situation, situation_id))
     if isinstance(found, Situation):
         return found

@@ -129,7 +129,7 @@ def submit(
     situation.submitted_at = run.now
     assert run.context is not None
     meeting_id, meeting_at = run.context.next_meeting or _new_meeting(session, situation, now)
-    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new")
+    meetings.enter_on_agenda(session, meeting_id, situation.id)
     run.move("schedule", meeting_id=meeting_id)
     emit(session, "situation.submitted", table_id=situation.table_id, situation=situation,
          to_chairs=True, extra={"meeting_at": meeting_at.isoformat()})
@@ -181,7 +181,7 @@ def _decision(session: Session, actor: User, command: str, situation_id: int,
 def _present(run: gatekeeper.Run, meeting: MeetingView) -> Transition:
     transition = run.move("present")
     run.situation.presented_at = run.now
-    meetings.enter_on_agenda(run.session, meeting.id, run.situation.id, kind="new")
+    meetings.enter_on_agenda(run.session, meeting.id, run.situation.id)
     return transition
 
 
@@ -209,7 +209,7 @@ def accept(
     run.move()
     situation.decided_meeting_id = meeting_id
     situation.decided_at = situation.accepted_at = run.now
-    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new", outcome="accepted")
+    meetings.enter_on_agenda(session, meeting_id, situation.id, outcome="accepted")
     emit(session, "situation.accepted", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], to_chairs=True)
     rulebook.after(session, situation, "accept", actor=actor, now=run.now, meeting=run.meeting,
@@ -239,7 +239,7 @@ def reject(
     run.move(reason=reason)
     situation.decided_meeting_id = meeting_id
     situation.decided_at = run.now
-    meetings.enter_on_agenda(session, meeting_id, situation.id, kind="new", outcome="rejected")
+    meetings.enter_on_agenda(session, meeting_id, situation.id, outcome="rejected")
     emit(session, "situation.rejected", table_id=situation.table_id, situation=situation,
          agency_ids=[situation.originating_agency_id], extra={"rejection_reason": reason})
     rulebook.after(session, situation, "reject", actor=actor, now=run.now, meeting=run.meeting,

@@ -92,6 +92,7 @@ def move(
     meeting_id: int | None = None,
     reason: str | None = None,
     expected_version: int | None = None,
+    transition_id: int | None = None,
 ) -> Transition:
     """Apply `command`'s stage change (or none, for report_back) and record who, when, why."""
     check_version(situation, expected_version)
@@ -103,9 +104,8 @@ def move(
     values = {"situation_id": situation.id, "command": command, "from_stage": source,
               "to_stage": target, "actor_id": actor.id if actor else None,
               "meeting_id": meeting_id, "reason": reason, "at": now}
-    taken = getattr(situation, "transition_ids", None)  # ids a command's one read took
-    if taken:
-        new_id = taken.pop(0)
+    if transition_id is not None:  # taken ahead (the lean path's read): one write carries it
+        new_id = transition_id
         appends.add(session, Transition, {"id": new_id, **values})
     else:
         # A plain INSERT, not the unit of work: the record is append-only (the ORM would also

@@ -20,7 +20,7 @@ from support.factories import build_world, filter1, open_meeting
 
 from workflow import audit, interventions, situations
 from workflow.errors import ConcurrentEdit
-from workflow.models import AgendaItem, Situation, Transition
+from workflow.models import AgendaItem, Situation, Task, Transition
 
 
 @pytest.fixture
@@ -150,3 +150,50 @@ def test_postgresql_connections_plan_the_prepared_read_once_and_keep_the_operato
                 connection.rollback()
     finally:
         engine.dispose()
+
+
+def test_identity_given_at_disclosure_reaches_no_row_log_or_error_of_the_lean_path(world,
+                                                                                    caplog):
+    """The lean path reads and writes only the de-identified record: a name, birth date,
+    address and phone disclosed with it (the vault keeps them sealed) appear in no row of the
+    application database (outbox, audit, firings, the context's tables), no log line at any
+    level, and no error a refused command raises to a user of an agency not granted."""
+    import logging
+
+    from sqlalchemy import text
+    from support.factories import in_intervention
+
+    from workflow.errors import DomainError
+    from workflow.models import Base
+
+    marks = ("Zyxcanary Quillon", "1999-04-01", "12 Example Street", "555 0100")
+    caplog.set_level(logging.DEBUG)
+    sid, mid = in_intervention(world, identity_name=marks[0])
+    refused: list[str] = []
+    with world.runtime.command() as s:  # police was never granted: every command refuses it
+        police = world.user(s, "police")
+        for attempt in (
+            lambda: interventions.report_back(s, police, sid, progress_note="x",
+                                              first_contact_made=True, still_aer=True),
+            lambda: interventions.close(s, police, sid, conclusion_reason="lowered_connected"),
+            lambda: interventions.disclose(s, police, sid, [world.agencies["police"]],
+                                           basis="phipa_40_1"),
+        ):
+            with pytest.raises(DomainError) as error:
+                attempt()
+            refused.append(str(error.value))
+    with world.runtime.command() as s:
+        interventions.report_back(s, world.user(s, "cmha"), sid, progress_note="met",
+                                  first_contact_made=True, still_aer=False, meeting_id=mid)
+        for task_id in s.scalars(select(Task.id).where(Task.situation_id == sid)):
+            interventions.update_task(s, world.user(s, "chair"), task_id, status="done")
+        interventions.close(s, world.user(s, "chair"), sid,
+                            conclusion_reason="lowered_connected", meeting_id=mid)
+    with world.runtime.read() as s:
+        rows = [str(row) for table in Base.metadata.sorted_tables
+                for row in s.execute(text(f'SELECT * FROM "{table.name}"')).all()]
+    assert len(rows) > 50  # the whole record is there, de-identified
+    for mark in marks:
+        assert not [r for r in rows if mark in r]
+        assert mark not in caplog.text
+        assert not [m for m in refused if mark in m]
