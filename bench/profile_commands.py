@@ -56,10 +56,12 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
         return out
 
     profiler = None
+    backend = [0.0]
     for i in range(rounds + 2):
         if i == 2:
             for c in (counts, wall, cpu, statements):
                 c.clear()
+            backend[0] = _backend_cpu(rt)
             if os.environ.get("PROF"):
                 import cProfile
                 profiler = cProfile.Profile()
@@ -78,8 +80,22 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["PROF"])
+    server = _backend_cpu(rt) - backend[0]
     _print(counts, statements, wall, cpu, rounds)
+    print(f"server: {server / (rounds * 7) * 1000:.2f} ms CPU per command "
+          "(the PostgreSQL backend's own user + system time, /proc)")
     rt.dispose()
+
+
+def _backend_cpu(rt: Any) -> float:
+    """CPU seconds the pooled connection's PostgreSQL backend has used (one worker: one
+    connection; the server runs on this machine)."""
+    from sqlalchemy import text
+    with rt.read() as s:
+        pid = s.scalar(text("SELECT pg_backend_pid()"))
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _count_round_trips(engine: Any, counts: collections.Counter[str],
