@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, func, literal, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -242,6 +242,15 @@ def _about_meetings(table_id: Any) -> list[Any]:
 _QUERIES: dict[tuple[str, bool], PreparedRead] = {}
 
 
+def _next_id(model: Any) -> Any:
+    """The next id of `model`'s serial key, its sequence named in the statement itself (the
+    name PostgreSQL gives a serial column's sequence; create_all and the migrations both make
+    them): resolved once when the read is prepared, where pg_get_serial_sequence looked the
+    sequence up in the catalog on every run."""
+    return func.nextval(literal_column(f"'{model.__tablename__}_id_seq'::regclass"))
+
+
+
 def _query(dialect: str, locked: bool) -> PreparedRead:
     """The context read, built once per dialect: on PostgreSQL it locks the audit head, then
     the situation (the order in which every writer of the two takes them: the head with the
@@ -262,9 +271,8 @@ def _query(dialect: str, locked: bool) -> PreparedRead:
                                                                            .table_id)
                  .where(_S.c.id == bindparam("situation_id")))
         if postgresql:
-            sequence = func.pg_get_serial_sequence("transitions", "id")
-            query = query.add_columns(func.nextval(sequence).label("x_t1"),
-                                      func.nextval(sequence).label("x_t2"))
+            query = query.add_columns(_next_id(Transition).label("x_t1"),
+                                      _next_id(Transition).label("x_t2"))
             query = query.with_for_update(of=[heads, _S])
     else:
         query = (select(literal(None).label("h_seq"), literal(None).label("h_hash"), *columns)
@@ -339,8 +347,7 @@ def read_table(session: Session, actor: Any, table_id: int
         query = select(*_TABLE_COLUMNS, *_about_table(_T.c.id)).where(
             _T.c.id == bindparam("table_id"))
         if dialect == "postgresql":
-            query = query.add_columns(func.nextval(func.pg_get_serial_sequence(
-                "situations", "id")).label("x_id"))
+            query = query.add_columns(_next_id(Situation).label("x_id"))
         prepared = _TABLE_QUERY[dialect] = PreparedRead(query)
     if session.new or session.dirty or session.deleted:
         session.flush()
