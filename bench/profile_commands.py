@@ -80,10 +80,7 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["PROF"])
-    server = _backend_cpu(rt) - backend[0]
-    _print(counts, statements, wall, cpu, rounds)
-    print(f"server: {server / (rounds * 7) * 1000:.2f} ms CPU per command "
-          "(the PostgreSQL backend's own user + system time, /proc)")
+    _print(counts, statements, wall, cpu, rounds, _backend_cpu(rt) - backend[0])
     rt.dispose()
 
 
@@ -134,7 +131,8 @@ def _count_round_trips(engine: Any, counts: collections.Counter[str],
 
 def _print(counts: collections.Counter[str],
            statements: dict[str, collections.Counter[str]],
-           wall: collections.Counter[str], cpu: collections.Counter[str], rounds: int) -> None:
+           wall: collections.Counter[str], cpu: collections.Counter[str], rounds: int,
+           server: float) -> None:
     """Per command and per transition: statements, wall and CPU time (SHOW=1: each SQL)."""
     for name in wall:
         print(f"{name:12s} {counts[name] / rounds:6.1f} statements "
@@ -147,6 +145,8 @@ def _print(counts: collections.Counter[str],
     print(f"per transition: {sum(counts.values()) / per:.1f} statements, "
           f"{sum(wall.values()) / per * 1000:.2f} ms wall, "
           f"{sum(cpu.values()) / per * 1000:.2f} ms CPU")
+    print(f"server: {server / (rounds * 7) * 1000:.2f} ms CPU per command "
+          "(the PostgreSQL backend's own user + system time, /proc)")
 
 
 if __name__ == "__main__":

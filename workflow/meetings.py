@@ -91,13 +91,15 @@ def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *,
                 attributes=["agenda"])
 
 
-_ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "
-          "SELECT ?, ?, ?, (SELECT count(*) + 1 FROM agenda_items WHERE meeting_id = ?) "
+# At its end: after the last entry, not at count + 1 (a withdrawn situation leaves the agenda,
+# and a count would then put the next one before entries already there).
+_END = "(SELECT coalesce(max(position), 0) + 1 FROM agenda_items WHERE meeting_id = ?)"
+_ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "  # noqa: S608
+          f"SELECT ?, ?, ?, {_END} "
           "WHERE 1 = 1 ON CONFLICT (meeting_id, situation_id) DO NOTHING")
 _ENTER_OUTCOME = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position, outcome) "
-                  "SELECT ?, ?, ?, (SELECT count(*) + 1 FROM agenda_items WHERE meeting_id = ?),"
-                  " ? WHERE 1 = 1 ON CONFLICT (meeting_id, situation_id) "
-                  "DO UPDATE SET outcome = excluded.outcome")
+                  f"SELECT ?, ?, ?, {_END}, ? WHERE 1 = 1 "  # noqa: S608
+                  "ON CONFLICT (meeting_id, situation_id) DO UPDATE SET outcome = excluded.outcome")
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:

@@ -185,6 +185,18 @@ def test_withdraw_takes_it_off_the_agenda(db, cmd, user, steps, core_runtime, ou
     assert "situation.withdrawn" in outbox(sit.id)
 
 
+def test_a_situation_submitted_after_a_withdrawal_goes_to_the_end_of_the_agenda(
+        db, cmd, user, steps, core_runtime):
+    first, second, third = steps.submitted(), steps.submitted(), steps.submitted()
+    with cmd() as s:
+        situations.withdraw(s, user("school"), first.id, "originator_resolved",
+                            core_runtime.vault)
+    late = steps.submitted()
+    positions = dict(db.execute(select(AgendaItem.situation_id, AgendaItem.position)).all())
+    assert first.id not in positions
+    assert positions[late.id] > max(positions[second.id], positions[third.id])
+
+
 def test_withdraw_refuses_unknown_reasons_other_agencies_and_finished_ones(
         cmd, user, steps, core_runtime):
     sit = steps.submitted()
