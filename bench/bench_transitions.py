@@ -10,6 +10,9 @@ session cookie names (webui/signed_in_cache.py), and checks at the end that ever
 drove reached closure. Both sides are measured in their steady state: pgbench runs 10 s after
 its own connections are up, and each worker first drives WARM_UP situations untimed (the
 first statements a process compiles and prepares), then PER_WORKER timed ones (~5 s here).
+Where the CPU goes is reported beside it (informative): per command, the workers' own Python,
+their PostgreSQL backends and the whole machine over the timed loops, against the whole
+machine's CPU per pgbench transaction in the same run (/proc: the server runs here).
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import fresh_pg_database, pg_database_name, pgbench_tps, result
+from bench.common import (
+    fresh_pg_database,
+    machine_busy,
+    pg_database_name,
+    pgbench_run,
+    process_cpu,
+    result,
+)
 
 WORKERS = 4
 PER_WORKER = 150
@@ -53,7 +63,7 @@ def _setup(url: str, keystore: str) -> dict:
 def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
     url, keystore, ids, count, queue, barrier = args
     sys.path.insert(0, "tests")
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
     from support.factories import filter1
 
     from workflow import interventions, situations
@@ -64,12 +74,15 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
     users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
     with rt.read() as s:  # the signed-in people, as a web process keeps them between requests
         school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
+        backend = (s.scalar(text("SELECT pg_backend_pid()"))
+                   if s.get_bind().dialect.name == "postgresql" else None)
     commands, mine = 0, []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), (0.0, 0.0, 0.0)
     for i in range(WARM_UP + count):
         if i == WARM_UP:  # every worker warm: the timed loops start together
             barrier.wait(timeout=600)
             commands, start = 0, time.perf_counter()
+            cpu = _cpu(backend)
         with rt.command() as s:
             sid = situations.draft(s, school, ids["table_id"], filter1()).id
         mine.append(sid)
@@ -88,17 +101,25 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
             interventions.close(s, chair, sid, conclusion_reason="lowered_connected")
         commands += 7
     elapsed = time.perf_counter() - start
+    used = tuple(b - a for a, b in zip(cpu, _cpu(backend), strict=True))
     with rt.read() as s:  # every situation of this worker went the whole way
         closed = s.scalar(select(func.count(Situation.id)).where(
             Situation.id.in_(mine), Situation.stage == "closed"))
     assert closed == WARM_UP + count, \
         f"{WARM_UP + count - (closed or 0)} situations did not reach closure"
-    queue.put((count * TRANSITIONS_PER_SITUATION, commands, elapsed))
+    queue.put((count * TRANSITIONS_PER_SITUATION, commands, elapsed, *used))
     rt.dispose()
 
 
-def _drive(url: str, keystore: str, per_worker: int) -> tuple[float, float]:
-    """Four workers through the domain on `url`: (transitions/s, commands/s)."""
+def _cpu(backend: int | None) -> tuple[float, float, float]:
+    """CPU seconds used so far: by this process, by its PostgreSQL backend (the server runs on
+    this machine), and by the whole machine."""
+    return (time.process_time(), process_cpu(backend) if backend else 0.0, machine_busy())
+
+
+def _drive(url: str, keystore: str, per_worker: int) -> tuple[float, float, list[float]]:
+    """Four workers through the domain on `url`: (transitions/s, commands/s, CPU ms per
+    command: the workers' Python, their PostgreSQL backends, the whole machine)."""
     ids = _setup(url, keystore)
     ctx = mp.get_context("spawn")
     queue, barrier = ctx.Queue(), ctx.Barrier(WORKERS)
@@ -110,19 +131,29 @@ def _drive(url: str, keystore: str, per_worker: int) -> tuple[float, float]:
     for p in procs:
         p.join()
     wall = max(o[2] for o in outs)  # the workers' own loops, not process start-up
-    return sum(o[0] for o in outs) / wall, sum(o[1] for o in outs) / wall
+    commands = sum(o[1] for o in outs)
+    per_command = [sum(o[3] for o in outs) / commands * 1000,
+                   sum(o[4] for o in outs) / commands * 1000,
+                   max(o[5] for o in outs) / commands * 1000]  # the longest loop's window
+    return sum(o[0] for o in outs) / wall, commands / wall, per_command
 
 
 def run(database_url: str | None = None, *, per_worker: int = PER_WORKER) -> list[dict]:
     sys.path.insert(0, "tests")
     with fresh_pg_database("hubtable_bench_tx") as url, tempfile.TemporaryDirectory() as tmp:
-        tps, cps = _drive(url, f"sqlite:///{tmp}/keys.db", per_worker)
+        tps, cps, cpu = _drive(url, f"sqlite:///{tmp}/keys.db", per_worker)
         with fresh_pg_database("hubtable_bench_pgbench") as pgb:
-            baseline = pgbench_tps(pg_database_name(pgb), clients=WORKERS)
+            baseline, pgbench_cpu = pgbench_run(pg_database_name(pgb), clients=WORKERS)
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite_tps, _ = _drive(f"sqlite:///{Path(tmp) / 'bench.db'}",
-                               f"sqlite:///{Path(tmp) / 'keys.db'}", per_worker)
+        sqlite_tps, _, _ = _drive(f"sqlite:///{Path(tmp) / 'bench.db'}",
+                                  f"sqlite:///{Path(tmp) / 'keys.db'}", per_worker)
     ratio = tps / baseline
+    where = [result(f"CPU per command under load: {part} (4 workers, PostgreSQL)", ms,
+                    "ms CPU/command", pgbench_cpu * 1000,
+                    "informative: where a command's CPU goes, beside the whole machine's CPU "
+                    "per pgbench -N transaction", True)
+             for part, ms in zip(("Python", "PostgreSQL backends", "whole machine"), cpu,
+                                 strict=True)]
     return [
         result("transitions per second (4 workers, PostgreSQL)", tps, "transitions/s", baseline,
                GOAL, ratio >= 0.4),
@@ -131,6 +162,7 @@ def run(database_url: str | None = None, *, per_worker: int = PER_WORKER) -> lis
         result("transitions per second (4 workers, SQLite file)", sqlite_tps, "transitions/s",
                baseline, "informative: SQLite beside the same run's pgbench -N 4 clients",
                True),
+        *where,
     ]
 
 

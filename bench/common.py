@@ -63,16 +63,42 @@ def pg_database_name(url: str) -> str:
 
 def pgbench_tps(database: str, *, clients: int = 4, seconds: int = 10, scale: int = 10) -> float:
     """`pgbench -N` (no-branch-updates TPC-B) on a scratch database: the server's ceiling."""
+    return pgbench_run(database, clients=clients, seconds=seconds, scale=scale)[0]
+
+
+def pgbench_run(database: str, *, clients: int = 4, seconds: int = 10, scale: int = 10
+                ) -> tuple[float, float]:
+    """`pgbench -N`: (transactions/s, CPU seconds the machine was busy per transaction)."""
     base = ["-h", "127.0.0.1", "-U", "postgres"]
     subprocess.run(["pgbench", *base, "-i", "-q", "-s", str(scale), database], check=True,
                    capture_output=True)
+    busy = machine_busy()
     out = subprocess.run(["pgbench", *base, "-N", "-c", str(clients), "-j", str(clients),
                           "-T", str(seconds), database], check=True, capture_output=True,
                          text=True).stdout
+    busy = machine_busy() - busy
+    found = {line.split(":")[0]: line.split(":", 1)[1] for line in out.splitlines()
+             if ":" in line}
+    done = int(found["number of transactions actually processed"].split("/")[0])
     for line in out.splitlines():
         if line.startswith("tps"):
-            return float(line.split("=")[1].split()[0])
+            return float(line.split("=")[1].split()[0]), busy / max(done, 1)
     raise RuntimeError("pgbench printed no tps line")
+
+
+def machine_busy() -> float:
+    """CPU seconds this machine has been busy since boot, all processes (/proc/stat): over a
+    window where one workload runs alone, what that workload cost."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # not idle, iowait
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process on this machine has used: a PostgreSQL backend."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def result(name: str, value: float, unit: str, baseline: float, goal: str,

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.bench_transitions import _setup
-from bench.common import fresh_pg_database
+from bench.common import fresh_pg_database, process_cpu
 
 
 def _profile(url: str, keystore: str, rounds: int) -> None:
@@ -89,10 +89,7 @@ def _backend_cpu(rt: Any) -> float:
     connection; the server runs on this machine)."""
     from sqlalchemy import text
     with rt.read() as s:
-        pid = s.scalar(text("SELECT pg_backend_pid()"))
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(s.scalar(text("SELECT pg_backend_pid()")))
 
 
 def _count_round_trips(engine: Any, counts: collections.Counter[str],
