@@ -42,10 +42,12 @@ class Received:
 
 @dataclass
 class MailBox:
-    """An aiosmtpd handler: keeps every message; refuses recipients listed in `reject`."""
+    """An aiosmtpd handler: keeps every message; refuses recipients listed in `reject`;
+    `drop_after` N messages it answers 421 (the server going away mid-batch)."""
 
     messages: list[Received] = field(default_factory=list)
     reject: set[str] = field(default_factory=set)
+    drop_after: int | None = None
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +59,8 @@ class MailBox:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            if self.drop_after is not None and len(self.messages) >= self.drop_after:
+                return "421 4.3.2 service shutting down"
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content))
         return "250 Message accepted for delivery"
