@@ -5,6 +5,8 @@ firings, none of which it reads back. Sent one by one they were half of a comman
 and most of its SQLAlchemy overhead; here they wait in a buffer on the connection and leave in a
 single round trip as the transaction commits (one multi-row INSERT per table, on PostgreSQL all
 of them in one string), through the driver's own cursor, with the columns' own bind processing.
+On PostgreSQL a command's statements are EXECUTEs of statements prepared once per connection
+(`_Prepared`), so the server plans them once, not on every command.
 
 Nothing can tell the difference: before any statement that names a buffered table (a read of
 the audit log, the dispatcher claiming events, a DELETE of anything), and before a savepoint is
@@ -17,6 +19,8 @@ before.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,10 +150,12 @@ def write(connection: Connection) -> None:
     checked = list(buffer.checked)
     try:
         if dialect.name == "postgresql":
-            parts = _postgresql(cursor, dialect, buffer)
+            statements = _Prepared(cursor, connection)
+            parts = _postgresql(statements, dialect, buffer)
             last = checked.pop(0) if checked else None
             if last is not None:  # the first checked update rides last: its row count is read
-                parts.append(cursor.mogrify(last[0], last[1]))
+                parts.append(statements.execute(last[0], last[1]))
+            statements.prepare()
             if parts:
                 cursor.execute(b";\n".join(parts))
             if last is not None and cursor.rowcount != 1:
@@ -182,12 +188,76 @@ def _grouped(dialect: Dialect, buffer: Buffer) -> list[tuple[_Shape, list[tuple[
     return list(groups.items())
 
 
-def _postgresql(cursor: Any, dialect: Dialect, buffer: Buffer) -> list[bytes]:
-    parts = [shape.head.encode() + b", ".join(cursor.mogrify(shape.row, v) for v in rows)
+def _postgresql(statements: _Prepared, dialect: Dialect, buffer: Buffer) -> list[bytes]:
+    """The write's statements: a command's as EXECUTEs of statements prepared on the
+    connection, a bulk INSERT (more than PREPARED_ROWS rows) as text."""
+    cursor = statements.cursor
+    parts = [statements.execute(shape.head + ", ".join([shape.row] * len(rows)),
+                                [value for row in rows for value in row])
+             if len(rows) <= PREPARED_ROWS else
+             shape.head.encode() + b", ".join(cursor.mogrify(shape.row, v) for v in rows)
              for shape, rows in _grouped(dialect, buffer)]
-    parts += [cursor.mogrify(sql.replace("?", "%s"), params)
+    parts += [statements.execute(sql.replace("?", "%s"), params)
               for sql, params in buffer.after.values()]
     return parts
+
+
+#: A command's statements are prepared; a bulk INSERT (a sweep's hundreds of rows) goes as
+#: text: its parsing is spread over its rows, and one statement takes at most 65,535
+#: parameters.
+PREPARED_ROWS = 8
+#: The write's statements prepared on one DBAPI connection (its pool record's info: it lives
+#: and dies with the connection, as the server's prepared statements do).
+_PREPARED = "hubtable.prepared_writes"
+#: statement text (%s markers) -> (its prepared name, its PREPARE, its EXECUTE with %s markers)
+_NAMED: dict[str, tuple[str, str, str]] = {}
+_NUMBERS = itertools.count(1)  # next() is atomic: threads of a web process never share a name
+#: The write's statements are a few dozen shapes (a table's columns, up to PREPARED_ROWS rows);
+#: past this many, new ones go as text, so a connection never holds an unbounded number.
+_MOST = 500
+
+
+class _Prepared:
+    """The one write's statements as EXECUTEs of server-side prepared statements (PostgreSQL).
+
+    Why: sent as text, each statement of a command's write was parsed, analysed and planned
+    again on every command (a quarter of the server's work for the write, measured); prepared
+    once per connection, the server runs the plan it keeps. A statement this connection has
+    not prepared yet is prepared first, in a round trip of its own, and marked as it succeeds:
+    PREPARE outlives a rolled back transaction, so what is marked prepared is exactly what the
+    server holds, whatever fails after it.
+    """
+
+    def __init__(self, cursor: Any, connection: Connection) -> None:
+        self.cursor = cursor
+        self.held: set[str] = connection.connection.info.setdefault(_PREPARED, set())
+        self.needed: dict[str, str] = {}
+
+    def execute(self, sql: str, params: Any) -> bytes:
+        named = _NAMED.get(sql)
+        if named is None:
+            if len(_NAMED) >= _MOST:  # a statement text that varies: never a server leak
+                return self.cursor.mogrify(sql, params)  # type: ignore[no-any-return]
+            named = _NAMED[sql] = _name(sql)
+        name, prepare, execute = named
+        if name not in self.held:
+            self.needed[name] = prepare
+        return self.cursor.mogrify(execute, params)  # type: ignore[no-any-return]
+
+    def prepare(self) -> None:
+        for name, prepare in self.needed.items():
+            self.cursor.execute(prepare)
+            self.held.add(name)
+        self.needed.clear()
+
+
+def _name(sql: str) -> tuple[str, str, str]:
+    count = itertools.count(1)
+    numbered = re.sub(r"%s", lambda _: f"${next(count)}", sql)
+    markers = next(count) - 1
+    name = f"hubtable_write_{next(_NUMBERS)}"
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * markers)})" if markers else f"EXECUTE {name}"
+    return name, f"PREPARE {name} AS {numbered}", execute
 
 
 def _statements(dialect: Dialect, buffer: Buffer) -> list[tuple[str, list[tuple[Any, ...]]]]:

@@ -9,11 +9,11 @@ inside it, two writers of one chain never fork it, and the chain verifies afterw
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from support.factories import filter1, submitted
 
 from workflow import audit, situations
-from workflow.models import AuditChainHead, AuditEntry, OutboxEvent
+from workflow.models import AuditChainHead, AuditEntry, OutboxEvent, Situation
 from workflow.outbox import emit
 
 
@@ -144,3 +144,72 @@ def test_a_failing_one_write_fails_the_commit_with_no_row_in_its_message(world):
     assert f"situation:{sid}" not in message
     with world.runtime.read() as s:
         assert _entries(s, f"situation:{sid}") == before
+
+
+def _prepared_writes(session) -> list[str]:
+    return list(session.scalars(text(
+        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'hubtable_write_%'")))
+
+
+def test_on_postgresql_a_commands_write_is_prepared_once_per_connection(pg_runtime):
+    """The write's statements are EXECUTEs of statements the connection prepared: the second
+    command of a kind prepares nothing new, and a new connection prepares them again."""
+    from support.factories import build_world
+
+    world = build_world(pg_runtime)
+    world.runtime.engine.dispose()  # from here on, one connection (a single thread's)
+    submitted(world)  # the first also makes the table's next meeting
+    submitted(world)
+    with world.runtime.read() as s:
+        first = _prepared_writes(s)
+    submitted(world)
+    with world.runtime.read() as s:
+        assert sorted(_prepared_writes(s)) == sorted(first)
+        assert any("INSERT INTO transitions" in p for p in first)
+        assert any("UPDATE situations" in p for p in first)
+    world.runtime.engine.dispose()  # every connection replaced
+    sid = submitted(world)
+    with world.runtime.read() as s:
+        assert s.get(Situation, sid).stage == "on_agenda"
+        again = _prepared_writes(s)
+        assert set(again) <= set(first) and any("UPDATE situations" in p for p in again)
+
+
+def test_on_postgresql_a_bulk_write_goes_as_text(pg_runtime):
+    """More rows than a command writes (a sweep's batch) are sent as text, not prepared: a
+    statement takes at most 65,535 parameters, and its parsing is spread over its rows."""
+    from support.factories import build_world
+
+    from workflow.appends import PREPARED_ROWS
+
+    world = build_world(pg_runtime)
+    with world.runtime.command() as s:
+        for _ in range(PREPARED_ROWS + 1):
+            emit(s, "situation.flagged", table_id=world.table_id, extra={"flag_code": "x"})
+    with world.runtime.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == PREPARED_ROWS + 1
+        assert not any("outbox_events" in p for p in _prepared_writes(s))
+
+
+def test_on_postgresql_a_failed_write_leaves_what_was_prepared_usable(pg_runtime):
+    """A write that fails after its statements were prepared rolls back, but the server keeps
+    them: the next write of the same shape on that connection executes them (neither
+    prepared twice nor taken as prepared when it was not)."""
+    from support.factories import build_world
+
+    from workflow import appends
+
+    world = build_world(pg_runtime)
+    sid = submitted(world)
+    with world.runtime.read() as s:
+        last = s.scalar(select(AuditEntry).where(AuditEntry.chain == f"situation:{sid}")
+                        .order_by(AuditEntry.seq.desc()).limit(1))
+        row = {c.name: getattr(last, c.name) for c in AuditEntry.__table__.columns
+               if c.name != "id"}
+    world.runtime.engine.dispose()  # one new connection, which has prepared nothing yet
+    with pytest.raises(Exception, match="unique"), world.runtime.command() as s:
+        appends.add(s, AuditEntry, row)  # the same (chain, seq): refused, after preparing
+    with world.runtime.command() as s:
+        appends.add(s, AuditEntry, {**row, "seq": row["seq"] + 1, "hash": "f" * 64})
+    with world.runtime.read() as s:
+        assert _entries(s, f"situation:{sid}") == row["seq"] + 1
