@@ -64,7 +64,8 @@ class AgendaItem(Base):
     __tablename__ = "agenda_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"),
+                                              index=True)
     kind: Mapped[str] = mapped_column(String(12))
     position: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str | None] = mapped_column(String(30))

@@ -51,7 +51,8 @@ class RoundItem(Base):
     __tablename__ = "round_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("decision_rounds.id", ondelete="CASCADE"))
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"),
+                                              index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))  # ROUND_OUTCOMES
     reason: Mapped[str | None] = mapped_column(String(40))
 

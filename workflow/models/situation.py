@@ -226,7 +226,8 @@ class DisclosureGrant(Base):
 class Task(Base):
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(primary_key=True)
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"),
+                                              index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     description: Mapped[str] = mapped_column(String(300))
     due_date: Mapped[date | None] = mapped_column()
@@ -246,7 +247,8 @@ class Task(Base):
 class ReportBack(Base):
     __tablename__ = "report_backs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"),
+                                              index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
