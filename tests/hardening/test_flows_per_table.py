@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from tests.orchestration.conftest import (  # noqa: F401 (fixtures)
+from tests.orchestration.conftest import (  # noqa: F401 (fixtures; smtp_server is tests/conftest.py's)
     flows,
     prefect_server,
     settings,
-    smtp_server,
 )
 from workflow.models import Meeting, Table, utcnow
 
