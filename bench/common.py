@@ -61,14 +61,10 @@ def pg_database_name(url: str) -> str:
     return url.rsplit("/", 1)[1]
 
 
-def pgbench_tps(database: str, *, clients: int = 4, seconds: int = 10, scale: int = 10) -> float:
-    """`pgbench -N` (no-branch-updates TPC-B) on a scratch database: the server's ceiling."""
-    return pgbench_run(database, clients=clients, seconds=seconds, scale=scale)[0]
-
-
 def pgbench_run(database: str, *, clients: int = 4, seconds: int = 10, scale: int = 10
                 ) -> tuple[float, float]:
-    """`pgbench -N`: (transactions/s, CPU seconds the machine was busy per transaction)."""
+    """`pgbench -N` (no-branch-updates TPC-B) on a scratch database, the server's ceiling:
+    (transactions/s, CPU seconds the machine was busy per transaction)."""
     base = ["-h", "127.0.0.1", "-U", "postgres"]
     subprocess.run(["pgbench", *base, "-i", "-q", "-s", str(scale), database], check=True,
                    capture_output=True)
