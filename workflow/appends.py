@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, Pool, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from workflow import server_statements
 from workflow.db import without_row_detail
 from workflow.models.base import Base
 
@@ -206,31 +207,27 @@ def _postgresql(statements: _Prepared, dialect: Dialect, buffer: Buffer) -> list
 #: text: its parsing is spread over its rows, and one statement takes at most 65,535
 #: parameters.
 PREPARED_ROWS = 8
-#: The write's statements prepared on one DBAPI connection (its pool record's info: it lives
-#: and dies with the connection, as the server's prepared statements do).
-_PREPARED = "hubtable.prepared_writes"
-#: statement text (%s markers) -> (its prepared name, its PREPARE, its EXECUTE with %s markers)
+#: statement text (%s markers) -> (its prepared name, its body with $n markers, its EXECUTE)
 _NAMED: dict[str, tuple[str, str, str]] = {}
-_NUMBERS = itertools.count(1)  # next() is atomic: threads of a web process never share a name
 #: The write's statements are a few dozen shapes (a table's columns, up to PREPARED_ROWS rows);
 #: past this many, new ones go as text, so a connection never holds an unbounded number.
 _MOST = 500
 
 
 class _Prepared:
-    """The one write's statements as EXECUTEs of server-side prepared statements (PostgreSQL).
+    """The one write's statements as EXECUTEs of statements prepared on the connection
+    (PostgreSQL; workflow.server_statements).
 
     Why: sent as text, each statement of a command's write was parsed, analysed and planned
     again on every command (a quarter of the server's work for the write, measured); prepared
-    once per connection, the server runs the plan it keeps. A statement this connection has
-    not prepared yet is prepared first, in a round trip of its own, and marked as it succeeds:
-    PREPARE outlives a rolled back transaction, so what is marked prepared is exactly what the
-    server holds, whatever fails after it.
+    once per connection, the server runs the plan it keeps. What this connection has not
+    prepared yet is prepared before the write, each in a round trip of its own.
     """
 
     def __init__(self, cursor: Any, connection: Connection) -> None:
         self.cursor = cursor
-        self.held: set[str] = connection.connection.info.setdefault(_PREPARED, set())
+        self.connection = connection
+        self.held = server_statements.held(connection)
         self.needed: dict[str, str] = {}
 
     def execute(self, sql: str, params: Any) -> bytes:
@@ -239,15 +236,14 @@ class _Prepared:
             if len(_NAMED) >= _MOST:  # a statement text that varies: never a server leak
                 return self.cursor.mogrify(sql, params)  # type: ignore[no-any-return]
             named = _NAMED[sql] = _name(sql)
-        name, prepare, execute = named
+        name, body, execute = named
         if name not in self.held:
-            self.needed[name] = prepare
+            self.needed[name] = body
         return self.cursor.mogrify(execute, params)  # type: ignore[no-any-return]
 
     def prepare(self) -> None:
-        for name, prepare in self.needed.items():
-            self.cursor.execute(prepare)
-            self.held.add(name)
+        for name, body in self.needed.items():
+            server_statements.prepare_once(self.cursor, self.connection, name, body)
         self.needed.clear()
 
 
@@ -255,9 +251,9 @@ def _name(sql: str) -> tuple[str, str, str]:
     count = itertools.count(1)
     numbered = re.sub(r"%s", lambda _: f"${next(count)}", sql)
     markers = next(count) - 1
-    name = f"hubtable_write_{next(_NUMBERS)}"
+    name = server_statements.new_name("write")
     execute = f"EXECUTE {name} ({', '.join(['%s'] * markers)})" if markers else f"EXECUTE {name}"
-    return name, f"PREPARE {name} AS {numbered}", execute
+    return name, numbered, execute
 
 
 def _statements(dialect: Dialect, buffer: Buffer) -> list[tuple[str, list[tuple[Any, ...]]]]:

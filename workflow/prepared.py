@@ -12,7 +12,6 @@ columns' own result processing, as SQLAlchemy would give them.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,7 @@ from sqlalchemy import Connection, Select
 
 from workflow import appends
 from workflow.db import without_row_detail
-
-_NAMES = itertools.count(1)
+from workflow.server_statements import new_name, prepare_once
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class PreparedRead:
 
     def __init__(self, query: Select[Any]) -> None:
         self.query = query
-        self.name = f"hubtable_read_{next(_NAMES)}"
+        self.name = new_name("read")
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, connection: Connection) -> _Compiled:
@@ -83,10 +81,7 @@ class PreparedRead:
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if dialect.name == "postgresql":
-                prepared: set[str] = connection.connection.info.setdefault(_PREPARED, set())
-                if self.name not in prepared:
-                    cursor.execute(f"PREPARE {self.name} AS {compiled.sql}")
-                    prepared.add(self.name)
+                prepare_once(cursor, connection, self.name, compiled.sql)
                 marks = ", ".join(["%s"] * len(values))
                 cursor.execute(f"EXECUTE {self.name} ({marks})" if values
                                else f"EXECUTE {self.name}", values)
@@ -104,7 +99,3 @@ class PreparedRead:
                 for key, process, value in zip(compiled.keys, compiled.processors, row,
                                                strict=True)}
 
-
-#: The statements prepared on one DBAPI connection (its pool record's info: it lives and dies
-#: with the connection, as the server's prepared statements do).
-_PREPARED = "hubtable.prepared"

@@ -4,7 +4,7 @@ all ask by situation). The exceptions say why."""
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Table, UniqueConstraint
 
 from workflow.models import Base
 
@@ -17,12 +17,9 @@ NOT_SEARCHED = {
 
 
 def _leads_an_index(table: Table, column: str) -> bool:
-    leading = [list(ix.columns)[0].name for ix in table.indexes]
-    leading += [list(c.columns)[0].name for c in table.constraints
-                if hasattr(c, "columns") and len(c.columns) and c.name != f"pk_{table.name}"
-                and type(c).__name__ == "UniqueConstraint"]
-    leading += [list(table.primary_key.columns)[0].name]
-    return column in leading
+    keys = [*table.indexes, table.primary_key,
+            *(c for c in table.constraints if isinstance(c, UniqueConstraint))]
+    return any(list(key.columns)[0].name == column for key in keys)
 
 
 def test_every_foreign_key_to_situations_leads_an_index():
