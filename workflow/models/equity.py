@@ -18,8 +18,8 @@ from workflow.models.base import Base, utcnow
 class EquityAnswer(Base):
     __tablename__ = "equity_answers"
     id: Mapped[int] = mapped_column(primary_key=True)
-    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"),
-                                              index=True)
+    # found by its unique key, which leads with the situation
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
     dimension: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(40))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.models.base import Base, utcnow
@@ -36,8 +36,8 @@ class Meeting(Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('planned','open','closed')", name="status_known"),
+        # also the index of a table's meetings by time
         UniqueConstraint("table_id", "scheduled_at", name="uq_meeting_slot"),
-        Index("ix_meetings_table_time", "table_id", "scheduled_at"),
     )
 
     def present_agency_ids(self) -> set[int]:

@@ -39,8 +39,8 @@ class RuleFiring(Base):
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
+        # also the index of a situation's firings
         UniqueConstraint("situation_id", "rule_id", "occurrence", name="uq_rule_occurrence"),
-        Index("ix_rule_firings_situation", "situation_id"),
     )
 
 

@@ -44,7 +44,8 @@ class Situation(Base):
     __tablename__ = "situations"
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str | None] = mapped_column(String(40), unique=True)
-    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"), index=True)
+    # found through ix_situations_table_stage, which leads with it
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id"))
     originating_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     stage: Mapped[str] = mapped_column(String(20), default="draft")
