@@ -170,6 +170,7 @@ def write(connection: Connection) -> None:
                 raise moved_on
     except dialect.loaded_dbapi.Error as error:
         without_row_detail(error)  # as for every other statement (workflow.db)
+        server_statements.forget_if_dropped(connection, error)
         raise
     finally:
         cursor.close()

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select
 
 from workflow import appends
 from workflow.db import without_row_detail
-from workflow.server_statements import new_name, prepare_once
+from workflow.server_statements import forget_if_dropped, new_name, prepare_once
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class PreparedRead:
             row = cursor.fetchone()
         except dialect.loaded_dbapi.Error as error:
             without_row_detail(error)  # as for every other statement (workflow.db)
+            forget_if_dropped(connection, error)
             raise
         finally:
             cursor.close()

@@ -7,6 +7,11 @@ holds is tracked on its pool record (whose info lives and dies with the DBAPI co
 marked only once the PREPARE succeeded: the mark and the server never disagree, whatever fails
 after it. Names come from one counter per process (next() is atomic: threads of a web process
 never share a name).
+
+Someone else can still drop them (DEALLOCATE ALL or DISCARD ALL sent on the connection, a
+pooler that resets it): the command that finds its statement gone fails, and every mark of
+that connection is forgotten (`forget_if_dropped`), so its next transaction prepares again
+instead of failing on every command until the connection closes.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 _HELD = "hubtable.prepared"
+#: PostgreSQL's SQLSTATE for "prepared statement ... does not exist"
+_NO_SUCH_STATEMENT = "26000"
 _NUMBERS = itertools.count(1)
 
 
@@ -38,3 +45,10 @@ def prepare_once(cursor: Any, connection: Connection, name: str, sql: str) -> No
     if name not in names:
         cursor.execute(f"PREPARE {name} AS {sql}")
         names.add(name)
+
+
+def forget_if_dropped(connection: Connection, error: BaseException) -> None:
+    """A statement this connection was marked as holding is gone (dropped from outside):
+    forget every mark, so the connection's next transaction prepares what it needs again."""
+    if getattr(error, "pgcode", None) == _NO_SUCH_STATEMENT:
+        held(connection).clear()

@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from support.factories import build_world, filter1, open_meeting
 
 from workflow import audit, interventions, situations
@@ -116,6 +116,28 @@ def test_postgresql_the_prepared_read_is_prepared_again_on_a_new_connection(pg_w
         situations.submit(s, world.user(s, "school"), sid)
     with world.runtime.read() as s:
         assert s.get_one(Situation, sid).stage == "on_agenda"
+
+
+def test_postgresql_statements_dropped_from_outside_fail_one_command_not_every_one(pg_world):
+    """DEALLOCATE ALL on the connection (as DISCARD ALL or a pooler's reset would): the command
+    that finds its prepared statement gone fails, and the next one on the same connection
+    prepares again and passes."""
+    world = pg_world
+    first, second = _draft(world), _draft(world)
+    world.runtime.engine.dispose()  # from here on, one pooled connection
+    with world.runtime.command() as s:  # it prepares the read and the write
+        situations.submit(s, world.user(s, "school"), first)
+        pid = s.scalar(text("SELECT pg_backend_pid()"))
+    with world.runtime.read() as s:
+        assert s.scalar(text("SELECT pg_backend_pid()")) == pid
+        s.execute(text("DEALLOCATE ALL"))
+    with pytest.raises(Exception, match="does not exist"), world.runtime.command() as s:
+        situations.submit(s, world.user(s, "school"), second)
+    with world.runtime.command() as s:
+        situations.submit(s, world.user(s, "school"), second)
+        assert s.scalar(text("SELECT pg_backend_pid()")) == pid
+    with world.runtime.read() as s:
+        assert s.get_one(Situation, second).stage == "on_agenda"
 
 
 def test_an_orm_row_referring_to_a_new_draft_of_the_same_transaction_lands_after_it(world):
