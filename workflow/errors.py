@@ -8,6 +8,7 @@ parameters in); `message` is the English text, for the API, the CLI and the logs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -35,12 +36,20 @@ class IllegalTransition(DomainError):
 
 
 class RuleRefusal(DomainError):
-    """A guard of the table's rule pack refused the command (its messages are the pack's own,
-    already in the table's language)."""
+    """A guard of the table's rule pack refused the command. Its messages are the pack's own:
+    `messages` in the table's language (the API, the CLI, the logs); `labels` in every language
+    the pack wrote them in, so that a page can speak its reader's (`in_language`)."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str], labels: Sequence[Any] = ()) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+        self.labels = list(labels)
+
+    def in_language(self, language: str | None) -> list[str]:
+        """The messages in `language` (each label's `get`), else as the table gave them."""
+        if len(self.labels) != len(self.messages):
+            return self.messages
+        return [label.get(language) for label in self.labels]
 
 
 class ConcurrentEdit(DomainError):

@@ -199,6 +199,25 @@ def test_draft_is_kept_until_submitted(app, runtime, world):
     assert web.get(f"/situations/{draft.id}/edit").status_code == 302  # no edit after submit
 
 
+def test_a_rule_packs_refusal_speaks_the_readers_language_not_only_the_tables(app, world):
+    """The table speaks English; a reader who chose Vietnamese reads the pack's guard in
+    Vietnamese (the pack writes both), and English again after switching back."""
+    web = signed_in(app, "school")
+    one_factor = _filter1(table_id=str(world.table_id), risk_factors=["mental_health.diagnosed"])
+
+    def refusal() -> str:
+        html = web.post("/situations/new", one_factor).get_data(as_text=True)
+        return " ".join(re.findall(r'<p class="error"[^>]*>(.*?)</p>', html, re.S))
+
+    assert "Record at least two risk factors" in refusal()
+    assert web.post("/language", data={"language": "vi", "next": "/"}).status_code == 302
+    vietnamese = refusal()
+    assert "Hãy ghi nhận ít nhất hai yếu tố nguy cơ" in vietnamese
+    assert "Record at least" not in vietnamese
+    assert web.post("/language", data={"language": "en", "next": "/"}).status_code == 302
+    assert "Record at least two risk factors" in refusal()
+
+
 # -- meeting mode -----------------------------------------------------------------------------
 def test_meeting_mode_walks_filters_two_to_four(app, runtime, world):
     accepted_id = submitted(world)

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webui.values import bounded_int
@@ -30,7 +31,7 @@ def errors_of(exc: DomainError, *, fields: dict[str, str] | None = None,
     if isinstance(exc, PermissionDenied | NotFound):
         raise exc
     if isinstance(exc, RuleRefusal):
-        return {refused_at or at or FORM: "; ".join(message_of(exc, m) for m in exc.messages)}
+        return {refused_at or at or FORM: message_of(exc)}
     name = exc.field or FORM
     if fields:
         name = fields.get(name, name)
@@ -44,14 +45,12 @@ def _known(name: str, known: tuple[str, ...]) -> bool:
     return any(name == k or (k.endswith("-") and name.startswith(k)) for k in known)
 
 
-def message_of(exc: DomainError, text: str | None = None) -> str:
+def message_of(exc: DomainError) -> str:
     """The error in the reader's language: the core's template through the catalog, then its
-    parameters (the core's English when the catalog has no entry). A rule pack's message
-    (`text`) is the pack's own, already in the table's language."""
-    if text is not None:
-        return text
+    parameters (the core's English when the catalog has no entry); a rule pack's refusal in
+    the pack's own words for the reader's language."""
     if isinstance(exc, RuleRefusal):
-        return "; ".join(exc.messages)
+        return "; ".join(exc.in_language(str(get_locale() or "en")))
     template = getattr(exc, "template", exc.message)
     params = getattr(exc, "params", {}) or {}
     try:

@@ -44,8 +44,8 @@ def check_guards(session: Session, situation: Situation, command: str, *,
     result = evaluate(pack, command, facts)
     if result.guard_failures:
         lang = situation.table.language
-        raise RuleRefusal([g.get(lang) if hasattr(g, "get") else str(g)
-                           for g in result.guard_failures])
+        raise RuleRefusal([g.get(lang) for g in result.guard_failures],
+                          labels=result.guard_failures)
 
 
 def after(session: Session, situation: Situation, command: str, *, actor: User | None,
