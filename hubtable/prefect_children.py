@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
@@ -99,12 +100,13 @@ class PrefectChildren:
         self._kick_listener = False
         base = f"{self._prefect_url()}/api"
         try:
-            found = _call("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
-            _call("POST", f"{base}/deployments/{found['id']}/create_flow_run",
-                  {"tags": ["started-by-up"]})
+            found = _call_patiently("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
+            _call_patiently("POST", f"{base}/deployments/{found['id']}/create_flow_run",
+                            {"tags": ["started-by-up"]})
         except (OSError, ValueError, KeyError) as exc:
-            self._say(f"warning: could not start the dispatch listener now "
-                      f"({type(exc).__name__}); its schedule will", err=True)
+            self._say(f"warning: could not start the dispatch listener now ({_reason(exc)}); "
+                      "its schedule will start it, and until then mail goes out every minute",
+                      err=True)
             return
         since = datetime.now(UTC)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -154,6 +156,36 @@ class PrefectChildren:
         if port_is_free("127.0.0.1", PREFECT_DEFAULT_PORT):
             return PREFECT_DEFAULT_PORT
         return free_port()
+
+
+#: A server just started answers "busy" (503: its SQLite database locked by the runner's
+#: registrations, measured here) or "not yet" (404) for a moment: asked again, it answers.
+_AGAIN = (404, 429, 500, 502, 503)
+_PATIENCE = 30.0
+
+
+def _call_patiently(method: str, url: str, body: dict[str, object] | None = None
+                    ) -> dict[str, object]:
+    """`_call`, asked again with a growing pause while the server says busy or not yet."""
+    deadline, pause = time.monotonic() + _PATIENCE, 0.25
+    while True:
+        try:
+            return _call(method, url, body)
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _AGAIN or time.monotonic() + pause > deadline:
+                raise
+        except urllib.error.URLError:
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 4.0)
+
+
+def _reason(exc: BaseException) -> str:
+    """One short phrase: the HTTP status the server gave, else the kind of failure."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"the Prefect server answered {exc.code} {exc.reason}"
+    return type(exc).__name__
 
 
 def _call(method: str, url: str, body: dict[str, object] | None = None) -> dict[str, object]:

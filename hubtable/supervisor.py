@@ -34,6 +34,7 @@ from hubtable import up_state
 from hubtable.config import Settings, SettingsError
 from hubtable.prefect_children import (
     DISPATCH_DEPLOYMENT,
+    LISTENER_DEPLOYMENT,
     SERVER_START_TIMEOUT,
     PrefectChildren,
     StartError,
@@ -110,9 +111,10 @@ class Supervisor(PrefectChildren, WebChildren):
                 return 0
             self._add("runner", lambda: [sys.executable, "-m", "orchestration.runner"],
                       self._client_env)
-            self._wait_until("runner", lambda: answers(
-                f"{self._prefect_url()}/api/deployments/name/{DISPATCH_DEPLOYMENT}"),
-                SERVER_START_TIMEOUT)
+            # Both deployments `up` starts runs of: the runner registers them one by one.
+            self._wait_until("runner", lambda: all(
+                answers(f"{self._prefect_url()}/api/deployments/name/{name}")
+                for name in (DISPATCH_DEPLOYMENT, LISTENER_DEPLOYMENT)), SERVER_START_TIMEOUT)
             if self._stopping:
                 return 0
             self._start_listener(wait=True)
