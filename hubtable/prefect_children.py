@@ -99,10 +99,14 @@ class PrefectChildren:
         """Start a dispatch-listener run now rather than at its next scheduled time."""
         self._kick_listener = False
         base = f"{self._prefect_url()}/api"
+        # At start-up nothing else waits; from the watch loop (after a restart) other children
+        # may need tending, so it asks for a few seconds only.
+        patience = _PATIENCE if wait else 5.0
         try:
-            found = _call_patiently("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}")
+            found = _call_patiently("GET", f"{base}/deployments/name/{LISTENER_DEPLOYMENT}",
+                                    patience=patience)
             _call_patiently("POST", f"{base}/deployments/{found['id']}/create_flow_run",
-                            {"tags": ["started-by-up"]})
+                            {"tags": ["started-by-up"]}, patience=patience)
         except (OSError, ValueError, KeyError) as exc:
             self._say(f"warning: could not start the dispatch listener now ({_reason(exc)}); "
                       "its schedule will start it, and until then mail goes out every minute",
@@ -164,10 +168,11 @@ _AGAIN = (404, 429, 500, 502, 503)
 _PATIENCE = 30.0
 
 
-def _call_patiently(method: str, url: str, body: dict[str, object] | None = None
-                    ) -> dict[str, object]:
-    """`_call`, asked again with a growing pause while the server says busy or not yet."""
-    deadline, pause = time.monotonic() + _PATIENCE, 0.25
+def _call_patiently(method: str, url: str, body: dict[str, object] | None = None, *,
+                    patience: float = _PATIENCE) -> dict[str, object]:
+    """`_call`, asked again with a growing pause while the server says busy or not yet, for
+    `patience` seconds at most."""
+    deadline, pause = time.monotonic() + patience, 0.25
     while True:
         try:
             return _call(method, url, body)
