@@ -8,10 +8,12 @@ marked only once the PREPARE succeeded: the mark and the server never disagree, 
 after it. Names come from one counter per process (next() is atomic: threads of a web process
 never share a name).
 
-Someone else can still drop them (DEALLOCATE ALL or DISCARD ALL sent on the connection, a
-pooler that resets it): the command that finds its statement gone fails, and every mark of
-that connection is forgotten (`forget_if_dropped`), so its next transaction prepares again
-instead of failing on every command until the connection closes.
+Someone else can still drop them (DEALLOCATE or DISCARD ALL sent on the connection, a pooler
+that resets it): the command that finds its statement gone fails, and the connection starts
+again from nothing (`forget_if_dropped`): its next PREPARE first deallocates whatever the
+server still holds (a drop of some statements only would otherwise leave names that the
+marks forgot and a new PREPARE refuses), so it fails once instead of on every command until
+the connection closes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 _HELD = "hubtable.prepared"
+#: set on a connection whose marks were forgotten: the server is emptied before the next PREPARE
+_RESET = "hubtable.prepared.reset"
 #: PostgreSQL's SQLSTATE for "prepared statement ... does not exist"
 _NO_SUCH_STATEMENT = "26000"
 _NUMBERS = itertools.count(1)
@@ -43,12 +47,16 @@ def prepare_once(cursor: Any, connection: Connection, name: str, sql: str) -> No
     trip, marked when it succeeds)."""
     names = held(connection)
     if name not in names:
+        if connection.connection.info.pop(_RESET, False):
+            cursor.execute("DEALLOCATE ALL")
         cursor.execute(f"PREPARE {name} AS {sql}")
         names.add(name)
 
 
 def forget_if_dropped(connection: Connection, error: BaseException) -> None:
     """A statement this connection was marked as holding is gone (dropped from outside):
-    forget every mark, so the connection's next transaction prepares what it needs again."""
+    forget every mark, and empty the server at the next PREPARE, so the connection's next
+    transaction prepares what it needs again from nothing."""
     if getattr(error, "pgcode", None) == _NO_SUCH_STATEMENT:
         held(connection).clear()
+        connection.connection.info[_RESET] = True
