@@ -163,8 +163,9 @@ class PrefectChildren:
 
 
 #: A server just started answers "busy" (503: its SQLite database locked by the runner's
-#: registrations, measured here) or "not yet" (404) for a moment: asked again, it answers.
-_AGAIN = (404, 429, 500, 502, 503)
+#: registrations, measured here; 429) or "not yet" (404) for a moment: asked again, it
+#: answers. Each means nothing was done, so asking again cannot start the listener twice.
+_AGAIN = (404, 429, 503)
 _PATIENCE = 30.0
 
 
