@@ -21,6 +21,7 @@ from bench.common import PG_URL, machine
 
 BENCHMARKS = [
     "bench_transitions",
+    "bench_ceiling",
     "bench_sweep",
     "bench_meeting_page",
     "bench_report",

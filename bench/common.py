@@ -43,12 +43,14 @@ def machine() -> str:
 
 
 @contextmanager
-def fresh_pg_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database for one benchmark, dropped afterwards whatever happens."""
+def fresh_pg_database(prefix: str, *, copy_of: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database for one benchmark (empty, or a copy of the database at
+    `copy_of`, which nothing may be connected to), dropped afterwards whatever happens."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    template = f' TEMPLATE "{pg_database_name(copy_of)}"' if copy_of else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
     try:
         yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:

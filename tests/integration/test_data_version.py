@@ -112,6 +112,26 @@ def test_every_table_bumps_the_version(pg_runtime):
     assert tables and tables == triggered
 
 
+def test_a_transaction_calls_the_bump_once_however_many_statements_it_runs(pg_runtime):
+    """After the first bump, the triggers' own condition skips the call: a command's write of
+    a dozen statements runs the PL/pgSQL function once, not once per statement (the server's
+    count of this transaction's calls)."""
+    runtime = pg_runtime
+    version = DataVersion(runtime.engine)
+    before = version.current()
+    calls = text("SELECT pg_stat_get_xact_function_calls("
+                 "'hubtable_bump_data_version'::regproc::oid)")
+    with runtime.sessions() as s:
+        s.execute(text("SET LOCAL track_functions = 'pl'"))
+        for n in range(3):
+            directory.create_table(s, code=f"B{n}", name=f"Bump {n}", country="CA")
+            s.flush()
+        s.execute(text("UPDATE tables SET name = name WHERE code = 'B0'"))
+        assert s.execute(calls).scalar_one() == 1
+        s.commit()
+    assert version.current() != before
+
+
 def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
     """An installation migrated by Alembic (not create_all) gets the same triggers."""
     import uuid
@@ -128,13 +148,23 @@ def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = create_engine(url)
     query = text("SELECT count(*) FROM pg_trigger WHERE tgname = 'hubtable_data_version'")
+    conditional = text("SELECT count(*) FROM pg_trigger WHERE tgname = 'hubtable_data_version' "
+                       "AND tgqual IS NOT NULL")
     try:
         cfg = alembic_config(url)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+        everywhere = len(Base.metadata.sorted_tables) - 1
         with engine.connect() as conn:
-            assert conn.execute(query).scalar_one() == len(Base.metadata.sorted_tables) - 1
+            assert conn.execute(query).scalar_one() == everywhere
+            assert conn.execute(conditional).scalar_one() == everywhere
+        with engine.begin() as conn:  # 0015 undone: the triggers call the function every time
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0014_redundant_indexes")
+        with engine.connect() as conn:
+            assert conn.execute(query).scalar_one() == everywhere
+            assert conn.execute(conditional).scalar_one() == 0
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0008_rounds")

@@ -3,12 +3,13 @@
 Why: a page kept between requests (the meeting's agenda) must end as soon as anything it shows
 changes, whichever process commits; and that test must see only this database (PostgreSQL's
 snapshot also moves with every other database of the server, such as Prefect's). So every
-transaction that changes a table here bumps a counter (once, from a statement trigger):
-no command, flow or raw statement can forget it, and it becomes visible exactly when the change
-does. The counter is spread over as many rows as transactions write at once, each bump taking
-a row no other holds, so that concurrent commands never queue on one row; the version is their
-sum (workflow.data_version). SQLite
-needs none of this (its `PRAGMA data_version` is per file): the table stays empty there.
+transaction that changes a table here bumps a counter (once, from a statement trigger whose
+own condition skips the call once the transaction has bumped): no command, flow or raw
+statement can forget it, and it becomes visible exactly when the change does. The counter is
+spread over as many rows as transactions write at once, each bump taking a row no other holds,
+so that concurrent commands never queue on one row; the version is their sum
+(workflow.data_version). SQLite needs none of this (its `PRAGMA data_version` is per file):
+the table stays empty there.
 """
 
 from __future__ import annotations
@@ -54,18 +55,29 @@ class DataVersionShard(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def install_triggers(connection: Connection, tables: list[str]) -> None:
-    """The bump function, and a statement trigger on each of `tables` (PostgreSQL only)."""
+#: The trigger's own condition: once the transaction has bumped, a statement's trigger is not
+#: even called. Why: a command's one write is a dozen statements, and calling the PL/pgSQL
+#: function for each of them only to return was a fifth of the server's work for the write
+#: (measured: bench/bench_ceiling.py). The function keeps its own check (one statement that
+#: changes two tables queues both triggers before either runs).
+_NOT_YET = "current_setting('hubtable.version_bumped', true) IS DISTINCT FROM 'yes'"
+
+
+def install_triggers(connection: Connection, tables: list[str], *,
+                     only_until_bumped: bool = True) -> None:
+    """The bump function, and a statement trigger on each of `tables` (PostgreSQL only);
+    `only_until_bumped=False` installs them as migration 0010 first did (its downgrade)."""
     if connection.dialect.name != "postgresql":
         return
     connection.execute(text(_BUMP))
+    when = f"WHEN ({_NOT_YET}) " if only_until_bumped else ""
     for name in tables:
         if name == TABLE:
             continue
         connection.execute(text(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{name}"'))
         connection.execute(text(
             f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"))
+            f"FOR EACH STATEMENT {when}EXECUTE FUNCTION {FUNCTION}()"))
 
 
 def remove_triggers(connection: Connection, tables: list[str]) -> None:

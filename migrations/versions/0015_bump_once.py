@@ -1,0 +1,33 @@
+"""The data-version triggers carry their own condition: once a transaction has bumped the
+counter, its later statements no longer call the PL/pgSQL function only for it to return
+(workflow/models/versions.py; a fifth of the server's work for a command's write, measured
+with bench/bench_ceiling.py). PostgreSQL only; what the triggers do is unchanged.
+
+Revision ID: 0015_bump_once
+Revises: 0014_redundant_indexes
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from workflow.models.versions import TABLE, install_triggers
+
+revision: str = "0015_bump_once"
+down_revision: str | None = "0014_redundant_indexes"
+branch_labels = None
+depends_on = None
+
+
+def _tables() -> list[str]:
+    names = sa.inspect(op.get_bind()).get_table_names()
+    return sorted(n for n in names if n not in ("alembic_version", TABLE))
+
+
+def upgrade() -> None:
+    install_triggers(op.get_bind(), _tables())
+
+
+def downgrade() -> None:
+    install_triggers(op.get_bind(), _tables(), only_until_bumped=False)
