@@ -164,7 +164,8 @@ def _drive(url: str, prepares: list[bytes], lifecycles: list[list[Command]]
             max(o[3] for o in outs) / commands * 1000)
 
 
-def run(per_worker: int = PER_WORKER) -> list[dict]:
+def run(database_url: str | None = None, *, per_worker: int = PER_WORKER) -> list[dict]:
+    """(`database_url` is the bench runner's; like bench_transitions, this makes its own.)"""
     sys.path.insert(0, "tests")
     with tempfile.TemporaryDirectory() as tmp, \
             fresh_pg_database("hubtable_bench_ceiling") as start:
