@@ -53,11 +53,8 @@ def _record(url: str, keystore: str, ids: dict, situations: int
     domain on `url` by one process."""
     import psycopg2.extensions
     from sqlalchemy import event
-    from support.factories import filter1
 
-    from workflow import interventions
-    from workflow import situations as situation_commands
-    from workflow.models import User
+    from bench.lifecycle import Lifecycle
     from workflow.runtime import Runtime
 
     sent: list[bytes] | None = None
@@ -74,26 +71,15 @@ def _record(url: str, keystore: str, ids: dict, situations: int
     event.listen(rt.engine, "connect",
                  lambda dbapi_connection, _record: setattr(dbapi_connection, "cursor_factory",
                                                            Recording))
-    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
-    with rt.read() as s:
-        school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
-    steps: list[Any] = [
-        lambda s, sid: situation_commands.submit(s, school, sid),
-        lambda s, sid: situation_commands.accept(s, chair, sid, mid),
-        lambda s, sid: interventions.disclose(s, chair, sid, [agencies["cmha"]],
-                                              basis="phipa_40_1"),
-        lambda s, sid: interventions.plan(s, chair, sid, lead_agency_id=agencies["cmha"]),
-        lambda s, sid: interventions.report_back(s, cmha, sid, progress_note="ok",
-                                                 first_contact_made=True, still_aer=False),
-        lambda s, sid: interventions.close(s, chair, sid, conclusion_reason="lowered_connected"),
-    ]
+    life = Lifecycle.signed_in(rt, ids)
+    steps = [command for _name, command in life.steps()]
     prepares: list[bytes] = []
     lifecycles: list[list[Command]] = []
     for _ in range(situations):
         commands: list[Command] = []
         sent = []
         with rt.command() as s:
-            sid = situation_commands.draft(s, school, ids["table_id"], filter1()).id
+            sid = life.draft(s)
         commands.append(sent)
         for step in steps:
             sent = []

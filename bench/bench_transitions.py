@@ -64,16 +64,15 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
     url, keystore, ids, count, queue, barrier = args
     sys.path.insert(0, "tests")
     from sqlalchemy import func, select, text
-    from support.factories import filter1
 
-    from workflow import interventions, situations
-    from workflow.models import Situation, User
+    from bench.lifecycle import Lifecycle
+    from workflow.models import Situation
     from workflow.runtime import Runtime
 
     rt = Runtime(url, keystore, "bench-key")
-    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
-    with rt.read() as s:  # the signed-in people, as a web process keeps them between requests
-        school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
+    life = Lifecycle.signed_in(rt, ids)
+    steps = [command for _name, command in life.steps()]
+    with rt.read() as s:
         backend = (s.scalar(text("SELECT pg_backend_pid()"))
                    if s.get_bind().dialect.name == "postgresql" else None)
     commands, mine = 0, []
@@ -84,21 +83,11 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
             commands, start = 0, time.perf_counter()
             cpu = _cpu(backend)
         with rt.command() as s:
-            sid = situations.draft(s, school, ids["table_id"], filter1()).id
+            sid = life.draft(s)
         mine.append(sid)
-        with rt.command() as s:
-            situations.submit(s, school, sid)
-        with rt.command() as s:
-            situations.accept(s, chair, sid, mid)
-        with rt.command() as s:
-            interventions.disclose(s, chair, sid, [agencies["cmha"]], basis="phipa_40_1")
-        with rt.command() as s:
-            interventions.plan(s, chair, sid, lead_agency_id=agencies["cmha"])
-        with rt.command() as s:
-            interventions.report_back(s, cmha, sid, progress_note="ok",
-                                      first_contact_made=True, still_aer=False)
-        with rt.command() as s:
-            interventions.close(s, chair, sid, conclusion_reason="lowered_connected")
+        for command in steps:
+            with rt.command() as s:
+                command(s, sid)
         commands += 7
     elapsed = time.perf_counter() - start
     used = tuple(b - a for a, b in zip(cpu, _cpu(backend), strict=True))

@@ -26,17 +26,12 @@ from bench.common import fresh_pg_database, process_cpu
 
 def _profile(url: str, keystore: str, rounds: int) -> None:
     sys.path.insert(0, "tests")
-    from support.factories import filter1
-
-    from workflow import interventions, situations
-    from workflow.models import User
+    from bench.lifecycle import Lifecycle
     from workflow.runtime import Runtime
 
     ids = _setup(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
-    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
-    with rt.read() as s:  # the signed-in people, kept as a web process keeps them
-        school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
+    life = Lifecycle.signed_in(rt, ids)
     counts: collections.Counter[str] = collections.Counter()
     statements: dict[str, collections.Counter[str]] = collections.defaultdict(
         collections.Counter)
@@ -66,17 +61,9 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
                 import cProfile
                 profiler = cProfile.Profile()
                 profiler.enable()
-        sid = step("draft", lambda s: situations.draft(s, school, ids["table_id"], filter1()).id)
-        step("submit", lambda s, sid=sid: situations.submit(s, school, sid))
-        step("accept", lambda s, sid=sid: situations.accept(s, chair, sid, mid))
-        step("disclose", lambda s, sid=sid: interventions.disclose(
-            s, chair, sid, [agencies["cmha"]], basis="phipa_40_1"))
-        step("plan", lambda s, sid=sid: interventions.plan(s, chair, sid,
-                                                           lead_agency_id=agencies["cmha"]))
-        step("report_back", lambda s, sid=sid: interventions.report_back(
-            s, cmha, sid, progress_note="ok", first_contact_made=True, still_aer=False))
-        step("close", lambda s, sid=sid: interventions.close(
-            s, chair, sid, conclusion_reason="lowered_connected"))
+        sid = step("draft", life.draft)
+        for name, command in life.steps():
+            step(name, lambda s, command=command, sid=sid: command(s, sid))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(os.environ["PROF"])

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -124,36 +124,23 @@ def _table_of(part: bytes) -> str:
 
 def _profile(url: str, keystore: str, rounds: int, by_statement: bool) -> None:
     sys.path.insert(0, "tests")
-    from support.factories import filter1
-
-    from workflow import interventions, situations
-    from workflow.models import User
+    from bench.lifecycle import Lifecycle
     from workflow.runtime import Runtime
 
     ids = _setup(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
-    users, agencies, mid = ids["users"], ids["agencies"], ids["meeting_id"]
+    life = Lifecycle.signed_in(rt, ids)
     with rt.read() as s:
-        school, chair, cmha = (s.get_one(User, users[k]) for k in ("school", "chair", "cmha"))
         backend = int(s.scalar(text("SELECT pg_backend_pid()")))
     clock: list[ServerClock] = []
-    commands: list[Callable[[Any, int], Any]] = [
-        lambda s, sid: situations.submit(s, school, sid),
-        lambda s, sid: situations.accept(s, chair, sid, mid),
-        lambda s, sid: interventions.disclose(s, chair, sid, [agencies["cmha"]],
-                                              basis="phipa_40_1"),
-        lambda s, sid: interventions.plan(s, chair, sid, lead_agency_id=agencies["cmha"]),
-        lambda s, sid: interventions.report_back(s, cmha, sid, progress_note="ok",
-                                                 first_contact_made=True, still_aer=False),
-        lambda s, sid: interventions.close(s, chair, sid, conclusion_reason="lowered_connected"),
-    ]
+    commands = [command for _name, command in life.steps()]
     with _charged(rt.engine, clock, by_statement):
         clock.append(ServerClock(backend))
         for i in range(WARM_UP + rounds):
             if i == WARM_UP:
                 clock[0].reset()
             with rt.command() as s:
-                sid = situations.draft(s, school, ids["table_id"], filter1()).id
+                sid = life.draft(s)
             clock[0].charge("commit")
             for command in commands:
                 with rt.command() as s:

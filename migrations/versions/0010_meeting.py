@@ -10,17 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from workflow.models.versions import TABLE, install_triggers, remove_triggers
+from workflow.models.versions import TABLE, install_triggers, migrated_tables, remove_triggers
 
 revision: str = "0010_meeting"
 down_revision: str | None = "0008_rounds"
 branch_labels = None
 depends_on = None
-
-
-def _tables() -> list[str]:
-    names = sa.inspect(op.get_bind()).get_table_names()
-    return sorted(n for n in names if n not in ("alembic_version", TABLE))
 
 
 def upgrade() -> None:
@@ -30,9 +25,9 @@ def upgrade() -> None:
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("shard", name=op.f("pk_data_versions")),
     )
-    install_triggers(op.get_bind(), _tables())
+    install_triggers(op.get_bind(), migrated_tables(op.get_bind()))
 
 
 def downgrade() -> None:
-    remove_triggers(op.get_bind(), _tables())
+    remove_triggers(op.get_bind(), migrated_tables(op.get_bind()))
     op.drop_table(TABLE)

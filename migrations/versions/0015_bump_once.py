@@ -9,10 +9,9 @@ Revises: 0014_redundant_indexes
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from workflow.models.versions import TABLE, install_triggers
+from workflow.models.versions import install_triggers, migrated_tables
 
 revision: str = "0015_bump_once"
 down_revision: str | None = "0014_redundant_indexes"
@@ -20,14 +19,9 @@ branch_labels = None
 depends_on = None
 
 
-def _tables() -> list[str]:
-    names = sa.inspect(op.get_bind()).get_table_names()
-    return sorted(n for n in names if n not in ("alembic_version", TABLE))
-
-
 def upgrade() -> None:
-    install_triggers(op.get_bind(), _tables())
+    install_triggers(op.get_bind(), migrated_tables(op.get_bind()))
 
 
 def downgrade() -> None:
-    install_triggers(op.get_bind(), _tables(), only_until_bumped=False)
+    install_triggers(op.get_bind(), migrated_tables(op.get_bind()), only_until_bumped=False)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, MetaData, event, text
+from sqlalchemy import BigInteger, Connection, MetaData, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.models.base import Base
@@ -78,6 +78,13 @@ def install_triggers(connection: Connection, tables: list[str], *,
         connection.execute(text(
             f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
             f"FOR EACH STATEMENT {when}EXECUTE FUNCTION {FUNCTION}()"))
+
+
+def migrated_tables(connection: Connection) -> list[str]:
+    """The tables a migration puts the triggers on: all of the database's, but the counter's
+    own and Alembic's."""
+    names = inspect(connection).get_table_names()
+    return sorted(n for n in names if n not in ("alembic_version", TABLE))
 
 
 def remove_triggers(connection: Connection, tables: list[str]) -> None:
