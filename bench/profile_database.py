@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--per-worker", type=int, default=150)
     args = parser.parse_args()
+    if args.rounds < 1 or args.per_worker < 1:
+        parser.error("--rounds and --per-worker take a whole number of 1 or more")
     sys.path.insert(0, "tests")
     with tempfile.TemporaryDirectory() as tmp, \
             fresh_pg_database("hubtable_profile_db") as start:
