@@ -31,7 +31,6 @@ from bench.bench_transitions import (
     TRANSITIONS_PER_SITUATION,
     WARM_UP,
     WORKERS,
-    _setup,
 )
 from bench.common import (
     fresh_pg_database,
@@ -41,13 +40,12 @@ from bench.common import (
     process_cpu,
     result,
 )
-
-COMMANDS_PER_SITUATION = 7
+from bench.lifecycle import COMMANDS_PER_SITUATION, build_world
 
 Command = list[bytes]
 
 
-def _record(url: str, keystore: str, ids: dict, situations: int
+def record(url: str, keystore: str, ids: dict, situations: int
             ) -> tuple[list[bytes], list[list[Command]]]:
     """(the PREPAREs, each situation's commands as the bytes they sent), driven through the
     domain on `url` by one process."""
@@ -95,7 +93,7 @@ def _record(url: str, keystore: str, ids: dict, situations: int
     return prepares, lifecycles
 
 
-def _replay(args: tuple[str, list[bytes], list[list[Command]], mp.Queue, Any]) -> None:
+def _client(args: tuple[str, list[bytes], list[list[Command]], mp.Queue, Any]) -> None:
     """One client: send each command's bytes and commit, nothing else."""
     url, prepares, lifecycles, queue, barrier = args
     from workflow.db import make_engine
@@ -128,13 +126,13 @@ def _replay(args: tuple[str, list[bytes], list[list[Command]], mp.Queue, Any]) -
     queue.put((len(lifecycles) - WARM_UP, elapsed, *used, closed))
 
 
-def _drive(url: str, prepares: list[bytes], lifecycles: list[list[Command]]
+def replay(url: str, prepares: list[bytes], lifecycles: list[list[Command]]
            ) -> tuple[float, float, float]:
     """Four replaying clients on `url`: (transitions/s, backend and machine CPU ms/command)."""
     ctx = mp.get_context("spawn")
     queue, barrier = ctx.Queue(), ctx.Barrier(WORKERS)
     shares = [lifecycles[i::WORKERS] for i in range(WORKERS)]
-    procs = [ctx.Process(target=_replay, args=((url, prepares, share, queue, barrier),))
+    procs = [ctx.Process(target=_client, args=((url, prepares, share, queue, barrier),))
              for share in shares]
     for p in procs:
         p.start()
@@ -155,12 +153,12 @@ def run(database_url: str | None = None, *, per_worker: int = PER_WORKER) -> lis
     sys.path.insert(0, "tests")
     with tempfile.TemporaryDirectory() as tmp, \
             fresh_pg_database("hubtable_bench_ceiling") as start:
-        ids = _setup(start, f"sqlite:///{tmp}/keys.db")
+        ids = build_world(start, f"sqlite:///{tmp}/keys.db")
         with fresh_pg_database("hubtable_bench_recorded", copy_of=start) as recorded:
-            prepares, lifecycles = _record(recorded, f"sqlite:///{tmp}/keys.db", ids,
+            prepares, lifecycles = record(recorded, f"sqlite:///{tmp}/keys.db", ids,
                                            WORKERS * (WARM_UP + per_worker))
         with fresh_pg_database("hubtable_bench_replayed", copy_of=start) as replayed:
-            tps, backends, whole = _drive(replayed, prepares, lifecycles)
+            tps, backends, whole = replay(replayed, prepares, lifecycles)
         with fresh_pg_database("hubtable_bench_pgbench") as pgb:
             baseline, pgbench_cpu = pgbench_run(pg_database_name(pgb), clients=WORKERS)
     why = ("informative: the ceiling of the goal '" + GOAL + "': the same statements "

@@ -34,6 +34,7 @@ from bench.common import (
     process_cpu,
     result,
 )
+from bench.lifecycle import COMMANDS_PER_SITUATION, build_world
 
 WORKERS = 4
 PER_WORKER = 150
@@ -42,22 +43,6 @@ TRANSITIONS_PER_SITUATION = 9  # submit, schedule, present, accept, disclose, pl
 # report_back, close + the draft itself counts as the first write
 GOAL = ("transitions/s through the domain, 4 workers, PostgreSQL / pgbench -N 4 clients "
         ">= 0.40")
-
-
-def _setup(url: str, keystore: str) -> dict:
-    from support.factories import build_world, open_meeting
-
-    from workflow.models import Base
-    from workflow.runtime import Runtime
-
-    rt = Runtime(url, keystore, "bench-key")
-    Base.metadata.create_all(rt.engine)
-    world = build_world(rt)
-    meeting_id = open_meeting(world)
-    out = {"table_id": world.table_id, "agencies": world.agencies, "users": world.users,
-           "meeting_id": meeting_id}
-    rt.dispose()
-    return out
 
 
 def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
@@ -88,7 +73,7 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
         for command in steps:
             with rt.command() as s:
                 command(s, sid)
-        commands += 7
+        commands += COMMANDS_PER_SITUATION
     elapsed = time.perf_counter() - start
     used = tuple(b - a for a, b in zip(cpu, _cpu(backend), strict=True))
     with rt.read() as s:  # every situation of this worker went the whole way
@@ -109,7 +94,7 @@ def _cpu(backend: int | None) -> tuple[float, float, float]:
 def _drive(url: str, keystore: str, per_worker: int) -> tuple[float, float, list[float]]:
     """Four workers through the domain on `url`: (transitions/s, commands/s, CPU ms per
     command: the workers' Python, their PostgreSQL backends, the whole machine)."""
-    ids = _setup(url, keystore)
+    ids = build_world(url, keystore)
     ctx = mp.get_context("spawn")
     queue, barrier = ctx.Queue(), ctx.Barrier(WORKERS)
     procs = [ctx.Process(target=_worker, args=((url, keystore, ids, per_worker, queue, barrier),))

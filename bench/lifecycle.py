@@ -12,13 +12,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+
+def build_world(url: str, keystore: str) -> dict:
+    """A fresh schema at `url` with the tests' world (a table, its agencies and people) and an
+    open meeting: the ids a Lifecycle is made from (plain data, so worker processes can take
+    it)."""
+    from support.factories import build_world as tests_world
+    from support.factories import open_meeting
+
+    from workflow.models import Base
+    from workflow.runtime import Runtime
+
+    rt = Runtime(url, keystore, "bench-key")
+    Base.metadata.create_all(rt.engine)
+    world = tests_world(rt)
+    meeting_id = open_meeting(world)
+    ids = {"table_id": world.table_id, "agencies": world.agencies, "users": world.users,
+           "meeting_id": meeting_id}
+    rt.dispose()
+    return ids
+
+
+#: the draft and the six steps
+COMMANDS_PER_SITUATION = 7
 #: (command name, the command on a situation) in the order a situation goes through them
 Step = tuple[str, Callable[[Any, int], Any]]
 
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """The world bench_transitions._setup built, with its signed-in people."""
+    """The world build_world made, with its signed-in people."""
 
     table_id: int
     meeting_id: int

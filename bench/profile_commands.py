@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bench.bench_transitions import _setup
 from bench.common import fresh_pg_database, process_cpu
+from bench.lifecycle import build_world
 
 
 def _profile(url: str, keystore: str, rounds: int) -> None:
@@ -29,7 +29,7 @@ def _profile(url: str, keystore: str, rounds: int) -> None:
     from bench.lifecycle import Lifecycle
     from workflow.runtime import Runtime
 
-    ids = _setup(url, keystore)
+    ids = build_world(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
     life = Lifecycle.signed_in(rt, ids)
     counts: collections.Counter[str] = collections.Counter()

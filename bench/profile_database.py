@@ -19,9 +19,10 @@ from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
 
-from bench.bench_ceiling import Command, _drive, _record
-from bench.bench_transitions import WARM_UP, WORKERS, _setup
+from bench.bench_ceiling import Command, record, replay
+from bench.bench_transitions import WARM_UP, WORKERS
 from bench.common import fresh_pg_database
+from bench.lifecycle import build_world
 
 #: SQL whose rows are the statements that take a part away from a replayed database
 _TRIGGERS = ("SELECT format('DROP TRIGGER hubtable_data_version ON %I', event_object_table) "
@@ -65,9 +66,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, \
             fresh_pg_database("hubtable_profile_db") as start:
         keystore = f"sqlite:///{tmp}/keys.db"
-        ids = _setup(start, keystore)
+        ids = build_world(start, keystore)
         with fresh_pg_database("hubtable_profile_db_recorded", copy_of=start) as recorded:
-            prepares, lifecycles = _record(recorded, keystore, ids,
+            prepares, lifecycles = record(recorded, keystore, ids,
                                            WORKERS * (WARM_UP + args.per_worker))
         for round_ in range(1, args.rounds + 1):
             full = 0.0
@@ -75,7 +76,7 @@ def main() -> None:
                 replayed = [[change(command) for command in life] for life in lifecycles]
                 with fresh_pg_database("hubtable_profile_db_replayed", copy_of=start) as url:
                     _take_away(url, listing)
-                    tps, backends, whole = _drive(url, prepares, replayed)
+                    tps, backends, whole = replay(url, prepares, replayed)
                 full = full or tps
                 print(f"round {round_}  {name:30s} {tps:8.1f} transitions/s "
                       f"({tps / full:4.2f} of as recorded)  backends {backends:.3f}, "

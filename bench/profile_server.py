@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.bench_transitions import _setup
 from bench.common import fresh_pg_database, process_cpu
+from bench.lifecycle import build_world
 
 WARM_UP = 3
 
@@ -127,7 +127,7 @@ def _profile(url: str, keystore: str, rounds: int, by_statement: bool) -> None:
     from bench.lifecycle import Lifecycle
     from workflow.runtime import Runtime
 
-    ids = _setup(url, keystore)
+    ids = build_world(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
     life = Lifecycle.signed_in(rt, ids)
     with rt.read() as s:

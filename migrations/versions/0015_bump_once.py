@@ -1,7 +1,7 @@
 """The data-version triggers carry their own condition: once a transaction has bumped the
 counter, its later statements no longer call the PL/pgSQL function only for it to return
-(workflow/models/versions.py; a fifth of the server's work for a command's write, measured
-with bench/bench_ceiling.py). PostgreSQL only; what the triggers do is unchanged.
+(workflow/models/versions.py; about 7% of the server's CPU per command, measured with
+bench/bench_ceiling.py). PostgreSQL only; what the triggers do is unchanged.
 
 Revision ID: 0015_bump_once
 Revises: 0014_redundant_indexes
