@@ -87,6 +87,7 @@ class PrefectChildren:
                       "(in use?); trying another", err=True)
             self.prefect_port = free_port()
             self._spawn(service)
+            self._write_state()  # type: ignore[attr-defined]
 
     def _prefect_ready(self) -> bool:
         service = self.services.get("prefect-server")
@@ -152,6 +153,7 @@ class PrefectChildren:
 
     def _prefect_url(self) -> str:
         return f"http://127.0.0.1:{self._port()}"
+
     def _choose_prefect_port(self) -> int:
         if self.prefect_port is not None:
             if not port_is_free("127.0.0.1", self.prefect_port):

@@ -102,7 +102,9 @@ class Supervisor(PrefectChildren, WebChildren):
             self._start_mail()
             self._start_prefect()
             # The web processes need no Prefect address: their health report reads up.json,
-            # which follows the server should it move to another port.
+            # which follows the server should it move to another port. Written now, so that
+            # /healthz says from its first answer which server is starting (not "no Prefect").
+            self._write_state()
             self._start_web(web_count)
             self._say(f"  web UI      http://{self._display_host()}:{self.port}  "
                       f"({web_count} process{'es' if web_count > 1 else ''})")

@@ -11,7 +11,8 @@
    against the one hubtable database, with an SMTP server here to receive the mail.
 5. Drive it: situations created through the API (of either web process), the meeting's
    decisions taken through the web (alternating between the two web processes); two sweep
-   runs at once; then, while decisions go on, SIGKILL the worker running the dispatch listener.
+   runs at once; then, while decisions go on, SIGKILL the worker running the dispatch listener
+   and every process it started (its machine dies).
 6. Show: every notification sent exactly once (the one in flight at the kill may arrive twice,
    with the same Message-ID), every due timer fired exactly once, the crashed run Crashed in
    Prefect, and the work completed by the other worker.

@@ -78,9 +78,13 @@ class Processes:
         return process
 
     def kill(self, name: str) -> None:
+        """SIGKILL a child and everything it started, as when its machine dies: Prefect
+        starts each flow run in a session of its own (so a signal to the worker's group
+        would leave the run's process alive, still sending heartbeats)."""
         process = self.children[name]
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        for pid in [process.pid, *descendants(process.pid)]:
+            with suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
         process.wait(10)
 
     def stop_all(self) -> None:
@@ -198,6 +202,25 @@ def listens(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (/proc: children, their children, ...)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def worker_running(procs: Processes, run_id: str) -> str:

@@ -9,6 +9,7 @@ import email
 import http.cookiejar
 import json
 import re
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -16,7 +17,7 @@ import urllib.request
 import pytest
 from support.factories import PASSWORD, build_world, open_meeting, submitted
 
-from e2e.running_up import RunningUp, processes_of, up_environment
+from e2e.running_up import READY, RunningUp, processes_of, up_environment
 from workflow import setup
 from workflow.runtime import Runtime
 
@@ -30,6 +31,17 @@ def _scheduled_runs(prefect_url: str) -> list[dict]:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return [run for run in json.loads(response.read()) if run["auto_scheduled"]]
+
+
+def _watch_health(up: RunningUp, seen: list[dict]) -> None:
+    """Every answer of /healthz's Prefect part until up says it is up."""
+    while not any(READY in line for line in up.lines) and up.process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{up.base}/healthz", timeout=5) as response:
+                seen.append(json.loads(response.read())["prefect"])
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.2)
 
 
 class Browser:
@@ -75,8 +87,16 @@ def test_up_serves_the_product_and_the_flows_then_stops_cleanly(tmp_path, smtp_s
 
     up = RunningUp(env)
     lines = up.lines
+    starting: list[dict] = []  # what /healthz said of Prefect while up was still starting
+    watcher = threading.Thread(target=_watch_health, args=(up, starting), daemon=True)
+    watcher.start()
     try:
         up.wait_until_up(240)  # up waits for the listener; CI is busy
+        watcher.join(timeout=10)
+        # From its first answer /healthz names the server up is starting (up.json is written
+        # before the web starts), never "no Prefect configured".
+        assert starting, up.output
+        assert all(p.get("configured") and p.get("api_url") for p in starting), starting
         assert any(up.base in line for line in lines)
         assert any("Prefect UI" in line for line in lines)
         # a clean start warns of nothing (the listener's deployment was once asked for
