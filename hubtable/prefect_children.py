@@ -96,6 +96,33 @@ class PrefectChildren:
         return (answers(f"{self._prefect_url()}/api/health")
                 and service.child.owns_listener(self._port()))
 
+    def _end_leftover_runs(self) -> int:
+        """End as Crashed the runs a previous `up` on this data dir left in flight; how many.
+
+        Its runner and their processes are gone (one `up` per data dir, and this Prefect
+        server is its own), but Prefect still counts the runs as running, so they would hold
+        their deployments' concurrency slots for good: no listener and no dispatch could start
+        again. Called before this `up`'s runner starts, so none of its own runs is touched.
+        """
+        base = f"{self._prefect_url()}/api"
+        leftover = {"flow_runs": {"state": {"type": {"any_": list(LEFTOVER_STATES)}}},
+                    "limit": 200}
+        ended = 0
+        try:
+            for _page in range(50):  # 10,000 runs at most; each page ends what it finds
+                runs = _call_patiently("POST", f"{base}/flow_runs/filter", leftover)
+                if not runs:
+                    break
+                for run in runs:
+                    _call_patiently("POST", f"{base}/flow_runs/{run['id']}/set_state", {
+                        "state": {"type": "CRASHED",
+                                  "message": "left in flight when hubtable up last stopped"}})
+                    ended += 1
+        except (OSError, ValueError, KeyError) as exc:
+            self._say(f"warning: could not end the flow runs the last hubtable up left "
+                      f"running ({_reason(exc)}); the listener may not start", err=True)
+        return ended
+
     def _start_listener(self, *, wait: bool) -> None:
         """Start a dispatch-listener run now rather than at its next scheduled time."""
         self._kick_listener = False
@@ -168,6 +195,8 @@ class PrefectChildren:
 #: registrations, measured here; 429) or "not yet" (404) for a moment: asked again, it
 #: answers. Each means nothing was done, so asking again cannot start the listener twice.
 _AGAIN = (404, 429, 503)
+#: The states of a run a runner has taken and not yet ended.
+LEFTOVER_STATES = ("PENDING", "RUNNING", "CANCELLING")
 _PATIENCE = 30.0
 
 

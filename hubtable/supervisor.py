@@ -111,6 +111,9 @@ class Supervisor(PrefectChildren, WebChildren):
             self._wait_for_prefect()
             if self._stopping:
                 return 0
+            ended = self._end_leftover_runs()
+            if ended:
+                self._say(f"  ended {ended} flow run(s) the last hubtable up left running")
             self._add("runner", lambda: [sys.executable, "-m", "orchestration.runner"],
                       self._client_env)
             # Both deployments `up` starts runs of: the runner registers them one by one.

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.schedule import DEPLOYMENT, JOBS
+from orchestration.schedule import DEPLOYMENT, JOBS, RUNS_AT_ONCE
 
 
 def _limit(concurrency: int | None):  # type: ignore[no-untyped-def]
@@ -72,6 +72,5 @@ def run_worker(pool: str, limit: int | None) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     argv = [str(Path(sys.executable).parent / "prefect"), "worker", "start", "--pool", pool,
             "--type", "process"]
-    if limit:
-        argv += ["--limit", str(limit)]
+    argv += ["--limit", str(limit or RUNS_AT_ONCE)]
     return subprocess.call(argv, env=env, cwd=str(ROOT))

@@ -24,8 +24,9 @@ def serve_forever(limit: int | None = None) -> None:
     from prefect import serve
 
     from orchestration.deployments import runner_deployments
+    from orchestration.schedule import RUNS_AT_ONCE
 
-    serve(*runner_deployments(), limit=limit, print_starting_message=False,
+    serve(*runner_deployments(), limit=limit or RUNS_AT_ONCE, print_starting_message=False,
           pause_on_shutdown=False)
 
 

@@ -32,7 +32,7 @@ def up(host: str, port: int, prefect_port: int | None) -> None:
 
 @click.command()
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="At most this many flow runs at once in this worker.")
+              help="At most this many flow runs at once in this worker (default 8).")
 @click.option("--pool", default=None,
               help="Register the deployments in this Prefect process work pool (created if "
                    "missing) and run a pool worker, instead of serving them directly.")
