@@ -87,7 +87,7 @@ class PrefectChildren:
                       "(in use?); trying another", err=True)
             self.prefect_port = free_port()
             self._spawn(service)
-            self._write_state()  # type: ignore[attr-defined]
+            self._write_state()
 
     def _prefect_ready(self) -> bool:
         service = self.services.get("prefect-server")
@@ -111,13 +111,15 @@ class PrefectChildren:
         try:
             for _page in range(50):  # 10,000 runs at most; each page ends what it finds
                 runs = _call_patiently("POST", f"{base}/flow_runs/filter", leftover)
-                if not runs:
-                    break
+                accepted = 0
                 for run in runs:
-                    _call_patiently("POST", f"{base}/flow_runs/{run['id']}/set_state", {
+                    answer = _call_patiently("POST", f"{base}/flow_runs/{run['id']}/set_state", {
                         "state": {"type": "CRASHED",
                                   "message": "left in flight when hubtable up last stopped"}})
-                    ended += 1
+                    accepted += answer.get("status") == "ACCEPT"
+                ended += accepted
+                if not accepted:  # none left, or none the server lets end: asking again is moot
+                    break
         except (OSError, ValueError, KeyError) as exc:
             self._say(f"warning: could not end the flow runs the last hubtable up left "
                       f"running ({_reason(exc)}); the listener may not start", err=True)

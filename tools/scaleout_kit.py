@@ -22,7 +22,11 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
+from hubtable.processes import processes_with_environment
+
 ROOT = Path(__file__).resolve().parent.parent
+#: Set in each child's environment to its name: every process it starts carries it too.
+CHILD_MARK = "HUBTABLE_SCALEOUT_CHILD"
 POOL = "scaleout"
 started = time.monotonic()
 
@@ -72,8 +76,10 @@ class Processes:
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:  # type: ignore[type-arg]
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        # Marked, as `up` marks its children: the processes it starts inherit the mark.
+        process = subprocess.Popen(argv, cwd=ROOT, env={**env, CHILD_MARK: name}, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
         self.children[name] = process
         return process
 
@@ -82,10 +88,15 @@ class Processes:
         starts each flow run in a session of its own (so a signal to the worker's group
         would leave the run's process alive, still sending heartbeats)."""
         process = self.children[name]
-        for pid in [process.pid, *descendants(process.pid)]:
-            with suppress(ProcessLookupError):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        self._kill_marked(name)
         process.wait(10)
+
+    def _kill_marked(self, name: str) -> None:
+        for pid in processes_with_environment(CHILD_MARK, name):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def stop_all(self) -> None:
         for process in self.children.values():
@@ -97,6 +108,8 @@ class Processes:
                 process.wait(max(deadline - time.monotonic(), 0.1))
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+        for name in self.children:  # flow runs, each in a session of its own
+            self._kill_marked(name)
 
     def tail(self, name: str, lines: int = 30) -> str:
         path = self.logs / f"{name}.log"
@@ -202,25 +215,6 @@ def listens(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live process below `pid` (/proc: children, their children, ...)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile
-        parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def worker_running(procs: Processes, run_id: str) -> str:
