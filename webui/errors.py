@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webui.api.errors import error_response
 from webui.views.common import message_of
 from workflow.errors import DomainError, NotFound, PermissionDenied
 
@@ -45,12 +46,24 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
-        if request.path.startswith("/api/"):
-            return exc
-        titles = {403: _("Not allowed"), 404: _("Not found"), 405: _("Not allowed"),
-                  429: _("Too many attempts")}
-        messages = {404: _("There is nothing here that you may see."),
-                    429: _("Too many attempts. Wait a minute and try again.")}
         code = exc.code or 500
+        if request.path.startswith("/api/"):
+            # A refusal before any API view ran (an id the route's converter does not take):
+            # the API's JSON shape all the same.
+            if code == 404:
+                return error_response(404, f"nothing at {request.path} that you may see; "
+                                           "see /api/v1/openapi.json")
+            return error_response(code, exc.description or exc.name)
+        titles = {400: _("The request could not be read"), 403: _("Not allowed"),
+                  404: _("Not found"), 405: _("Not available this way"),
+                  413: _("Too large"), 429: _("Too many attempts")}
+        messages = {400: _("The page could not read what was sent. Go back, reload the page "
+                           "and try again."),
+                    404: _("There is nothing here that you may see."),
+                    405: _("This address does not take that kind of request. Use the "
+                           "page's own links and buttons."),
+                    413: _("What was sent is too large."),
+                    429: _("Too many attempts. Wait a minute and try again.")}
         return _page(code, titles.get(code, _("Error")),
-                     messages.get(code, exc.description or ""))
+                     messages.get(code, _("Something went wrong. Try again; if it happens "
+                                          "again, tell your coordinator.")))

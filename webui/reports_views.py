@@ -1,6 +1,8 @@
 """Reports for managers and chairs: de-identified figures, charts, indicators, exports.
 
-Everything shown comes from workflow.reports, already suppressed; this module only draws it.
+Everything shown comes from workflow.reports, already suppressed; this module only draws it,
+in the reader's language: the report's words are Phrases (English templates with their
+parameters), translated here through the catalog as the core's error messages are.
 Charts are SVG drawn on the server by pygal and served from a route as image/svg+xml (shown
 with <img alt>, the numbers in a table beside each), so the page needs no script. Who may see
 which tables is decided by workflow.reports.resolve_scope (managers: their assigned tables;
@@ -15,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
 import pygal
@@ -27,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webui.unit import reading
+from webui.views.common import message_of
 from workflow import access
 from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
@@ -40,7 +44,8 @@ from workflow.reports.exports import (
     write_xlsx,
 )
 from workflow.reports.figures import TREND_LINES
-from workflow.reports.model import Cell, Figure
+from workflow.reports.model import Cell, Figure, Indicator
+from workflow.reports.phrase import Phrase
 from workflow.reports.sql import DECISIONS
 
 ACCEPTED, REJECTED = DECISIONS[0], DECISIONS[1]  # the decisions figure's columns
@@ -110,6 +115,34 @@ def _report(session: Session, actor: User, params: dict[str, str]) -> Report:
     return rep
 
 
+def say(value: str) -> str:
+    """A report's Phrase in the reader's language: its template through the catalog, then its
+    parameters, each said the same way (the English when the catalog's entry lost one). Any
+    other text is already the reader's: a code-list label, a number, a month, a table's code."""
+    if not isinstance(value, Phrase):
+        return value
+    params = {k: say(v) if isinstance(v, str) else v for k, v in value.params.items()}
+    try:
+        return _(value.template, **params) if params else _(value.template)
+    except (KeyError, TypeError, ValueError):
+        return str(value)
+
+
+def localised(value: Any) -> Any:
+    """A copy of a report (or any part of it) with every Phrase said in the reader's language;
+    the cached report itself stays as built (the exports keep its English words)."""
+    if isinstance(value, str):
+        return say(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: localised(getattr(value, f.name))
+                                 for f in fields(value)})
+    if isinstance(value, dict):
+        return {k: localised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localised(v) for v in value]
+    return value
+
+
 def _choices(session: Session, actor: User) -> tuple[list[Table], list[str]]:
     ids = access.table_ids_in_scope(session, actor)
     tables = list(session.scalars(select(Table).where(Table.id.in_(ids)).order_by(Table.code)))
@@ -127,9 +160,9 @@ def index() -> ResponseReturnValue:
         rep = None
         if tables:
             try:
-                rep = _report(s, actor, params)
+                rep = localised(_report(s, actor, params))
             except ValidationError as exc:
-                errors[exc.field or "_form"] = exc.message
+                errors[exc.field or "_form"] = message_of(exc)
         query = {k: v for k, v in params.items() if v}
         status = 400 if errors else 200
         layout = page_layout(rep) if rep else None
@@ -201,7 +234,8 @@ def _series(fig: Figure) -> tuple[list[str], list[tuple[str, list[Any]]]]:
 def _bar(fig: Figure) -> bytes:
     labels, series = _series(fig)
     chart_type = pygal.StackedBar if len(series) > 1 else pygal.HorizontalBar
-    chart = chart_type(js=[], style=CHART_STYLE, width=640, height=max(260, 34 * len(labels)),
+    chart = chart_type(js=[], style=CHART_STYLE, no_data_text=_("No data"), width=640,
+                       height=max(260, 34 * len(labels)),
                        show_legend=len(series) > 1, legend_at_bottom=True, print_values=False,
                        truncate_label=40, x_label_rotation=0 if len(series) == 1 else 30)
     chart.x_labels = labels
@@ -211,8 +245,8 @@ def _bar(fig: Figure) -> bytes:
 
 
 def _line(fig: Figure) -> bytes:
-    chart = pygal.Line(js=[], style=CHART_STYLE, width=640, height=300, legend_at_bottom=True,
-                       x_label_rotation=30)
+    chart = pygal.Line(js=[], style=CHART_STYLE, no_data_text=_("No data"), width=640,
+                       height=300, legend_at_bottom=True, x_label_rotation=30)
     rows = fig.rows[-MAX_CHART_POINTS:]
     chart.x_labels = [r["label"] for r in rows]
     for i, col in enumerate(fig.columns):
@@ -221,12 +255,12 @@ def _line(fig: Figure) -> bytes:
     return chart.render()
 
 
-def _indicators_chart(rep: Report) -> bytes:
-    chart = pygal.Bar(js=[], style=CHART_STYLE, width=640, height=300, range=(0, 100),
-                      legend_at_bottom=True)
-    chart.x_labels = [i.title for i in rep.indicators]
-    chart.add("Actual (%)", [i.share.value for i in rep.indicators])
-    chart.add("Target (%)", [i.target for i in rep.indicators])
+def _indicators_chart(indicators: list[Indicator]) -> bytes:
+    chart = pygal.Bar(js=[], style=CHART_STYLE, no_data_text=_("No data"), width=640,
+                      height=300, range=(0, 100), legend_at_bottom=True)
+    chart.x_labels = [i.title for i in indicators]
+    chart.add(_("Actual (%)"), [i.share.value for i in indicators])
+    chart.add(_("Target (%)"), [i.target for i in indicators])
     return chart.render()
 
 
@@ -248,9 +282,9 @@ def chart(key: str) -> ResponseReturnValue:
         except ValidationError:
             abort(400)
         if key == "indicators":
-            svg = _indicators_chart(rep)
+            svg = _indicators_chart(localised(rep.indicators))
         else:
-            fig = rep.figure(key)
+            fig = localised(rep.figure(key))  # this figure's words only
             svg = _line(fig) if fig.chart == "line" else _bar(fig)
     response = Response(_SCRIPT.sub(b"", svg), mimetype="image/svg+xml")
     # The chart's own inline styles; an SVG shown through <img> runs no script anyway.

@@ -39,10 +39,25 @@ def has_permission(actor: User, permission: str) -> bool:
     return actor.active and permission in ROLE_PERMISSIONS.get(actor.role, frozenset())
 
 
+#: Why a role is refused each permission, as a sentence a person reads (and a translator
+#: translates whole), never the permission's code.
+_REFUSED = {
+    "situation.draft": "Your role may not present situations.",
+    "situation.view": "Your role may not see situations.",
+    "identity.read": "Your role may not read identity.",
+    "intervention.record": "Your role may not record interventions.",
+    "meeting.run": "Your role may not run meetings.",
+    "table.coordinate": "Your role may not coordinate a table.",
+    "reports.view": "Your role may not see reports.",
+    "directory.manage": "Your role may not manage the directory.",
+    "rules.manage": "Your role may not manage rule packs.",
+    "notifications.manage": "Your role may not manage notifications.",
+}
+
+
 def require_permission(actor: User, permission: str) -> None:
     if not has_permission(actor, permission):
-        raise PermissionDenied("your role (%(role)s) may not %(value)s", role=actor.role,
-                               value=permission.replace('.', ' '))
+        raise PermissionDenied(_REFUSED[permission])
 
 
 def table_ids_in_scope(session: Session, actor: User) -> set[int]:

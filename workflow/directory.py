@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,7 +30,12 @@ from workflow.models import (
 from workflow.reference import load_catalog
 
 _hasher = PasswordHasher()
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: An address one mail header can carry as it is: no comma, angle bracket, quote, space or
+#: other character that would make it two recipients or a display name.
+_EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+$")
+#: The password every demo user has (printed by `hubtable demo`, published in the README):
+#: nobody's own password.
+PUBLISHED_PASSWORDS = frozenset({"hubtable-demo-2026"})
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000  # Argon2 takes any length; a megabyte "password" only costs CPU
@@ -99,11 +105,28 @@ def existing_table_ids(session: Session, table_ids: list[int] | None,
 
 
 def hash_password(password: str) -> str:
+    hash_length_checks(password)
+    return _hasher.hash(password)
+
+
+def check_new_password(password: str, email: str = "") -> None:
+    """A password a person chooses: long enough (hash_password), and not one that a guess
+    finds first (NIST SP 800-63B: refuse the predictable and the context-specific)."""
+    hash_length_checks(password)
+    local = email.split("@", 1)[0].lower()
+    predictable = (len(set(password)) < 5 or password.isdigit()
+                   or password in PUBLISHED_PASSWORDS
+                   or (len(local) >= 4 and local in password.lower()))
+    if predictable:
+        raise ValidationError("that password is too easy to guess: use a few unrelated words",
+                              field="password")
+
+
+def hash_length_checks(password: str) -> None:
     check_length(password, MAX_PASSWORD, "password", "a password")
     if len(password) < MIN_PASSWORD:
         raise ValidationError("a password needs at least %(MIN_PASSWORD)s characters",
                               field="password", MIN_PASSWORD=MIN_PASSWORD)
-    return _hasher.hash(password)
 
 
 def check_password(user: User, password: str) -> bool:
@@ -131,6 +154,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not check_password(user, current):
         raise ValidationError("the current password is not right", field="current_password")
+    check_new_password(new, user.email)
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.session_generation += 1
@@ -195,6 +219,7 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
     table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(Agency.id).where(Agency.slug == slug)):
         raise ValidationError("agency slug %(slug)s is taken", field="slug", slug=slug)
+    check_agency_name_free(session, name)
     agency = Agency(slug=slug, name=name, sector=sector, contact_email=contact_email,
                     language=language)
     session.add(agency)
@@ -202,6 +227,21 @@ def create_agency(session: Session, *, slug: str, name: str, sector: str,
     for table_id in table_ids or []:
         session.add(TableMembership(table_id=table_id, agency_id=agency.id))
     return agency
+
+
+def agency_name_key(name: str) -> str:
+    """What two agency names are compared by: trimmed, spaces collapsed, case folded (in
+    Python, so that "CÔNG AN" and "Công an" are one name on SQLite as on PostgreSQL)."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+
+def check_agency_name_free(session: Session, name: str) -> None:
+    """Two agencies with one name could not be told apart in any list: refuse the second."""
+    key = agency_name_key(name)
+    for existing in session.scalars(select(Agency.name)):
+        if agency_name_key(existing) == key:
+            raise ValidationError("an agency named %(name)s exists already", field="name",
+                                  name=existing)
 
 
 def create_user(session: Session, *, email: str, display_name: str, password: str, role: str,
@@ -223,6 +263,8 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
     table_ids = existing_table_ids(session, table_ids)
     if session.scalar(select(User.id).where(User.email == email)):
         raise ValidationError("a user with email %(email)s exists", field="email", email=email)
+    if password_hash is None:
+        check_new_password(password, email)
     user = User(email=email, display_name=display_name.strip() or email, role=role,
                 agency_id=agency_id, language=language,
                 password_hash=password_hash or hash_password(password),
@@ -240,6 +282,10 @@ def check_role(role: str, agency_id: int | None) -> None:
                               values=', '.join(ROLES))
     if role != "admin" and agency_id is None:
         raise ValidationError("every user but an administrator belongs to an agency",
+                              field="agency_id")
+    if role == "admin" and agency_id is not None:
+        # Administrators manage the installation, never an agency's situations (DOMAIN.md).
+        raise ValidationError("an administrator belongs to no agency: choose none",
                               field="agency_id")
 
 

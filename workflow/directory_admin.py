@@ -12,6 +12,7 @@ table it sits at confirms them; the minutes of that table's next meeting say so.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +49,7 @@ def add_user(session: Session, actor: User | None, *, email: str, display_name: 
              table_ids: list[int] | None = None, language: str = "en") -> User:
     """A new account; it may read identity only once confirmed (never by the administrator)."""
     _require_admin(actor, "create_user")
+    directory.check_role(role, agency_id)
     user = directory.create_user(session, email=email, display_name=display_name,
                                  password=password, role=role, agency_id=agency_id,
                                  table_ids=table_ids, language=language, confirmed=False)
@@ -57,10 +59,20 @@ def add_user(session: Session, actor: User | None, *, email: str, display_name: 
     return user
 
 
+class Keep(Enum):
+    """`agency_id=KEEP`: leave the user's agency as it is (None means "no agency")."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 def update_user(session: Session, actor: User | None, user_id: int, *,
-                role: str | None = None, agency_id: int | None = None,
+                role: str | None = None, agency_id: int | None | Keep = KEEP,
                 active: bool | None = None, table_ids: list[int] | None = None) -> User:
-    """Change a user's role, agency, tables or whether they may sign in.
+    """Change a user's role, agency (None: no agency, for an administrator), tables or
+    whether they may sign in; what is left out (None, KEEP) stays as it is.
 
     Moving a user to another agency (or giving them a role that reads identity) takes their
     confirmation away: the new agency confirms them itself.
@@ -69,28 +81,31 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}", field="user_id")
+    new_role = user.role if role is None else role
+    new_agency = user.agency_id if isinstance(agency_id, Keep) else agency_id
+    if role is not None or not isinstance(agency_id, Keep):
+        directory.check_role(new_role, new_agency)
+    if new_agency is not None and new_agency != user.agency_id \
+            and session.get(Agency, new_agency) is None:
+        raise ValidationError("unknown agency %(agency_id)s", field="agency_id",
+                              agency_id=new_agency)
+    wanted = None if table_ids is None else set(directory.existing_table_ids(session, table_ids))
     before_agency = user.agency_id
     changed: dict[str, object] = {}
-    if role is not None and role != user.role:
-        directory.check_role(role, agency_id if agency_id is not None else user.agency_id)
-        changed["role"] = role
-        user.role = role
+    if new_role != user.role:
+        changed["role"] = new_role
+        user.role = new_role
         user.identity_confirmed_at = user.identity_confirmed_by_id = None
-    if agency_id is not None and agency_id != user.agency_id:
-        if session.get(Agency, agency_id) is None:
-            raise ValidationError("unknown agency %(agency_id)s", field="agency_id",
-                                  agency_id=agency_id)
-        changed["agency_id"] = agency_id
-        user.agency_id = agency_id
+    if new_agency != user.agency_id:
+        changed["agency_id"] = new_agency
+        user.agency_id = new_agency
         user.identity_confirmed_at = user.identity_confirmed_by_id = None
     if active is not None and active != user.active:
         changed["active"] = active
         user.active = active
-    if table_ids is not None:
-        wanted = set(directory.existing_table_ids(session, table_ids))
-        if wanted != {s.table_id for s in user.scopes}:
-            changed["table_ids"] = sorted(wanted)
-            user.scopes = [UserTableScope(table_id=t) for t in sorted(wanted)]
+    if wanted is not None and wanted != {s.table_id for s in user.scopes}:
+        changed["table_ids"] = sorted(wanted)
+        user.scopes = [UserTableScope(table_id=t) for t in sorted(wanted)]
     if changed:
         _audit(session, "update_user", actor, user_id=user.id, **changed)
         for agency in {before_agency, user.agency_id} - {None}:

@@ -152,3 +152,12 @@ def pending_for(session: Session, actor: User) -> list[FollowUp]:
     return list(session.scalars(select(FollowUp).where(
         FollowUp.lead_agency_id == actor.agency_id, FollowUp.answer.is_(None),
         FollowUp.reminders_sent > 0).order_by(FollowUp.due_at)))
+
+
+def refs_of(session: Session, pending: list[FollowUp]) -> dict[int, str]:
+    """The reference people use (PEEL-000055) of each pending follow-up's situation."""
+    ids = {f.situation_id for f in pending}
+    if not ids:
+        return {}
+    rows = session.execute(select(Situation.id, Situation.ref).where(Situation.id.in_(ids)))
+    return {sid: ref or str(sid) for sid, ref in rows}

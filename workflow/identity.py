@@ -27,6 +27,32 @@ from workflow.linkage import keys as linkage_keys
 from workflow.linkage import tokens as linkage_tokens
 from workflow.models import IdentityRecord, Situation, SituationKey, User, utcnow
 
+OLDEST_AGE = 120  # years: a birth date further back is a typing mistake, never a person
+NAME_LIMIT = 200
+ADDRESS_LIMIT = 300
+
+
+def earliest_birth_date(today: date | None = None) -> date:
+    """The first birth date taken as plausible: OLDEST_AGE years before today."""
+    today = today or date.today()
+    if today.month == 2 and today.day == 29:
+        today = today.replace(day=28)
+    return today.replace(year=today.year - OLDEST_AGE)
+
+
+def check_birth_date(born: date, field: str, *, today: date | None = None) -> date:
+    """A birth date someone alive may have: not in the future, not more than OLDEST_AGE
+    years ago (0001-01-01 or 1800-01-01 are typing mistakes that would still be sealed and
+    matched as if they were true). Every entry of a birth date, at filter 1's check and at
+    filter 3, asks this."""
+    today = today or date.today()
+    if born > today:
+        raise ValidationError("birth date is in the future", field=field)
+    if born < earliest_birth_date(today):
+        raise ValidationError("a birth date more than %(years)s years ago cannot be right: "
+                              "check the year", field=field, years=OLDEST_AGE)
+    return born
+
 
 @dataclass
 class Person:
@@ -40,8 +66,12 @@ class Person:
         where = f"persons[{index}]"
         if not self.name.strip():
             raise ValidationError("a name is required for each person", field=f"{where}.name")
-        if len(self.name) > 200 or len(self.address) > 300:
-            raise ValidationError("name or address is too long", field=f"{where}.name")
+        if len(self.name) > NAME_LIMIT:
+            raise ValidationError("a name is limited to %(limit)s characters",
+                                  field=f"{where}.name", limit=NAME_LIMIT)
+        if len(self.address) > ADDRESS_LIMIT:
+            raise ValidationError("an address is limited to %(limit)s characters",
+                                  field=f"{where}.address", limit=ADDRESS_LIMIT)
         if self.birth_date:
             try:
                 born = date.fromisoformat(self.birth_date)
@@ -50,9 +80,8 @@ class Person:
                     "birth date %(birth_date)r is not a date (use YYYY-MM-DD)",
                     field=f"{where}.birth_date", birth_date=self.birth_date,
                 ) from None
-            if born > date.today():
-                raise ValidationError("birth date is in the future", field=f"{where}.birth_date")
-        if self.age is not None and not 0 <= self.age <= 120:
+            check_birth_date(born, f"{where}.birth_date")
+        if self.age is not None and not 0 <= self.age <= OLDEST_AGE:
             raise ValidationError("age must be between 0 and 120", field=f"{where}.age")
         if len(self.phone) > 60 or not self.phone.isprintable():
             raise ValidationError("a phone number is up to 60 printable characters",

@@ -93,6 +93,9 @@ def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *,
 
 # At its end: after the last entry, not at count + 1 (a withdrawn situation leaves the agenda,
 # and a count would then put the next one before entries already there).
+#: An apology is a line or two, never a note about a person.
+APOLOGIES_LIMIT = 1000
+
 _END = "(SELECT coalesce(max(position), 0) + 1 FROM agenda_items WHERE meeting_id = ?)"
 _ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "  # noqa: S608
           f"SELECT ?, ?, ?, {_END} "
@@ -197,12 +200,15 @@ def record_attendance(
             "Tick “acknowledged” for each agency present: every agency at the table "
             "acknowledges the confidentiality statement.",
             field="confidentiality_ack")
+    if len(apologies_note.strip()) > APOLOGIES_LIMIT:
+        raise ValidationError("the apologies note is limited to %(limit)s characters",
+                              field="apologies_note", limit=APOLOGIES_LIMIT)
     row = next((a for a in meeting.attendance if a.agency_id == agency_id), None)
     if row is None:
         row = Attendance(agency_id=agency_id)
         meeting.attendance.append(row)
     row.present, row.confidentiality_ack = present, confidentiality_ack
-    row.apologies_note = apologies_note.strip()[:1000]
+    row.apologies_note = apologies_note.strip()
     return row
 
 

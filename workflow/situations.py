@@ -230,12 +230,15 @@ def reject(
         if reason == "other" and not note.strip():
             raise ValidationError("say why (de-identified) when the reason is 'other'",
                                   field="rejection_note")
+        if len(note.strip()) > SUMMARY_LIMIT:
+            raise ValidationError("the note is limited to %(limit)s characters",
+                                  field="rejection_note", limit=SUMMARY_LIMIT)
 
     run = _decision(session, actor, "reject", situation_id, meeting_id, expected_version, now,
                     validate)
     situation = run.situation
     situation.rejection_reason = reason
-    situation.rejection_note = note.strip()[:SUMMARY_LIMIT] or None
+    situation.rejection_note = note.strip() or None
     run.move(reason=reason)
     situation.decided_meeting_id = meeting_id
     situation.decided_at = run.now
@@ -249,18 +252,26 @@ def reject(
 
 def withdraw(
     session: Session, actor: User, situation_id: int, reason: str, vault: IdentityVault, *,
-    expected_version: int | None = None, now: datetime | None = None,
+    note: str = "", expected_version: int | None = None, now: datetime | None = None,
 ) -> Situation:
-    """Take a situation off the table; identity (if any) is destroyed at once before planning."""
+    """Take a situation off the table; identity (if any) is destroyed at once before planning.
+    The reason "other" needs a de-identified note, as a rejection's does."""
     run = gatekeeper.begin(session, actor, "withdraw", situation_id, now=now,
                            expected_version=expected_version, guard=False)
     if reason not in load_catalog().codes("withdrawal_reasons"):
         raise ValidationError("Choose a reason for withdrawing.",
                               field="withdrawal_reason", reason=reason)
+    if reason == "other" and not note.strip():
+        raise ValidationError("say why (de-identified) when the reason is 'other'",
+                              field="withdrawal_note")
+    if len(note.strip()) > SUMMARY_LIMIT:
+        raise ValidationError("the note is limited to %(limit)s characters",
+                              field="withdrawal_note", limit=SUMMARY_LIMIT)
     run.guard()
     situation = run.situation
     before_disclosure = situation.stage in stages.BEFORE_DISCLOSURE
     situation.withdrawal_reason = reason
+    situation.withdrawal_note = note.strip() or None
     run.move(reason=reason)
     situation.closed_at = run.now
     meetings.drop_from_open_agendas(session, situation)

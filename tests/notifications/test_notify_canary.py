@@ -59,7 +59,7 @@ def _drive_every_stage(world, marker: str) -> list[int]:
         interventions.close(s, chair, closed, conclusion_reason="lowered_connected")
         meeting_id = s.scalar(select(Meeting.id).where(Meeting.status == "open"))
         situations.reject(s, chair, rejected, meeting_id, "other", note)
-        situations.withdraw(s, world.user(s, "school"), withdrawn, "other", rt.vault)
+        situations.withdraw(s, world.user(s, "school"), withdrawn, "other", rt.vault, note=note)
     with rt.command() as s:
         meetings.prepare_agenda(s, meetings.next_meeting(
             s, world.table(s), now=utcnow() + timedelta(days=8)))

@@ -36,8 +36,15 @@ class DraftRequest:
     earlier_check: tuple[str, str] = ("", "")  # name, birth date: made into tokens only
 
 
+#: Bodies Flask reads as a form (leaving no raw body to read as JSON).
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
     """The body as a JSON object; an empty body is `{}` where the endpoint allows it."""
+    if request.mimetype in _FORM_TYPES:
+        raise ValidationError("the request body must be JSON (Content-Type: application/json), "
+                              "not a form")
     raw = request.get_data(cache=True)
     if not raw.strip():
         if allow_empty:

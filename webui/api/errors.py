@@ -24,7 +24,8 @@ from workflow.errors import (
 )
 
 #: The core's field names that the API spells differently.
-_FIELD_NAMES = {"table_id": "table"}
+_FIELD_NAMES = {"table_id": "table", "check_name": "earlier_check.name",
+               "check_birth_date": "earlier_check.birth_date"}
 
 
 class ApiError(Exception):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from webui.unit import reading, unit
 from webui.values import bounded_int
-from webui.views.common import FORM, errors_of, int_list
+from webui.views.common import FORM, errors_of
 from workflow import access, administration, directory_admin, queries
 from workflow.errors import DomainError, NotFound, PackRefused
 from workflow.models import ROLES, Agency, RulePackRecord, Table, TableMembership, User
@@ -35,6 +35,28 @@ def index() -> ResponseReturnValue:
             "packs": len(administration.available_packs(s)),
         }
         return render_template("admin/index.html", counts=counts)
+
+
+def chosen_ids(name: str, errors: dict[str, str]) -> list[int]:
+    """The distinct ids ticked in a group of checkboxes. A value the form never offers (not
+    an id) is an error beside the group, never silently left out; whether each id exists is
+    the core's question."""
+    found = [bounded_int(v, low=1) for v in request.form.getlist(name)]
+    if None in found:
+        errors[name] = _("Choose from the list.")
+    return list(dict.fromkeys(v for v in found if v is not None))
+
+
+def agency_choice(errors: dict[str, str]) -> int | None:
+    """The agency chosen in a user form's list: None for its "None" (an administrator's);
+    anything but an id is an error beside the list, not a silent "None"."""
+    raw = request.form.get("agency_id", "")
+    if not raw:
+        return None
+    agency_id = bounded_int(raw, low=1)
+    if agency_id is None:
+        errors["agency_id"] = _("Choose an agency from the list.")
+    return agency_id
 
 
 # -- tables -----------------------------------------------------------------------------------
@@ -135,14 +157,18 @@ def agencies() -> ResponseReturnValue:
     if request.method == "GET":
         return _agencies_page({})
     f = request.form
+    errors: dict[str, str] = {}
     if not f.get("name", "").strip():
-        return _agencies_page({"name": _("Give the agency a name.")}, 400)
+        errors["name"] = _("Give the agency a name.")
+    table_ids = chosen_ids("table_ids", errors)
+    if errors:
+        return _agencies_page(errors, 400)
     try:
         with unit() as (s, actor):
             directory_admin.add_agency(
                 s, actor, slug=f.get("slug", "").strip(), name=f.get("name", "").strip(),
                 sector=f.get("sector", ""), contact_email=f.get("contact_email", "").strip(),
-                language=f.get("language", "en"), table_ids=int_list("table_ids"))
+                language=f.get("language", "en"), table_ids=table_ids)
     except DomainError as exc:
         return _agencies_page(errors_of(exc), 400)
     flash(_("Agency created."), "success")
@@ -167,14 +193,17 @@ def users() -> ResponseReturnValue:
     if request.method == "GET":
         return _users_page({})
     f = request.form
-    agency = f.get("agency_id", "")
+    errors: dict[str, str] = {}
+    agency_id = agency_choice(errors)
+    table_ids = chosen_ids("table_ids", errors)
+    if errors:
+        return _users_page(errors, 400)
     try:
         with unit() as (s, actor):
             directory_admin.add_user(
                 s, actor, email=f.get("email", ""), display_name=f.get("display_name", ""),
-                password=f.get("password", ""), role=f.get("role", ""),
-                agency_id=bounded_int(agency, low=1),
-                table_ids=int_list("table_ids"), language=f.get("language", "en"))
+                password=f.get("password", ""), role=f.get("role", ""), agency_id=agency_id,
+                table_ids=table_ids, language=f.get("language", "en"))
     except DomainError as exc:
         return _users_page(errors_of(exc), 400)
     flash(_("User created."), "success")

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webui.unit import reading, unit
-from webui.views.common import errors_of, int_list
+from webui.views.admin import agency_choice, chosen_ids
+from webui.views.common import errors_of, yes_no
 from workflow import access, directory_admin
 from workflow.errors import DomainError, NotFound
 from workflow.models import ROLES, Agency, Table, User
@@ -38,14 +39,19 @@ def _page(user_id: int, errors: dict[str, str], status: int = 200) -> tuple[str,
 def edit(user_id: int) -> tuple[str, int] | Response:
     if request.method == "GET":
         return _page(user_id, {})
-    form = request.form
-    agency = form.get("agency_id", "")
+    errors: dict[str, str] = {}
+    agency_id = agency_choice(errors)
+    table_ids = chosen_ids("table_ids", errors)
+    active = yes_no("active")  # two radio buttons, one always ticked: never missing
+    if active is None:
+        errors["active"] = _("Say whether the user may sign in.")
+    if errors:
+        return _page(user_id, errors, 400)
     try:
         with unit() as (s, actor):
             directory_admin.update_user(
-                s, actor, user_id, role=form.get("role") or None,
-                agency_id=int(agency) if agency.isdigit() and len(agency) < 10 else None,
-                active=form.get("active") == "yes", table_ids=int_list("table_ids"))
+                s, actor, user_id, role=request.form.get("role", ""), agency_id=agency_id,
+                active=active, table_ids=table_ids)
     except DomainError as exc:
         return _page(user_id, errors_of(exc), 400)
     flash(_("User updated. A user moved to another agency or role reads identity again only "

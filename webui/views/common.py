@@ -45,6 +45,14 @@ def _known(name: str, known: tuple[str, ...]) -> bool:
     return any(name == k or (k.endswith("-") and name.startswith(k)) for k in known)
 
 
+def refusal_of(exc: DomainError) -> str:
+    """A refusal shown in the form it is about, whatever its field; refusals of access are not
+    form errors and go up as 403/404."""
+    if isinstance(exc, PermissionDenied | NotFound):
+        raise exc
+    return message_of(exc)
+
+
 def message_of(exc: DomainError) -> str:
     """The error in the reader's language: the core's template through the catalog, then its
     parameters (the core's English when the catalog has no entry); a rule pack's refusal in
@@ -84,6 +92,15 @@ def yes_no(name: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+def answered(name: str, errors: dict[str, str], message: str) -> bool:
+    """A yes/no question asked with two radio buttons and no default: left unanswered (or any
+    other value) it is an error beside the question, never a silent "no"."""
+    value = yes_no(name)
+    if value is None:
+        errors[name] = message
+    return bool(value)
+
+
 def int_list(name: str) -> list[int]:
     """The distinct ids chosen in a multi-select; what is not an id in range is left out."""
     found = (bounded_int(v, low=1) for v in request.form.getlist(name))
@@ -95,3 +112,11 @@ def required_int(name: str, errors: dict[str, str], message: str | None = None) 
     if value is None:
         errors[name] = message or _("Choose a value.")
     return value
+
+
+def report_back_answers(errors: dict[str, str]) -> tuple[bool, bool]:
+    """A report-back's two questions (first contact made? still acutely elevated?): both must
+    be answered, since an unanswered "still at risk?" would count as "risk lowered"."""
+    made = answered("first_contact_made", errors, _("Say whether first contact has been made."))
+    still = answered("still_aer", errors, _("Say whether the risk is still acutely elevated."))
+    return made, still

@@ -16,7 +16,7 @@ from flask_login import login_required
 
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
-from webui.views.common import errors_of, int_list
+from webui.views.common import errors_of, int_list, report_back_answers
 from webui.views.meeting import bp
 from webui.views.meeting_forms import (
     TASK_ROWS,
@@ -188,13 +188,16 @@ def plan(meeting_id: int, situation_id: int) -> ResponseReturnValue:
           methods=["POST"])
 @login_required
 def report_back(meeting_id: int, situation_id: int) -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    made, still = report_back_answers(errors)
+    if errors:
+        return _item_page(meeting_id, situation_id, errors, 400)
     try:
         with unit() as (s, actor):
             queries.chaired_meeting(s, actor, meeting_id)
             interventions.report_back(
                 s, actor, situation_id, progress_note=request.form.get("progress_note", ""),
-                first_contact_made=request.form.get("first_contact_made") == "yes",
-                still_aer=request.form.get("still_aer") == "yes",
+                first_contact_made=made, still_aer=still,
                 services=request.form.getlist("services"), meeting_id=meeting_id)
     except DomainError as exc:
         return _item_page(meeting_id, situation_id, errors_of(

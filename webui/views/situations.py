@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
-from webui.views.common import FORM, errors_of, safe_next, yes_no
+from webui.views.common import FORM, errors_of, report_back_answers, safe_next, yes_no
 from workflow import agency_queries, interventions, legal_basis, queries, situations
-from workflow.errors import DomainError, PermissionDenied
+from workflow.errors import ConcurrentEdit, DomainError, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
 from workflow.models import Situation, User
 from workflow.reference import load_catalog
@@ -108,7 +108,16 @@ def edit(situation_id: int) -> ResponseReturnValue:
         return _form_page(errors, situation_id=situation_id, status=400)
     try:
         with unit() as (s, actor):
-            _check_earlier(s, actor, situations.update_draft(s, actor, situation_id, facts))
+            _check_earlier(s, actor, situations.update_draft(
+                s, actor, situation_id, facts,
+                expected_version=bounded_int(request.form.get("version", ""))))
+    except ConcurrentEdit:
+        # The form comes back with what this person typed and the version now saved, so a
+        # second save is a choice made knowing that it replaces the other one.
+        return _form_page({FORM: _("Someone saved this draft after you opened it. Your "
+                                   "changes are below: save again to replace theirs, or "
+                                   "reload the page to see theirs.")},
+                          situation_id=situation_id, status=409)
     except DomainError as exc:
         return _form_page(errors_of(exc), situation_id=situation_id, status=400)
     return _after_save(situation_id)
@@ -202,12 +211,15 @@ def task(situation_id: int, task_id: int) -> ResponseReturnValue:
 @bp.route("/<int:situation_id>/report-back", methods=["POST"])
 @login_required
 def report_back(situation_id: int) -> ResponseReturnValue:
+    errors: dict[str, str] = {}
+    made, still = report_back_answers(errors)
+    if errors:
+        return _detail(situation_id, errors, 400)
     try:
         with unit() as (s, actor):
             interventions.report_back(
                 s, actor, situation_id, progress_note=request.form.get("progress_note", ""),
-                first_contact_made=request.form.get("first_contact_made") == "yes",
-                still_aer=request.form.get("still_aer") == "yes",
+                first_contact_made=made, still_aer=still,
                 services=request.form.getlist("services"))
     except DomainError as exc:
         return _detail(situation_id, errors_of(exc), 400)
@@ -221,7 +233,7 @@ def withdraw(situation_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             situations.withdraw(s, actor, situation_id, request.form.get("withdrawal_reason", ""),
-                                runtime().vault)
+                                runtime().vault, note=request.form.get("withdrawal_note", ""))
     except DomainError as exc:
         return _detail(situation_id, errors_of(exc), 400)
     flash(_("The situation is withdrawn."), "success")

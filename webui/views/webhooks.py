@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webui.unit import reading, unit
 from webui.values import bounded_int
-from webui.views.common import errors_of
+from webui.views.common import FORM, errors_of
 from workflow import access, outbound
 from workflow import notification_preferences as prefs
 from workflow.errors import DomainError
@@ -61,6 +61,14 @@ def _act(agency_id: int) -> str:
         return _("Webhook saved.")
 
 
+def _errors_at(exc: DomainError, agency_id: int) -> dict[str, str]:
+    """The error beside the field of the agency's own form: the page has one form per agency,
+    and its fields are named "webhook_url-ID" (an error about no field goes by the URL)."""
+    url, secret = f"webhook_url-{agency_id}", f"webhook_secret-{agency_id}"
+    return errors_of(exc, fields={"webhook_url": url, "webhook_secret": secret}, at=url,
+                     known=(url, secret))
+
+
 @bp.route("/admin/webhooks", methods=["GET", "POST"])
 @login_required
 def admin() -> ResponseReturnValue:
@@ -70,14 +78,14 @@ def admin() -> ResponseReturnValue:
         access.require_permission(actor, "notifications.manage")
     if request.method == "POST":
         agency_id = bounded_int(request.form.get("agency_id", ""), low=1)
-        if agency_id is None:
-            errors["agency_id"] = _("Choose an agency.")
+        if agency_id is None:  # the page posts it hidden, one form per agency
+            errors[FORM] = _("Choose an agency.")
         else:
             try:
                 flash(_act(agency_id), "success")
                 return redirect(url_for("webhooks.admin"))
             except DomainError as exc:
-                errors = errors_of(exc)
+                errors = _errors_at(exc, agency_id)
         status = 400
     with reading() as (s, actor):
         access.require_permission(actor, "notifications.manage")
@@ -100,7 +108,7 @@ def agency() -> ResponseReturnValue:
             flash(_act(agency_id), "success")
             return redirect(url_for("webhooks.agency"))
         except DomainError as exc:
-            errors, status = errors_of(exc), 400
+            errors, status = _errors_at(exc, agency_id), 400
     with reading() as (s, actor):
         return render_template("admin/webhooks.html", rows=_rows(s, [s.get_one(Agency, agency_id)]),
                                errors=errors, own=True), status

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflow import audit, stages
 from workflow.access import require_chair
 from workflow.errors import DomainError, PermissionDenied, ValidationError
+from workflow.identity import check_birth_date
 from workflow.linkage import match, tokens
 from workflow.models import Situation, User
 from workflow.outbox import emit
@@ -51,6 +52,7 @@ def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
     if born > date.today():
         raise ValidationError("the birth date to check is in the future",
                               field="check_birth_date")
+    check_birth_date(born, "check_birth_date")
     encodings = tokens.encode_persons(key, [(name, born)])
     tokens.replace_tokens(session, key, situation, "filter1", encodings)
     audit.record(session, "linkage.check", actor=actor, situation_id=situation.id,

@@ -78,6 +78,7 @@ class Situation(Base):
     # Closure
     conclusion_reason: Mapped[str | None] = mapped_column(String(30))
     withdrawal_reason: Mapped[str | None] = mapped_column(String(30))
+    withdrawal_note: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column()

@@ -20,11 +20,17 @@ from sqlalchemy import select
 from workflow.models import Table
 from workflow.reports.durations import micros_histogram
 from workflow.reports.figures import NO_LEAD, FigureBuilder, dec
-from workflow.reports.indicators import share_cell
+from workflow.reports.indicators import NO_DATA, SUPPRESSED, share_cell
 from workflow.reports.model import Cell, Figure, FigureSpec, Indicator
+from workflow.reports.phrase import Phrase
 from workflow.reports.sql import S
+from workflow.reports.words import SECTOR
 
 ROLES = ("originated", "led", "assisted")
+#: A sector's target, by role: one template each, so that a translation words each role.
+TARGET_TITLES = {"originated": "%(sector)s: share originated (at most %(target)s%%)",
+                 "led": "%(sector)s: share led (at most %(target)s%%)",
+                 "assisted": "%(sector)s: share assisted (at most %(target)s%%)"}
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,9 @@ class Share:
              threshold: int) -> Cell:
         num, den = values.get(self.numerator, 0), values.get(self.denominator, 0)
         if den == 0 and self.denominator not in hidden:
-            return Cell(0, "no data")  # an empty figure, not a hidden one
+            return Cell(0, NO_DATA)  # an empty figure, not a hidden one
         if self.numerator in hidden or self.denominator in hidden:
-            return Cell(None, "suppressed")
+            return Cell(None, SUPPRESSED)
         if num == 0:
             return Cell(0.0, "0")  # nothing to hide in a zero
         return share_cell(num, den, threshold)
@@ -131,21 +137,25 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeline
             if target is not None:
                 targeted.append(Targeted(
                     f"balance.{role}.{sector}",
-                    f"{fb.label('sectors', sector)}: share {role} (at most {target:g}%)",
+                    Phrase(TARGET_TITLES[role], sector=fb.label("sectors", sector),
+                           target=f"{target:g}"),
                     share, target))
         rows.append((sector, fb.label("sectors", sector), entries))
     fb.problem.relate([("balance", "originated", s) for s in sectors], ORIGINATED_TOTAL)
     fb.problem.relate([("balance", "led", s) for s in sectors], LED_TOTAL)
     spec = ShareFigureSpec(
-        key="balance_sectors", title="Balance: situations originated, led and assisted by sector",
-        row_title="Sector",
-        columns=[("originated", "Originated"), ("originated_share", "Originated (%)"),
-                 ("led", "Led"), ("led_share", "Led (%)"),
-                 ("assisted", "Assisted"), ("assisted_share", "Assisted (%)")],
+        key="balance_sectors",
+        title=Phrase("Balance: situations originated, led and assisted by sector"),
+        row_title=SECTOR,
+        columns=[("originated", Phrase("Originated")),
+                 ("originated_share", Phrase("Originated (%)")),
+                 ("led", Phrase("Led")), ("led_share", Phrase("Led (%)")),
+                 ("assisted", Phrase("Assisted")), ("assisted_share", Phrase("Assisted (%)"))],
         rows=rows,
         total_row=[ORIGINATED_TOTAL, Cell(None, ""), LED_TOTAL, Cell(None, ""),
                    ACCEPTED, Cell(None, "")],
-        note="Assisted: a situation counts once per assisting sector, over accepted situations.",
+        note=Phrase("Assisted: a situation counts once per assisting sector, over accepted "
+                    "situations."),
         chart="none")
     return [spec], [*targeted, *_timeliness(fb, targets)]
 
@@ -181,7 +191,7 @@ class Timeliness:
     the counts it rests on are shown (else subtracting them would tell a hidden one)."""
 
     key: str
-    title: str
+    title: Phrase
     hist: dict[int, int]  # {microseconds: situations}
     rests_on: tuple[Hashable, ...]
     target: float | None
@@ -193,13 +203,17 @@ class Timeliness:
         if self.target is None:
             found = None if blocked else median_hours(self.hist)
             mid = None if found is None else round(found, 1)
-            cell = Cell(None, "suppressed") if mid is None else Cell(mid, f"{mid:g} h median")
-            return Indicator(key=self.key, title=f"{self.title} (median hours)", share=cell,
-                             target=None, met=None)
+            cell = (Cell(None, SUPPRESSED) if mid is None
+                    else Cell(mid, Phrase("%(hours)s h median", hours=f"{mid:g}")))
+            return Indicator(key=self.key,
+                             title=Phrase("%(measure)s (median hours)", measure=self.title),
+                             share=cell, target=None, met=None)
         target = self.target
         within = sum(k for micros, k in self.hist.items() if _hours(micros) <= target)
-        cell = (Cell(None, "suppressed") if blocked else share_cell(within, n, threshold))
-        return Indicator(key=self.key, title=f"{self.title} within {self.target:g} hours",
+        cell = (Cell(None, SUPPRESSED) if blocked else share_cell(within, n, threshold))
+        return Indicator(key=self.key,
+                         title=Phrase("%(measure)s within %(hours)s hours", measure=self.title,
+                                      hours=f"{self.target:g}"),
                          share=cell, target=100.0,
                          met=None if cell.value is None else cell.value >= 100.0)
 
@@ -212,9 +226,10 @@ def _timeliness(fb: FigureBuilder, targets: dict[str, Any]) -> list[Timeliness]:
         decided = micros_histogram(fb.session, S.decided_at, S.submitted_at, c.presented)
         contacted = micros_histogram(fb.session, S.first_contact_at, S.accepted_at, c.accepted)
     return [
-        Timeliness("time.hours_to_decision", "Submission to decision", decided,
+        Timeliness("time.hours_to_decision", Phrase("Submission to decision"), decided,
                    (dec("accepted"), dec("rejected"), dec("undecided")),
                    targets.get("hours_to_decision")),
-        Timeliness("time.hours_to_first_contact", "Decision to first contact", contacted,
+        Timeliness("time.hours_to_first_contact", Phrase("Decision to first contact"),
+                   contacted,
                    (dec("accepted"), ACCEPTED), targets.get("hours_to_first_contact")),
     ]

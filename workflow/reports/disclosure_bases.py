@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 
 from workflow import legal_basis
 from workflow.models import DisclosureGrant, Situation, Table
+from workflow.reports.model import TOTAL as TOTAL_LABEL
 from workflow.reports.model import Cell, Figure
+from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import display, share_hidden
 
 if TYPE_CHECKING:
@@ -70,10 +72,13 @@ def figure(fb: FigureBuilder, codes: list[str], values: dict[Hashable, int],
         return code
 
     return Figure(
-        key="disclosure_bases", title="Disclosures by legal basis", row_title="Legal basis",
-        columns=[{"code": "count", "label": "Grants"}, {"code": "share", "label": "Share"}],
+        key="disclosure_bases", title=Phrase("Disclosures by legal basis"),
+        row_title=Phrase("Legal basis"),
+        columns=[{"code": "count", "label": Phrase("Grants")},
+                 {"code": "share", "label": Phrase("Share")}],
         rows=[{"code": c, "label": label(c), "cells": [count(("basis", c)), share(("basis", c))]}
               for c in codes],
-        total={"code": "total", "label": "Total", "cells": [count(TOTAL), Cell(None, "")]},
-        note="Each grant lets one agency read one situation's limited identity (filter 3).",
+        total={"code": "total", "label": TOTAL_LABEL, "cells": [count(TOTAL), Cell(None, "")]},
+        note=Phrase("Each grant lets one agency read one situation's limited identity "
+                    "(filter 3)."),
     )

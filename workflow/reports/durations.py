@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, ColumnElement, Double, and_, cast, func, sele
 from sqlalchemy.orm import Session
 
 from workflow.reports.model import Cell, Statistic
+from workflow.reports.phrase import Phrase
 from workflow.reports.sql import Expr, S, dialect, hours_between
 from workflow.reports.suppression import is_small, small_label
 
@@ -97,8 +98,8 @@ def percentiles(hist: Mapping[float, int]) -> tuple[int, dict[float, float | Non
     return n, out
 
 
-def statistic(key: str, title: str, unit: str, hist: Mapping[float, int], threshold: int
-              ) -> Statistic:
+def statistic(key: str, title: Phrase, unit: Phrase, hist: Mapping[float, int],
+              threshold: int) -> Statistic:
     """A duration summary, hidden (count "<5", no median) when fewer than `threshold`."""
     n, values = percentiles(hist)
     shown = n >= threshold
@@ -118,9 +119,9 @@ def durations(session: Session, accepted: ColumnElement[bool], closed: ColumnEle
         hists = (histogram(session, to_contact(session), contact_where(accepted)),
                  histogram(session, to_closure(session), closure_where(closed)))
     return [
-        statistic("to_first_contact", "Time from acceptance to first contact", "hours",
-                  hists[0], threshold),
-        statistic("to_closure", "Time from acceptance to closure", "days", hists[1],
-                  threshold),
+        statistic("to_first_contact", Phrase("Time from acceptance to first contact"),
+                  Phrase("hours"), hists[0], threshold),
+        statistic("to_closure", Phrase("Time from acceptance to closure"), Phrase("days"),
+                  hists[1], threshold),
     ]
 

@@ -17,6 +17,7 @@ from workflow.equity import label as equity_label
 from workflow.models import EquityAnswer
 from workflow.reports.figures import FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec
+from workflow.reports.phrase import Phrase
 from workflow.reports.sql import S
 
 NO_ANSWER = "no_answer"
@@ -38,7 +39,7 @@ def build(fb: FigureBuilder) -> list[FigureSpec]:
             p, a = rows.get(code, (0, 0))
             fb.put(("equity", dim, code, "presented"), p)
             fb.put(("equity", dim, code, "accepted"), a)
-            text = ("Not asked, or no consent" if code == NO_ANSWER
+            text = (Phrase("Not asked, or no consent") if code == NO_ANSWER
                     else equity_label(dim, code, fb.lang))
             lines.append((code, text, [("equity", dim, code, "presented"),
                                        ("equity", dim, code, "accepted")]))
@@ -48,10 +49,11 @@ def build(fb: FigureBuilder) -> list[FigureSpec]:
         fb.problem.relate([("equity", dim, c_, "accepted") for c_ in codes], a_total)
         en, vi = DIMENSION_LABELS[dim]
         specs.append(FigureSpec(
-            key=f"equity_self_{dim}", title=vi if fb.lang == "vi" else en, row_title="Answer",
-            columns=[("presented", "Presented"), ("accepted", "Accepted")], rows=lines,
-            total_row=[p_total, a_total],
-            note="Optional, consent-based and self-identified; shown only in aggregate.",
+            key=f"equity_self_{dim}", title=vi if fb.lang == "vi" else en,
+            row_title=Phrase("Answer"),
+            columns=[("presented", Phrase("Presented")), ("accepted", Phrase("Accepted"))],
+            rows=lines, total_row=[p_total, a_total],
+            note=Phrase("Optional, consent-based and self-identified; shown only in aggregate."),
             chart="none"))
     return specs
 

@@ -19,6 +19,7 @@ from workflow.models import Agency, Involvement, SituationRiskFactor
 from workflow.reference import UnknownCode, load_catalog
 from workflow.reports.counts import Counts
 from workflow.reports.model import FigureSpec
+from workflow.reports.phrase import Phrase
 from workflow.reports.scope import Scope
 from workflow.reports.sql import (
     DECISIONS,
@@ -33,9 +34,8 @@ from workflow.reports.sql import (
     month_of,
 )
 from workflow.reports.suppression import Problem
+from workflow.reports.words import DECISION_LABELS, OUTCOME_LABELS, PRESENTED, SECTOR, SITUATIONS
 
-DECISION_LABELS = {"accepted": "Accepted as AER", "rejected": "Rejected",
-                   "undecided": "Not decided or withdrawn"}
 NOT_RECORDED = "not_recorded"
 NO_LEAD = "no_lead"
 TOP_FACTORS = 10
@@ -88,7 +88,7 @@ class FigureBuilder:
 
     # -- helpers ---------------------------------------------------------------------------
     def label(self, kind: str | None, code: str) -> str:
-        special = {NOT_RECORDED: "Not recorded", NO_LEAD: "No lead agency yet"}
+        special = {NOT_RECORDED: Phrase("Not recorded"), NO_LEAD: Phrase("No lead agency yet")}
         if code in special:
             return special[code]
         if kind is None:
@@ -162,13 +162,14 @@ class FigureBuilder:
         self.put(dec("total"), sum(counts.values()))
         self.problem.relate([dec(n) for n in DECISIONS], dec("total"))
         self.specs.append(FigureSpec(
-            key="decisions", title="Situations presented, accepted as AER and rejected",
-            row_title="Decision", columns=[("count", "Situations")],
+            key="decisions", title=Phrase("Situations presented, accepted as AER and rejected"),
+            row_title=Phrase("Decision"), columns=[("count", SITUATIONS)],
             rows=[(n, DECISION_LABELS[n], [dec(n)]) for n in DECISIONS],
             total_row=[dec("total")],
         ))
 
-    def by_decision(self, key: str, title: str, row_title: str, kind: str | None, *,
+    def by_decision(self, key: str, title: Phrase | None, row_title: Phrase | None,
+                    kind: str | None, *,
                     rows: list[Any] | None = None, add_spec: bool = True) -> list[Any]:
         """A two-way table of the presented cohort: one row per code, one column per decision,
         row totals, and column totals that are the decision counts themselves."""
@@ -183,10 +184,10 @@ class FigureBuilder:
         for name in DECISIONS:
             self.problem.relate([(key, c, name) for c in codes], dec(name))
         self.problem.relate([(key, c, "total") for c in codes], dec("total"))
-        if add_spec:
+        if add_spec and title is not None and row_title is not None:
             self.specs.append(FigureSpec(
                 key=key, title=title, row_title=row_title,
-                columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", "Presented")],
+                columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", PRESENTED)],
                 rows=[(c, self.label(kind, c), [(key, c, n) for n in (*DECISIONS, "total")])
                       for c in codes],
                 total_row=[dec(n) for n in (*DECISIONS, "total")],
@@ -194,26 +195,28 @@ class FigureBuilder:
         return codes
 
     def demographics(self) -> None:
-        self.by_decision("age_group", "By age group", "Age group", "age_groups")
-        self.by_decision("gender", "By gender", "Gender", "genders")
-        self.by_decision("situation_type", "By situation type", "Situation type",
-                         "situation_types")
+        self.by_decision("age_group", Phrase("By age group"), Phrase("Age group"), "age_groups")
+        self.by_decision("gender", Phrase("By gender"), Phrase("Gender"), "genders")
+        self.by_decision("situation_type", Phrase("By situation type"),
+                         Phrase("Situation type"), "situation_types")
 
     def originating_sectors(self) -> None:
-        self.by_decision("origin_sector", "Originating agency sector", "Sector", "sectors")
+        self.by_decision("origin_sector", Phrase("Originating agency sector"), SECTOR,
+                         "sectors")
 
     def help_sources(self) -> None:
-        self.by_decision("help_source", "How help was sought (help source)", "Help source",
-                         "help_sources")
+        self.by_decision("help_source", Phrase("How help was sought (help source)"),
+                         Phrase("Help source"), "help_sources")
 
     def re_presentations(self) -> None:
-        self.by_decision("re_presented", "", "", None, rows=[0, 1], add_spec=False)
+        self.by_decision("re_presented", None, None, None, rows=[0, 1], add_spec=False)
         self.specs.append(FigureSpec(
-            key="re_presented", title="First presentations and re-presentations",
-            row_title="Presentation",
-            columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", "Presented")],
+            key="re_presented", title=Phrase("First presentations and re-presentations"),
+            row_title=Phrase("Presentation"),
+            columns=[*((n, DECISION_LABELS[n]) for n in DECISIONS), ("total", PRESENTED)],
             rows=[(str(code), label, [("re_presented", code, n) for n in (*DECISIONS, "total")])
-                  for code, label in ((0, "First presentation"), (1, "Re-presentation"))],
+                  for code, label in ((0, Phrase("First presentation")),
+                                      (1, Phrase("Re-presentation")))],
             total_row=[dec(n) for n in (*DECISIONS, "total")],
         ))
 
@@ -227,8 +230,8 @@ class FigureBuilder:
             self.put(("rejection", code), data.get(code, 0))
         self.problem.relate([("rejection", c) for c in codes], dec("rejected"))
         self.specs.append(FigureSpec(
-            key="rejection_reasons", title="Reasons for rejection", row_title="Reason",
-            columns=[("count", "Situations")],
+            key="rejection_reasons", title=Phrase("Reasons for rejection"),
+            row_title=Phrase("Reason"), columns=[("count", SITUATIONS)],
             rows=[(c, self.label("rejection_reasons", c), [("rejection", c)]) for c in codes],
             total_row=[dec("rejected")],
         ))
@@ -275,17 +278,17 @@ class FigureBuilder:
         for code in codes:
             self.put(("category", code), cats[code])
         self.specs.append(FigureSpec(
-            key="risk_categories", title="Risk-factor categories (accepted situations)",
-            row_title="Category", columns=[("count", "Situations")],
+            key="risk_categories", title=Phrase("Risk-factor categories (accepted situations)"),
+            row_title=Phrase("Category"), columns=[("count", SITUATIONS)],
             rows=[(c, self.label("categories", c), [("category", c)]) for c in codes],
-            note="A situation usually has factors in several categories.",
+            note=Phrase("A situation usually has factors in several categories."),
         ))
         top = sorted(factors.items(), key=lambda item: (-item[1], item[0]))[:TOP_FACTORS]
         for code, n in top:
             self.put(("factor", code), n)
         self.specs.append(FigureSpec(
-            key="top_factors", title=f"The {TOP_FACTORS} most frequent risk factors",
-            row_title="Risk factor", columns=[("count", "Situations")],
+            key="top_factors", title=Phrase("The %(n)s most frequent risk factors", n=TOP_FACTORS),
+            row_title=Phrase("Risk factor"), columns=[("count", SITUATIONS)],
             rows=[(c, self.label("factors", c), [("factor", c)]) for c, _ in top],
         ))
 
@@ -296,8 +299,8 @@ class FigureBuilder:
             self.put(("lead_sector", code), data.get(code, 0))
         self.problem.relate([("lead_sector", c) for c in codes], dec("accepted"))
         self.specs.append(FigureSpec(
-            key="lead_sectors", title="Lead agency sector (accepted situations)",
-            row_title="Sector", columns=[("count", "Situations")],
+            key="lead_sectors", title=Phrase("Lead agency sector (accepted situations)"),
+            row_title=SECTOR, columns=[("count", SITUATIONS)],
             rows=[(c, self.label("sectors", c), [("lead_sector", c)]) for c in codes],
             total_row=[dec("accepted")],
         ))
@@ -309,10 +312,11 @@ class FigureBuilder:
         for code in codes:
             self.put(("assist_sector", code), data.get(code, 0))
         self.specs.append(FigureSpec(
-            key="assisting_sectors", title="Assisting agency sectors (accepted situations)",
-            row_title="Sector", columns=[("count", "Situations")],
+            key="assisting_sectors",
+            title=Phrase("Assisting agency sectors (accepted situations)"),
+            row_title=SECTOR, columns=[("count", SITUATIONS)],
             rows=[(c, self.label("sectors", c), [("assist_sector", c)]) for c in codes],
-            note="A situation may have assisting agencies of several sectors.",
+            note=Phrase("A situation may have assisting agencies of several sectors."),
         ))
 
     def _assisting_counts(self) -> dict[str, int]:
@@ -345,17 +349,15 @@ class FigureBuilder:
             self.problem.relate([("conclusion", c) for c in members], ("outcome", outcome))
         self.put(CLOSED_TOTAL, sum(data.values()))
         self.problem.relate([("outcome", o) for o in groups], CLOSED_TOTAL)
-        outcome_labels = {"risk_lowered": "Risk lowered", "still_aer": "Still AER",
-                          "transferred": "Transferred"}
         self.specs.append(FigureSpec(
-            key="outcomes", title="Outcomes of closed situations", row_title="Outcome",
-            columns=[("count", "Situations")],
-            rows=[(o, outcome_labels.get(o, o), [("outcome", o)]) for o in groups],
+            key="outcomes", title=Phrase("Outcomes of closed situations"),
+            row_title=Phrase("Outcome"), columns=[("count", SITUATIONS)],
+            rows=[(o, OUTCOME_LABELS.get(o, o), [("outcome", o)]) for o in groups],
             total_row=[CLOSED_TOTAL],
         ))
         self.specs.append(FigureSpec(
-            key="conclusions", title="Conclusion reasons", row_title="Conclusion",
-            columns=[("count", "Situations")],
+            key="conclusions", title=Phrase("Conclusion reasons"),
+            row_title=Phrase("Conclusion"), columns=[("count", SITUATIONS)],
             rows=[(c, self.label("conclusion_reasons", c), [("conclusion", c)]) for c in codes],
             total_row=[CLOSED_TOTAL],
         ))
@@ -365,15 +367,15 @@ class FigureBuilder:
         """Per month: presented (with decisions) and closed. Both columns add up over months
         to the period's totals."""
         months = self.scope.period.months()
-        self.by_decision("month", "", "", None, rows=months, add_spec=False)
+        self.by_decision("month", None, None, None, rows=months, add_spec=False)
         data = {r[0]: r[1] for r in self.closed_rows["closed_month"]}
         for m in months:
             self.put(("closed_month", m), data.get(m, 0))
         self.problem.relate([("closed_month", m) for m in months], CLOSED_TOTAL)
         self.specs.append(FigureSpec(
-            key="trends", title="Trends by month", row_title="Month", chart="line",
-            columns=[("presented", "Presented"),
-                     *((n, DECISION_LABELS[n]) for n in DECISIONS), ("closed", "Closed")],
+            key="trends", title=Phrase("Trends by month"), row_title=Phrase("Month"), chart="line",
+            columns=[("presented", PRESENTED), *((n, DECISION_LABELS[n]) for n in DECISIONS),
+                     ("closed", Phrase("Closed"))],
             rows=[(m, m, [("month", m, "total"), *(("month", m, n) for n in DECISIONS),
                           ("closed_month", m)]) for m in months],
             total_row=[dec("total"), *(dec(n) for n in DECISIONS), CLOSED_TOTAL],

@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from workflow.follow_up import risk_lowered_codes
 from workflow.models import FollowUp
 from workflow.reports.figures import FigureBuilder
-from workflow.reports.indicators import share_cell
+from workflow.reports.indicators import SUPPRESSED, share_cell
 from workflow.reports.model import Cell, FigureSpec, Indicator
+from workflow.reports.phrase import Phrase
 from workflow.reports.sql import S
+from workflow.reports.words import SITUATIONS
 
-ANSWERS = (("yes", "Stayed lowered"), ("no", "Did not stay lowered"),
-           ("re_presented", "Re-presented"), ("not_known", "Not known"),
-           ("pending", "Not answered yet"))
+ANSWERS = (("yes", Phrase("Stayed lowered")), ("no", Phrase("Did not stay lowered")),
+           ("re_presented", Phrase("Re-presented")), ("not_known", Phrase("Not known")),
+           ("pending", Phrase("Not answered yet")))
 TOTAL = ("follow_up", "total")
 SAID = ("yes", "no", "re_presented")
 #: Asked and not answered yet, or not asked yet.
@@ -41,12 +43,12 @@ class Sustained:
         keys = [("follow_up", c) for c in SAID]
         said = sum(values.get(k, 0) for k in keys)
         if said and any(k in hidden for k in keys):
-            share = Cell(None, "suppressed")
+            share = Cell(None, SUPPRESSED)
         else:
             share = share_cell(values.get(("follow_up", "yes"), 0), said, threshold)
         met = None if self.target is None or share.value is None else share.value >= self.target
         return Indicator(key="risk_sustained",
-                         title="Closed with risk lowered, and it stayed lowered",
+                         title=Phrase("Closed with risk lowered, and it stayed lowered"),
                          share=share, target=self.target, met=met)
 
 
@@ -71,8 +73,8 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Sustained]]:
     target = fb.scope.targets.get("risk_sustained")
     pending = Sustained(target)
     spec = FigureSpec(
-        key="follow_up", title="Follow-up after closure with risk lowered",
-        row_title="Answer", columns=[("count", "Situations")],
+        key="follow_up", title=Phrase("Follow-up after closure with risk lowered"),
+        row_title=Phrase("Answer"), columns=[("count", SITUATIONS)],
         rows=[(code, label, [("follow_up", code)]) for code, label in ANSWERS],
         total_row=[TOTAL], chart="none")
     return [spec], [pending]

@@ -17,21 +17,25 @@ from typing import Any
 
 from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec, Indicator
+from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import share_hidden
 
 SPLITS = ("age_group", "gender")
 TITLES = {
-    "received_help": "Accepted situations that received help",
-    "first_contact_on_time": "First contacts within the deadline",
-    "risk_lowered": "Closed situations with risk lowered",
+    "received_help": Phrase("Accepted situations that received help"),
+    "first_contact_on_time": Phrase("First contacts within the deadline"),
+    "risk_lowered": Phrase("Closed situations with risk lowered"),
 }
+#: What a share prints when there is nothing to divide by, or when it is hidden.
+NO_DATA = Phrase("no data")
+SUPPRESSED = Phrase("suppressed")
 
 
 def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
     if denominator == 0:
-        return Cell(None, "no data")
+        return Cell(None, NO_DATA)
     if share_hidden(numerator, denominator, threshold):
-        return Cell(None, "suppressed")
+        return Cell(None, SUPPRESSED)
     value = round(100.0 * numerator / denominator, 1)
     return Cell(value, f"{value:g}%")
 
@@ -72,7 +76,8 @@ class IndicatorBuilder:
             out.append(Indicator(key=key, title=TITLES[key], share=cell, target=target, met=met))
         return out, shares
 
-    def equity(self, dim: str, kind: str, title: str, overall: dict[str, Cell]) -> FigureSpec:
+    def equity(self, dim: str, kind: str, title: Phrase, row_title: Phrase,
+               overall: dict[str, Cell]) -> FigureSpec:
         """One row per group: accepted (the same cell as in the demographic figure), its
         shares, closed (adding up to the closed total) and the risk-lowered share."""
         fb = self.fb
@@ -89,10 +94,11 @@ class IndicatorBuilder:
                 shares["risk_lowered"]]))
         fb.problem.relate([("closed_by", dim, c) for c in codes], CLOSED_TOTAL)
         return FigureSpec(
-            key=f"equity_{dim}", title=title, row_title=title.split(" by ")[-1].capitalize(),
-            columns=[("accepted", "Accepted"), ("received_help", "Received help (%)"),
-                     ("first_contact_on_time", "First contact on time (%)"),
-                     ("closed", "Closed"), ("risk_lowered", "Risk lowered (%)")],
+            key=f"equity_{dim}", title=title, row_title=row_title,
+            columns=[("accepted", Phrase("Accepted")),
+                     ("received_help", Phrase("Received help (%)")),
+                     ("first_contact_on_time", Phrase("First contact on time (%)")),
+                     ("closed", Phrase("Closed")), ("risk_lowered", Phrase("Risk lowered (%)"))],
             rows=rows,
             total_row=[dec("accepted"), overall["received_help"],
                        overall["first_contact_on_time"], CLOSED_TOTAL, overall["risk_lowered"]],

@@ -1,5 +1,8 @@
 """The shape of a report once suppressed: plain data, ready for JSON, a page or a spreadsheet.
 
+Every word in it (titles, labels, units, notes, the printed "no data" or "suppressed") is a
+Phrase: English to whoever reads it as text, translatable by an adapter (phrase.py).
+
 Why a separate shape: raw counts never leave workflow.reports. A figure is first described by
 the keys of its cells (FigureSpec); only after suppression is it rendered into Cells, whose
 `value` is None whenever the count is hidden, so no adapter can print what it must not.
@@ -11,7 +14,10 @@ from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import display
+
+TOTAL = Phrase("Total")
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class FigureSpec:
             rows=[{"code": code, "label": label, "cells": [cell(e) for e in entries]}
                   for code, label, entries in self.rows],
             total=None if self.total_row is None
-            else {"code": "total", "label": "Total", "cells": [cell(e) for e in self.total_row]},
+            else {"code": "total", "label": TOTAL, "cells": [cell(e) for e in self.total_row]},
         )
 
 

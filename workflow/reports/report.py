@@ -17,21 +17,25 @@ from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
 from workflow.reports.indicators import IndicatorBuilder
 from workflow.reports.model import Figure, FigureSpec, Report
+from workflow.reports.phrase import Phrase
 from workflow.reports.rollup_reads import report_counts
 from workflow.reports.scope import Scope
 
 
-def _suppression_note(threshold: int) -> str:
+def _suppression_note(threshold: int) -> Phrase:
     if threshold <= 1:
-        return "no small-cell suppression (threshold 1)"
-    return (f"counts from 1 to {threshold - 1} are shown as <{threshold}; 'x' marks a count "
-            "hidden so that the others cannot be subtracted from a total")
+        return Phrase("no small-cell suppression (threshold 1)")
+    return Phrase("counts from 1 to %(below)s are shown as <%(threshold)s; 'x' marks a count "
+                  "hidden so that the others cannot be subtracted from a total",
+                  below=threshold - 1, threshold=threshold)
 
 
 def build_report(session: Session, scope: Scope, *, lang: str = "en",
                  now: datetime | None = None, rollups: bool = True) -> Report:
     """The report; from the daily rollups (plus the days they do not cover yet, grouped
-    live) when they exist and `rollups`, else from the situations alone: same figures."""
+    live) when they exist and `rollups`, else from the situations alone: same figures.
+    `lang` picks the code-list labels; the report's own words are Phrases, English until an
+    adapter translates them (phrase.py)."""
     now = now or datetime.now(UTC)
     if session.get_bind().dialect.name == "postgresql":
         # A report is a handful of large sorts and hash aggregates: give them memory for this
@@ -45,8 +49,10 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     ib = IndicatorBuilder(fb)
     indicators, overall = ib.overall()
     equity_specs = [
-        ib.equity("age_group", "age_groups", "Equity lens by age group", overall),
-        ib.equity("gender", "genders", "Equity lens by gender", overall),
+        ib.equity("age_group", "age_groups", Phrase("Equity lens by age group"),
+                  Phrase("Age group"), overall),
+        ib.equity("gender", "genders", Phrase("Equity lens by gender"), Phrase("Gender"),
+                  overall),
         *self_identified.build(fb),
     ]
     balance_specs, balance_pending = balance.build(fb)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from workflow import access
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import Table, User
+from workflow.reports.phrase import Phrase
 
 #: Plan indicators and their default targets (percent); a table overrides them in Table.targets.
 DEFAULT_TARGETS: dict[str, float | None] = {
@@ -46,25 +47,30 @@ class Period:
         return out
 
     @property
-    def label(self) -> str:
-        return f"{self.start.isoformat()} to {(self.end - timedelta(days=1)).isoformat()}"
+    def label(self) -> Phrase:
+        return Phrase("%(start)s to %(end)s", start=self.start.isoformat(),
+                      end=(self.end - timedelta(days=1)).isoformat())
 
 
 #: The longest period one report covers, and the years a date may name: a report over
 #: 0001-01-01..9999-12-31 once held a web thread for minutes (README, "Reports").
 MAX_PERIOD_DAYS = 5 * 366
 MIN_YEAR, MAX_YEAR = 2000, 2100
+#: The messages about one date, by the parameter it came in: one template each, so that a
+#: translation can name the date in its own words.
+NOT_A_DATE = {"from": "from date %(value)r is not a date like 2026-01-31",
+              "to": "to date %(value)r is not a date like 2026-01-31"}
+OUT_OF_YEARS = {"from": "the 'from' date must be between the years %(MIN_YEAR)s and %(MAX_YEAR)s",
+                "to": "the 'to' date must be between the years %(MIN_YEAR)s and %(MAX_YEAR)s"}
 
 
 def _parse_day(value: str, name: str) -> date:
     try:
         day = date.fromisoformat(value.strip()[:10])
     except ValueError:
-        raise ValidationError("%(name)s date %(value)r is not a date like 2026-01-31",
-                              field=name, name=name, value=value[:40]) from None
+        raise ValidationError(NOT_A_DATE[name], field=name, value=value[:40]) from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise ValidationError("the %(name)r date must be between the years %(MIN_YEAR)s and "
-                              "%(MAX_YEAR)s", field=name, name=name, MIN_YEAR=MIN_YEAR,
+        raise ValidationError(OUT_OF_YEARS[name], field=name, MIN_YEAR=MIN_YEAR,
                               MAX_YEAR=MAX_YEAR)
     return day
 
@@ -103,7 +109,7 @@ def month_period(period: str) -> Period:
 
 @dataclass(frozen=True)
 class Scope:
-    label: str
+    label: str  # a table's code, or a Phrase ("your tables", "region ON")
     table_ids: tuple[int, ...]
     table_codes: tuple[str, ...]
     period: Period
@@ -146,11 +152,11 @@ def resolve_scope(session: Session, period: Period, *, table: str | None = None,
         tables = [t for t in tables if t.region == region]
         if not tables:
             raise NotFound(f"no table in region {region!r} that you report on", field="region")
-        label = f"region {region}"
+        label = Phrase("region %(region)s", region=region)
     else:
         if not tables:
             raise NotFound("there is no table to report on", field="table")
-        label = "all tables" if actor is None else "your tables"
+        label = Phrase("all tables") if actor is None else Phrase("your tables")
     return Scope(
         label=label,
         table_ids=tuple(t.id for t in tables),
