@@ -16,8 +16,10 @@ from workflow.runtime import Runtime
 
 
 def prefect_api_url() -> str | None:
+    """PREFECT_API_URL when set (as it is, valid or not: `prefect_health` says which), else
+    the Prefect server of the `hubtable up` on this data dir, else None."""
     url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
-    if url.startswith(("http://", "https://")):
+    if url:
         return url
     state = up_state.read(load_settings().data_dir)
     found = (state or {}).get("prefect_api_url")

@@ -299,15 +299,15 @@ class Supervisor(PrefectChildren, WebChildren):
         return handle
 
     def _initialise(self) -> None:
-        """`hubtable init` when the database is empty (idempotent: reruns are cheap)."""
+        """`hubtable init` when the database is empty or behind this version's migrations
+        (idempotent: reruns are cheap)."""
+        from hubtable.schema import is_current
+        from hubtable.wiring import runtime_from
         from workflow import setup
-        from workflow.runtime import Runtime
 
-        runtime = Runtime(database_url=self.settings.database_url,
-                          keystore_url=self.settings.keystore_url,
-                          identity_key=self.settings.identity_key)
+        runtime = runtime_from(self.settings)  # a lost key store is one line, not a new one
         try:
-            if not setup.is_initialised(runtime):
+            if not (setup.is_initialised(runtime) and is_current(runtime)):
                 self._say("initialising the database (hubtable init)")
                 for line in setup.initialise(runtime):
                     self._say(f"  {line}")

@@ -12,13 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from hubtable.config import Settings, load_settings
-from workflow.runtime import Runtime
+from hubtable.config import Settings, SettingsError, load_settings
+from workflow.runtime import KeystoreMissing, Runtime
 
 
 def runtime_from(settings: Settings) -> Runtime:
-    return Runtime(database_url=settings.database_url, keystore_url=settings.keystore_url,
-                   identity_key=settings.identity_key)
+    try:
+        return Runtime(database_url=settings.database_url, keystore_url=settings.keystore_url,
+                       identity_key=settings.identity_key)
+    except KeystoreMissing as exc:
+        raise SettingsError(
+            f"the key store is missing: {exc.where} holds no key, but the database holds "
+            "sealed identities that a new key store would make unreadable: restore it, or "
+            "set HUBTABLE_KEYSTORE_URL to where it is") from None
 
 
 @dataclass
@@ -30,6 +36,19 @@ class Root:
     @cached_property
     def runtime(self) -> Runtime:
         return runtime_from(self.settings)
+
+    def ready_runtime(self) -> Runtime:
+        """The Runtime of a command that needs hubtable's tables: SchemaNotCurrent (one line,
+        "run hubtable init") when the database is not initialised or behind."""
+        from hubtable.schema import require_current_schema
+
+        runtime = self.runtime
+        try:
+            require_current_schema(runtime)
+        except BaseException:
+            runtime.dispose()
+            raise
+        return runtime
 
 
 def compose(env: Mapping[str, str] | None = None) -> Root:

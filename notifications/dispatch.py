@@ -3,15 +3,17 @@
 The CLI (`hubtable notifications dispatch`) and the Prefect flow call `dispatch_once`. It is
 safe to run many at once: each step claims its rows in a short transaction (workflow/
 deliveries.py) and sends outside any transaction, so a slow SMTP server holds no lock.
-Logs carry ids, channels, counts and errors, never a message's text.
+Logs carry ids, channels, counts and the causes of failures (one summary per cause; each
+failed delivery only at DEBUG), never a message's text nor an address.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import groupby
@@ -41,6 +43,10 @@ class DispatchResult:
     digests: int = 0
     # the class of the pass's last failed send ("" when none failed); not a count
     error_class: str = ""
+    # why sends failed: each cause (no address, no content) and how many deliveries it failed
+    causes: dict[str, int] = field(default_factory=dict)
+    # the channels that failed every send they tried in this pass (down, or their server is)
+    channels_down: list[str] = field(default_factory=list)
 
     def add(self, counts: OutcomeCounts) -> None:
         self.sent += counts.sent
@@ -51,6 +57,7 @@ class DispatchResult:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
 
 
+
 class _Channels:
     """The pass's channel objects, built on first use and closed at the end."""
 
@@ -58,6 +65,8 @@ class _Channels:
         self.settings, self.runtime = settings, runtime
         self.open: dict[str, Channel] = {}
         self.error_class = ""
+        self.causes: dict[str, int] = {}
+        self.tried: dict[str, list[int]] = {}  # channel -> [accepted, failed] sends
 
     def get(self, name: str) -> Channel:
         if name not in self.open:
@@ -78,17 +87,33 @@ def _describe(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, ChannelError) else f"{type(exc).__name__}: {exc}"
 
 
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
+
+
+def _cause(channel: str, exc: BaseException) -> str:
+    """What went wrong, fit for a log and a terminal: a channel's own words without any
+    address in them (an SMTP server's refusal may quote one), or just the error's class (an
+    unexpected error's text may quote a message)."""
+    if isinstance(exc, ChannelError):
+        return f"{channel}: " + _ADDRESS.sub("<address>", str(exc))
+    return f"{channel}: {type(exc).__name__}"
+
+
 def _attempt(channels: _Channels, build: Callable[[], Message], ids: list[int], channel: str
              ) -> str | None:
     """Render and send one message; the error text, or None when it was accepted."""
+    tried = channels.tried.setdefault(channel, [0, 0])
     try:
         channels.get(channel).send(build())
     except Exception as exc:  # any failure is one failed attempt, recorded and retried
+        tried[1] += len(ids)
         error = _describe(exc)
         channels.error_class = type(exc).__name__
-        log.warning("notification delivery %s by %s failed: %s",
-                    ",".join(map(str, ids)), channel, error)
+        cause = _cause(channel, exc)
+        channels.causes[cause] = channels.causes.get(cause, 0) + len(ids)
+        log.debug("notification delivery %s failed: %s", ",".join(map(str, ids)), cause)
         return error
+    tried[0] += len(ids)
     return None
 
 
@@ -121,7 +146,12 @@ def dispatch_once(
     finally:
         channels.close()
     result.error_class = channels.error_class
+    result.causes = dict(channels.causes)
+    result.channels_down = sorted(name for name, (accepted, failed) in channels.tried.items()
+                                  if failed and not accepted)
     log.info("notifications dispatched: %s", result.as_dict())
+    for cause, count in result.causes.items():
+        log.info("%d notification deliveries failed: %s", count, cause)
     return result
 
 

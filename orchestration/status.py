@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
+import urllib.parse
 import urllib.request
 from datetime import datetime
 
@@ -68,14 +70,34 @@ def delivery_health(runtime) -> dict[str, object]:  # type: ignore[no-untyped-de
             "sent": counts.get("sent", 0)}
 
 
+def _valid_http_url(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _redacted(url: str) -> str:
+    """The URL as a report may show it: a password in it as ***."""
+    return re.sub(r"(://[^:/@]*:).*@", r"\1***@", url)
+
+
 def prefect_health(api_url: str | None = None, *, timeout: float = 2.0) -> dict[str, object]:
-    """{"configured": bool, "ok": bool | None, "api_url": ..., "ui_url": ..., "latency_ms"}."""
+    """{"configured": bool, "ok": bool | None, "api_url": ..., "ui_url": ..., "latency_ms"}.
+
+    A URL that is not http(s)://HOST... is configured but not ok: it is said to be invalid,
+    never taken for "not set"."""
     if api_url is None:
-        url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
-        api_url = url if url.startswith(("http://", "https://")) else None
+        api_url = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/") or None
     if not api_url:
         return {"configured": False, "ok": None, "api_url": None, "ui_url": None,
                 "detail": "PREFECT_API_URL is not set: no scheduled flows in this process"}
+    if not _valid_http_url(api_url):
+        return {"configured": True, "ok": False, "api_url": _redacted(api_url), "ui_url": None,
+                "detail": "PREFECT_API_URL is not a valid URL (expected "
+                          "http://HOST:PORT/api)"}
     base = api_url.rstrip("/")
     ui = base[: -len("/api")] if base.endswith("/api") else base
     started = time.monotonic()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.types import NullType, TypeEngine
 
 from workflow import appends
 from workflow.models import AuditChainHead, AuditEntry, User, utcnow
@@ -111,33 +114,46 @@ class AuditProblem:
 
 
 def verify(session: Session) -> tuple[int, list[AuditProblem]]:
-    """Recompute every chain; return (entries checked, problems found)."""
+    """Recompute every chain; return (entries checked, problems found).
+
+    Each entry's time and detail are decoded here, one row at a time: a value edited into
+    something the column cannot hold (detail that is not JSON, a time that is not one) makes
+    that entry an altered one, like any other edit, rather than stopping the check.
+    """
     problems: list[AuditProblem] = []
     heads = {h.chain: h for h in session.scalars(select(AuditChainHead))}
     checked = 0
     current_chain: str | None = None
     prev_hash, expected_seq = GENESIS, 1
     last_seen: dict[str, tuple[int, str]] = {}
+    dialect = session.get_bind().dialect
+    table = AuditEntry.__table__
+    decode_at = _decoder(table.c.at.type, dialect)
+    decode_detail = _decoder(table.c.detail.type, dialect)
     rows = session.execute(
-        select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.seq).execution_options(
-            yield_per=2000
-        )
-    ).scalars()
-    for e in rows:
+        select(table.c.chain, table.c.seq, type_coerce(table.c.at, NullType()),
+               table.c.actor_id, table.c.action, table.c.situation_id,
+               type_coerce(table.c.detail, NullType()), table.c.prev_hash, table.c.hash)
+        .order_by(table.c.chain, table.c.seq).execution_options(yield_per=2000)
+    )
+    for chain, seq, raw_at, actor_id, action, situation_id, raw_detail, prev, digest in rows:
         checked += 1
-        if e.chain != current_chain:
-            current_chain, prev_hash, expected_seq = e.chain, GENESIS, 1
-        if e.seq != expected_seq:
-            problems.append(AuditProblem(e.chain, expected_seq, "entry missing"))
-        if e.prev_hash != prev_hash:
-            problems.append(AuditProblem(e.chain, e.seq, "link to previous entry broken"))
-        digest = _digest(
-            e.prev_hash, e.chain, e.seq, e.at, e.actor_id, e.action, e.situation_id, e.detail
-        )
-        if digest != e.hash:
-            problems.append(AuditProblem(e.chain, e.seq, "entry was altered"))
-        prev_hash, expected_seq = e.hash, e.seq + 1
-        last_seen[e.chain] = (e.seq, e.hash)
+        if chain != current_chain:
+            current_chain, prev_hash, expected_seq = chain, GENESIS, 1
+        if seq != expected_seq:
+            problems.append(AuditProblem(chain, expected_seq, "entry missing"))
+        if prev != prev_hash:
+            problems.append(AuditProblem(chain, seq, "link to previous entry broken"))
+        try:
+            at, detail = decode_at(raw_at), decode_detail(raw_detail)
+            intact = _digest(prev, chain, seq, at, actor_id, action, situation_id,
+                             detail) == digest
+        except (ValueError, TypeError, AttributeError):  # not a time, not JSON
+            intact = False
+        if not intact:
+            problems.append(AuditProblem(chain, seq, "entry was altered"))
+        prev_hash, expected_seq = digest, seq + 1
+        last_seen[chain] = (seq, digest)
     for chain, head in heads.items():
         seen = last_seen.get(chain)
         if seen is None or seen != (head.seq, head.hash):
@@ -145,6 +161,13 @@ def verify(session: Session) -> tuple[int, list[AuditProblem]]:
     for chain in last_seen.keys() - heads.keys():
         problems.append(AuditProblem(chain, 0, "chain has no head record"))
     return checked, problems
+
+
+def _decoder(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """How the column's type turns what the driver returned into a value (as a plain ORM
+    read would), applied per row so that one undecodable value fails only its row."""
+    process = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
 
 
 def refusals(session: Session, *, user_id: int | None = None, start: datetime | None = None,

@@ -27,6 +27,8 @@ from workflow.reports.rollups import refresh_rollups
 from workflow.runtime import Runtime
 
 DEMO_DOMAIN = "demo.hubtable.test"
+# The most synthetic situations one bulk load inserts: hours of work already; more is a typo.
+MAX_BULK_SITUATIONS = 2_000_000
 Progress = Callable[[int], None]
 
 ONTARIO_AGENCIES = [
@@ -305,6 +307,8 @@ def bulk_situations(session: Session, table_id: int, n: int, *, seed: int = 11,
                     chunk: int = 5000, progress: Progress | None = None) -> int:
     """Insert n synthetic situations over the last two years (mostly closed), each as complete
     as the commands would leave it (see workflow.demo_history)."""
+    if not 0 <= n <= MAX_BULK_SITUATIONS:
+        raise ValueError(f"a bulk load inserts 0 to {MAX_BULK_SITUATIONS:,} situations, not {n}")
     done = history(session, table_id, n, seed=seed, now=now, days=(20, 700),
                    overdue_share=overdue_share, chunk=chunk, progress=progress)
     refresh_rollups(session)  # the first report after a bulk load is as fast as the next

@@ -8,29 +8,32 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy import select
 
+from hubtable.schema import is_current
 from hubtable.wiring import compose
 from workflow import access, audit, directory, directory_admin, gatekeeper, setup
-from workflow.demo import build_demo, bulk_situations
+from workflow.demo import MAX_BULK_SITUATIONS, build_demo, bulk_situations
 from workflow.models import Agency, Table, User
+from workflow.runtime import Runtime
 
 DEFAULT_DEMO_PASSWORD = "hubtable-demo-2026"
 
 
-def _runtime():  # type: ignore[no-untyped-def]
-    return compose().runtime
+def _runtime() -> Runtime:
+    """The Runtime of a command on an initialised, current database (else one line)."""
+    return compose().ready_runtime()
 
 
 @click.command()
 def init() -> None:
     """Create or upgrade the database and load reference data (safe to run again)."""
-    runtime = _runtime()
+    runtime = compose().runtime
     for line in setup.initialise(runtime):
         click.echo(line)
 
 
 @click.command()
-@click.option("--situations", "extra", type=click.IntRange(min=0), default=0,
-              help="Also bulk-insert this many synthetic situations (for volume).")
+@click.option("--situations", "extra", type=click.IntRange(min=0, max=MAX_BULK_SITUATIONS),
+              default=0, help="Also bulk-insert this many synthetic situations (for volume).")
 @click.option("--password", default=DEFAULT_DEMO_PASSWORD, show_default=True,
               help="Password of every demo user (at least 10 characters).")
 @click.option("--canary", default=None,
@@ -42,8 +45,8 @@ def demo(extra: int, password: str, canary: str | None) -> None:
                                  param_hint="--password")
     if canary is not None and not canary.strip():
         raise click.BadParameter("must not be empty", param_hint="--canary")
-    runtime = _runtime()
-    if not setup.is_initialised(runtime):
+    runtime = compose().runtime
+    if not (setup.is_initialised(runtime) and is_current(runtime)):
         setup.initialise(runtime)
     result = build_demo(runtime, password=password, canary=canary)
     for role, email, agency in result.users:
@@ -74,6 +77,9 @@ def audit_group() -> None:
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
 def audit_refusals(email: str | None, start: datetime | None, end: datetime | None) -> None:
     """Every refused attempt (identity above all), by user and period: when, who, what."""
+    if start is not None and end is not None and start >= end:
+        raise click.BadParameter("the 'from' date must be before the 'to' date (which is "
+                                 "excluded)", param_hint="--from")
     runtime = _runtime()
     with runtime.read() as session:
         user_id = None
@@ -135,10 +141,16 @@ def users_group() -> None:
 @click.option("--agency", "agency_slug", default=None, help="Agency slug (not for admins).")
 @click.option("--table", "table_codes", multiple=True, help="Table code (chairs, managers).")
 @click.option("--language", default="en", type=click.Choice(["en", "vi"]))
-@click.password_option("--password", help="At least 10 characters.")
+@click.option("--password", default=None,
+              help="At least 10 characters (asked for, unechoed, when left out at a terminal).")
 def users_add(email: str, display_name: str, role: str, agency_slug: str | None,
-              table_codes: tuple[str, ...], language: str, password: str) -> None:
+              table_codes: tuple[str, ...], language: str, password: str | None) -> None:
     """Add a user."""
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("--password is required when stdin is not a terminal")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True,
+                                err=True)
     runtime = _runtime()
     with runtime.command() as session:
         agency_id = None

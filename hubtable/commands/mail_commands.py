@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hubtable.commands.limits import ID
 from hubtable.wiring import compose
 from workflow import kept_mail
 
@@ -21,7 +22,7 @@ def mail_group(ctx: click.Context) -> None:
 
 
 @mail_group.command(name="list")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1, max=100_000), default=50, show_default=True,
               help="Show at most this many, newest first.")
 def list_mail(limit: int = 50) -> None:
     """List the kept messages, newest first: number, time, recipients, subject."""
@@ -31,13 +32,17 @@ def list_mail(limit: int = 50) -> None:
         click.echo(f"no mail kept in {directory}")
         return
     for m in messages:
+        if m.unreadable:
+            click.echo(f"{m.number:5}  {m.received_at:%Y-%m-%d %H:%M:%S}  (unreadable: "
+                       f"{m.unreadable})")
+            continue
         click.echo(f"{m.number:5}  {m.received_at:%Y-%m-%d %H:%M:%S}  {m.recipients}  "
                    f"{m.subject}")
     click.echo(f"{len(messages)} of {kept_mail.count(directory)} message(s) in {directory}")
 
 
 @mail_group.command(name="show")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("number", type=ID)
 def show(number: int) -> None:
     """Print message NUMBER as sent: headers, the text part, the HTML part's source."""
     directory = kept_mail.mail_dir(compose().settings.data_dir)

@@ -31,7 +31,7 @@ def up(host: str, port: int, prefect_port: int | None) -> None:
 
 
 @click.command()
-@click.option("--limit", type=click.IntRange(min=1), default=None,
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=None,
               help="At most this many flow runs at once in this worker (default 8).")
 @click.option("--pool", default=None,
               help="Register the deployments in this Prefect process work pool (created if "
@@ -63,9 +63,19 @@ def worker(limit: int | None, pool: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(as_json: bool) -> None:
     """When each scheduled flow last ran and whether it worked; deliveries; Prefect; `up`."""
+    from sqlalchemy.exc import DBAPIError
+
     from hubtable.health import orchestration_health
+    from hubtable.schema import require_current_schema
 
     runtime = compose().runtime
+    try:
+        require_current_schema(runtime)
+    except DBAPIError:
+        pass  # a database that does not answer is part of the report below
+    except BaseException:
+        runtime.dispose()
+        raise
     try:
         report = orchestration_health(runtime)
     finally:
@@ -118,7 +128,7 @@ def purge(dry_run: bool) -> None:
     """Destroy identities (key first) of situations ended longer ago than the retention."""
     from workflow import purge as retention
 
-    runtime = compose().runtime
+    runtime = compose().ready_runtime()
     try:
         if sys.stderr.isatty() and not dry_run:
             todo = len(retention.candidates(runtime))
@@ -141,7 +151,7 @@ def sweep() -> None:
     """One pass of the timer sweep (what the sweep-timers flow does every 15 minutes)."""
     from workflow import sweep as timers
 
-    runtime = compose().runtime
+    runtime = compose().ready_runtime()
     try:
         report = timers.sweep(runtime)
     finally:

@@ -1,17 +1,22 @@
 """`hubtable report`: the de-identified outcome report from the command line.
 
-Every format goes to stdout unless --output is given; XLSX is a binary workbook, so it goes to
-stdout only when that is a file or a pipe (`> report.xlsx`), never to a terminal.
-A bad date, an unknown table or region ends as one line on stderr (exit 1).
+Every format goes to stdout unless --output is given (`-o -` is stdout too); XLSX is a binary
+workbook, so it goes to stdout only when that is a file or a pipe (`> report.xlsx`), never to a
+terminal. A bad date, an unknown table or region, an --output that cannot be written ends as
+one line on stderr, before any work.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import re
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from hubtable.wiring import compose
 from workflow.reports import build_report, parse_period, refresh_rollups, resolve_scope
@@ -22,6 +27,7 @@ from workflow.reports.exports import (
     write_records_method_csv,
     write_xlsx,
 )
+from workflow.runtime import Runtime
 
 
 @click.command("report")
@@ -38,11 +44,16 @@ from workflow.reports.exports import (
 @click.option("--records-method", "records_method", is_flag=True,
               help="CSV only: the records' Method (k-anonymity steps, their count and SHA-256, "
                    "what each column means).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file (default stdout; xlsx only to a file or a pipe).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write to this file, - for stdout (the default; xlsx only to a file or a "
+                   "pipe).")
 def report(table: str | None, region: str | None, start: str | None, end: str | None,
            fmt: str, records: bool, records_method: bool, output: str | None) -> None:
     """De-identified outcome report: suppressed figures, indicators, records."""
+    if output == "-":
+        output = None
+    if output is not None:
+        _check_output(Path(output))
     if fmt == "xlsx" and not output and sys.stdout.isatty():
         raise click.UsageError("--format xlsx writes a binary workbook, not for a terminal: "
                                "redirect it (> report.xlsx) or give --output FILE")
@@ -52,19 +63,21 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
     if records and records_method:
         raise click.UsageError("--records or --records-method: one file at a time")
     period = parse_period(start, end)
-    runtime = compose().runtime
+    runtime = compose().ready_runtime()
     try:
         if not (records or records_method):
-            with runtime.command() as session:
-                refresh_rollups(session)  # fewer days left to group live
+            _refresh_rollups(runtime)
         with runtime.read() as session:
             scope = resolve_scope(session, period, table=table, region=region)
             if fmt == "xlsx":
-                book = io.BytesIO() if output is None else output
+                # built in memory, then written: a failing write leaves openpyxl nothing open
+                book = io.BytesIO()
                 write_xlsx(session, scope, build_report(session, scope), book)
-                if isinstance(book, io.BytesIO):
+                if output is None:
                     sys.stdout.buffer.write(book.getvalue())
                     sys.stdout.buffer.flush()
+                else:
+                    Path(output).write_bytes(book.getvalue())
                 return
 
             def write(out: TextIO) -> None:
@@ -84,6 +97,31 @@ def report(table: str | None, region: str | None, start: str | None, end: str | 
                 write(sys.stdout)
     finally:
         runtime.dispose()
+
+
+def _refresh_rollups(runtime: Runtime) -> None:
+    """Fewer days left to group live; skipped on a database that is read-only (a read-only
+    mount, a standby), where the report groups them all live, with the same figures."""
+    try:
+        with runtime.command() as session:
+            refresh_rollups(session)
+    except DBAPIError as exc:
+        if not re.search(r"read-?only", str(exc.orig), re.IGNORECASE):
+            raise
+
+
+def _check_output(path: Path) -> None:
+    """Refuse, before any work, an --output that cannot be written (one line)."""
+    folder = path.parent
+    if path.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"no such directory {folder}"
+    elif not os.access(path if path.exists() else folder, os.W_OK):
+        problem = "permission denied"
+    else:
+        return
+    raise click.BadParameter(f"cannot write {path}: {problem}", param_hint="--output")
 
 
 def register(cli: click.Group) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from hubtable.commands.limits import MAX_ID
 from hubtable.wiring import compose
 from rules.loader import check_pack
 from workflow.models import RuleFiring, Situation
@@ -35,10 +36,12 @@ def rules_check(pack: Path) -> None:
 @click.argument("ref")
 def rules_explain(ref: str) -> None:
     """Show which rules applied to situation REF, when, under which pack version, and why."""
-    runtime = compose().runtime
+    runtime = compose().ready_runtime()
     with runtime.read() as session:
         query = select(Situation).where(Situation.ref == ref)
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():  # an id; "١" or "²" is a reference, never an id
+            if int(ref) > MAX_ID:
+                raise click.ClickException(f"no situation {ref}")
             query = select(Situation).where(Situation.id == int(ref))
         situation = session.scalar(query)
         if situation is None:

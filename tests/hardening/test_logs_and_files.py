@@ -56,14 +56,9 @@ def _mode(path) -> int:
 
 
 def test_the_data_dir_is_0700_and_its_files_0600(tmp_path, restore_umask):
-    data = tmp_path / "data"
-    data.mkdir(mode=0o755)
-    old = data / "old.log"
-    old.write_text("from an older version")
-    old.chmod(0o644)
+    data = tmp_path / "made" / "data"
     settings = compose({"HUBTABLE_DATA_DIR": str(data)}).settings
-    assert _mode(data) == 0o700
-    assert _mode(old) == 0o600
+    assert _mode(data) == 0o700  # made by hubtable
     for name in ("identity.key", "secret.key"):
         assert _mode(data / name) == 0o600
     engine = make_engine(settings.database_url)
@@ -75,3 +70,24 @@ def test_the_data_dir_is_0700_and_its_files_0600(tmp_path, restore_umask):
     logs.mkdir()
     (logs / "web.log").write_text("x")
     assert _mode(logs) == 0o700 and _mode(logs / "web.log") == 0o600
+
+
+def test_only_what_hubtable_owns_is_tightened(tmp_path, restore_umask):
+    """An operator's folder and the files hubtable did not make keep their modes: every
+    command used to chmod the whole tree (a `run.sh` lost its execute bit; $HOME as the data
+    dir would have been locked). Its own keys and databases are still made private."""
+    os.umask(0o022)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    script = data / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    (data / "notes").mkdir(mode=0o755)
+    for name in ("identity.key", "hubtable.db", "keystore.db"):
+        (data / name).write_text("k" if name.endswith(".key") else "")
+        (data / name).chmod(0o644)
+    compose({"HUBTABLE_DATA_DIR": str(data)})
+    assert _mode(data) == 0o755 and _mode(data / "notes") == 0o755
+    assert _mode(script) == 0o755
+    for name in ("identity.key", "hubtable.db", "keystore.db", "secret.key"):
+        assert _mode(data / name) == 0o600, name
