@@ -66,6 +66,7 @@ def record(url: str, keystore: str, ids: dict, situations: int
                     sent.append(bytes(self.query))
 
     rt = Runtime(url, keystore, "bench-key")
+    rt.engine.dispose()  # its start-up check has connected already: every connection records
     event.listen(rt.engine, "connect",
                  lambda dbapi_connection, _record: setattr(dbapi_connection, "cursor_factory",
                                                            Recording))
