@@ -13,8 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webui.unit import reading, unit
-from webui.views.admin import agency_choice, chosen_ids
-from webui.views.common import errors_of, yes_no
+from webui.views.common import agency_choice, chosen_ids, errors_of, yes_no
 from workflow import access, directory_admin
 from workflow.errors import DomainError, NotFound
 from workflow.models import ROLES, Agency, Table, User

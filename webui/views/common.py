@@ -107,6 +107,28 @@ def int_list(name: str) -> list[int]:
     return list(dict.fromkeys(v for v in found if v is not None))
 
 
+def chosen_ids(name: str, errors: dict[str, str]) -> list[int]:
+    """The distinct ids ticked in a group of checkboxes. A value the form never offers (not
+    an id) is an error beside the group, never silently left out; whether each id exists is
+    the core's question."""
+    found = [bounded_int(v, low=1) for v in request.form.getlist(name)]
+    if None in found:
+        errors[name] = _("Choose from the list.")
+    return list(dict.fromkeys(v for v in found if v is not None))
+
+
+def agency_choice(errors: dict[str, str]) -> int | None:
+    """The agency chosen in a user form's list: None for its "None" (an administrator's);
+    anything but an id is an error beside the list, not a silent "None"."""
+    raw = request.form.get("agency_id", "")
+    if not raw:
+        return None
+    agency_id = bounded_int(raw, low=1)
+    if agency_id is None:
+        errors["agency_id"] = _("Choose an agency from the list.")
+    return agency_id
+
+
 def required_int(name: str, errors: dict[str, str], message: str | None = None) -> int | None:
     value = bounded_int(request.form.get(name, ""))
     if value is None:
