@@ -227,12 +227,7 @@ def reject(
         if reason not in load_catalog().codes("rejection_reasons"):
             raise ValidationError("Choose a reason for rejecting.",
                                   field="rejection_reason", reason=reason)
-        if reason == "other" and not note.strip():
-            raise ValidationError("say why (de-identified) when the reason is 'other'",
-                                  field="rejection_note")
-        if len(note.strip()) > SUMMARY_LIMIT:
-            raise ValidationError("the note is limited to %(limit)s characters",
-                                  field="rejection_note", limit=SUMMARY_LIMIT)
+        _check_reason_note(reason, note, "rejection_note")
 
     run = _decision(session, actor, "reject", situation_id, meeting_id, expected_version, now,
                     validate)
@@ -250,6 +245,16 @@ def reject(
     return run.save()
 
 
+def _check_reason_note(reason: str, note: str, field: str) -> None:
+    """A rejection's or a withdrawal's note: needed when the reason is "other", never longer
+    than a summary (refused, not cut)."""
+    if reason == "other" and not note.strip():
+        raise ValidationError("say why (de-identified) when the reason is 'other'", field=field)
+    if len(note.strip()) > SUMMARY_LIMIT:
+        raise ValidationError("the note is limited to %(limit)s characters", field=field,
+                              limit=SUMMARY_LIMIT)
+
+
 def withdraw(
     session: Session, actor: User, situation_id: int, reason: str, vault: IdentityVault, *,
     note: str = "", expected_version: int | None = None, now: datetime | None = None,
@@ -261,12 +266,7 @@ def withdraw(
     if reason not in load_catalog().codes("withdrawal_reasons"):
         raise ValidationError("Choose a reason for withdrawing.",
                               field="withdrawal_reason", reason=reason)
-    if reason == "other" and not note.strip():
-        raise ValidationError("say why (de-identified) when the reason is 'other'",
-                              field="withdrawal_note")
-    if len(note.strip()) > SUMMARY_LIMIT:
-        raise ValidationError("the note is limited to %(limit)s characters",
-                              field="withdrawal_note", limit=SUMMARY_LIMIT)
+    _check_reason_note(reason, note, "withdrawal_note")
     run.guard()
     situation = run.situation
     before_disclosure = situation.stage in stages.BEFORE_DISCLOSURE
