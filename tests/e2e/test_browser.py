@@ -180,6 +180,8 @@ def test_forms_and_admin_pages_are_accessible(browser, site):
         rep.page.get_by_role("button", name="Save and submit to the table").click()
     page = rep.check("new-situation-errors")
     assert "Choose an age group." in page
+    # A keyboard user starts from the errors, not from the top of the header's links.
+    assert rep.page.evaluate("document.activeElement.className") == "error-summary"
     rep.go(f"/situations/{site['accept']}")
     rep.check("situation-view")
     rep.go("/agency")

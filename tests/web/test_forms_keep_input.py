@@ -148,8 +148,10 @@ def test_a_rejection_note_too_long_is_refused_not_cut(app, world):
 def test_an_apology_too_long_is_refused_not_cut(app, world):
     mid = open_meeting(world)
     police = world.agencies["police"]
+    cmha = world.agencies["cmha"]
     response = signed_in(app, "chair").post(f"/meetings/{mid}/attendance",
-                                            {f"apologies-{police}": "y" * 1001})
+                                            {f"present-{cmha}": "yes", f"ack-{cmha}": "yes",
+                                             f"apologies-{police}": "y" * 1001})
     assert response.status_code == 400
     assert "1000" in _error_near(response.get_data(as_text=True), f"apologies-{police}")
     with world.runtime.read() as s:
@@ -186,3 +188,16 @@ def test_api_refusals_before_any_view_are_json_and_name_the_body_fields(app, run
                    agency="school")
     assert bad.status_code == 400
     assert error_of(bad)["field"] == "earlier_check.birth_date"
+
+
+def test_attendance_with_no_agency_present_is_refused_not_recorded(app, world):
+    mid = open_meeting(world)
+    with world.runtime.read() as s:
+        before = s.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.present.is_(True)))
+    response = signed_in(app, "chair").post(f"/meetings/{mid}/attendance", {})
+    assert response.status_code == 400
+    assert "at least one" in response.get_data(as_text=True)
+    with world.runtime.read() as s:
+        assert s.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.present.is_(True))) == before

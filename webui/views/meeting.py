@@ -21,7 +21,7 @@ from webui.agenda_cache import Agenda, AgendaCache, agenda_cache
 from webui.extensions import signed_in_version
 from webui.layout import kept_page
 from webui.unit import reading, runtime, unit
-from webui.views.common import errors_of
+from webui.views.common import FORM, errors_of
 from workflow import legal_basis, meetings, queries
 from workflow.errors import DomainError, PermissionDenied
 from workflow.models import utcnow
@@ -146,6 +146,12 @@ def attendance(meeting_id: int) -> ResponseReturnValue:
         return _attendance_page(meeting_id, {})
     everyone = request.form.get("all") == "yes"  # "all present and acknowledged"
     errors: dict[str, str] = {}
+    if not everyone and not any(k.startswith("present-") and v == "yes"
+                                for k, v in request.form.items()):
+        # A meeting no agency attends decides nothing: an empty form is a slip, not a record.
+        return _attendance_page(meeting_id, {FORM: _(
+            "Tick each agency present (at least one), or choose “All present and "
+            "acknowledged”.")}, 400)
     try:
         with unit() as (s, actor):
             meeting, rows = queries.attendance_of(s, actor, meeting_id)
