@@ -33,6 +33,10 @@ _REASON_KINDS = {"rejection_reason": "rejection_reasons",
                  "conclusion_reason": "conclusion_reasons"}
 
 
+#: How a date reads in each language: Vietnamese readers write the day first (25/11/2026).
+_DAY_FORMATS = {"en": "%Y-%m-%d", "vi": "%d/%m/%Y"}
+
+
 @pass_context
 def _when(context: Context, value: Any) -> str:
     """An ISO date-time from the payload, shown in the table's own timezone."""
@@ -42,13 +46,14 @@ def _when(context: Context, value: Any) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
+    day = _DAY_FORMATS.get(context.get("lang") or "en", "%Y-%m-%d")
     if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%d")
+        return moment.strftime(day)
     try:
         zone = ZoneInfo(context.get("tz") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone).strftime(f"{day} %H:%M")
 
 
 def _one_line(text: str) -> str:

@@ -44,7 +44,9 @@ EVENT_TYPES = frozenset(
 _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
-     "change", "requesting_table", "closes_at", "round_outcome"}
+     "change", "requesting_table", "closes_at", "round_outcome",
+     # the rule pack's own words in each language: configuration, never about a person
+     "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi"}
 )
 
 

@@ -55,7 +55,10 @@ def test_dates_show_in_the_tables_timezone_and_codes_as_labels():
     assert "First contact is due 2026-11-25 10:00." in lead.text  # 15:00 UTC in Toronto
     overdue = renderer.compose(_work("deadline.overdue", "vi", "email"),
                                sent_at=datetime.now(UTC))
-    assert "Hạn tiếp cận lần đầu của trường hợp PEEL-000042" in overdue.text
+    # 15:00 UTC in the table's own zone (Toronto), written day first for a Vietnamese reader
+    assert "Việc tiếp cận lần đầu của trường hợp PEEL-000042 đã quá hạn (hạn: 25/11/2026 10:00)" \
+        in overdue.text
+    assert "Quá hạn tiếp cận lần đầu: trường hợp PEEL-000042" in overdue.subject
     closed = renderer.compose(_work("situation.closed", "en", "email"), sent_at=datetime.now(UTC))
     assert "Transferred to another table or body" in closed.text
 
@@ -77,3 +80,26 @@ def test_a_meeting_event_links_to_the_meetings_page():
     assert item.link == "/meetings"
     assert item.subject == "[Peel Situation Table] Agenda ready for the meeting on 2026-11-24 10:00"
     assert item.user_id == 1 and item.text == item.html == ""
+
+
+def test_rules_speak_in_the_packs_own_words_and_numbers_in_the_readers_grammar():
+    """A flag and a rule's notice name what happened in the recipient's language (the pack's
+    label), never its code; one situation is "one situation", not "1 situation(s)"."""
+    renderer = Renderer("https://hub.example.org")
+    labels = {"flag_label_en": "Duty to report: child at risk",
+              "flag_label_vi": "Trách nhiệm tố giác",
+              "rule_label_en": "Report-back overdue", "rule_label_vi": "Quá hạn báo cáo lại"}
+    for event_type, key, code in (("situation.flagged", "flag_label", "open_4_meetings"),
+                                  ("rule.notify", "rule_label", "duty_to_report")):
+        for lang in ("en", "vi"):
+            mail = renderer.compose(_work(event_type, lang, "email",
+                                          payload={**PAYLOAD, **labels}),
+                                    sent_at=datetime.now(UTC))
+            said = labels[f"{key}_{lang}"]
+            assert said in mail.subject and said in mail.text
+            assert code not in mail.text
+    one = renderer.compose(_work("round.opened", "en", "email",
+                                 payload={**PAYLOAD, "situations_count": 1,
+                                          "closes_at": "2026-11-25T15:00:00+00:00"}),
+                           sent_at=datetime.now(UTC))
+    assert "on one situation." in one.text and "(s)" not in one.text

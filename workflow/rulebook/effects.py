@@ -96,7 +96,8 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
             return
         emit(session, "rule.notify", table_id=table.id, situation=situation,
              agency_ids=agencies, to_chairs=chairs,
-             extra={"rule_id": rule.id, "rule_event": action.event})
+             extra={"rule_id": rule.id, "rule_event": action.event,
+                    "rule_label_en": rule.labels.en, "rule_label_vi": rule.labels.vi})
     elif isinstance(action, rm.Flag):
         active = session.scalar(select(Flag.id).where(
             Flag.situation_id == situation.id, Flag.code == action.code,
@@ -106,7 +107,9 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
                              label_en=action.label.en, label_vi=action.label.vi,
                              rule_id=rule.id, raised_at=now))
             emit(session, "situation.flagged", table_id=table.id, situation=situation,
-                 to_chairs=True, extra={"flag_code": action.code, "rule_id": rule.id})
+                 to_chairs=True, extra={"flag_code": action.code, "rule_id": rule.id,
+                                        "flag_label_en": action.label.en,
+                                        "flag_label_vi": action.label.vi})
     elif isinstance(action, rm.Escalate):
         agencies, chairs = audience(session, situation, action.to)
         emit(session, "situation.escalated", table_id=table.id, situation=situation,
@@ -139,10 +142,14 @@ def audience(session: Session, situation: Situation, to: str) -> tuple[list[int]
         TableMembership.table_id == situation.table_id)
     if to == "members":
         return list(session.scalars(members)), False
+    # A sector or an agency the table does not have (yet): the chairs hear of it instead, so
+    # that a duty the pack names (tell child protection) is never lost for want of an address.
     if to.startswith("sector:"):
-        return list(session.scalars(select(Agency.id).where(
-            Agency.sector == to.removeprefix("sector:"), Agency.id.in_(members)))), False
+        found = list(session.scalars(select(Agency.id).where(
+            Agency.sector == to.removeprefix("sector:"), Agency.id.in_(members))))
+        return found, not found
     if to.startswith("agency:"):
-        return list(session.scalars(select(Agency.id).where(
-            Agency.slug == to.removeprefix("agency:"), Agency.id.in_(members)))), False
+        found = list(session.scalars(select(Agency.id).where(
+            Agency.slug == to.removeprefix("agency:"), Agency.id.in_(members))))
+        return found, not found
     return [], True
