@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webui.unit import reading
-from webui.views.common import message_of
+from webui.views.common import message_of, said
 from workflow import access
 from workflow.db import QueryTimeout, statement_timeout
 from workflow.errors import ValidationError
@@ -122,10 +122,7 @@ def say(value: str) -> str:
     if not isinstance(value, Phrase):
         return value
     params = {k: say(v) if isinstance(v, str) else v for k, v in value.params.items()}
-    try:
-        return _(value.template, **params) if params else _(value.template)
-    except (KeyError, TypeError, ValueError):
-        return str(value)
+    return said(value.template, params, str(value))
 
 
 def localised(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request
@@ -59,12 +60,18 @@ def message_of(exc: DomainError) -> str:
     the pack's own words for the reader's language."""
     if isinstance(exc, RuleRefusal):
         return "; ".join(exc.in_language(str(get_locale() or "en")))
-    template = getattr(exc, "template", exc.message)
-    params = getattr(exc, "params", {}) or {}
+    return said(getattr(exc, "template", exc.message), getattr(exc, "params", {}) or {},
+                exc.message)
+
+
+def said(template: str, params: dict[str, Any], english: str) -> str:
+    """The core's English template through the catalog, then its named parameters; the
+    core's own English when the catalog's entry lost a parameter. Shared by errors
+    (`message_of`) and the report's words (webui/reports_views.say)."""
     try:
         return _(template, **params) if params else _(template)
-    except (KeyError, TypeError, ValueError):  # a catalog entry that lost a parameter
-        return exc.message
+    except (KeyError, TypeError, ValueError):
+        return english
 
 
 def is_local_path(target: str) -> bool:
