@@ -169,7 +169,8 @@ def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch
     Each outcome is recorded within RECORD_EVERY_SECONDS of its send; the lease is short and renewed
     once RENEW_AFTER has passed, so a dead dispatcher's rows come free within a lease. A row
     whose lease was lost (this process stalled past it and another dispatcher took it) is not
-    sent here: only a message in flight can go twice, and then with the same Message-ID.
+    sent here: only what was sent since the last record (a slow send alone, or up to
+    RECORD_EVERY_SECONDS of fast ones) can go twice after a crash, with the same Message-ID.
     """
     size = min(batch_size, SEND_CLAIM)
     with runtime.command() as session:

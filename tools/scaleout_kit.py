@@ -55,17 +55,27 @@ def wait_for(what: str, predicate: Callable[[], object], timeout: float) -> obje
 class Box:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
+        self.arrived: list[float] = []  # time.monotonic() of each message, in step with messages
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         with self.lock:
             self.messages.append(envelope.original_content or envelope.content)
+            self.arrived.append(time.monotonic())
         return "250 OK"
 
     def message_ids(self) -> Counter[str]:
         with self.lock:
             return Counter(str(email.message_from_bytes(raw)["Message-ID"])
                            for raw in self.messages)
+
+    def first_arrivals(self) -> dict[str, float]:
+        """When each Message-ID first arrived: a copy sent twice was first sent by the dead."""
+        first: dict[str, float] = {}
+        with self.lock:
+            for raw, at in zip(self.messages, self.arrived, strict=True):
+                first.setdefault(str(email.message_from_bytes(raw)["Message-ID"]), at)
+        return first
 
 
 class Processes:
