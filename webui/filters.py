@@ -8,7 +8,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -123,6 +123,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")
     app.add_template_filter(_nl2br, "nl2br")
+    app.add_template_filter(format_decimal, "decimal")
     app.add_template_filter(_zip_names, "zip_names")
     app.add_template_filter(lambda a, b: list(zip(a, b, strict=False)), "zip")
     app.add_template_filter(

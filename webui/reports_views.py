@@ -23,6 +23,7 @@ from typing import Any
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from pygal.style import Style
@@ -118,10 +119,12 @@ def _report(session: Session, actor: User, params: dict[str, str]) -> Report:
 def say(value: str) -> str:
     """A report's Phrase in the reader's language: its template through the catalog, then its
     parameters, each said the same way (the English when the catalog's entry lost one). Any
-    other text is already the reader's: a code-list label, a number, a month, a table's code."""
+    other text is already the reader's: a code-list label, a number, a month, a table's code.
+    A decimal parameter is written in the reader's locale (39,7 in Vietnamese)."""
     if not isinstance(value, Phrase):
         return value
-    params = {k: say(v) if isinstance(v, str) else v for k, v in value.params.items()}
+    params = {k: say(v) if isinstance(v, str) else format_decimal(v) if isinstance(v, float)
+              else v for k, v in value.params.items()}
     return said(value.template, params, str(value))
 
 

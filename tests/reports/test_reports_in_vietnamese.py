@@ -4,6 +4,8 @@ the form's errors, the charts and their alt text in Vietnamese, not in English."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import update
 from support.factories import in_intervention
@@ -86,3 +88,18 @@ def test_the_rules_trace_names_deadline_kinds_in_vietnamese(app, world):
         as_text=True)
     assert "<td>first contact</td>" not in html
     assert "<td>tiếp cận lần đầu</td>" in html
+
+
+def test_the_reports_numbers_use_the_readers_decimal_mark(app):
+    """Shares, medians and percentiles: 39.7% in English is 39,7% in Vietnamese (a point there
+    reads as a thousands separator)."""
+    english = signed_in(app, "manager").get(f"/reports/?{QUERY}").get_data(as_text=True)
+    vietnamese = in_vietnamese(app, "manager").get(f"/reports/?{QUERY}").get_data(as_text=True)
+    decimal_cell = re.compile(r"<td>(\d+)([.,])(\d+)(%?)</td>")
+    in_english = decimal_cell.findall(english)
+    assert any(mark == "." and sign == "%" for _, mark, _, sign in in_english), in_english
+    assert any(mark == "." and not sign for _, mark, _, sign in in_english), in_english
+    in_vietnamese_cells = decimal_cell.findall(vietnamese)
+    assert sorted((a, b, s) for a, _, b, s in in_vietnamese_cells) == \
+        sorted((a, b, s) for a, _, b, s in in_english)
+    assert {mark for _, mark, _, _ in in_vietnamese_cells} == {","}

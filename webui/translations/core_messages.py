@@ -10,6 +10,7 @@ MESSAGES = (
     _l('%(hours)s h median'),
     _l('%(measure)s (median hours)'),
     _l('%(measure)s within %(hours)s hours'),
+    _l('%(percent)s%%'),
     _l('%(sector)s: share assisted (at most %(target)s%%)'),
     _l('%(sector)s: share led (at most %(target)s%%)'),
     _l('%(sector)s: share originated (at most %(target)s%%)'),

@@ -138,7 +138,7 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeline
                 targeted.append(Targeted(
                     f"balance.{role}.{sector}",
                     Phrase(TARGET_TITLES[role], sector=fb.label("sectors", sector),
-                           target=f"{target:g}"),
+                           target=float(target)),
                     share, target))
         rows.append((sector, fb.label("sectors", sector), entries))
     fb.problem.relate([("balance", "originated", s) for s in sectors], ORIGINATED_TOTAL)
@@ -204,7 +204,7 @@ class Timeliness:
             found = None if blocked else median_hours(self.hist)
             mid = None if found is None else round(found, 1)
             cell = (Cell(None, SUPPRESSED) if mid is None
-                    else Cell(mid, Phrase("%(hours)s h median", hours=f"{mid:g}")))
+                    else Cell(mid, Phrase("%(hours)s h median", hours=float(mid))))
             return Indicator(key=self.key,
                              title=Phrase("%(measure)s (median hours)", measure=self.title),
                              share=cell, target=None, met=None)
@@ -213,7 +213,7 @@ class Timeliness:
         cell = (Cell(None, SUPPRESSED) if blocked else share_cell(within, n, threshold))
         return Indicator(key=self.key,
                          title=Phrase("%(measure)s within %(hours)s hours", measure=self.title,
-                                      hours=f"{self.target:g}"),
+                                      hours=float(self.target)),
                          share=cell, target=100.0,
                          met=None if cell.value is None else cell.value >= 100.0)
 

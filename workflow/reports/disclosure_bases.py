@@ -15,6 +15,7 @@ from workflow.reports.model import TOTAL as TOTAL_LABEL
 from workflow.reports.model import Cell, Figure
 from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import display, share_hidden
+from workflow.reports.words import percent
 
 if TYPE_CHECKING:
     from workflow.reports.figures import FigureBuilder
@@ -62,7 +63,7 @@ def figure(fb: FigureBuilder, codes: list[str], values: dict[Hashable, int],
             return Cell(0, "")  # nothing was disclosed: an empty figure, not a hidden one
         if hidden.get(key) or hidden.get(TOTAL) or share_hidden(n, total, threshold):
             return Cell(None, "")
-        return Cell(round(100 * n / total), f"{round(100 * n / total)}%")
+        return Cell(round(100 * n / total), percent(round(100 * n / total)))
 
     def label(code: str) -> str:
         for table in tables:

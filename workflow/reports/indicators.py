@@ -19,6 +19,7 @@ from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
 from workflow.reports.model import Cell, FigureSpec, Indicator
 from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import share_hidden
+from workflow.reports.words import percent
 
 SPLITS = ("age_group", "gender")
 TITLES = {
@@ -37,7 +38,7 @@ def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
     if share_hidden(numerator, denominator, threshold):
         return Cell(None, SUPPRESSED)
     value = round(100.0 * numerator / denominator, 1)
-    return Cell(value, f"{value:g}%")
+    return Cell(value, percent(value))
 
 
 class IndicatorBuilder:

@@ -5,7 +5,9 @@ reader's language.
 Why a str: a report is plain data that the exports, the stored monthly body and the tests read
 as text, and they keep reading the very same English; the web adapter looks `template` up in
 its catalog and fills `params` in (each of them a Phrase too, or a value that needs no
-translation: a number, a date, a code-list label already in the report's language). The
+translation: a number, a date, a code-list label already in the report's language). A float
+parameter is written here as `:g` writes it (12.5, 40) and by the adapter in its reader's
+locale (12,5 in Vietnamese). The
 templates are literals, listed for extraction by tools/core_messages.py, as the core's error
 messages are (workflow/errors.py).
 """
@@ -22,7 +24,8 @@ class Phrase(str):
     params: dict[str, Any]
 
     def __new__(cls, template: str, **params: Any) -> Phrase:
-        text = super().__new__(cls, template % params if params else template)
+        shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in params.items()}
+        text = super().__new__(cls, template % shown if params else template)
         text.template = template
         text.params = params
         return text

@@ -12,3 +12,9 @@ OUTCOME_LABELS = {"risk_lowered": Phrase("Risk lowered"), "still_aer": Phrase("S
 SITUATIONS = Phrase("Situations")
 PRESENTED = Phrase("Presented")
 SECTOR = Phrase("Sector")
+
+
+def percent(value: float) -> Phrase:
+    """A share's text, "39.7%": a Phrase, so that the page writes its number in the reader's
+    locale ("39,7%" in Vietnamese) while the exports keep this English."""
+    return Phrase("%(percent)s%%", percent=value)
