@@ -103,3 +103,11 @@ def test_rules_speak_in_the_packs_own_words_and_numbers_in_the_readers_grammar()
                                           "closes_at": "2026-11-25T15:00:00+00:00"}),
                            sent_at=datetime.now(UTC))
     assert "on one situation." in one.text and "(s)" not in one.text
+
+
+def test_vietnamese_emails_call_identity_what_the_pages_call_it():
+    """The pages say "thông tin nhận dạng" (identifying information) for Filter 3's limited
+    identity; an email that said "danh tính" would name a second thing."""
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (TEMPLATE_DIR / "vi").glob("*.j2")}
+    assert not [name for name, text in texts.items() if "danh tính" in text]
+    assert "thông tin nhận dạng" in texts["situation.disclosed.j2"]
