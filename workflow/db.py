@@ -29,6 +29,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # A deleted row (a destroyed identity key, a purged token) is overwritten, not
+            # left in a free page: the default of some SQLite builds only.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

@@ -209,7 +209,10 @@ def may_confirm(session: Session, actor: User, user: User) -> bool:
             actor.identity_confirmed_at is not None or actor.privacy_contact) \
             and access.has_permission(actor, "identity.read"):
         return True
-    if confirmers_of(session, user) != "chair" or not access.has_permission(actor, "meeting.run"):
+    # The chair vouching is a confirmed reader: a chair an administrator just created could
+    # otherwise confirm the administrator's own new user (directory work yielding identity).
+    if confirmers_of(session, user) != "chair" or not access.has_permission(actor, "meeting.run") \
+            or actor.identity_confirmed_at is None or not actor.active:
         return False
     tables = set(session.scalars(select(TableMembership.table_id).where(
         TableMembership.agency_id == user.agency_id)))

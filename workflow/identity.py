@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import audit, gatekeeper
@@ -157,6 +157,7 @@ class IdentityVault:
                 return False
             ks.delete(row)
             ks.commit()
+            _scrub_log(ks)
             return True
 
     def has_key(self, situation_id: int) -> bool:
@@ -166,7 +167,10 @@ class IdentityVault:
     # -- commands -----------------------------------------------------------------------
     def record(self, session: Session, actor: User, situation: Situation,
                identity: Identity, *, now: datetime | None = None) -> None:
-        """Filter 3: enter (or correct) the limited identity of an accepted situation."""
+        """Filter 3: enter (or correct) the limited identity of an accepted situation.
+
+        A refusal (the gate, or an identity that does not validate) raises before anything but
+        the refusal's audit entry is written to `session`, so a caller may commit after it."""
         try:
             gatekeeper.require(session, actor, "record_identity", situation)
         except DomainError as exc:
@@ -246,6 +250,15 @@ class IdentityVault:
                          detail={"reason": reason}, now=now)
             return True
         return False
+
+
+def _scrub_log(ks: Session) -> None:
+    """A SQLite key store keeps the page the key was on in its write-ahead log after the
+    delete (and after a checkpoint, until a later write happens to overwrite it): a copy of
+    the data directory would still open the identity. Truncate the log once it is copied
+    back (the deleted cell itself is zeroed: secure_delete, workflow.db)."""
+    if ks.get_bind().dialect.name == "sqlite":
+        ks.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def _aad(situation_id: int) -> bytes:

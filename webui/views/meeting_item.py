@@ -133,14 +133,20 @@ def identity(meeting_id: int, situation_id: int) -> ResponseReturnValue:
     """Enter (or replace) the limited identity; it is written through the vault, never shown."""
     errors: dict[str, str] = {}
     if request.method == "POST":
+        refused: DomainError | None = None
         try:
             with unit() as (s, actor):
                 _m, view = queries.meeting_situation(s, actor, meeting_id, situation_id)
                 count = person_rows(view.situation.persons_count)
-                runtime().vault.record(s, actor, view.situation,
-                                       Identity(persons_from_form(count)))
+                try:
+                    runtime().vault.record(s, actor, view.situation,
+                                           Identity(persons_from_form(count)))
+                except DomainError as exc:
+                    refused = exc  # the vault wrote nothing but its audit of a refusal: keep it
         except DomainError as exc:
-            errors = errors_of(exc, fields={"persons": "person-0-name"})
+            refused = exc
+        if refused is not None:
+            errors = errors_of(refused, fields={"persons": "person-0-name"})
         else:
             return _back(meeting_id, situation_id, _("Identity recorded and sealed."))
     with reading() as (s, actor):
