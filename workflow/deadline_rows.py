@@ -19,16 +19,19 @@ from workflow.models import Deadline, Situation, utcnow
 
 
 def set_deadline(session: Session, situation: Situation | Any, kind: str, due_at: datetime,
-                 rule_id: str) -> None:
+                 rule_id: str, *, rearm: bool = False) -> None:
     """Set (or move, while unmet) the situation's deadline of this kind.
 
+    `rearm`: a met deadline starts again (a pack's rule firing anew, e.g. the next report-back
+    after the one a report-back met); without it a met deadline stays met (a new plan does
+    not reopen a first contact already made).
     One upsert in the transaction's one write (workflow.appends), in order with the other
     deadline changes; a row this session holds is expired, so it reads what was written.
     """
     values = {"situation_id": situation.id, "kind": kind, "due_at": due_at,
               "rule_id": rule_id, "created_at": utcnow()}
-    appends.then(session, object(), _SET, appends.bound(session, Deadline, values),
-                 names=(Deadline.__tablename__,))
+    appends.then(session, object(), _REARM if rearm else _SET,
+                 appends.bound(session, Deadline, values), names=(Deadline.__tablename__,))
     _expire_held(session, situation.id, kind)
     if kind == "first_contact":
         situation.first_contact_due = due_at
@@ -38,6 +41,8 @@ _SET = ("INSERT INTO deadlines (situation_id, kind, due_at, rule_id, created_at)
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (situation_id, kind) DO UPDATE SET "
         "due_at = excluded.due_at, rule_id = excluded.rule_id, overdue_at = NULL "
         "WHERE deadlines.met_at IS NULL")
+_REARM = _SET.replace("overdue_at = NULL WHERE deadlines.met_at IS NULL",
+                      "overdue_at = NULL, met_at = NULL")
 
 
 def meet_deadline(session: Session, situation: Situation | Any, kind: str | None,

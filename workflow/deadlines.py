@@ -9,6 +9,9 @@ rows (set, met, stopped, claimed by the sweep) are written in workflow/deadline_
 
 Times are in the table's local time: a business day is a calendar date there. Clock hours are
 elapsed time (an aware datetime keeps its zone; a DST change does not shorten a 12-hour clock).
+The rules' callers hold UTC times: they pass the table's `timezone` to due_at, which counts
+the business days on the table's own calendar (a Friday evening in Toronto is a Friday, not the
+Saturday it already is in UTC) and returns the due time in the zone it was given.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -45,7 +49,19 @@ def _calendar(country: str | None, subdivision: str | None, year: int) -> _Calen
         raise ValueError(f"no holiday calendar for country {country!r}: {error}") from None
     weekend = frozenset(getattr(table, "weekend", {5, 6}))
     workdays = frozenset(d for d in getattr(table, "weekend_workdays", set()) if d.year == year)
-    return _Calendar(frozenset(d for d in table if d.year == year), weekend, workdays)
+    days = {d for d in table if d.year == year} | _statutory_extras(country, year)
+    return _Calendar(frozenset(days), weekend, workdays)
+
+
+def _statutory_extras(country: str, year: int) -> set[date]:
+    """Days the law makes holidays that the library's public calendar leaves out.
+
+    Canada's Holidays Act (R.S.C. 1985, c. H-5, s. 2): when July 1 is a Sunday, Monday July 2
+    is Canada Day; `holidays` has it for some provinces but not for Ontario (e.g. 2029).
+    """
+    if country == "CA" and date(year, 7, 1).weekday() == 6:
+        return {date(year, 7, 2)}
+    return set()
 
 
 def _day(value: date | datetime) -> date:
@@ -125,11 +141,20 @@ def due_at(
     hours: float | None = None,
     country: str | None,
     subdivision: str | None = None,
+    timezone: str | None = None,
 ) -> datetime:
-    """When a deadline set at `start` falls due: give exactly one of business_days or hours."""
+    """When a deadline set at `start` falls due: give exactly one of business_days or hours.
+
+    With `timezone` (the table's), an aware `start` is counted in that zone's local time and
+    the result is returned in `start`'s own zone.
+    """
     if (business_days is None) == (hours is None):
         raise ValueError("give exactly one of business_days or hours")
     if business_days is not None:
+        if timezone and start.tzinfo is not None:
+            local = start.astimezone(ZoneInfo(timezone))
+            due = add_business_days(local, business_days, country, subdivision)
+            return due.astimezone(start.tzinfo)
         return add_business_days(start, business_days, country, subdivision)
     assert hours is not None
     return add_hours(start, hours)
@@ -142,6 +167,7 @@ def due_for_action(
     now: datetime,
     country: str | None,
     subdivision: str | None = None,
+    timezone: str | None = None,
 ) -> datetime:
     """The due time of a rule pack's deadline action (rules.model.Deadline, duck-typed).
 
@@ -155,5 +181,6 @@ def due_for_action(
         hours=getattr(action, "hours", None),
         country=country,
         subdivision=subdivision,
+        timezone=timezone,
     )
 

@@ -101,4 +101,5 @@ def test_deadlines_module_imports_only_pure_python():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "functools", "dataclasses", "datetime", "typing", "holidays"}
+    assert imported <= {"__future__", "functools", "dataclasses", "datetime", "typing", "zoneinfo",
+                        "holidays"}

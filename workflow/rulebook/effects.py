@@ -85,10 +85,14 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
         action: Any, now: datetime) -> None:
     table = situation.table
     if isinstance(action, rm.Deadline):
+        # Business days are the table's local calendar days; the table's subdivision only
+        # applies to its own country's calendar (a pack may name another country).
+        country = pack.country or table.country
+        subdivision = pack.subdivision or (table.subdivision if table.country == country
+                                           else None)
         due = clock.due_at(now, business_days=action.business_days, hours=action.hours,
-                           country=pack.country or table.country,
-                           subdivision=pack.subdivision or table.subdivision)
-        set_deadline(session, situation, action.kind, due, rule.id)
+                           country=country, subdivision=subdivision, timezone=table.timezone)
+        set_deadline(session, situation, action.kind, due, rule.id, rearm=True)
     elif isinstance(action, rm.Notify):
         agencies, chairs = _not_yet_told(session, situation, *audience(session, situation,
                                                                        action.to))
