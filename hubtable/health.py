@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from hubtable import up_state
-from hubtable.config import load_settings
+from hubtable.config import load_settings, redact_url
 from workflow.runtime import Runtime
 
 
@@ -30,8 +30,12 @@ def orchestration_health(runtime: Runtime) -> dict[str, Any]:
     """{"prefect": ..., "flows": ..., "deliveries": ..., "children": ...}; never raises."""
     from orchestration.status import delivery_health, flow_status, prefect_health
 
+    prefect = prefect_health(prefect_api_url())
+    for key in ("api_url", "ui_url"):  # a password in PREFECT_API_URL is never shown
+        if prefect.get(key):
+            prefect[key] = redact_url(str(prefect[key]))
     report: dict[str, Any] = {
-        "prefect": prefect_health(prefect_api_url()),
+        "prefect": prefect,
         "flows": flow_status(runtime),
         "deliveries": delivery_health(runtime),
     }

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from hubtable import up_state
-from hubtable.config import Settings, SettingsError
+from hubtable.config import Settings
 from hubtable.prefect_children import (
     DISPATCH_DEPLOYMENT,
     LISTENER_DEPLOYMENT,
@@ -45,6 +45,7 @@ from hubtable.processes import (
     TOKEN_VARIABLE,
     Child,
     answers,
+    bind_problem,
     die_with_parent,
     free_port,
     listens,
@@ -86,12 +87,14 @@ class Supervisor(PrefectChildren, WebChildren):
     # -- the run -----------------------------------------------------------------------
     def run(self) -> int:
         """Start everything, keep it running until a signal, stop everything."""
+        # Before anything starts, each a StartError or SettingsError (one line from the CLI).
+        web_count = web_processes()
+        lock = self._lock_data_dir()  # outside the `finally` below: up.json is not ours
         try:
-            web_count = web_processes()  # a wrong setting stops `up` before anything starts
-        except SettingsError as exc:
-            self._say(f"error: {exc}", err=True)
-            return 1
-        lock = self._lock_data_dir()
+            self._check_web_address()  # after the lock: a second `up` is told that it is
+        except StartError:
+            lock.close()
+            raise
         previous = {s: signal.signal(s, self._request_stop)
                     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
@@ -114,8 +117,9 @@ class Supervisor(PrefectChildren, WebChildren):
             ended = self._end_leftover_runs()
             if ended:
                 self._say(f"  ended {ended} flow run(s) the last hubtable up left running")
-            self._add("runner", lambda: [sys.executable, "-m", "orchestration.runner"],
-                      self._client_env)
+            self._add("runner", lambda: [sys.executable, "-m", "hubtable.group_guard",
+                                         sys.executable, "-m", "orchestration.runner"],
+                      self._client_env)  # the guard: its flow runs end with `up` too
             # Both deployments `up` starts runs of: the runner registers them one by one.
             self._wait_until("runner", lambda: all(
                 answers(f"{self._prefect_url()}/api/deployments/name/{name}")
@@ -274,7 +278,9 @@ class Supervisor(PrefectChildren, WebChildren):
         print(line, file=sys.stderr if err else self.out, flush=True)
 
     def _display_host(self) -> str:
-        return "127.0.0.1" if self.host == "0.0.0.0" else self.host
+        if self.host in ("0.0.0.0", "::"):  # every interface: this machine's own address
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     def _log_dir(self) -> Path:
         path = self.settings.data_dir / "logs"
@@ -283,7 +289,11 @@ class Supervisor(PrefectChildren, WebChildren):
 
     def _lock_data_dir(self) -> IO[str]:
         """One `up` per data dir: a second one would fight over the same SQLite files."""
-        handle = open(self.settings.data_dir / "up.lock", "a+")  # noqa: SIM115
+        try:
+            handle = open(self.settings.data_dir / "up.lock", "a+")  # noqa: SIM115
+        except OSError as exc:
+            raise StartError(f"cannot write in the data dir {self.settings.data_dir} "
+                             f"({exc.strerror or exc}): hubtable up needs it writable") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -297,6 +307,16 @@ class Supervisor(PrefectChildren, WebChildren):
         handle.write(str(os.getpid()))
         handle.flush()
         return handle
+
+    def _check_web_address(self) -> None:
+        """Fail before anything starts when the web UI could not listen where it is asked."""
+        problem = bind_problem(self.host, self.port)
+        if problem == "in use":
+            raise StartError(f"port {self.port} on {self.host} is in use: choose another "
+                             "with --port")
+        if problem is not None:
+            raise StartError(f"cannot listen on {self.host}:{self.port} ({problem}): "
+                             "choose another --host or --port")
 
     def _initialise(self) -> None:
         """`hubtable init` when the database is empty or behind this version's migrations

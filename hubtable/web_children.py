@@ -34,7 +34,7 @@ def web_processes(env: Mapping[str, str] | None = None) -> int:
     raw = (os.environ if env is None else env).get(PROCESSES_VARIABLE, "").strip()
     if not raw:
         return max(1, os.cpu_count() or 1)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PROCESSES:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PROCESSES:
         raise SettingsError(f"{PROCESSES_VARIABLE} must be a whole number from 1 to "
                             f"{MAX_PROCESSES}, not {raw!r}")
     return int(raw)

@@ -20,12 +20,16 @@ from hubtable.wiring import compose
               help="Port of the local Prefect server (default 4200, or a free one).")
 def up(host: str, port: int, prefect_port: int | None) -> None:
     """Run everything here: web UI, a local Prefect server and the scheduled flows."""
-    from hubtable.processes import port_is_free
-    from hubtable.supervisor import Supervisor
+    from hubtable.supervisor import StartError, Supervisor
 
-    if not port_is_free(host, port):
-        raise click.ClickException(f"port {port} on {host} is in use: choose another with --port")
-    code = Supervisor(compose().settings, host=host, port=port, prefect_port=prefect_port).run()
+    if prefect_port == port:
+        raise click.BadParameter(f"{port} is the web UI's --port: choose another",
+                                 param_hint="--prefect-port")
+    try:
+        code = Supervisor(compose().settings, host=host, port=port,
+                          prefect_port=prefect_port).run()
+    except StartError as exc:  # before anything started: `up` of this data dir, the port
+        raise click.ClickException(str(exc)) from None
     if code:
         sys.exit(code)
 
@@ -45,6 +49,16 @@ def worker(limit: int | None, pool: str | None) -> None:
     if pool is not None and not pool.strip():
         raise click.BadParameter("must not be empty", param_hint="--pool")
     compose()  # fail now, not in the first flow run, if the settings are wrong
+    from hubtable.config import redact_url
+    from orchestration.status import prefect_health
+
+    prefect = prefect_health()  # one line now, not Prefect's traceback from its client
+    url, detail = redact_url(str(prefect["api_url"])), str(prefect["detail"])
+    if not prefect["ok"] and detail.startswith("PREFECT_API_URL"):
+        raise click.ClickException(f"{detail}, not {url!r}")
+    if not prefect["ok"]:
+        raise click.ClickException(f"no Prefect server answers at PREFECT_API_URL={url} "
+                                   f"({detail}): start it, or point PREFECT_API_URL at it")
     if pool is None:
         from orchestration.runner import serve_forever
 
