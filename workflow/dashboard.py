@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from workflow import access, stages
 from workflow.models import Agency, Flag, Meeting, Situation, User, utcnow
 from workflow.queries import chaired_tables
-from workflow.situation_rows import ROW_COLUMNS, SituationRow, attention, held_since
+from workflow.situation_rows import (
+    ROW_COLUMNS,
+    SituationRow,
+    attention,
+    held_since,
+    meeting_held_at,
+    meetings_held,
+)
 
 DASHBOARD_STAGES = stages.DASHBOARD_STAGES
 
@@ -49,9 +56,9 @@ def dashboard(session: Session, actor: User, filters: DashboardFilter | None = N
     flags, overdue = attention(session, [r.id for r in found], now)
     held: dict[int, list[datetime]] = {}
     for table_id, at in session.execute(
-            select(Meeting.table_id, Meeting.scheduled_at)
-            .where(Meeting.table_id.in_(tables), Meeting.status == "closed")
-            .order_by(Meeting.scheduled_at)):
+            select(Meeting.table_id, meeting_held_at())
+            .where(Meeting.table_id.in_(tables), *meetings_held())
+            .order_by(meeting_held_at())):
         held.setdefault(table_id, []).append(at)
     rows = []
     for r in found:

@@ -32,7 +32,7 @@ def set_deadline(session: Session, situation: Situation | Any, kind: str, due_at
               "rule_id": rule_id, "created_at": utcnow()}
     appends.then(session, object(), _REARM if rearm else _SET,
                  appends.bound(session, Deadline, values), names=(Deadline.__tablename__,))
-    _expire_held(session, situation.id, kind)
+    _expire_held(session, situation.id, (kind,))
     if kind == "first_contact":
         situation.first_contact_due = due_at
 
@@ -45,26 +45,39 @@ _REARM = _SET.replace("overdue_at = NULL WHERE deadlines.met_at IS NULL",
                       "overdue_at = NULL, met_at = NULL")
 
 
-def meet_deadline(session: Session, situation: Situation | Any, kind: str | None,
-                  at: datetime) -> None:
-    """The open deadline of this kind (every open one when `kind` is None, as at closure) is
-    met at `at`: one UPDATE whatever the number, in the transaction's one write."""
+#: What the core's commands meet of the deadline kinds it knows (rules.vocabulary): the plan
+#: is the support plan; the first contact reaches the person, so it meets the first contact and
+#: a child's emergency protection (otherwise both escalate, however early the agencies came).
+MET_BY_PLAN = ("support_plan",)
+MET_BY_FIRST_CONTACT = ("first_contact", "emergency_protection")
+
+
+def meet_deadline(session: Session, situation: Situation | Any,
+                  kind: str | tuple[str, ...] | None, at: datetime) -> None:
+    """The open deadline of this kind, or of these kinds (every open one when `kind` is None,
+    as at closure), is met at `at`: one UPDATE whatever the number, in the one write."""
     met = appends.bound(session, Deadline, {"met_at": at, "situation_id": situation.id})
-    if kind is None:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds is None:
         appends.then(session, object(), _MEET_ALL, met, names=(Deadline.__tablename__,))
     else:
-        appends.then(session, object(), _MEET, (*met, kind), names=(Deadline.__tablename__,))
-    _expire_held(session, situation.id, kind)
+        appends.then(session, object(), _meet_kinds(len(kinds)), (*met, *kinds),
+                     names=(Deadline.__tablename__,))
+    _expire_held(session, situation.id, kinds)
 
 
 _MEET_ALL = "UPDATE deadlines SET met_at = ? WHERE situation_id = ? AND met_at IS NULL"
-_MEET = _MEET_ALL + " AND kind = ?"
 
 
-def _expire_held(session: Session, situation_id: int, kind: str | None) -> None:
+def _meet_kinds(count: int) -> str:
+    return _MEET_ALL + (" AND kind = ?" if count == 1
+                        else f" AND kind IN ({', '.join('?' * count)})")
+
+
+def _expire_held(session: Session, situation_id: int, kinds: tuple[str, ...] | None) -> None:
     expire_held(session, lambda obj: (isinstance(obj, Deadline)
                                       and obj.situation_id == situation_id
-                                      and kind in (None, obj.kind)))
+                                      and (kinds is None or obj.kind in kinds)))
 
 
 def claim_passed(session: Session, *, now: datetime, limit: int

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from workflow import appends, audit, gatekeeper, legal_basis, meetings, rulebook
+from workflow.deadline_rows import MET_BY_FIRST_CONTACT, MET_BY_PLAN
 from workflow.errors import DomainError, NotFound, ValidationError
 from workflow.identity import Identity, IdentityVault
 from workflow.models import (
@@ -140,6 +141,7 @@ def plan(
          "description": t.description.strip(), "due_date": t.due_date, "status": "open",
          "note": "", "created_at": now} for t in tasks])
     context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
+    rulebook.meet_deadline(session, situation, MET_BY_PLAN, now)
     if first_contact_due is not None:
         rulebook.set_deadline(session, situation, "first_contact", first_contact_due, "plan")
     emit(session, "situation.lead_assigned", table_id=situation.table_id, situation=situation,
@@ -179,7 +181,7 @@ def record_first_contact(
         raise ValidationError("first contact cannot be in the future", field="at")
     if situation.first_contact_at is None:
         situation.first_contact_at = at
-        rulebook.meet_deadline(session, situation, "first_contact", at)
+        rulebook.meet_deadline(session, situation, MET_BY_FIRST_CONTACT, at)
         run.record()
     return situation
 
@@ -233,7 +235,7 @@ def report_back(
     appends.add(session, ReportBack, values)
     if first_contact_made and situation.first_contact_at is None:
         situation.first_contact_at = now
-        rulebook.meet_deadline(session, situation, "first_contact", now)
+        rulebook.meet_deadline(session, situation, MET_BY_FIRST_CONTACT, now)
     rulebook.meet_deadline(session, situation, "report_back", now)
     if meeting is not None:
         meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="reported")

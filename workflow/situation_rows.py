@@ -10,11 +10,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from workflow.models import Deadline, Flag, Situation
+from workflow.models import Deadline, DecisionRound, Flag, Meeting, Situation
 
 
 @dataclass
@@ -45,6 +46,19 @@ class SituationRow:
 ROW_COLUMNS = (Situation.id, Situation.ref, Situation.stage, Situation.situation_type,
                 Situation.age_group, Situation.gender, Situation.created_at,
                 Situation.accepted_at)
+
+
+def meeting_held_at() -> Any:
+    """When a meeting sat: opened (a meeting may sit before its scheduled time; one of old
+    data without an opening time: its scheduled time)."""
+    return func.coalesce(Meeting.opened_at, Meeting.scheduled_at)
+
+
+def meetings_held() -> tuple[Any, ...]:
+    """The meetings a table held: closed ones, not a decision round's one-sitting record (a
+    round decides between meetings; it is not a meeting the open situations sat through)."""
+    return (Meeting.status == "closed",
+            ~exists().where(DecisionRound.meeting_id == Meeting.id))
 
 
 def held_since(held: list[datetime], accepted_at: datetime | None) -> int:

@@ -214,8 +214,8 @@ def test_install_rule_pack_refuses_non_admins_broken_packs_and_changed_content(c
 def test_select_rule_pack_makes_a_shipped_pack_active(db, cmd, user, core_world):
     with cmd() as s:
         table = administration.select_rule_pack(s, user("admin"), core_world.table_id,
-                                                "vn-gbv-child-protection", "1.1")
-    assert (table.rule_pack_name, table.rule_pack_version) == ("vn-gbv-child-protection", "1.1")
+                                                "vn-gbv-child-protection", "1.2")
+    assert (table.rule_pack_name, table.rule_pack_version) == ("vn-gbv-child-protection", "1.2")
     assert _audited(db, "table.rule_pack") == 1
 
 

@@ -21,6 +21,7 @@ from rules.facts import FACT_TYPES
 from workflow.linkage.match import SeenBefore, seen_before
 from workflow.models import Agency, Meeting, Situation, utcnow
 from workflow.reference import load_catalog
+from workflow.situation_rows import meeting_held_at, meetings_held
 
 _SECTORS = "hubtable.rulebook.sectors"
 
@@ -71,15 +72,17 @@ def sectors(session: Session, agency_ids: Iterable[int]) -> list[str]:
 
 
 def meetings_open(session: Session, situation: Situation) -> int:
-    """Meetings the table has held since it accepted the situation."""
+    """Meetings the table has held since it accepted the situation: sat after the acceptance
+    (never the meeting that accepted it, however early it sat), not a decision round's."""
     if situation.accepted_at is None:
         return 0
     end = situation.closed_at
+    held_at = meeting_held_at()
     query = select(func.count(Meeting.id)).where(
-        Meeting.table_id == situation.table_id, Meeting.status == "closed",
-        Meeting.scheduled_at > situation.accepted_at)
+        Meeting.table_id == situation.table_id, *meetings_held(),
+        held_at > situation.accepted_at)
     if end is not None:
-        query = query.where(Meeting.scheduled_at <= end)
+        query = query.where(held_at <= end)
     return int(session.scalar(query) or 0)
 
 
