@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflow import gatekeeper, rulebook, situations
+from workflow import access, gatekeeper, rulebook, situations
 from workflow.db import is_postgres
 from workflow.errors import ValidationError
 from workflow.models import FollowUp, Situation, Table, User
@@ -146,8 +146,9 @@ def record(session: Session, actor: User, situation_id: int, answer: str, *,
 
 
 def pending_for(session: Session, actor: User) -> list[FollowUp]:
-    """Follow-ups waiting on the actor's agency (asked, not answered)."""
-    if actor.agency_id is None:
+    """Follow-ups waiting on the actor's agency (asked, not answered), for those who may answer
+    them (a manager of the agency reads reports only)."""
+    if actor.agency_id is None or not access.has_permission(actor, "intervention.record"):
         return []
     return list(session.scalars(select(FollowUp).where(
         FollowUp.lead_agency_id == actor.agency_id, FollowUp.answer.is_(None),
@@ -161,3 +162,13 @@ def refs_of(session: Session, pending: list[FollowUp]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Situation.id, Situation.ref).where(Situation.id.in_(ids)))
     return {sid: ref or str(sid) for sid, ref in rows}
+
+
+def re_presentable(session: Session, actor: User, pending: list[FollowUp]) -> set[int]:
+    """The pending follow-ups whose "no" this actor may also re-present (the originator's)."""
+    found = set()
+    for f in pending:
+        situation = session.get(Situation, f.situation_id)
+        if situation is not None and gatekeeper.can(session, actor, "re_present", situation):
+            found.add(f.situation_id)
+    return found

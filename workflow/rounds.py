@@ -140,7 +140,9 @@ def answer(session: Session, actor: User, round_id: int, situation_id: int, *, a
            now: datetime | None = None) -> RoundAnswer:
     """A member agency's view of one situation; it may change it until the round closes."""
     now = now or utcnow()
-    round_ = _round(session, round_id)
+    # Locked and read afresh: an answer waits for a sweep deciding this round (and then finds
+    # it closed), and two last answers do not both miss each other.
+    round_ = _round(session, round_id, lock=True)
     item = next((i for i in round_.items if i.situation_id == situation_id), None)
     if item is None:
         raise NotFound(f"situation {situation_id} is not in round {round_id}")
@@ -175,8 +177,9 @@ def answer(session: Session, actor: User, round_id: int, situation_id: int, *, a
     return row
 
 
-def _round(session: Session, round_id: int) -> DecisionRound:
-    round_ = session.get(DecisionRound, round_id)
+def _round(session: Session, round_id: int, *, lock: bool = False) -> DecisionRound:
+    round_ = (session.get(DecisionRound, round_id, with_for_update=True, populate_existing=True)
+              if lock else session.get(DecisionRound, round_id))
     if round_ is None:
         raise NotFound(f"no decision round {round_id}")
     return round_
@@ -236,6 +239,9 @@ def member_agency_ids(session: Session, table_id: int) -> list[int]:
 def _everyone_answered(session: Session, round_: DecisionRound) -> bool:
     members = set(member_agency_ids(session, round_.table_id))
     for item in round_.items:
+        situation = session.get(Situation, item.situation_id)
+        if situation is None or not stages.allows("answer_round", situation.stage):
+            continue  # decided at a meeting or withdrawn meanwhile: nobody can answer it
         answered = {a.agency_id for a in round_.answers if a.situation_id == item.situation_id}
         if not members <= answered:
             return False
@@ -279,6 +285,7 @@ def decide(session: Session, round_: DecisionRound, *, now: datetime, by: str) -
     assert table is not None
     settings = _settings(session, table)
     sectors = dict(session.execute(select(Agency.id, Agency.sector)).tuples().all())
+    members = set(member_agency_ids(session, round_.table_id))  # one that left no longer counts
     chair = session.get(User, round_.opened_by_id)
     if chair is not None and not access.chairs_table(session, chair, round_.table_id):
         chair = None  # the chair who opened it left: the table decides at its next meeting
@@ -286,14 +293,19 @@ def decide(session: Session, round_: DecisionRound, *, now: datetime, by: str) -
     for item in round_.items:
         situation = session.get(Situation, item.situation_id)
         assert situation is not None
+        if not stages.allows("answer_round", situation.stage):
+            # settled outside the round (a meeting decided it, or it was withdrawn): the round
+            # decides nothing for it and tells no one; its minutes show the stage it reached
+            item.outcome, item.reason = None, situation.stage
+            continue
         answers = [(sectors[a.agency_id], a.aer) for a in round_.answers
-                   if a.situation_id == item.situation_id]
+                   if a.situation_id == item.situation_id and a.agency_id in members]
         v = verdict(answers, quorum=int(settings["quorum"]), agreement=settings["agreement"])
         if v.outcome == "next_meeting" or chair is None:
             item.outcome, item.reason = "next_meeting", v.reason or "no_chair"
         else:
             if meeting is None:
-                meeting = _sitting(session, round_, chair, now)
+                meeting = _sitting(session, round_, chair, now, members)
             item.outcome, item.reason = _apply(session, chair, situation, meeting, v, now)
         emit(session, "round.decided", table_id=round_.table_id, situation=situation,
              agency_ids=[situation.originating_agency_id], to_chairs=True,
@@ -307,8 +319,9 @@ def decide(session: Session, round_: DecisionRound, *, now: datetime, by: str) -
         "outcomes": {str(i.situation_id): i.outcome for i in round_.items}}, now=now)
 
 
-def _sitting(session: Session, round_: DecisionRound, chair: User, now: datetime) -> Meeting:
-    """The one-sitting meeting record the round decides under: its answering agencies attend."""
+def _sitting(session: Session, round_: DecisionRound, chair: User, now: datetime,
+             members: set[int]) -> Meeting:
+    """The one-sitting meeting record the round decides under: its answering members attend."""
     at = now
     while session.scalar(select(Meeting.id).where(Meeting.table_id == round_.table_id,
                                                   Meeting.scheduled_at == at)) is not None:
@@ -318,7 +331,7 @@ def _sitting(session: Session, round_: DecisionRound, chair: User, now: datetime
     session.add(meeting)
     session.flush()
     meetings.open_meeting(session, chair, meeting.id, now=now)
-    for agency_id in sorted({a.agency_id for a in round_.answers}):
+    for agency_id in sorted({a.agency_id for a in round_.answers} & members):
         meetings.record_attendance(session, chair, meeting.id, agency_id, present=True,
                                    confidentiality_ack=True)
     return meeting

@@ -108,7 +108,9 @@ def _follow_ups_page(errors: dict[str, str], status: int = 200) -> ResponseRetur
         shown = {f"answer-{f.situation_id}" for f in pending}
         errors = {k if k in shown else FORM: v for k, v in errors.items()}
         return render_template("rounds/follow_ups.html", pending=pending,
-                               refs=follow_up.refs_of(s, pending), errors=errors), status
+                               refs=follow_up.refs_of(s, pending), errors=errors,
+                               re_presentable=follow_up.re_presentable(s, actor, pending)
+                               ), status
 
 
 @bp.route("/follow-ups/<int:situation_id>", methods=["POST"])
