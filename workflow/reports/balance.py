@@ -84,9 +84,20 @@ class Targeted:
         met = None if cell.value is None else cell.value <= self.target
         return Indicator(key=self.key, title=self.title, share=cell, target=self.target,
                          met=met)
-ORIGINATED_TOTAL = ("balance", "originated", "total")
-LED_TOTAL = ("balance", "led", "total")
-ACCEPTED = ("balance", "assisted", "accepted")
+
+
+#: Each count of the balance figure is a count another figure prints too (the originating
+#: and lead sectors' figures, the assisting sectors', the decisions): it takes that figure's
+#: cell key, so a count hidden there is hidden here alike (else subtracting gives it back).
+ORIGINATED_TOTAL = dec("total")
+LED_TOTAL = ("balance", "led", "total")  # accepted less those without a lead yet
+ACCEPTED = dec("accepted")
+
+
+def count_key(role: str, sector: str) -> Hashable:
+    """The cell of a sector's count in the figure that prints it first."""
+    return {"originated": ("origin_sector", sector, "total"), "led": ("lead_sector", sector),
+            "assisted": ("assist_sector", sector)}[role]
 
 
 def table_targets(fb: FigureBuilder) -> dict[Any, Any]:
@@ -129,7 +140,7 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeline
     for sector in sectors:
         entries: list[Any] = []
         for role in ROLES:
-            key = ("balance", role, sector)
+            key = count_key(role, sector)
             fb.put(key, int(counts[role].get(sector, 0)))
             share = Share(key, totals[role])
             entries += [key, share]
@@ -141,8 +152,9 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Targeted | Timeline
                            target=float(target)),
                     share, target))
         rows.append((sector, fb.label("sectors", sector), entries))
-    fb.problem.relate([("balance", "originated", s) for s in sectors], ORIGINATED_TOTAL)
-    fb.problem.relate([("balance", "led", s) for s in sectors], LED_TOTAL)
+    fb.problem.relate([count_key("originated", s) for s in sectors], ORIGINATED_TOTAL)
+    fb.problem.relate([count_key("led", s) for s in sectors], LED_TOTAL)
+    fb.problem.relate([LED_TOTAL, ("lead_sector", NO_LEAD)], ACCEPTED)
     spec = ShareFigureSpec(
         key="balance_sectors",
         title=Phrase("Balance: situations originated, led and assisted by sector"),

@@ -26,6 +26,7 @@ ANSWERS = (("yes", Phrase("Stayed lowered")), ("no", Phrase("Did not stay lowere
            ("re_presented", Phrase("Re-presented")), ("not_known", Phrase("Not known")),
            ("pending", Phrase("Not answered yet")))
 TOTAL = ("follow_up", "total")
+LOWERED = ("outcome", "risk_lowered")
 SAID = ("yes", "no", "re_presented")
 #: Asked and not answered yet, or not asked yet.
 PENDING = "pending"
@@ -68,13 +69,17 @@ def build(fb: FigureBuilder) -> tuple[list[FigureSpec], list[Sustained]]:
              else answers(fb.session, fb.cohorts.closed))
     for code, _ in ANSWERS:
         fb.put(("follow_up", code), int(found.get(code, 0)))
-    fb.put(TOTAL, sum(int(v) for v in found.values()))
-    fb.problem.relate([("follow_up", c) for c, _ in ANSWERS], TOTAL)
+    # The total is the outcomes figure's "risk lowered" cell (one cell, hidden alike: else
+    # the closed total less it would give back a hidden "still AER").
+    total = sum(int(v) for v in found.values())
+    total_key = LOWERED if fb.problem.values.get(LOWERED) == total else TOTAL
+    fb.put(total_key, total)
+    fb.problem.relate([("follow_up", c) for c, _ in ANSWERS], total_key)
     target = fb.scope.targets.get("risk_sustained")
     pending = Sustained(target)
     spec = FigureSpec(
         key="follow_up", title=Phrase("Follow-up after closure with risk lowered"),
         row_title=Phrase("Answer"), columns=[("count", SITUATIONS)],
         rows=[(code, label, [("follow_up", code)]) for code, label in ANSWERS],
-        total_row=[TOTAL], chart="none")
+        total_row=[total_key], chart="none")
     return [spec], [pending]

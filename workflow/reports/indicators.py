@@ -8,11 +8,15 @@ The plans' indicators (DOMAIN.md, "Indicators the plans ask for"):
 - first_contact_on_time: first contacts made by their due time, over accepted situations whose
   first contact was due by the end of the period (or was made);
 - risk_lowered: situations closed with an outcome of "risk lowered", over closed situations.
-A share is hidden whenever it would reveal a small count (see suppression.share_hidden).
+A share is hidden whenever it would reveal a small count (see suppression.share_hidden), and
+whenever a published count it divides by (or, for risk lowered, divides) is hidden: 60.0% of
+an 'x' known to lie between 13 and 16 can only be 9 of 15, which gives the 'x' back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from workflow.reports.figures import CLOSED_TOTAL, FigureBuilder, dec
@@ -41,6 +45,37 @@ def share_cell(numerator: int, denominator: int, threshold: int) -> Cell:
     return Cell(value, percent(value))
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """A share judged once suppression is solved: hidden when a count it rests on is."""
+
+    numerator: int
+    denominator: int
+    rests_on: tuple[Hashable, ...] = ()
+
+    def cell(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+             threshold: int) -> Cell:
+        if self.denominator and any(k in hidden for k in self.rests_on):
+            return Cell(None, SUPPRESSED)
+        return share_cell(self.numerator, self.denominator, threshold)
+
+
+@dataclass(frozen=True)
+class PlanIndicator:
+    """A plan indicator, judged once suppression is solved."""
+
+    key: str
+    ratio: Ratio
+    target: float | None
+
+    def indicator(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+                  threshold: int) -> Indicator:
+        cell = self.ratio.cell(values, hidden, threshold)
+        met = None if self.target is None or cell.value is None else cell.value >= self.target
+        return Indicator(key=self.key, title=TITLES[self.key], share=cell, target=self.target,
+                         met=met)
+
+
 class IndicatorBuilder:
     """Reads the accepted and closed cohorts' splits that FigureBuilder.cohort_breakdowns
     counted (count, helped, due, on time; count, lowered)."""
@@ -55,30 +90,31 @@ class IndicatorBuilder:
         exactly one age group)."""
         return tuple(sum(int(r[1 + i]) for r in rows) for i in range(width))
 
-    def _shares(self, acc: tuple[Any, ...], clo: tuple[Any, ...]) -> dict[str, Cell]:
-        t = self.fb.scope.threshold
+    def _shares(self, acc: tuple[Any, ...], clo: tuple[Any, ...], accepted_key: Hashable,
+                closed_key: Hashable, lowered_key: Hashable | None = None) -> dict[str, Ratio]:
+        """The three shares; each rests on the published cells of its counts."""
         _, helped, due, on_time = (int(v) for v in acc)
         closed, lowered = (int(v) for v in clo)
         accepted = int(acc[0])
         return {
-            "received_help": share_cell(helped, accepted, t),
-            "first_contact_on_time": share_cell(on_time, due, t),
-            "risk_lowered": share_cell(lowered, closed, t),
+            "received_help": Ratio(helped, accepted, (accepted_key,)),
+            "first_contact_on_time": Ratio(on_time, due),
+            "risk_lowered": Ratio(lowered, closed,
+                                  (closed_key,) if lowered_key is None
+                                  else (closed_key, lowered_key)),
         }
 
-    def overall(self) -> tuple[list[Indicator], dict[str, Cell]]:
+    def overall(self) -> tuple[list[PlanIndicator], dict[str, Ratio]]:
         acc = self._total(self._accepted[SPLITS[0]], 4)
         clo = self._total(self._closed[SPLITS[0]], 2)
-        shares = self._shares(acc, clo)
-        out = []
-        for key, cell in shares.items():
-            target = self.fb.scope.targets.get(key)
-            met = None if target is None or cell.value is None else cell.value >= target
-            out.append(Indicator(key=key, title=TITLES[key], share=cell, target=target, met=met))
+        shares = self._shares(acc, clo, dec("accepted"), CLOSED_TOTAL,
+                              ("outcome", "risk_lowered"))
+        out = [PlanIndicator(key, ratio, self.fb.scope.targets.get(key))
+               for key, ratio in shares.items()]
         return out, shares
 
     def equity(self, dim: str, kind: str, title: Phrase, row_title: Phrase,
-               overall: dict[str, Cell]) -> FigureSpec:
+               overall: dict[str, Ratio]) -> FigureSpec:
         """One row per group: accepted (the same cell as in the demographic figure), its
         shares, closed (adding up to the closed total) and the risk-lowered share."""
         fb = self.fb
@@ -88,7 +124,8 @@ class IndicatorBuilder:
         rows = []
         for code in codes:
             fb.put(("closed_by", dim, code), clo.get(code, (0, 0))[0])
-            shares = self._shares(acc.get(code, (0, 0, 0, 0)), clo.get(code, (0, 0)))
+            shares = self._shares(acc.get(code, (0, 0, 0, 0)), clo.get(code, (0, 0)),
+                                  (dim, code, "accepted"), ("closed_by", dim, code))
             rows.append((code, fb.label(kind, code), [
                 (dim, code, "accepted"), shares["received_help"],
                 shares["first_contact_on_time"], ("closed_by", dim, code),

@@ -113,7 +113,9 @@ class Anonymiser:
 
     @staticmethod
     def _key(r: Mapping[str, object]) -> tuple[object, ...]:
-        return tuple(r.get(c) for c in QUASI)
+        # The table too: a record shows it, and a region's export must not let the records
+        # of one table be counted into a number that table's own report hides.
+        return (r.get("table"), *(r.get(c) for c in QUASI))
 
     def _first_level(self) -> int:
         for level in range(len(LEVELS)):
@@ -191,7 +193,7 @@ class Anonymiser:
         period, age = LEVELS[self.level]
         lines = [
             f"k-anonymity with k = {self.k} (the table's small-cell threshold) over "
-            f"{', '.join(QUASI)}",
+            f"{', '.join(('table', *QUASI))}",
             f"periods given by {period}, age groups {age}"
             + (" (0-17 / 18+)" if age == "wide" else ""),
             *notes,

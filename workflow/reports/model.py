@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from workflow.reports.phrase import Phrase
 from workflow.reports.suppression import display
@@ -28,9 +28,18 @@ class Cell:
     text: str
 
 
+@runtime_checkable
+class Deferred(Protocol):
+    """A cell that can only be judged once suppression is solved (a share of counts)."""
+
+    def cell(self, values: Mapping[Hashable, int], hidden: Mapping[Hashable, str],
+             threshold: int) -> Cell: ...
+
+
 @dataclass
 class FigureSpec:
-    """A figure before suppression: each entry is a cell key, or an already-rendered Cell."""
+    """A figure before suppression: each entry is a cell key, an already-rendered Cell, or a
+    Deferred one."""
 
     key: str
     title: str
@@ -46,6 +55,8 @@ class FigureSpec:
         def cell(entry: Hashable | Cell) -> Cell:
             if isinstance(entry, Cell):
                 return entry
+            if isinstance(entry, Deferred):
+                return entry.cell(values, hidden, threshold)
             value = values.get(entry, 0)
             reason = hidden.get(entry)
             return Cell(None if reason else value, display(value, reason, threshold))

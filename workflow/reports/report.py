@@ -61,7 +61,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
     hidden = fb.problem.solve(scope.threshold)
     values = fb.problem.values
     late_indicators = [p.indicator(values, hidden, scope.threshold)
-                       for p in (*follow_pending, *balance_pending)]
+                       for p in (*indicators, *follow_pending, *balance_pending)]
 
     def render(specs: list[FigureSpec]) -> list[Figure]:
         return [spec.render(values, hidden, scope.threshold) for spec in specs]
@@ -82,6 +82,6 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
         statistics=durations(session, fb.cohorts.accepted, fb.cohorts.closed, scope.threshold,
                              hists=None if counts is None
                              else (counts.to_contact, counts.to_closure)),
-        indicators=[*indicators, *late_indicators],
+        indicators=late_indicators,
         equity=render(equity_specs),
     )
