@@ -146,6 +146,11 @@ def _account_key() -> str:
     return "account:" + email.encode("utf-8", "replace").hex()
 
 
+def _user_key() -> str:
+    """The signed-in user a password change is for: its current password is guessed per user."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
 def _failed(response: Response) -> bool:
     """Only a refused sign-in counts: a successful one redirects (302) and costs nothing."""
     return response.status_code != 302
@@ -166,3 +171,9 @@ def limit_login(app: Flask) -> None:
                                 scope="login-address")
     # Flask-Limiter types its decorator for async views too; the view stays a sync route.
     app.view_functions["auth.login"] = cast(RouteCallable, per_address(per_account(view)))
+    # The password form checks the current password too: without the same bar, a copied cookie
+    # could guess it there unthrottled, and keep the account after the owner signs out.
+    per_user = limiter.limit(_login_limit, key_func=_user_key, methods=["POST"],
+                             deduct_when=_failed, scope="password-account")
+    app.view_functions["auth.password"] = cast(
+        RouteCallable, per_user(app.view_functions["auth.password"]))

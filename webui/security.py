@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
@@ -23,7 +23,9 @@ def _headers(response: Response) -> Response:
     h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.endpoint != "static":
         h["Cache-Control"] = "no-store"  # pages may hold situation facts: keep them off disk
-    if request.is_secure:
+    # Waitress speaks plain http to the TLS proxy in front of it, so is_secure is False on
+    # every request of an https site: its base URL (SESSION_COOKIE_SECURE) says it is one.
+    if request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]:
         h["Strict-Transport-Security"] = "max-age=31536000"
     return response
 
@@ -36,8 +38,6 @@ def _idle_timeout() -> ResponseReturnValue | None:
     """
     if request.endpoint in ("static", "health.healthz") or not current_user.is_authenticated:
         return None
-    from flask import current_app
-
     now = int(time.time())
     seen = session.get("seen")
     born = session.get("born")

@@ -141,8 +141,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if len(email) > 254 or len(password) > MAX_PASSWORD:
         return None
     user = session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active:
-        _hasher.hash("equalise-timing")  # do the same work whether or not the user exists
+    # The same work whether or not the user exists, or has a hash no password matches (an
+    # agency's API user, workflow.api_actor): a refusal's timing tells nothing either way.
+    if user is None or not user.active or not user.password_hash.startswith("$argon2"):
+        _hasher.hash("equalise-timing")
         return None
     if not check_password(user, password):
         return None

@@ -103,6 +103,8 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
     if active is not None and active != user.active:
         changed["active"] = active
         user.active = active
+        if not active:  # its cookies die now, and stay dead if the user is let back in
+            directory.end_sessions(session, user)
     if wanted is not None and wanted != {s.table_id for s in user.scopes}:
         changed["table_ids"] = sorted(wanted)
         user.scopes = [UserTableScope(table_id=t) for t in sorted(wanted)]
