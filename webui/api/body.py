@@ -15,6 +15,7 @@ from typing import Any
 from flask import request
 
 from webui.values import MAX_INT, bounded_int, clean_text
+from workflow.deidentified import identifying_kinds
 from workflow.errors import ValidationError
 from workflow.situations import Filter1
 
@@ -23,7 +24,7 @@ _OPTIONAL_CODES = ("consent", "help_source")
 MAX_DEPTH = 8  # the deepest body the API takes is an object of lists
 REQUIRED = ("table", "situation_type", "age_group", "gender", "risk_factors")
 OPTIONAL = ("aer_reasons", "summary", "persons_count", *_OPTIONAL_BOOLS, *_OPTIONAL_CODES,
-            "screening_answers", "submit", "earlier_check")
+            "screening_answers", "submit", "earlier_check", "confirm_deidentified")
 
 
 @dataclass
@@ -35,6 +36,11 @@ class DraftRequest:
     submit: bool
     earlier_check: tuple[str, str] = ("", "")  # name, birth date: made into tokens only
 
+
+#: The kinds of identity `identifying_kinds` finds, as the API's messages name them.
+KIND_WORDS = {"name": "a name", "birth_date": "a birth date",
+              "phone_or_id": "a phone, card or ID number", "email": "an email address",
+              "address": "an address"}
 
 #: Bodies Flask reads as a form (leaving no raw body to read as JSON).
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -165,6 +171,7 @@ def draft_request(data: dict[str, Any]) -> DraftRequest:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ValidationError("submit must be true or false", field="submit")
+    _check_deidentified(summary, data.get("confirm_deidentified", False))
     facts = Filter1(
         situation_type=_string(data, "situation_type"),
         age_group=_string(data, "age_group"),
@@ -182,6 +189,21 @@ def draft_request(data: dict[str, Any]) -> DraftRequest:
     )
     return DraftRequest(table=_table(data), facts=facts, submit=submit,
                         earlier_check=_earlier_check(data))
+
+
+def _check_deidentified(summary: str, confirmed: Any) -> None:
+    """A summary that looks as if it holds identity is refused until the client confirms it
+    does not; the message names the kinds found, never the text (as the page does)."""
+    if not isinstance(confirmed, bool):
+        raise ValidationError("confirm_deidentified must be true or false",
+                              field="confirm_deidentified")
+    kinds = identifying_kinds(summary)
+    if kinds and not confirmed:
+        raise ValidationError(
+            f"the summary may identify someone ({', '.join(KIND_WORDS[k] for k in kinds)}): "
+            "take it out (filters 1 and 2 share no identity), or send "
+            "\"confirm_deidentified\": true if nothing in it identifies anyone",
+            field="summary")
 
 
 def _earlier_check(data: dict[str, Any]) -> tuple[str, str]:

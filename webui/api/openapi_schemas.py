@@ -119,6 +119,10 @@ def _drafting() -> dict[str, Any]:
                 "screening_answers": nullable(
                     "object", additionalProperties={"type": "boolean"},
                     description="Answers to the table's screening checklist, if it has one."),
+                "confirm_deidentified": {"type": "boolean", "default": False, "description": (
+                    "A summary that looks as if it holds identity (a name, a birth date, a "
+                    "phone or ID number...) is refused unless this is true: nothing in it "
+                    "identifies anyone.")},
                 "submit": {"type": "boolean", "default": False,
                            "description": "Submit at once. Drafting and submitting are then "
                                           "one transaction: a refusal leaves no draft."},

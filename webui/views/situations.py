@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, report_back_answers, safe_next, yes_no
 from workflow import agency_queries, interventions, legal_basis, queries, situations
+from workflow.deidentified import identifying_kinds
 from workflow.errors import ConcurrentEdit, DomainError, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
 from workflow.models import Situation, User
@@ -34,6 +36,7 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
                           ("gender", _("Choose a gender."))):
         if not form.get(name):
             errors[name] = message
+    _check_deidentified(errors, form.get("summary", ""))
     persons = bounded_int(form.get("persons_count", "1").strip() or "1", high=1000)
     if persons is None:
         errors["persons_count"] = _("Give the number of persons as a whole number.")
@@ -52,6 +55,23 @@ def _facts_from_form(errors: dict[str, str]) -> situations.Filter1:
         consent=form.get("consent") or None,
         help_source=form.get("help_source") or None,
     )
+
+
+#: The kinds of identity `identifying_kinds` finds, as the warning names them.
+_KINDS = {"name": _l("a name"), "birth_date": _l("a birth date"),
+          "phone_or_id": _l("a phone, card or ID number"), "email": _l("an email address"),
+          "address": _l("an address")}
+
+
+def _check_deidentified(errors: dict[str, str], summary: str) -> None:
+    """A summary that looks as if it holds identity is saved only once the writer ticks that
+    nothing in it identifies anyone. The warning names the kinds found, never the text."""
+    kinds = identifying_kinds(summary)
+    if kinds and request.form.get("confirm_deidentified") != "yes":
+        errors["confirm_deidentified"] = _(
+            "The summary may identify someone (%(kinds)s). Take it out: filters 1 and 2 share "
+            "no identity. If nothing in it identifies anyone, tick the box and save again.",
+            kinds=", ".join(str(_KINDS[k]) for k in kinds))
 
 
 def _form_page(errors: dict[str, str], *, situation_id: int | None = None,
@@ -238,3 +258,17 @@ def withdraw(situation_id: int) -> ResponseReturnValue:
         return _detail(situation_id, errors_of(exc), 400)
     flash(_("The situation is withdrawn."), "success")
     return redirect(url_for("situations.view", situation_id=situation_id))
+
+
+@bp.route("/<int:situation_id>/re-present", methods=["POST"])
+@login_required
+def re_present(situation_id: int) -> ResponseReturnValue:
+    """The risk is back: the originating agency starts a NEW draft from a finished situation
+    (rejected, withdrawn or closed), linked to it, to check and submit again."""
+    try:
+        with unit() as (s, actor):
+            sid = situations.re_present(s, actor, situation_id).id
+    except DomainError as exc:
+        return _detail(situation_id, errors_of(exc), 400)
+    flash(_("A new draft is made from this situation. Check it, then submit it."), "success")
+    return redirect(url_for("situations.edit", situation_id=sid))
