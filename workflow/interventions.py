@@ -60,6 +60,9 @@ def _optional_meeting(run: gatekeeper.Run, meeting_id: int | None) -> MeetingVie
     if meeting is None or meeting.table_id != run.situation.table_id:
         raise ValidationError("that meeting is not a meeting of this situation's table",
                               field="meeting_id")
+    if meeting.status != "open":  # else the minutes would say "not discussed", or change after
+        raise DomainError("the table decides only in an open meeting: open the meeting first",
+                          field="meeting_id")
     return meeting
 
 
@@ -86,6 +89,9 @@ def disclose(
         {"situation_id": situation.id, "agency_id": agency_id, "granted_by_id": actor.id,
          "granted_at": now, "meeting_id": meeting.id if meeting else None,
          "legal_basis": grounds.code} for agency_id in new_ids])
+    if meeting is not None and new_ids:
+        meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="disclosed",
+                                 keep=True)
     context.grants.extend(Row(agency_id=a) for a in new_ids)
     audit.record(session, "identity.grant", actor=actor, situation_id=situation.id,
                  detail={"agency_ids": new_ids, "legal_basis": grounds.code}, now=now)
@@ -111,7 +117,7 @@ def plan(
                           expected_version=expected_version, meeting_id=meeting_id, guard=False)
     situation, context, now = run.situation, run.context, run.now
     assert context is not None
-    _optional_meeting(run, meeting_id)
+    meeting = _optional_meeting(run, meeting_id)
     assisting = list(dict.fromkeys(a for a in (assisting_agency_ids or [])
                                    if a != lead_agency_id))
     _table_agencies(run, [lead_agency_id, *assisting], "lead_agency_id")
@@ -142,6 +148,8 @@ def plan(
          "note": "", "created_at": now} for t in tasks])
     context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
     rulebook.meet_deadline(session, situation, MET_BY_PLAN, now)
+    if meeting is not None:
+        meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="planned", keep=True)
     if first_contact_due is not None:
         rulebook.set_deadline(session, situation, "first_contact", first_contact_due, "plan")
     emit(session, "situation.lead_assigned", table_id=situation.table_id, situation=situation,

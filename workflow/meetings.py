@@ -73,17 +73,20 @@ def next_meeting(session: Session, table: Table, *, now: datetime | None = None)
 
 
 def enter_on_agenda(session: Session, meeting_id: int, situation_id: int, *,
-                    outcome: str | None = None) -> None:
+                    outcome: str | None = None, keep: bool = False) -> None:
     """The situation on the meeting's agenda (at its end, if not there yet: a new situation,
     or a report-back when the outcome is a follow-up one), with the table's outcome when
-    given. One statement in the command's one write (workflow.appends), whatever the length
-    of the agenda; what this session holds of the agenda reloads."""
+    given (`keep`: only if it has none yet, so a disclosure or a plan after the acceptance
+    leaves "accepted" in the minutes). One statement in the command's one write
+    (workflow.appends), whatever the length of the agenda; what this session holds of the
+    agenda reloads."""
     params: tuple[object, ...]
     if outcome is None:
         sql, params = _ENTER, (meeting_id, situation_id, "new", meeting_id)
     else:
         kind = "new" if outcome in DECISION_OUTCOMES else "report_back"
-        sql, params = _ENTER_OUTCOME, (meeting_id, situation_id, kind, meeting_id, outcome)
+        sql, params = (_ENTER_KEEP if keep else _ENTER_OUTCOME), (
+            meeting_id, situation_id, kind, meeting_id, outcome)
     appends.then(session, object(), sql, params, names=(AgendaItem.__tablename__,))
     expire_held(session, lambda obj: (isinstance(obj, AgendaItem)
                                       and obj.meeting_id == meeting_id))
@@ -103,6 +106,8 @@ _ENTER = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position) "
 _ENTER_OUTCOME = ("INSERT INTO agenda_items (meeting_id, situation_id, kind, position, outcome) "
                   f"SELECT ?, ?, ?, {_END}, ? WHERE 1 = 1 "  # noqa: S608
                   "ON CONFLICT (meeting_id, situation_id) DO UPDATE SET outcome = excluded.outcome")
+_ENTER_KEEP = _ENTER_OUTCOME.replace(
+    "= excluded.outcome", "= coalesce(agenda_items.outcome, excluded.outcome)")
 
 
 def drop_from_open_agendas(session: Session, situation: Situation) -> None:
@@ -228,7 +233,8 @@ def close_meeting(session: Session, actor: User, meeting_id: int, *,
 DECISION_OUTCOMES = {"accepted", "rejected"}
 #: What became of a situation at a meeting, with its English label (adapters translate).
 OUTCOME_LABELS = {"accepted": "accepted", "rejected": "rejected", "reported": "reported back",
-                  "closed": "closed", "not discussed": "not discussed"}
+                  "disclosed": "disclosed", "planned": "plan recorded", "closed": "closed",
+                  "not discussed": "not discussed"}
 
 
 @dataclass
@@ -298,9 +304,11 @@ def minutes(session: Session, actor: User, meeting_id: int) -> Minutes:
 
 def _confirmations_since_last(session: Session, meeting: Meeting, names: dict[int, str]
                               ) -> list[tuple[str, str]]:
-    """Chairs' confirmations of an agency's first identity reader, told to the whole table."""
+    """Chairs' confirmations of an agency's first identity reader, told to the whole table:
+    those since the last sitting held (one never opened has no minutes to tell them in)."""
     previous = session.scalar(select(func.max(Meeting.scheduled_at)).where(
-        Meeting.table_id == meeting.table_id, Meeting.scheduled_at < meeting.scheduled_at))
+        Meeting.table_id == meeting.table_id, Meeting.scheduled_at < meeting.scheduled_at,
+        Meeting.opened_at.is_not(None)))
     query = select(AuditEntry).where(AuditEntry.action == "user.identity_confirmed")
     if meeting.closed_at is not None:
         query = query.where(AuditEntry.at <= meeting.closed_at)
