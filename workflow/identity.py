@@ -239,12 +239,15 @@ class IdentityVault:
 
     def purge(self, session: Session, situation: Situation, *, reason: str,
               actor: User | None = None, now: datetime | None = None) -> bool:
-        """Destroy key then ciphertext; keep the de-identified record and an audit entry."""
+        """Destroy key then ciphertext, and the linkage tokens with them (DOMAIN.md: they die
+        with the identity, also when a withdrawal destroys it at once); keep the de-identified
+        record and an audit entry."""
         had_key = self.destroy_key(situation.id)
         row = session.get(IdentityRecord, situation.id)
         if row is not None:
             session.delete(row)
         if had_key or row is not None:
+            linkage_tokens.forget(session, situation.id)
             situation.identity_purged_at = now or utcnow()
             audit.record(session, "identity.purge", actor=actor, situation_id=situation.id,
                          detail={"reason": reason}, now=now)

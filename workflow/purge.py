@@ -2,9 +2,11 @@
 
 A situation ends when it is closed or withdrawn (`closed_at`) or rejected (`decided_at`).
 Once `retention_days` have passed, its key is destroyed first (every backup of the ciphertext
-becomes unreadable) and then the ciphertext; the de-identified record stays for reports, and
-the audit log says when and why. Each situation is purged in its own transaction, so a crash
-loses nothing: the next run finds what is left (an identity row, or an orphan key).
+becomes unreadable) and then the ciphertext and the linkage tokens; the de-identified record
+stays for reports, and the audit log says when and why, once (`identity.purge`, or
+`linkage.purge` for tokens typed at filter 1 of a situation that never had an identity).
+Each situation is purged in its own transaction, so a crash loses nothing: the next run finds
+what is left (an identity row, or an orphan key).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
-from workflow import stages
+from workflow import audit, stages
 from workflow.db import is_postgres
 from workflow.errors import ConcurrentEdit
 from workflow.identity import IdentityVault
@@ -101,8 +103,15 @@ def purge_one(session: Session, vault: IdentityVault, situation_id: int, *, now:
     situation = session.scalars(query).first()
     if situation is None or situation.stage not in FINISHED_STAGES:
         return False
+    # First, and always a write: on SQLite a second purger waits here for the first to commit
+    # and then finds nothing left, so a situation is purged (and audited) once.
     forgotten = linkage_tokens.forget(session, situation_id)  # "seen before?" ends here too
-    return vault.purge(session, situation, reason=REASON, now=now) or forgotten > 0
+    if vault.purge(session, situation, reason=REASON, now=now):
+        return True
+    if forgotten:  # tokens alone (typed at filter 1, never an identity): audited all the same
+        audit.record(session, "linkage.purge", actor=None, situation_id=situation_id,
+                     detail={"reason": REASON, "tokens": forgotten}, now=now)
+    return forgotten > 0
 
 
 def purge(runtime: Runtime, *, now: datetime | None = None, dry_run: bool = False,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workflow.linkage import clk
@@ -44,12 +44,12 @@ def replace_tokens(session: Session, key: LinkageKeyRef, situation: Situation, s
 
 
 def forget(session: Session, situation_id: int) -> int:
-    """Delete every token of a situation (at purge); how many there were."""
-    count = session.scalar(select(func.count()).select_from(LinkageToken)
-                           .where(LinkageToken.situation_id == situation_id)) or 0
-    if count:
-        session.execute(delete(LinkageToken).where(LinkageToken.situation_id == situation_id))
-    return int(count)
+    """Delete every token of a situation (at purge); how many this deleted. Always a DELETE,
+    even of nothing: on SQLite it takes the write lock, so a second purger of the same
+    situation waits for the first and then deletes (and counts) nothing."""
+    result = session.execute(delete(LinkageToken)
+                             .where(LinkageToken.situation_id == situation_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def has_tokens(session: Session, situation_id: int) -> bool:
