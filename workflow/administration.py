@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.loader import load_shipped_pack, shipped_pack_names
-from workflow import access, audit, rulebook
+from workflow import access, audit, directory, rulebook
 from workflow.errors import NotFound, ValidationError
 from workflow.models import RulePackRecord, Table, User
 
@@ -45,18 +45,12 @@ def update_schedule(session: Session, actor: User, table_id: int, *, weekday: in
         raise ValidationError("meeting time is HH:MM (24-hour clock)", field="meeting_time")
     if len(place) > 200:
         raise ValidationError("the place is limited to 200 characters", field="meeting_place")
-    if timezone is not None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError("unknown time zone %(timezone)r", field="timezone",
-                                  timezone=timezone) from None
-        table.timezone = timezone
+    if timezone is not None:  # a name too long for a file is refused too, never a crash
+        table.timezone = directory.check_timezone(timezone)
     table.meeting_weekday, table.meeting_time, table.meeting_place = weekday, time, place.strip()
     audit.record(session, "table.schedule", actor=actor,
-                 detail={"table_id": table.id, "weekday": weekday, "time": time})
+                 detail={"table_id": table.id, "weekday": weekday, "time": time,
+                         "place": table.meeting_place, "timezone": table.timezone})
     return table
 
 
@@ -77,9 +71,12 @@ def select_rule_pack(session: Session, actor: User, table_id: int, name: str,
     if (name, version) not in available_packs(session):
         raise ValidationError("no installed rule pack %(name)s version %(version)s",
                               field="rule_pack", name=name, version=version)
+    rulebook.freeze_shipped(session, name, version)
+    before = f"{table.rule_pack_name} {table.rule_pack_version}"
     table.rule_pack_name, table.rule_pack_version = name, version
     audit.record(session, "table.rule_pack", actor=actor,
-                 detail={"table_id": table.id, "pack": name, "version": version})
+                 detail={"table_id": table.id, "pack": name, "version": version,
+                         "before": before})
     return table
 
 

@@ -17,7 +17,7 @@ from enum import Enum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, directory, stages
+from workflow import access, audit, directory, rulebook, stages
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import Agency, Table, TableMembership, User, UserTableScope, utcnow
 from workflow.outbox import emit
@@ -192,6 +192,7 @@ def set_memberships(session: Session, actor: User | None, agency_id: int,
 def add_table(session: Session, actor: User | None, **fields: object) -> Table:
     _require_admin(actor, "create_table")
     table = directory.create_table(session, **fields)  # type: ignore[arg-type]
+    rulebook.freeze_shipped(session, table.rule_pack_name, table.rule_pack_version)
     _audit(session, "create_table", actor, table_id=table.id, code=table.code)
     return table
 

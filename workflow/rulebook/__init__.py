@@ -22,12 +22,19 @@ from workflow.errors import RuleRefusal
 from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
 from workflow.rulebook.effects import apply, audience
 from workflow.rulebook.facts import facts_for, meetings_open, sector_map, sectors
-from workflow.rulebook.packs import SHIPPED, current_version, install_pack, names_read, pack_for
+from workflow.rulebook.packs import (
+    SHIPPED,
+    current_version,
+    freeze_shipped,
+    install_pack,
+    names_read,
+    pack_for,
+)
 from workflow.transitions import last_move
 
 __all__ = [
     "SHIPPED", "after", "apply", "audience", "check_guards", "current_version", "facts_for",
-    "fire_timer", "install_pack", "meet_deadline", "meetings_open", "names_read",
+    "fire_timer", "freeze_shipped", "install_pack", "meet_deadline", "meetings_open", "names_read",
     "open_tasks_unexplained", "pack_for", "sector_map", "sectors", "set_deadline",
     "suggested_sectors",
 ]

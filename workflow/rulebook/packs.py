@@ -9,12 +9,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rules import model as rm
 from rules.loader import RulePackError, load_pack, load_shipped_pack
 from workflow.errors import PackRefused
-from workflow.models import RulePackRecord, Table
+from workflow.models import RulePackRecord, Table, utcnow
 
 SHIPPED = {"ontario-four-filter": "ontario", "vn-gbv-child-protection": "vietnam"}
 
@@ -45,6 +47,20 @@ def pack_for(session: Session, table: Table) -> rm.RulePack:
     return pack
 
 
+def installed_packs(session: Session) -> list[rm.RulePack]:
+    """Every pack version installed in this database, the latest installed first, then the
+    shipped packs (what a code recorded under an earlier version may be looked up in)."""
+    found = []
+    for name, version, source in session.execute(
+            select(RulePackRecord.name, RulePackRecord.version, RulePackRecord.source)
+            .order_by(RulePackRecord.id.desc())):
+        try:
+            found.append(_parse(name, version, source))
+        except RulePackError:  # an old version this code no longer reads: nothing to find
+            continue
+    return found + [load_shipped_pack(short) for short in SHIPPED.values()]
+
+
 def names_read(pack: rm.RulePack, trigger: str) -> frozenset[str]:
     """The fact names the trigger's rules read: a command builds only those facts."""
     entry = _names.get(id(pack))
@@ -62,6 +78,22 @@ def current_version(name: str) -> str:
     pack that is not shipped."""
     short = SHIPPED.get(name)
     return load_shipped_pack(short).version if short else "1.0"
+
+
+def freeze_shipped(session: Session, name: str, version: str) -> None:
+    """A table starts using a shipped pack version: store it now, as shipped, so the table
+    keeps exactly this version when a later release ships the next one (pack_for falls back
+    to the file, whatever version it holds, only for a version never stored)."""
+    short = SHIPPED.get(name)
+    if short is None or load_shipped_pack(short).version != version:
+        return
+    # Two administrators at once (two new tables) both store it: the second quietly keeps
+    # the first's row, the same text (ON CONFLICT DO NOTHING, as `hubtable init` would).
+    connection = session.connection()
+    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(make(RulePackRecord).values(
+        name=name, version=version, source=load_shipped_pack(short).source_text,
+        installed_at=utcnow()).on_conflict_do_nothing(index_elements=["name", "version"]))
 
 
 def install_pack(session: Session, source: str, *, source_name: str = "pack") -> RulePackRecord:
