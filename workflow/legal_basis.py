@@ -13,6 +13,7 @@ from rules.model import Label, LegalBasis
 from workflow import rulebook
 from workflow.errors import ValidationError
 from workflow.models import Situation, Table
+from workflow.rulebook.packs import installed_packs
 
 #: A pack that names no bases still lets a table disclose with the person's consent.
 CONSENT_ONLY = (LegalBasis(
@@ -21,6 +22,8 @@ CONSENT_ONLY = (LegalBasis(
                 vi="Sự đồng ý của người liên quan (đã ghi nhận ở bộ lọc 1)")),)
 #: What grants made before bases were recorded carry.
 UNRECORDED = "unrecorded"
+UNRECORDED_LABEL = Label(en="Not recorded (granted before legal bases were recorded)",
+                         vi="Không ghi nhận (cấp trước khi có ghi nhận căn cứ pháp lý)")
 CONSENT_GIVEN = "given"
 
 
@@ -29,9 +32,20 @@ def bases_of(session: Session, table: Table) -> tuple[LegalBasis, ...]:
 
 
 def label_of(session: Session, table: Table, code: str, language: str = "en") -> str:
+    """The basis's label in `language`: from the table's pack, else from an earlier pack
+    version (a grant keeps its code when a later version drops or renames the basis: the
+    minutes and the reader still say what it was), else the code itself."""
+    if code == UNRECORDED:
+        return UNRECORDED_LABEL.get(language)
     for basis in bases_of(session, table):
         if basis.code == code:
             return basis.label.get(language)
+    packs = installed_packs(session)
+    packs.sort(key=lambda p: p.name != table.rule_pack_name)  # the table's own pack first
+    for pack in packs:
+        for basis in pack.legal_bases:
+            if basis.code == code:
+                return basis.label.get(language)
     return code
 
 

@@ -53,10 +53,10 @@ def check_at_filter1(session: Session, key: tokens.LinkageKeyRef, actor: User,
         raise ValidationError("the birth date to check is in the future",
                               field="check_birth_date")
     check_birth_date(born, "check_birth_date")
-    encodings = tokens.encode_persons(key, [(name, born)])
-    tokens.replace_tokens(session, key, situation, "filter1", encodings)
+    persons = tokens.replace_tokens(session, key, situation, "filter1",
+                                    tokens.encode_persons(key, [(name, born)]))
     audit.record(session, "linkage.check", actor=actor, situation_id=situation.id,
-                 detail={"persons": len(encodings)}, now=now)
+                 detail={"persons": persons}, now=now)
     return True
 
 

@@ -85,10 +85,16 @@ def _pairing(table: list[list[tuple[float, str] | None]], perm: tuple[int, ...],
 def _name_changed(short: tuple[Part, ...], long: tuple[Part, ...], perm: tuple[int, ...],
                   used: set[int]) -> bool:
     """The one unpaired part of each side could be a family name changed at marriage: not
-    when both are frequent Vietnamese names (their frequent-part tags agree)."""
-    mine = [short[i].frequent for i, j in enumerate(perm) if j not in used]
-    theirs = {long[j].frequent for j in range(len(long)) if j not in used}
-    return not any(tag in theirs for tag in mine)
+    when both are frequent Vietnamese names (their frequent-part tags agree), nor when either
+    is inside its name (a family name comes first or last, never between given names: "Mary
+    Jane Smith" and "Mary Ann Smith" are twins, not a marriage)."""
+    mine = [i for i, j in enumerate(perm) if j not in used]
+    theirs = [j for j in range(len(long)) if j not in used]
+    if any(i not in (0, len(short) - 1) for i in mine) or \
+            not any(j in (0, len(long) - 1) for j in theirs):
+        return False  # (the long name's other unpaired parts are middle names left out)
+    tags = {long[j].frequent for j in theirs}
+    return not any(short[i].frequent in tags for i in mine)
 
 
 def _names(short: tuple[Part, ...], long: tuple[Part, ...], exact_date: bool

@@ -146,10 +146,12 @@ def _outcome_group(s: Situation) -> str:
 
 
 def same_region_table_ids(session: Session, table: Table) -> set[int]:
-    """Other tables of the region (Table.region; the country when the region is not set)."""
-    query = select(Table.id).where(Table.id != table.id)
+    """Other tables of the region (Table.region, within the country: a region's name is free
+    text, and two countries may both have a "Central"; the country when the region is not
+    set)."""
+    query = select(Table.id).where(Table.id != table.id, Table.country == table.country)
     query = query.where(Table.region == table.region) if table.region else \
-        query.where(Table.country == table.country, Table.region == "")
+        query.where(Table.region == "")
     return set(session.scalars(query))
 
 

@@ -12,7 +12,15 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
-_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "ł": "l", "ß": "ss"})
+#: Letters that no Unicode decomposition turns into ASCII. "Ð" (U+00D0, the Icelandic eth) is
+#: how text converted from the old Vietnamese encodings often spells Đ (U+0110): the same letter.
+_FOLD = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ø": "o", "Ø": "o", "ł": "l",
+                       "Ł": "l", "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+                       "ı": "i"})
+#: What joins two parts of one name: a hyphen ("Mary-Jane") or an apostrophe ("O'Brien"),
+#: typed also as a space or not at all ("Mary Jane", "Maryjane"; "O Brien", "OBrien").
+_JOINERS = "-\u2010\u2011\u2012\u2013\u2014'\u2019\u02bc`\u00b4"
+_DROP_JOINERS = str.maketrans(dict.fromkeys(_JOINERS))
 
 
 def fold(text: str) -> str:
@@ -28,6 +36,14 @@ def fold(text: str) -> str:
 
 def name_parts(name: str) -> list[str]:
     return fold(name).split()
+
+
+def spellings(name: str) -> list[str]:
+    """The name as typed (a joiner folds to a space: "mary jane"), and, when a hyphen or an
+    apostrophe joins two parts, also with the joined parts written as one ("maryjane"): a
+    token of each, so that either way of typing it again finds the person."""
+    joined = name.translate(_DROP_JOINERS)
+    return [name] if joined == name or not joined.strip() else [name, joined]
 
 
 def parse_birth_date(value: str | date | None) -> date | None:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workflow.linkage import clk
-from workflow.linkage.normalize import parse_birth_date
+from workflow.linkage.normalize import parse_birth_date, spellings
 from workflow.models import LinkageToken, Situation
 
 
@@ -23,24 +23,27 @@ class LinkageKeyRef:
 
 
 def encode_persons(key: LinkageKeyRef, persons: Iterable[tuple[str, str | date | None]]
-                   ) -> list[clk.Encoding]:
-    return [clk.encode(key.key, name, parse_birth_date(born)) for name, born in persons
-            if name.strip()]
+                   ) -> list[tuple[int, clk.Encoding]]:
+    """(person, encoding) for each person named, one encoding per spelling of the name
+    (normalize.spellings: a hyphenated name also written as one part)."""
+    return [(person, clk.encode(key.key, spelling, parse_birth_date(born)))
+            for person, (name, born) in enumerate(persons) if name.strip()
+            for spelling in spellings(name)]
 
 
 def replace_tokens(session: Session, key: LinkageKeyRef, situation: Situation, source: str,
-                   encodings: list[clk.Encoding]) -> int:
+                   encodings: list[tuple[int, clk.Encoding]]) -> int:
     """Store these encodings as the situation's tokens from `source` (the earlier ones from
-    the same source go: a corrected identity replaces the first one)."""
+    the same source go: a corrected identity replaces the first one); how many persons."""
     session.execute(delete(LinkageToken).where(LinkageToken.situation_id == situation.id,
                                                LinkageToken.source == source))
-    for person, enc in enumerate(encodings):
+    for person, enc in encodings:
         session.add(LinkageToken(situation_id=situation.id, table_id=situation.table_id,
                                  person=person, source=source, clk=enc.to_bytes(),
                                  block_1=enc.blocks[0], block_2=enc.blocks[1],
                                  key_id=key.key_id))
     session.flush()
-    return len(encodings)
+    return len({person for person, _ in encodings})
 
 
 def forget(session: Session, situation_id: int) -> int:
