@@ -175,8 +175,10 @@ def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch
     size = min(batch_size, SEND_CLAIM)
     with runtime.command() as session:
         claim = deliveries.claim_due(session, limit=size, now=clock())
+    _withdrawn(claim)
+    full = len(claim.work) + claim.withdrawn == size
     if not claim.work:
-        return False
+        return full
     held = {w.delivery_id for w in claim.work}
     renewed_at = flushed_at = time.monotonic()
     pending: dict[int, str | None] = {}
@@ -199,7 +201,14 @@ def _send_batch(runtime: Runtime, channels: _Channels, renderer: Renderer, batch
                 held = deliveries.renew(session, claim.token, rest, now=clock())
                 renewed_at = time.monotonic()
         pending, flushed_at = {}, time.monotonic()
-    return len(claim.work) == size
+    return full
+
+
+def _withdrawn(claim: deliveries.Claim) -> None:
+    if claim.withdrawn:
+        log.info("%d notification deliveries withdrawn: their recipient no longer receives "
+                 "them (deactivated, left the agency, opted out or webhook removed)",
+                 claim.withdrawn)
 
 
 def _recipient(work: DeliveryWork) -> tuple[str, str, int, str]:
@@ -215,11 +224,13 @@ def _send_digests(runtime: Runtime, channels: _Channels, renderer: Renderer, bat
     """
     with runtime.command() as session:
         claim = deliveries.claim_due(session, digest=True, limit=batch_size, now=clock())
+    _withdrawn(claim)
+    full = len(claim.work) + claim.withdrawn == batch_size
     if not claim.work:
-        return False
+        return full
     groups = [list(g) for _, g in groupby(sorted(claim.work, key=_recipient), key=_recipient)]
     held_back: list[int] = []
-    if len(claim.work) == batch_size and len(groups) > 1:
+    if full and len(groups) > 1:
         held_back = [w.delivery_id for w in groups.pop()]
     outcomes: dict[int, str | None] = {}
     messages = 0
@@ -236,7 +247,7 @@ def _send_digests(runtime: Runtime, channels: _Channels, renderer: Renderer, bat
     result.digests += messages
     result.failed += counts.failed
     result.dead += counts.dead
-    return len(claim.work) == batch_size
+    return full
 
 
 def warm_up() -> int:

@@ -14,6 +14,10 @@ A lease is short (LEASE) and renewed by a living dispatcher before each send (`r
 that dies mid-batch leaves its rows claimable again within LEASE, not minutes later. Delivery
 is at-least-once (only a message in flight at the crash can go twice), and the dedupe key
 travels with each message as its Message-ID.
+Who a delivery is owed to is decided again when it is claimed (a digest waits until morning, a
+retry its backoff): a recipient deactivated, moved to another agency or opted out since is
+owed nothing and the delivery is withdrawn (deleted); the address, language and webhook URL
+are those of the day it is sent.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,7 +43,7 @@ from workflow.models import (
     User,
     utcnow,
 )
-from workflow.notification_preferences import Router
+from workflow.notification_preferences import Route, Router
 
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)
@@ -146,6 +150,46 @@ class DeliveryWork:
 class Claim:
     token: str
     work: list[DeliveryWork]
+    withdrawn: int = 0  # claimed deliveries no longer owed to anyone, deleted unsent
+
+
+#: A delivery claimed this soon after its fan-out was routed moments ago: routing it again
+#: (five queries a batch) would cost a fast SMTP server a tenth of its throughput for nothing.
+FRESH = timedelta(seconds=60)
+
+
+def _still_owed(session: Session, rows: list[Any], now: datetime
+                ) -> tuple[list[Any], dict[int, Route], int]:
+    """The claimed rows still owed, each with its route as preferences, memberships and
+    addresses stand now; the others are deleted (how many is the third value). Only rows that
+    waited (a digest, a retry, one queued more than FRESH ago) are routed again."""
+    waited = [r for r in rows if r.digest or r.attempts or r.queued_at < now - FRESH]
+    owed = {r.id: Route(r.channel, r.recipient_kind, r.recipient_id, r.address, r.language,
+                        r.digest) for r in rows}
+    if not waited:
+        return rows, owed, 0
+    events = list(session.scalars(select(OutboxEvent).where(
+        OutboxEvent.id.in_({r.event_id for r in waited}))))
+    router = Router(session, events)
+    routes = {(e.id, r.channel, r.recipient_kind, r.recipient_id): r
+              for e in events for r in router.routes(e)}
+    gone = []
+    for r in waited:
+        route = routes.get((r.event_id, r.channel, r.recipient_kind, r.recipient_id))
+        if route is None:
+            gone.append(r.id)
+            del owed[r.id]
+            continue
+        owed[r.id] = route
+        if (route.address, route.language) != (r.address, r.language):
+            # the row shows where it goes now (the dead letters page reads it)
+            session.execute(update(Delivery).where(Delivery.id == r.id)
+                            .values(address=route.address, language=route.language)
+                            .execution_options(synchronize_session=False))
+    if gone:
+        session.execute(delete(Delivery).where(Delivery.id.in_(gone))
+                        .execution_options(synchronize_session=False))
+    return [r for r in rows if r.id in owed], owed, len(gone)
 
 
 def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
@@ -172,6 +216,7 @@ def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
     rows = session.execute(
         select(Delivery.id, Delivery.dedupe_key, Delivery.channel, Delivery.recipient_kind,
                Delivery.recipient_id, Delivery.address, Delivery.language, Delivery.digest,
+               Delivery.attempts, Delivery.created_at.label("queued_at"),
                OutboxEvent.id.label("event_id"), OutboxEvent.event_type,
                OutboxEvent.created_at, OutboxEvent.situation_id, OutboxEvent.table_id,
                OutboxEvent.payload, Table.code, Table.name, Table.timezone)
@@ -180,6 +225,7 @@ def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.channel, Delivery.recipient_kind, Delivery.recipient_id, Delivery.id)
     ).all()
+    rows, owed, withdrawn = _still_owed(session, list(rows), now)
     webhook_agencies = {r.recipient_id for r in rows if r.channel == "webhook"}
     secrets = dict(session.execute(
         select(NotificationPreference.agency_id, NotificationPreference.webhook_secret).where(
@@ -187,14 +233,15 @@ def claim_due(session: Session, *, digest: bool = False, limit: int = 200,
             NotificationPreference.channel == "webhook")).tuples().all())
     work = [DeliveryWork(
         delivery_id=r.id, dedupe_key=r.dedupe_key, channel=r.channel,
-        recipient_kind=r.recipient_kind, recipient_id=r.recipient_id, address=r.address,
-        language=r.language, digest=r.digest, event_id=r.event_id, event_type=r.event_type,
+        recipient_kind=r.recipient_kind, recipient_id=r.recipient_id,
+        address=owed[r.id].address, language=owed[r.id].language, digest=r.digest,
+        event_id=r.event_id, event_type=r.event_type,
         occurred_at=r.created_at, situation_id=r.situation_id, table_id=r.table_id,
         table_code=r.code or "", table_name=r.name or "", table_timezone=r.timezone or "UTC",
         payload=dict(r.payload or {}),
         secret=secrets.get(r.recipient_id) if r.channel == "webhook" else None,
     ) for r in rows]
-    return Claim(token, work)
+    return Claim(token, work, withdrawn=withdrawn)
 
 
 @dataclass
