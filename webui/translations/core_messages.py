@@ -288,7 +288,6 @@ MESSAGES = (
     _l('unknown table %(table_id)s'),
     _l('unknown task status %(status)r'),
     _l('unknown time zone %(name)r; use a name such as America/Toronto'),
-    _l('unknown time zone %(timezone)r'),
     _l("you may change only your own or your agency's notifications"),
     _l("your agency has not been granted this situation's identity"),
     _l('your agency is not a member of this table'),
