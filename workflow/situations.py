@@ -20,6 +20,7 @@ from workflow import (
     access,
     appends,
     audit,
+    form_tokens,
     gatekeeper,
     meetings,
     rulebook,
@@ -35,6 +36,7 @@ from workflow.filter_one import facts_of as facts_of
 from workflow.identity import IdentityVault
 from workflow.models import (
     Situation,
+    SituationFormToken,
     SituationRiskFactor,
     Table,
     Transition,
@@ -54,8 +56,12 @@ def draft(
     *,
     now: datetime | None = None,
     previous: Situation | None = None,
+    form_token: str | None = None,
 ) -> Situation:
-    """Filter 1 begins: the actor's agency records a de-identified situation as a draft."""
+    """Filter 1 begins: the actor's agency records a de-identified situation as a draft.
+
+    `form_token` is the new-situation form's one-time token (workflow.form_tokens): a second
+    draft with it fails on its key, and the caller answers with the first."""
     access.require_permission(actor, "situation.draft")
     found = situation_context.read_table(session, actor, table_id) if actor.agency_id else None
     if found is None or actor.agency_id is None:
@@ -63,6 +69,8 @@ def draft(
     table, members, situation_id = found
     if actor.agency_id not in members:
         raise PermissionDenied("your agency is not a member of this table", field="table_id")
+    if form_token is not None and not form_tokens.valid(form_token):
+        raise ValueError("a form token is 8 to 64 letters, digits, '-' or '_'")
     facts.validate()
     _check_screening(session, table, facts)
     now = now or utcnow()
@@ -80,6 +88,9 @@ def draft(
                                           values).scalar_one()
         connection.execute(update(Situation).where(Situation.id == situation_id).values(
             ref=f"{table.code}-{situation_id:06d}"))
+    if form_token is not None:  # its key settles two drafts of one form (form_tokens)
+        appends.add(session, SituationFormToken, {"token": form_token,
+                                                  "situation_id": situation_id})
     appends.add(session, SituationRiskFactor, factor_rows(situation_id, facts))
     audit.record(session, stages.STEPS["draft"].audit, actor=actor,
                  situation_id=situation_id, detail={"table_id": table_id}, now=now)

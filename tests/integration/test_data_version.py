@@ -132,6 +132,10 @@ def test_a_transaction_calls_the_bump_once_however_many_statements_it_runs(pg_ru
     assert version.current() != before
 
 
+#: Tables created by migrations after 0014 (gone again when the test downgrades to it).
+LATER_TABLES = ("situation_form_tokens",)
+
+
 def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
     """An installation migrated by Alembic (not create_all) gets the same triggers."""
     import uuid
@@ -162,8 +166,9 @@ def test_the_migration_installs_the_triggers_and_removes_them(tmp_path):
         with engine.begin() as conn:  # 0015 undone: the triggers call the function every time
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0014_redundant_indexes")
-        with engine.connect() as conn:
-            assert conn.execute(query).scalar_one() == everywhere
+        with engine.connect() as conn:  # every table of 0014 (0017's table went with 0017)
+            then = len(Base.metadata.sorted_tables) - 1 - len(LATER_TABLES)
+            assert conn.execute(query).scalar_one() == then
             assert conn.execute(conditional).scalar_one() == 0
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn

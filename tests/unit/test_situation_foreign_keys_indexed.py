@@ -13,6 +13,7 @@ NOT_SEARCHED = {
     ("outbox_events", "situation_id"): "written by every command; events are claimed by id",
     ("situations", "previous_situation_id"): "read from the situation, never searched by",
     ("round_answers", "situation_id"): "read by round: its unique key leads with the round",
+    ("situation_form_tokens", "situation_id"): "found by its token; written once at the draft",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from webui.api.blueprint import bp
-from webui.api.openapi_schemas import ref, schemas
+from webui.api.openapi_schemas import IDEMPOTENCY_KEY, ref, schemas
 from workflow.models import STAGES
 
 API_VERSION = "1.0.0"
@@ -84,8 +84,11 @@ def _situation_paths() -> dict[str, Any]:
                 "`submit: true`, submit it too.",
                 {"201": {**_json(ref("SituationStatus"), "Created."),
                          "headers": {"Location": {"schema": {"type": "string"},
-                                                  "description": "The new situation's URL."}}}},
+                                                  "description": "The new situation's URL."}}},
+                 "200": _json(ref("SituationStatus"), "A retry with an Idempotency-Key "
+                              "already used by my agency: the situation it made.")},
                 "BadRequest", "Forbidden", "Conflict", "RuleRefusal",
+                parameters=[IDEMPOTENCY_KEY],
                 requestBody={"required": True, "content": {
                     "application/json": {"schema": ref("SituationDraft")}}}),
         },

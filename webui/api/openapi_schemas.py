@@ -21,6 +21,16 @@ def nullable(schema_type: str, **more: Any) -> dict[str, Any]:
     return {"type": [schema_type, "null"], **more}
 
 
+#: POST /situations's optional retry key (webui/api/situations.py, workflow/form_tokens.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A key of your choosing, new for each situation: a retry with the same key "
+                   "(a lost answer, a timeout) makes no second situation but answers 200 with "
+                   "the one the first request made. A key another agency used is a 409.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+}
+
+
 def _enum(kind: str) -> list[str]:
     """The codes of a short list, in the reference file's order."""
     return list(load_catalog().items(kind))

@@ -1,6 +1,10 @@
 """Situations through the API: draft (and submit) a de-identified situation, submit a draft,
 read one's status, list the agency's own.
 
+A POST /situations may carry an `Idempotency-Key` header: a retry with the same key makes no
+second situation but answers with the first (200 instead of 201), even when both run at once
+(workflow.form_tokens: the token table's key settles it).
+
 Each view is one transaction acting as the calling agency; the core decides everything (access,
 validation, the rule pack's guards) and the view only translates JSON in and out. With
 `"submit": true`, drafting and submitting are one transaction: if the table's rules refuse the
@@ -14,9 +18,10 @@ from flask import Response, jsonify, request, url_for
 from webui.api import body
 from webui.api.auth import as_agency
 from webui.api.blueprint import bp
+from webui.api.errors import ApiError
 from webui.api.present import situation_status
 from webui.unit import runtime
-from workflow import access, situations
+from workflow import access, form_tokens, situations
 from workflow.agency_queries import (
     find_table,
     situations_of_agency,
@@ -32,19 +37,58 @@ MAX_PAGE = 500
 
 @bp.post("/situations")
 def create_situation() -> tuple[Response, int, dict[str, str]]:
+    key = _idempotency_key()
+    try:
+        with as_agency() as (session, actor):
+            wanted = body.draft_request(body.json_object())
+            table = find_table(session, wanted.table)
+            situation = situations.draft(session, actor, table.id, wanted.facts, form_token=key)
+            check_at_filter1(session, runtime().vault.linkage_key(), actor, situation,
+                             *wanted.earlier_check)
+            if wanted.submit:
+                situations.submit(session, actor, situation.id)
+            session.flush()
+            answer = situation_status(situation, actor.agency_id or 0,
+                                      upcoming_meeting(session, situation))
+    except Exception as exc:
+        if key is None or not form_tokens.clashed(exc, key):
+            raise
+        return _created_before(key)
+    location = url_for("api.get_situation", situation_id=answer["id"])
+    return jsonify(answer), 201, {"Location": location}
+
+
+#: The header of a retry-safe POST /situations (the common convention; also the OpenAPI's).
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key, if it sent one: a retry with it makes no second one."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None:
+        return None
+    if not form_tokens.valid(key):
+        raise ApiError(400, "the Idempotency-Key header must be 8 to 64 letters, digits, "
+                       "'-' or '_'", field=IDEMPOTENCY_KEY)
+    return key
+
+
+def _created_before(key: str) -> tuple[Response, int, dict[str, str]]:
+    """A retry: the situation the first request with this key made, answered as then (200)."""
     with as_agency() as (session, actor):
-        wanted = body.draft_request(body.json_object())
-        table = find_table(session, wanted.table)
-        situation = situations.draft(session, actor, table.id, wanted.facts)
-        check_at_filter1(session, runtime().vault.linkage_key(), actor, situation,
-                         *wanted.earlier_check)
-        if wanted.submit:
-            situations.submit(session, actor, situation.id)
-        session.flush()
+        try:
+            situation_id = form_tokens.drafted_with(session, actor, key)
+        except form_tokens.TokenUsed:
+            raise ApiError(409, "this Idempotency-Key was already used by another agency: "
+                           "send a new key", field=IDEMPOTENCY_KEY) from None
+        if situation_id is None:
+            raise ApiError(409, "a request with this Idempotency-Key failed at the same "
+                           "time: send it again", field=IDEMPOTENCY_KEY)
+        situation = access.load_visible_situation(session, actor, situation_id)
         answer = situation_status(situation, actor.agency_id or 0,
                                   upcoming_meeting(session, situation))
     location = url_for("api.get_situation", situation_id=answer["id"])
-    return jsonify(answer), 201, {"Location": location}
+    return jsonify(answer), 200, {"Location": location}
 
 
 @bp.post("/situations/<int:situation_id>/submit")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, report_back_answers, safe_next, yes_no
-from workflow import agency_queries, interventions, legal_basis, queries, situations
+from workflow import agency_queries, form_tokens, interventions, legal_basis, queries, situations
 from workflow.deidentified import identifying_kinds
 from workflow.errors import ConcurrentEdit, DomainError, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
@@ -75,7 +75,7 @@ def _check_deidentified(errors: dict[str, str], summary: str) -> None:
 
 
 def _form_page(errors: dict[str, str], *, situation_id: int | None = None,
-               status: int = 200) -> ResponseReturnValue:
+               status: int = 200, fresh_token: bool = False) -> ResponseReturnValue:
     with reading() as (s, actor):
         tables = agency_queries.agency_tables(s, actor)
         if not tables:
@@ -90,9 +90,18 @@ def _form_page(errors: dict[str, str], *, situation_id: int | None = None,
                     raise PermissionDenied(_("Only the originating agency edits its draft."))
                 return redirect(url_for("situations.view", situation_id=situation_id))
             facts = situations.facts_of(situation)
+        # A new situation's form keeps its one-time token through a re-render after a field
+        # error, so that the corrected form, saved twice, still makes one situation.
+        token = None if situation_id is not None else (
+            None if fresh_token else _posted_token()) or form_tokens.new_token()
         return render_template("situations/form.html", tables=tables, facts=facts,
-                               situation=situation, errors=errors,
+                               situation=situation, errors=errors, new_situation_token=token,
                                categories=load_catalog().categories), status
+
+
+def _posted_token() -> str | None:
+    token = request.form.get("form_token")
+    return token if form_tokens.valid(token) else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -107,14 +116,34 @@ def new() -> ResponseReturnValue:
         errors["table_id"] = _("Choose the table.")
     if errors or table_id is None:
         return _form_page(errors, status=400)
+    token = _posted_token()
     try:
         with unit() as (s, actor):
-            sit = situations.draft(s, actor, table_id, facts)
+            sit = situations.draft(s, actor, table_id, facts, form_token=token)
             _check_earlier(s, actor, sit)
             sid = sit.id
     except DomainError as exc:
         return _form_page(errors_of(exc), status=400)
+    except Exception as exc:
+        found = _saved_before(token) if form_tokens.clashed(exc, token) else None
+        if found is None:
+            raise
+        return found
     return _after_save(sid)
+
+
+def _saved_before(token: str | None) -> ResponseReturnValue | None:
+    """The same form was saved already (a double click): its situation, as after the first."""
+    assert token is not None
+    try:
+        with reading() as (s, actor):
+            sid = form_tokens.drafted_with(s, actor, token)
+    except form_tokens.TokenUsed as exc:
+        return _form_page(errors_of(exc), status=409, fresh_token=True)
+    if sid is None:
+        return None
+    target = "situations.view" if request.form.get("action") == "submit" else "situations.edit"
+    return redirect(url_for(target, situation_id=sid))
 
 
 @bp.route("/<int:situation_id>/edit", methods=["GET", "POST"])

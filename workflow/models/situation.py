@@ -189,6 +189,16 @@ class SituationService(Base):
     __table_args__ = (UniqueConstraint("situation_id", "service_code", name="uq_situation_svc"),)
 
 
+class SituationFormToken(Base):
+    """The one-time token of the form (or the API's Idempotency-Key) that drafted a situation:
+    a second POST of the same form finds that situation instead of making another (the token
+    is the key). A table of its own, written once: a situation's many updates never touch it."""
+
+    __tablename__ = "situation_form_tokens"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    situation_id: Mapped[int] = mapped_column(ForeignKey("situations.id", ondelete="CASCADE"))
+
+
 class Involvement(Base):
     """An agency's part in the intervention: the one lead, or assisting."""
 
