@@ -107,6 +107,8 @@ def test_a_full_meeting_then_each_agency_sees_what_it_may(browser, site):
     chair.click("button", "Record the plan")
     page = chair.check("meeting-situation-intervention")
     assert "Plan recorded" in page and CANARY not in page
+    # After a post that worked, focus starts at what it did, not at the header's first link.
+    assert chair.page.evaluate("document.activeElement.className") == "flashes"
 
     chair.go(chair.page.url.replace("/situations/", "/projector/"))
     projected = chair.check("projector")
