@@ -4,7 +4,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from support.factories import filter1, in_intervention, open_meeting, submitted
+from support.factories import (
+    accepted_with_identity,
+    filter1,
+    in_intervention,
+    open_meeting,
+    submitted,
+)
 
 from rules.loader import load_shipped_pack
 from workflow import interventions, situations
@@ -116,15 +122,7 @@ def test_withdraw_before_disclosure_and_re_present(world):
 
 
 def test_withdraw_after_acceptance_destroys_entered_identity_at_once(world):
-    sid = submitted(world)
-    mid = open_meeting(world)
-    from workflow.identity import Identity, Person
-
-    with world.runtime.command() as s:
-        chair = world.user(s, "chair")
-        situations.accept(s, chair, sid, mid)
-        world.runtime.vault.record(s, chair, s.get(Situation, sid),
-                                   Identity([Person(name="Early Entry")]))
+    sid = accepted_with_identity(world)
     assert world.runtime.vault.has_key(sid)
     with world.runtime.command() as s:
         situations.withdraw(s, world.user(s, "chair"), sid, "duplicate", world.runtime.vault)

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from linkage.helpers import checked
 from sqlalchemy import select
-from support.factories import open_meeting, submitted
+from support.factories import accepted_with_identity, open_meeting
 
 from workflow import audit, purge, situations
-from workflow.identity import Identity, Person
 from workflow.models import AuditEntry, IdentityRecord, LinkageToken, Situation, utcnow
 from workflow.runtime import Runtime
 
@@ -55,14 +54,7 @@ def test_tokens_purged_alone_leave_one_audit_entry(world):
 
 def test_withdrawal_destroying_identity_takes_its_tokens_with_it(world):
     """Before: the identity went at once, its tokens stayed for the retention period."""
-    sid = submitted(world)
-    mid = open_meeting(world)
-    with world.runtime.command() as s:
-        chair = world.user(s, "chair")
-        situations.accept(s, chair, sid, mid)
-        world.runtime.vault.record(s, chair, s.get(Situation, sid),
-                                   Identity([Person(name="Early Entry",
-                                                    birth_date="1990-03-04")]))
+    sid = accepted_with_identity(world, birth_date="1990-03-04")
     assert _tokens(world, sid)
     with world.runtime.command() as s:
         situations.withdraw(s, world.user(s, "chair"), sid, "duplicate", world.runtime.vault)

@@ -3,7 +3,7 @@ the cases a table meets that the pack-level tests (evaluate() on hand-made facts
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from support.factories import (
@@ -113,15 +113,21 @@ def test_a_decision_round_between_meetings_is_not_a_meeting(world):
 
 # -- Viet Nam: the clocks are met by what they ask for --------------------------------------
 
-def test_the_support_plan_clock_stops_when_the_plan_is_made(runtime):
-    # Nothing met the support_plan deadline: five working days after acceptance the chair was
-    # told "the support plan is overdue" about a case planned the same day.
-    world = _vietnam(runtime)
+def _accepted_a_month_ago(world) -> tuple[int, int, datetime]:
+    """Submitted, and accepted at a meeting, thirty days ago: every clock has long passed."""
     start = utcnow() - timedelta(days=30)
     sid = submitted(world, now=start)
     mid = open_meeting(world, now=start + timedelta(minutes=5))
     with world.runtime.command() as s:
         situations.accept(s, world.user(s, "chair"), sid, mid, now=start + timedelta(minutes=10))
+    return sid, mid, start
+
+
+def test_the_support_plan_clock_stops_when_the_plan_is_made(runtime):
+    # Nothing met the support_plan deadline: five working days after acceptance the chair was
+    # told "the support plan is overdue" about a case planned the same day.
+    world = _vietnam(runtime)
+    sid, mid, start = _accepted_a_month_ago(world)
     _planned(world, sid, mid, start + timedelta(minutes=20))
     sweep(world.runtime, now=start + timedelta(days=20))
     assert "support_plan.overdue" not in _firings(world, sid)
@@ -129,11 +135,7 @@ def test_the_support_plan_clock_stops_when_the_plan_is_made(runtime):
 
 def test_the_support_plan_clock_still_escalates_without_a_plan(runtime):
     world = _vietnam(runtime)
-    start = utcnow() - timedelta(days=30)
-    sid = submitted(world, now=start)
-    mid = open_meeting(world, now=start + timedelta(minutes=5))
-    with world.runtime.command() as s:
-        situations.accept(s, world.user(s, "chair"), sid, mid, now=start + timedelta(minutes=10))
+    sid, _mid, start = _accepted_a_month_ago(world)
     sweep(world.runtime, now=start + timedelta(days=20))
     assert "support_plan.overdue" in _firings(world, sid)
 

@@ -122,6 +122,19 @@ def close_meeting(world: World, meeting_id: int, *, now: datetime | None = None)
         meetings.close_meeting(s, world.user(s, "chair"), meeting_id, now=now)
 
 
+def accepted_with_identity(world: World, *, name: str = "Early Entry",
+                           birth_date: str | None = None) -> int:
+    """A situation the chair accepted and entered identity for at once (no disclosure yet)."""
+    sid = submitted(world)
+    mid = open_meeting(world)
+    with world.runtime.command() as s:
+        chair = world.user(s, "chair")
+        situations.accept(s, chair, sid, mid)
+        world.runtime.vault.record(s, chair, s.get(Situation, sid),
+                                   Identity([Person(name=name, birth_date=birth_date)]))
+    return sid
+
+
 def in_intervention(world: World, *, identity_name: str = "Jane Example",
                     now: datetime | None = None, **facts) -> tuple[int, int]:
     """A situation accepted, disclosed to CMHA and housing, planned with CMHA as lead."""
