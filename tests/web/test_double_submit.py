@@ -227,3 +227,20 @@ def test_two_api_posts_with_one_key_at_the_same_moment_make_one_situation(
     [(sid, stage)] = _situations(world)
     assert {a.get_json()["id"] for a in answers} == {sid}
     assert stage == "on_agenda" and _on_agendas(world) == 1
+
+
+def test_a_double_click_on_a_refused_submission_shows_the_refusal_again(app, world):
+    """The first click saved the draft but the table's rules refused to submit it: the second
+    click ends as the first did (the refusal on the form), not on the bare draft."""
+    school = signed_in(app, "school")
+    token = _token_of(school.get("/situations/new").get_data(as_text=True))
+    form = _form(world, token, options_exhausted="no")
+    first = school.post("/situations/new", form)
+    second = school.post("/situations/new", form)
+
+    assert first.status_code == 400 and second.status_code == 400
+    for response in (first, second):
+        assert "exhausted its own options" in response.get_data(as_text=True)
+    [(sid, stage)] = _situations(world)
+    assert stage == "draft" and _on_agendas(world) == 0
+    assert f"/situations/{sid}/edit" in second.get_data(as_text=True)

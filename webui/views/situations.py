@@ -20,7 +20,7 @@ from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, report_back_answers, safe_next, yes_no
 from workflow import agency_queries, form_tokens, interventions, legal_basis, queries, situations
 from workflow.deidentified import identifying_kinds
-from workflow.errors import ConcurrentEdit, DomainError, PermissionDenied
+from workflow.errors import ConcurrentEdit, DomainError, IllegalTransition, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
 from workflow.models import Situation, User
 from workflow.reference import load_catalog
@@ -142,8 +142,7 @@ def _saved_before(token: str | None) -> ResponseReturnValue | None:
         return _form_page(errors_of(exc), status=409, fresh_token=True)
     if sid is None:
         return None
-    target = "situations.view" if request.form.get("action") == "submit" else "situations.edit"
-    return redirect(url_for(target, situation_id=sid))
+    return _after_save(sid)  # as the first click ended: submitted, refused, or a draft
 
 
 @bp.route("/<int:situation_id>/edit", methods=["GET", "POST"])
@@ -188,6 +187,9 @@ def _after_save(situation_id: int) -> ResponseReturnValue:
     try:
         with unit() as (s, actor):
             situations.submit(s, actor, situation_id)
+    except IllegalTransition:
+        # Submitted already: the other click of a double click got there first.
+        return redirect(url_for("situations.view", situation_id=situation_id))
     except DomainError as exc:
         flash(_("Saved as a draft, but not submitted yet: see the message below."), "info")
         return _form_page(errors_of(exc), situation_id=situation_id, status=400)
