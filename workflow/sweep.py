@@ -7,7 +7,8 @@ again):
 - `timer:deadline_passed`: a deadline whose due time passed, still unmet and not yet flagged.
   The sweep claims such deadlines in batches by setting `overdue_at` in one UPDATE (with
   `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two sweepers split the work instead of waiting on
-  each other), then fires the timer and tells the lead agency and the chairs. The claim reads
+  each other), then fires the timer, and tells the lead agency and the chairs whom the pack's
+  rules for it did not already tell (one message each per overdue deadline). The claim reads
   the partial index `ix_deadlines_pending`, so its cost follows the pending deadlines, not the
   situations.
 - `timer:due_soon`: pending deadlines within the widest due-soon window of the table's pack.
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 from workflow import follow_up, rounds, rulebook, stages
 from workflow.deadline_rows import claim_passed
 from workflow.models import Deadline, Meeting, RuleFiring, Situation, Table, utcnow
-from workflow.outbox import emit
+from workflow.outbox import emit, emitted_in_transaction
 from workflow.runtime import Runtime
 
 BATCH_SIZE = 500
@@ -135,14 +136,27 @@ def deadlines_passed(session: Session, *, now: datetime, limit: int = BATCH_SIZE
         if situation is None or situation.stage not in OPEN_STAGES:
             continue
         occurrence = occurrences[deadline_id]
+        facts = {"deadline_kind": kind, "due_at": due_at.isoformat()}
+        told_from = len(emitted_in_transaction(session, situation_id))
         fired += rulebook.fire_timer(
             session, situation, "timer:deadline_passed", occurrence=occurrence, now=now,
-            deadline_kind=kind,
+            deadline_kind=kind, extra=facts,
             fired_before=frozenset(done.get((situation_id, occurrence), ())))
-        emit(session, "deadline.overdue", table_id=situation.table_id, situation=situation,
-             agency_ids=[situation.lead_agency_id] if situation.lead_agency_id else [],
-             to_chairs=True, extra={"deadline_kind": kind, "due_at": due_at.isoformat()})
+        _tell_the_rest(session, situation, facts, told_from)
     return len(claimed), fired
+
+
+def _tell_the_rest(session: Session, situation: Situation, facts: dict[str, str],
+                   told_from: int) -> None:
+    """The lead and the chairs always hear of an overdue deadline, once: through the pack's
+    own notice or escalation when its rule addressed them (the pack says how: a reminder, an
+    escalation, in its words), otherwise through this plain overdue notice. In memory: the
+    occurrence's events are this transaction's (workflow.outbox), no query per deadline."""
+    lead = [situation.lead_agency_id] if situation.lead_agency_id else []
+    agencies, chairs = rulebook.not_yet_told(session, situation, lead, True, since=told_from)
+    if agencies or chairs:
+        emit(session, "deadline.overdue", table_id=situation.table_id, situation=situation,
+             agency_ids=agencies, to_chairs=chairs, extra=facts)
 
 
 def _fired(session: Session, situation_ids: set[int], occurrences: set[str]

@@ -50,8 +50,8 @@ def test_friday_evening_acceptance_in_toronto(world):
     assert sweep(world.runtime, now=due + timedelta(minutes=1)).overdue == 1
     assert _deadline(world, sid, "first_contact").overdue_at is not None
     with world.runtime.read() as s:  # the e-mail shows this in the table's zone: never naive
-        payload = s.scalar(select(OutboxEvent.payload).where(
-            OutboxEvent.event_type == "deadline.overdue"))
+        payload = s.scalar(select(OutboxEvent.payload).where(  # the pack escalates it
+            OutboxEvent.event_type == "situation.escalated"))
     assert datetime.fromisoformat(payload["due_at"]) == due
 
 

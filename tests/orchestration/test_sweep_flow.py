@@ -43,9 +43,12 @@ def test_passed_deadlines_fire_once_and_never_again(world, flows):
         overdue = s.scalars(select(Deadline).where(Deadline.situation_id == sid)).all()
         assert all(d.overdue_at is not None for d in overdue)
         lead = s.get(Situation, sid).lead_agency_id
-        event = s.scalars(select(OutboxEvent).where(
-            OutboxEvent.event_type == "deadline.overdue")).first()
-        assert event.agency_ids == [lead] and event.to_chairs
+        notices = [(e.payload["deadline_kind"], e.agency_ids, e.to_chairs)
+                   for e in s.scalars(select(OutboxEvent).where(
+                       OutboxEvent.event_type == "deadline.overdue").order_by(OutboxEvent.id))]
+    # Each audience hears once per deadline: the chairs of the first contact through the pack's
+    # escalation, the lead of the report-back through the pack's reminder, the rest plainly.
+    assert notices == [("first_contact", [lead], False), ("report_back", [], True)]
 
     second = sweep_timers()
     assert second["overdue"] == 0 and second["fired"] == 0

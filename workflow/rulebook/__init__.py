@@ -11,7 +11,9 @@ occurrence, so a later edit of the pack never rewrites history and a sweep never
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,8 @@ from rules.engine import evaluate
 from workflow.deadline_rows import meet_deadline, set_deadline
 from workflow.errors import RuleRefusal
 from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
-from workflow.rulebook.effects import apply, audience
+from workflow.outbox import emitted_in_transaction
+from workflow.rulebook.effects import Notice, apply, audience, not_yet_told
 from workflow.rulebook.facts import facts_for, meetings_open, sector_map, sectors
 from workflow.rulebook.packs import (
     SHIPPED,
@@ -35,7 +38,7 @@ from workflow.transitions import last_move
 __all__ = [
     "SHIPPED", "after", "apply", "audience", "check_guards", "current_version", "facts_for",
     "fire_timer", "freeze_shipped", "install_pack", "meet_deadline", "meetings_open", "names_read",
-    "open_tasks_unexplained", "pack_for", "sector_map", "sectors", "set_deadline",
+    "not_yet_told", "open_tasks_unexplained", "pack_for", "sector_map", "sectors", "set_deadline",
     "suggested_sectors",
 ]
 
@@ -85,17 +88,26 @@ def after(session: Session, situation: Situation, command: str, *, actor: User |
 def fire_timer(session: Session, situation: Situation, trigger: str, *, occurrence: str,
                now: datetime, deadline_kind: str | None = None,
                hours_remaining: float | None = None,
-               fired_before: frozenset[str] | None = None) -> int:
+               fired_before: frozenset[str] | None = None,
+               extra: Mapping[str, Any] | None = None) -> int:
     """Evaluate a timer for one situation; each (rule, occurrence) fires at most once
-    (`fired_before`: see workflow.rulebook.effects.apply)."""
+    (`fired_before`: see workflow.rulebook.effects.apply).
+
+    The occurrence is its own event: what this transaction told before (another deadline of
+    the situation, in the same sweep batch) does not silence its notices. `extra`: facts its
+    notices carry (workflow.rulebook.effects.Notice).
+    """
     pack = pack_for(session, situation.table)
     if not pack.rules_for(trigger):
         return 0
     facts = facts_for(session, situation, trigger, now=now, names=names_read(pack, trigger))
+    notice = Notice(extra=dict(extra or {}),
+                    told_from=len(emitted_in_transaction(session, situation.id)))
     return apply(session, situation, pack,
                  evaluate(pack, trigger, facts, deadline_kind=deadline_kind,
                           hours_remaining=hours_remaining),
-                 trigger=trigger, occurrence=occurrence, now=now, fired_before=fired_before)
+                 trigger=trigger, occurrence=occurrence, now=now, fired_before=fired_before,
+                 notice=notice)
 
 
 def suggested_sectors(session: Session, situation: Situation) -> list[str]:

@@ -3,6 +3,8 @@ flags and escalations, each written in the command's (or the sweep's) transactio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +22,24 @@ from workflow.models import Agency, Flag, RuleFiring, Situation, TableMembership
 from workflow.outbox import emit, emitted_in_transaction
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What a firing's notices share. `extra`: facts each of its notices, flags and
+    escalations carry (an overdue deadline's kind and due time, so that the one message a
+    recipient gets says which clock ran out). `told_from`: this transaction's events about the
+    situation before this index belong to other occurrences (a sweep's batch holds several
+    deadlines of one situation), so they do not count as having told anyone of this one."""
+
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    told_from: int = 0
+
+
+COMMAND = Notice()  # a command's built-in events and its rules' notices are one occurrence
+
+
 def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Evaluation, *,
           trigger: str, occurrence: str, now: datetime, fresh: bool = False,
-          fired_before: frozenset[str] | None = None) -> int:
+          fired_before: frozenset[str] | None = None, notice: Notice = COMMAND) -> int:
     """Record and carry out the fired rules' effects; each (rule, occurrence) at most once.
 
     `fresh`: the occurrence is the transition this very transaction inserted, so nothing can
@@ -62,9 +79,12 @@ def apply(session: Session, situation: Situation, pack: rm.RulePack, result: Eva
         todo.append((rule, effects))
     if rows and not racing:  # its own new transition, or a claimed deadline: no race
         appends.add(session, RuleFiring, rows)
-    for rule, effects in todo:
-        for action in effects:
-            _do(session, situation, pack, rule, action, now)
+    # Escalations first: a notice to someone an escalation of the same occurrence reached is
+    # left out (not_yet_told), so the one message they get is the escalation.
+    actions = sorted(((rule, a) for rule, effects in todo for a in effects),
+                     key=lambda pair: not isinstance(pair[1], rm.Escalate))
+    for rule, action in actions:
+        _do(session, situation, pack, rule, action, now, notice)
     return len(todo)
 
 
@@ -82,7 +102,7 @@ def _record_firing(session: Session, values: dict[str, Any]) -> bool:
 
 
 def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule,
-        action: Any, now: datetime) -> None:
+        action: Any, now: datetime, notice: Notice) -> None:
     table = situation.table
     if isinstance(action, rm.Deadline):
         # Business days are the table's local calendar days; the table's subdivision only
@@ -94,14 +114,16 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
                            country=country, subdivision=subdivision, timezone=table.timezone)
         set_deadline(session, situation, action.kind, due, rule.id, rearm=True)
     elif isinstance(action, rm.Notify):
-        agencies, chairs = _not_yet_told(session, situation, *audience(session, situation,
-                                                                       action.to))
+        agencies, chairs = not_yet_told(session, situation, *audience(session, situation,
+                                                                      action.to),
+                                        since=notice.told_from)
         if not agencies and not chairs:
             return
         emit(session, "rule.notify", table_id=table.id, situation=situation,
              agency_ids=agencies, to_chairs=chairs,
              extra={"rule_id": rule.id, "rule_event": action.event,
-                    "rule_label_en": rule.labels.en, "rule_label_vi": rule.labels.vi})
+                    "rule_label_en": rule.labels.en, "rule_label_vi": rule.labels.vi,
+                    **notice.extra})
     elif isinstance(action, rm.Flag):
         active = session.scalar(select(Flag.id).where(
             Flag.situation_id == situation.id, Flag.code == action.code,
@@ -113,18 +135,19 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
             emit(session, "situation.flagged", table_id=table.id, situation=situation,
                  to_chairs=True, extra={"flag_code": action.code, "rule_id": rule.id,
                                         "flag_label_en": action.label.en,
-                                        "flag_label_vi": action.label.vi})
+                                        "flag_label_vi": action.label.vi, **notice.extra})
     elif isinstance(action, rm.Escalate):
         agencies, chairs = audience(session, situation, action.to)
         emit(session, "situation.escalated", table_id=table.id, situation=situation,
              agency_ids=agencies, to_chairs=chairs or not agencies,
-             extra={"rule_id": rule.id})
+             extra={"rule_id": rule.id, **notice.extra})
 
 
-def _not_yet_told(session: Session, situation: Situation, agencies: list[int], chairs: bool
-                  ) -> tuple[list[int], bool]:
-    """Leave out whoever this same command already notifies about this situation."""
-    pending = emitted_in_transaction(session, situation.id)
+def not_yet_told(session: Session, situation: Situation, agencies: list[int], chairs: bool, *,
+                 since: int = 0) -> tuple[list[int], bool]:
+    """Leave out whoever this same command (or timer occurrence: its events from `since` on)
+    already notifies about this situation: one message per recipient and occurrence."""
+    pending = emitted_in_transaction(session, situation.id)[since:]
     told = {a for o in pending for a in o.agency_ids}
     return [a for a in agencies if a not in told], chairs and not any(o.to_chairs
                                                                      for o in pending)
