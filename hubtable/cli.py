@@ -16,6 +16,7 @@ from hubtable.commands import (
     orchestration_commands,
     report_commands,
     rules_commands,
+    token_commands,
 )
 from hubtable.errors import run_cli
 
@@ -27,7 +28,7 @@ def cli() -> None:
 
 
 for module in (core_commands, rules_commands, notification_commands, orchestration_commands,
-               report_commands, mail_commands):
+               report_commands, mail_commands, token_commands):
     module.register(cli)
 
 

@@ -5,9 +5,7 @@ Passwords are hashed with Argon2id; API tokens are random and only their SHA-256
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -16,11 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit, rulebook
+
+# The token functions live in workflow.api_tokens (issue, list, revoke, expire); their old
+# names stay importable from here.
+from workflow.api_tokens import agency_for_token as agency_for_token
+from workflow.api_tokens import issue_api_token as issue_api_token
 from workflow.errors import ValidationError
 from workflow.models import (
     ROLES,
     Agency,
-    ApiToken,
     Table,
     TableMembership,
     User,
@@ -141,9 +143,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if len(email) > 254 or len(password) > MAX_PASSWORD:
         return None
     user = session.scalar(select(User).where(User.email == email))
-    # The same work whether or not the user exists, or has a hash no password matches (an
-    # agency's API user, workflow.api_actor): a refusal's timing tells nothing either way.
-    if user is None or not user.active or not user.password_hash.startswith("$argon2"):
+    # The same work whether or not the user exists, is active in an active agency, or has a
+    # hash no password matches (an agency's API user, workflow.api_actor): a refusal's timing
+    # and its answer tell nothing either way.
+    if user is None or not may_sign_in(user) or not user.password_hash.startswith("$argon2"):
         _hasher.hash("equalise-timing")
         return None
     if not check_password(user, password):
@@ -151,6 +154,12 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def may_sign_in(user: User) -> bool:
+    """Active, and in an agency that is active too (or in none, as an administrator): an
+    administrator's deactivating an agency keeps all its users out until it is active again."""
+    return user.active and (user.agency is None or user.agency.active)
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
@@ -294,19 +303,3 @@ def check_role(role: str, agency_id: int | None) -> None:
 def end_sessions(session: Session, user: User) -> None:
     """End every signed-in copy of the user's session (sign-out everywhere)."""
     user.session_generation = (user.session_generation or 0) + 1
-
-
-def issue_api_token(session: Session, agency: Agency, label: str = "") -> str:
-    token = "ht_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(agency_id=agency.id, label=label, token_hash=_token_hash(token)))
-    return token
-
-
-def agency_for_token(session: Session, token: str) -> Agency | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                ApiToken.revoked_at.is_(None)))
-    return row.agency if row else None
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -14,12 +14,21 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow import access, audit, directory, rulebook, stages
 from workflow.errors import NotFound, PermissionDenied, ValidationError
-from workflow.models import Agency, Table, TableMembership, User, UserTableScope, utcnow
+from workflow.models import (
+    Agency,
+    Involvement,
+    Situation,
+    Table,
+    TableMembership,
+    User,
+    UserTableScope,
+    utcnow,
+)
 from workflow.outbox import emit
 
 
@@ -90,6 +99,7 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
         raise ValidationError("unknown agency %(agency_id)s", field="agency_id",
                               agency_id=new_agency)
     wanted = None if table_ids is None else set(directory.existing_table_ids(session, table_ids))
+    _keep_an_administrator(session, user, new_role, active)
     before_agency = user.agency_id
     changed: dict[str, object] = {}
     if new_role != user.role:
@@ -113,6 +123,27 @@ def update_user(session: Session, actor: User | None, user_id: int, *,
         for agency in {before_agency, user.agency_id} - {None}:
             _tell_agency(session, agency, "user.update")
     return user
+
+
+def _keep_an_administrator(session: Session, user: User, new_role: str,
+                           active: bool | None) -> None:
+    """The installation keeps one active administrator: without one, nobody could ever
+    administer it again from the web (the web page and `hubtable users` alike).
+
+    The active administrators are read locked (PostgreSQL), so that two administrators
+    demoting each other at once cannot both be let through: the second waits, then counts.
+    """
+    if user.role != "admin" or not user.active or (new_role == "admin" and active is not False):
+        return
+    admins = session.scalars(select(User.id).where(
+        User.role == "admin", User.active.is_(True)).order_by(User.id).with_for_update()).all()
+    if set(admins) - {user.id}:
+        return
+    if new_role != "admin":
+        raise ValidationError("the last active administrator keeps the administrator role: "
+                              "make another user an administrator first", field="role")
+    raise ValidationError("the last active administrator cannot be deactivated: make another "
+                          "user an administrator first", field="active")
 
 
 def confirmers_of(session: Session, user: User) -> str:
@@ -187,6 +218,74 @@ def set_memberships(session: Session, actor: User | None, agency_id: int,
                table_ids=sorted(wanted))
         _tell_agency(session, agency.id, "membership.update")
     return agency
+
+
+def update_agency(session: Session, actor: User | None, agency_id: int, *,
+                  contact_email: str | None = None, language: str | None = None,
+                  active: bool | None = None, open_work_understood: bool = False) -> Agency:
+    """Change an agency's contact address, the language it is told in, or whether it is
+    active; what is left out (None) stays as it is. Its tables: `set_memberships`.
+
+    Deactivating ends its users' sessions at once, and they cannot sign in until it is active
+    again (directory.authenticate); its API and its notifications stop with it. An agency
+    that leads or assists open situations may still be deactivated, once the administrator
+    says they understand (`open_work_understood`): those situations lose its hands.
+    """
+    _require_admin(actor, "update_agency")
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound(f"no agency {agency_id}", field="agency_id")
+    if contact_email is not None:
+        check_contact_email(contact_email)
+    if language is not None:
+        directory.check_language(language)
+    if active is False and agency.active and not open_work_understood:
+        count = open_situations_of(session, actor, agency.id)
+        if count:
+            raise ValidationError(
+                "this agency leads or assists %(count)s open situations: confirm that you "
+                "understand before deactivating it", field="open_work_understood", count=count)
+    changed = _apply_agency_changes(session, agency, contact_email, language, active)
+    if changed:
+        # Names what changed, never the address itself (it may be a person's).
+        _audit(session, "update_agency", actor, agency_id=agency.id, changed=sorted(changed),
+               **{k: v for k, v in changed.items() if k != "contact_email"})
+        _tell_agency(session, agency.id, "agency.update")
+    return agency
+
+
+def _apply_agency_changes(session: Session, agency: Agency, contact_email: str | None,
+                          language: str | None, active: bool | None) -> dict[str, object]:
+    changed: dict[str, object] = {}
+    if contact_email is not None and contact_email != agency.contact_email:
+        agency.contact_email = changed["contact_email"] = contact_email
+    if language is not None and language != agency.language:
+        agency.language = changed["language"] = language
+    if active is not None and active != agency.active:
+        agency.active = changed["active"] = active
+        if not active:  # every cookie of its users dies now, and stays dead once reactivated
+            for user in session.scalars(select(User).where(User.agency_id == agency.id)):
+                directory.end_sessions(session, user)
+    return changed
+
+
+def check_contact_email(contact_email: str) -> str:
+    """The same checks as an agency's creation (directory.create_agency): one address a mail
+    header carries as it is, or none."""
+    if contact_email and not directory._EMAIL.match(contact_email):
+        raise ValidationError("that contact email does not look like an address",
+                              field="contact_email")
+    return directory.check_length(contact_email, 200, "contact_email", "the contact email")
+
+
+def open_situations_of(session: Session, actor: User | None, agency_id: int) -> int:
+    """How many open situations the agency leads or assists: a count, never which ones (an
+    administrator sees no situation), said before the agency is deactivated."""
+    _require_admin(actor, "update_agency")
+    involved = select(Involvement.situation_id).where(Involvement.agency_id == agency_id)
+    return session.scalar(select(func.count(Situation.id)).where(
+        Situation.stage.in_(stages.OPEN_STAGES),
+        or_(Situation.lead_agency_id == agency_id, Situation.id.in_(involved)))) or 0
 
 
 def add_table(session: Session, actor: User | None, **fields: object) -> Table:

@@ -123,6 +123,8 @@ STEPS: dict[str, Step] = {
         Step("update_user", (), None, None, (ADMIN,), None, "user.update", about="directory"),
         Step("create_agency", (), None, None, (ADMIN,), None, "agency.create",
              about="directory"),
+        Step("update_agency", (), None, None, (ADMIN,), None, "agency.update",
+             about="directory"),
         Step("update_membership", (), None, None, (ADMIN,), None, "membership.update",
              about="directory"),
         Step("create_table", (), None, None, (ADMIN,), None, "table.create", about="directory"),

@@ -198,9 +198,13 @@ def test_forms_and_admin_pages_are_accessible(browser, site):
     for path, shot in (("/admin", "admin"), ("/admin/tables", "admin-tables"),
                        (f"/admin/tables/{site['world'].table_id}", "admin-table"),
                        ("/admin/agencies", "admin-agencies"), ("/admin/users", "admin-users"),
-                       ("/admin/rules", "admin-rules")):
+                       ("/admin/rules", "admin-rules"),
+                       (f"/admin/agencies/{site['world'].agencies['housing']}", "admin-agency")):
         admin.go(path)
         admin.check(shot)
+    admin.page.get_by_label("Contact email for notifications").fill("not an address")
+    admin.click("button", "Save")
+    assert "does not look like an address" in admin.check("admin-agency-errors")
     admin.close()
 
 

@@ -94,7 +94,8 @@ _NASTY = st.sampled_from(["", "0", "1", "²", "٣", "99999999999999999999", "214
 _VALUES = st.one_of(_NASTY, st.text(max_size=40))
 _BODIES = st.dictionaries(st.sampled_from(FIELD_NAMES),
                           st.one_of(_VALUES, st.lists(_VALUES, max_size=3)), max_size=8)
-_ROLE = {"admin.": "admin", "webhooks.admin": "admin", "meeting.": "chair"}
+_ROLE = {"admin.": "admin", "admin_agencies.": "admin", "webhooks.admin": "admin",
+         "meeting.": "chair"}
 
 
 def _role_for(endpoint: str) -> str:
@@ -109,7 +110,8 @@ def test_every_html_form_survives_hypothesis_bodies(app, runtime, world):
     with runtime.read() as s:
         task_id = s.get(Situation, sid).tasks[0].id
     ids = {"situation_id": sid, "meeting_id": mid, "task_id": task_id, "table_id": world.table_id,
-           "flag_id": 1, "item_id": 1, "user_id": 1, "number": 1, "round_id": 1}
+           "flag_id": 1, "item_id": 1, "user_id": 1, "number": 1, "round_id": 1,
+           "agency_id": world.agencies["outsider"]}
     clients: dict[str, object] = {}
     failures: list[str] = []
     with app.test_request_context():

@@ -68,7 +68,7 @@ def expected_get(endpoint: str, role: str, *, other_table: bool = False) -> int 
         return 302 if endpoint in ("meeting.current", "meeting.table_next") else 200
     if endpoint.startswith("admin.") or endpoint == "webhooks.admin":
         return 200 if role == "admin" else 403
-    if endpoint == "admin_users.edit":  # no user with the walk's id
+    if endpoint in ("admin_users.edit", "admin_agencies.edit"):  # none with the walk's id
         return 404 if role == "admin" else 403
     if endpoint == "webhooks.agency":
         return 200 if role in (*REPS, "chair") else 403
@@ -91,7 +91,8 @@ def expected_post(endpoint: str, role: str) -> int | None:
     """Refusals only: a POST by someone without the right must change nothing and say so."""
     if endpoint.startswith(OTHERS) or endpoint.startswith("auth.") or role == "anon":
         return None
-    if endpoint.startswith(("admin.", "admin_users.")) or endpoint == "webhooks.admin":
+    if endpoint.startswith(("admin.", "admin_users.", "admin_agencies.")) \
+            or endpoint == "webhooks.admin":
         return None if role == "admin" else 403
     if endpoint == "webhooks.agency":
         return None if role in (*REPS, "chair") else 403
@@ -124,7 +125,7 @@ def scene(app, runtime, world):
         other_table_id = other.id
     return {"situation_id": sid, "meeting_id": mid, "task_id": task_id,
             "table_id": world.table_id, "flag_id": 999999, "item_id": 999999,
-            "key": "x", "fmt": "csv", "user_id": 999999, "number": 999999,
+            "key": "x", "fmt": "csv", "user_id": 999999, "agency_id": 999999, "number": 999999,
             "round_id": 999999, "filename": "css/app.css",
             "rest": "nothing",
             "other_meeting_id": other_mid, "other_table_id": other_table_id}

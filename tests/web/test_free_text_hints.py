@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from support.factories import in_intervention, open_meeting, submitted
-from workflow import interventions, situations
+
 from web.conftest import signed_in
+from workflow import interventions, situations
 from workflow.models import Situation
 
 _HINT = "De-identified: no names, addresses, birth dates or phone numbers."

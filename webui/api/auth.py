@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from webui.api.errors import ApiError
 from webui.unit import run_after_commit, runtime, watch_events, wrote_events
-from workflow import directory
+from workflow import api_tokens
 from workflow.api_actor import api_actor
 from workflow.models import User
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hubtable"'}
+REFUSED = "this API token is unknown or was revoked (or expired): ask for a new one"
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -43,9 +44,9 @@ def as_agency() -> Iterator[tuple[Session, User]]:
     token = bearer_token()
     with runtime().command() as session:
         watch_events(session)
-        agency = directory.agency_for_token(session, token)
-        if agency is None:
-            raise _unauthorized("this API token is unknown or was revoked")
+        agency = api_tokens.agency_for_token(session, token)
+        if agency is None:  # one answer for unknown, revoked and expired: no enumeration
+            raise _unauthorized(REFUSED)
         yield session, api_actor(session, agency)
         wrote = wrote_events(session)
     if wrote:

@@ -39,7 +39,7 @@ def _responses() -> dict[str, Any]:
         "BadRequest": _json(error, "Bad input: malformed JSON, a wrong type, a missing or "
                                    "unknown field, an unknown code. `field` names it."),
         "Unauthorized": _json(error, "No token, a malformed Authorization header, or an "
-                                     "unknown or revoked token."),
+                                     "unknown, revoked or expired token."),
         "Forbidden": _json(error, "Your agency may not do this (e.g. it does not sit at "
                                   "that table)."),
         "NotFound": _json(error, "No such situation, or none your agency may see (the two "

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from webui.reports_views import bp as reports_bp
     from webui.views import (
         admin,
+        admin_agencies,
         admin_users,
         agency,
         auth,
@@ -27,7 +28,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, home, health, agency, situations, meeting, dashboard, admin,
-                   admin_users, confirmations, mail, deliveries, webhooks, rounds):
+                   admin_agencies, admin_users, confirmations, mail, deliveries, webhooks,
+                   rounds):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

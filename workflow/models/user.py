@@ -68,5 +68,9 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # None: no expiry (tokens issued before migration 0018); `hubtable tokens issue` sets one.
+    expires_at: Mapped[datetime | None] = mapped_column()
+    # At most once a minute (workflow.api_tokens): a busy client does not write on every call.
+    last_used_at: Mapped[datetime | None] = mapped_column()
 
     agency: Mapped[Agency] = relationship()
