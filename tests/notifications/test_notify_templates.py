@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -111,3 +112,16 @@ def test_vietnamese_emails_call_identity_what_the_pages_call_it():
     texts = {p.name: p.read_text(encoding="utf-8") for p in (TEMPLATE_DIR / "vi").glob("*.j2")}
     assert not [name for name, text in texts.items() if "danh tính" in text]
     assert "thông tin nhận dạng" in texts["situation.disclosed.j2"]
+
+
+def _directory_changes() -> list[str]:
+    source = (TEMPLATE_DIR.parents[1] / "workflow" / "directory_admin.py").read_text()
+    return sorted(set(re.findall(r'_tell_agency\(session, [^,]+, "([a-z_.]+)"\)', source)))
+
+
+@pytest.mark.parametrize("change", _directory_changes())
+def test_every_directory_change_the_core_tells_is_named_in_both_languages(change):
+    renderer = Renderer("https://hub.example.org")
+    for lang, fallback in (("en", "(a change)"), ("vi", "(một thay đổi)")):
+        work = _work("directory.changed", lang, "email", payload={"change": change})
+        assert fallback not in renderer.compose(work, sent_at=datetime.now(UTC)).text, lang
