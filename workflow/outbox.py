@@ -46,7 +46,8 @@ _ALLOWED_EXTRA = frozenset(
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
      "change", "requesting_table", "closes_at", "round_outcome",
      # the rule pack's own words in each language: configuration, never about a person
-     "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi"}
+     "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi",
+     "escalation_message_en", "escalation_message_vi"}
 )
 
 

@@ -138,9 +138,12 @@ def _do(session: Session, situation: Situation, pack: rm.RulePack, rule: rm.Rule
                                         "flag_label_vi": action.label.vi, **notice.extra})
     elif isinstance(action, rm.Escalate):
         agencies, chairs = audience(session, situation, action.to)
+        # The pack's own words, in both languages: the delivery picks its reader's (as a
+        # flag's label), so the recipient reads what the pack's author asked of them.
         emit(session, "situation.escalated", table_id=table.id, situation=situation,
              agency_ids=agencies, to_chairs=chairs or not agencies,
-             extra={"rule_id": rule.id, **notice.extra})
+             extra={"rule_id": rule.id, "escalation_message_en": action.message.en,
+                    "escalation_message_vi": action.message.vi, **notice.extra})
 
 
 def not_yet_told(session: Session, situation: Situation, agencies: list[int], chairs: bool, *,
