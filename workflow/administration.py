@@ -1,21 +1,33 @@
-"""The administrator's settings beyond the directory: schedules, active rule packs, languages.
+"""The administrator's settings beyond the directory: schedules, active rule packs, a table's
+privacy settings (retention period, small-cell threshold), languages.
 
 Why a module of its own: workflow/directory.py creates tables, agencies and users; changing a
-table's schedule or its active pack version, and a user's own language choice, are further
-commands the web adapter needs. Each checks the actor's permission here, in the core.
+table's schedule, its active pack version or its privacy settings, and a user's own language
+choice, are further commands the web adapter needs. Each checks the actor's permission here,
+in the core.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from rules.loader import load_shipped_pack, shipped_pack_names
-from workflow import access, audit, directory, rulebook
+from workflow import access, audit, directory, rulebook, stages
 from workflow.errors import NotFound, ValidationError
-from workflow.models import RulePackRecord, Table, User
+from workflow.models import (
+    IdentityRecord,
+    LinkageToken,
+    RulePackRecord,
+    Situation,
+    Table,
+    User,
+    utcnow,
+)
+from workflow.outbox import emit
 
 LANGUAGES = ("en", "vi")
 
@@ -94,3 +106,55 @@ def install_rule_pack(session: Session, actor: User, source: str,
     audit.record(session, "rules.install", actor=actor,
                  detail={"pack": row.name, "version": row.version})
     return row
+
+
+def identities_due_sooner(session: Session, actor: User, table: Table, retention_days: int,
+                          *, now: datetime | None = None) -> int:
+    """How many ended situations of the table still hold an identity (or its linkage tokens)
+    that the next purge would destroy with `retention_days` and would not with the period the
+    table has now: a count, never which ones (an administrator sees no situation). Those
+    already due stay due either way; a longer period makes none due."""
+    access.require_permission(actor, "directory.manage")
+    if retention_days >= table.retention_days:
+        return 0
+    now = now or utcnow()
+    ended = func.coalesce(Situation.closed_at, Situation.decided_at)
+    held = exists().where(IdentityRecord.situation_id == Situation.id) | exists().where(
+        LinkageToken.situation_id == Situation.id)
+    return session.scalar(select(func.count(Situation.id)).where(
+        Situation.table_id == table.id, Situation.stage.in_(stages.END_STAGES), held,
+        ended < now - timedelta(days=retention_days),
+        ended >= now - timedelta(days=table.retention_days))) or 0
+
+
+def update_privacy(session: Session, actor: User, table_id: int, *, retention_days: int,
+                   small_cell_threshold: int, confirmed_due: int = 0,
+                   now: datetime | None = None) -> Table:
+    """Change how long the table keeps identity and which counts its reports hide.
+
+    A shorter period destroys identities at the next purge (workflow/purge.py reads the
+    table's period), so it is refused unless the actor confirmed at least as many as it makes
+    due (`confirmed_due`, the count they were shown). A threshold applies to every report
+    built from now on; stored monthly reports keep the one they were built with."""
+    access.require_permission(actor, "directory.manage")
+    table = _table(session, table_id)
+    directory.check_retention_days(retention_days)
+    if small_cell_threshold != table.small_cell_threshold:  # an older table below the floor
+        directory.check_small_cell_threshold(small_cell_threshold)  # may keep what it has
+    due = identities_due_sooner(session, actor, table, retention_days, now=now)
+    if due > confirmed_due:
+        raise ValidationError("a shorter retention period makes identities due for destruction "
+                              "at the next purge (closed situations: %(due)s): tick the box "
+                              "to confirm", field="confirm_due", due=due)
+    before = (table.retention_days, table.small_cell_threshold)
+    if before == (retention_days, small_cell_threshold):
+        return table
+    table.retention_days, table.small_cell_threshold = retention_days, small_cell_threshold
+    audit.record(session, stages.STEPS["update_table_privacy"].audit, actor=actor,
+                 detail={"table_id": table.id, "retention_days": retention_days,
+                         "retention_days_before": before[0],
+                         "small_cell_threshold": small_cell_threshold,
+                         "small_cell_threshold_before": before[1], "identities_due": due})
+    emit(session, "directory.changed", table_id=table.id, to_chairs=True,
+         extra={"change": "table.privacy"})
+    return table

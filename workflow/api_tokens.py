@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from workflow import audit
+from workflow import access, audit
 from workflow.errors import NotFound, ValidationError
 from workflow.models import Agency, ApiToken, User, utcnow
 
@@ -101,11 +101,19 @@ def agency_by_slug(session: Session, slug: str) -> Agency:
     return agency
 
 
+def _require_admin(actor: User | None) -> None:
+    """A token acts for a whole agency, so only an administrator hands one out, lists or
+    revokes them; `None` is the operator at the console, audited as the system."""
+    if actor is not None:
+        access.require_permission(actor, "directory.manage")
+
+
 def issue(session: Session, agency: Agency, *, label: str = "", days: int = DEFAULT_DAYS,
           actor: User | None = None, now: datetime | None = None) -> Issued:
     """An operator's new token for an active agency, audited (without the token).
 
     `actor` None is the operator at the console, audited as the system (as `users add`)."""
+    _require_admin(actor)
     if not agency.active:
         raise ValidationError("agency %(slug)s is not active", slug=agency.slug)
     issued = _new_token(session, agency, label, days, now or utcnow())
@@ -117,11 +125,16 @@ def issue(session: Session, agency: Agency, *, label: str = "", days: int = DEFA
 
 
 def revoke(session: Session, token_id: int, *, actor: User | None = None,
-           now: datetime | None = None) -> tuple[ApiToken, bool]:
+           agency_id: int | None = None, now: datetime | None = None
+           ) -> tuple[ApiToken, bool]:
     """Revoke a token: (the token, whether this call revoked it). Revoking a revoked token
-    changes nothing and writes no second audit entry; the caller says it was already done."""
+    changes nothing and writes no second audit entry; the caller says it was already done.
+
+    With `agency_id` (an agency's page), a token of another agency is unknown there, as if it
+    did not exist: one agency's page never reaches another's keys."""
+    _require_admin(actor)
     row = session.get(ApiToken, token_id)
-    if row is None:
+    if row is None or (agency_id is not None and row.agency_id != agency_id):
         raise NotFound("no API token %(token_id)s", token_id=token_id)
     if row.revoked_at is not None:
         return row, False
@@ -131,9 +144,10 @@ def revoke(session: Session, token_id: int, *, actor: User | None = None,
     return row, True
 
 
-def tokens(session: Session, agency: Agency | None = None,
-           now: datetime | None = None) -> list[TokenView]:
+def tokens(session: Session, agency: Agency | None = None, now: datetime | None = None, *,
+           actor: User | None = None) -> list[TokenView]:
     """Every token (or one agency's), oldest first, as an operator lists them."""
+    _require_admin(actor)
     now = now or utcnow()
     query = (select(ApiToken, Agency.slug).join(Agency, Agency.id == ApiToken.agency_id)
              .order_by(ApiToken.id))

@@ -42,6 +42,14 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000  # Argon2 takes any length; a megabyte "password" only costs CPU
 LANGUAGES = ("en", "vi")
+#: A table keeps a closed situation's identity at most this long (a century): a longer period
+#: is a typo, not a policy. 0 is allowed: the identity goes at the next purge after it ends.
+MAX_RETENTION_DAYS = 36500
+#: The installation's floor for a table's small-cell threshold: DOMAIN.md promises that
+#: reports and exports hide counts from 1 to 4 (workflow/reports/suppression.py shows them as
+#: "<5"); a table may be stricter, never laxer. At 1 the reports would hide nothing at all.
+MIN_SMALL_CELL_THRESHOLD = 5
+MAX_SMALL_CELL_THRESHOLD = 1000
 
 
 def check_length(value: str, limit: int, field: str, what: str) -> str:
@@ -172,6 +180,25 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     audit.record(session, "user.password_change", actor=user)
 
 
+def check_retention_days(days: object, field: str = "retention_days") -> int:
+    """The days a table keeps a closed situation's identity: one rule for creating a table
+    and for changing it later, so no path stores a period the other would refuse."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_RETENTION_DAYS:
+        raise ValidationError("the retention period is a whole number of days from 0 to "
+                              "%(most)s", field=field, most=MAX_RETENTION_DAYS)
+    return days
+
+
+def check_small_cell_threshold(value: object, field: str = "small_cell_threshold") -> int:
+    """Reports hide counts below the threshold: below the floor they would reveal people."""
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not MIN_SMALL_CELL_THRESHOLD <= value <= MAX_SMALL_CELL_THRESHOLD:
+        raise ValidationError("the small-cell threshold is a whole number from %(least)s to "
+                              "%(most)s", field=field, least=MIN_SMALL_CELL_THRESHOLD,
+                              most=MAX_SMALL_CELL_THRESHOLD)
+    return value
+
+
 def create_table(session: Session, *, code: str, name: str, country: str,
                  subdivision: str | None = None, language: str = "en", timezone: str = "UTC",
                  rule_pack_name: str = "ontario-four-filter", rule_pack_version: str | None = None,
@@ -198,8 +225,8 @@ def create_table(session: Session, *, code: str, name: str, country: str,
     check_weekday(meeting_weekday)
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", meeting_time):
         raise ValidationError("meeting time is HH:MM", field="meeting_time")
-    if not 0 <= retention_days <= 36500 or not 1 <= small_cell_threshold <= 1000:
-        raise ValidationError("retention and threshold must be positive", field="retention_days")
+    check_retention_days(retention_days)
+    check_small_cell_threshold(small_cell_threshold)
     table = Table(code=code, name=name, country=country, subdivision=subdivision,
                   language=language, timezone=timezone, rule_pack_name=rule_pack_name,
                   rule_pack_version=rule_pack_version or rulebook.current_version(rule_pack_name),

@@ -29,7 +29,7 @@ from workflow.models import (
     UserTableScope,
     utcnow,
 )
-from workflow.outbox import emit
+from workflow.outbox import emit, emitted_in_transaction
 
 
 def _require_admin(actor: User | None, command: str) -> None:
@@ -41,8 +41,10 @@ def _require_admin(actor: User | None, command: str) -> None:
 
 def _tell_agency(session: Session, agency_id: int | None, change: str) -> None:
     """The agency's contact hears of every change to its people or its tables."""
-    if agency_id is None:
-        return
+    if agency_id is None or any(
+            event.event_type == "directory.changed" and agency_id in event.agency_ids
+            for event in emitted_in_transaction(session)):
+        return  # one notice per save: an agency page saving settings and tables at once
     table_id = session.scalar(select(TableMembership.table_id).where(
         TableMembership.agency_id == agency_id).order_by(TableMembership.table_id).limit(1))
     emit(session, "directory.changed", table_id=table_id, agency_ids=[agency_id],

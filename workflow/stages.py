@@ -129,6 +129,8 @@ STEPS: dict[str, Step] = {
              about="directory"),
         Step("create_table", (), None, None, (ADMIN,), None, "table.create", about="directory"),
         Step("update_table", (), None, None, (ADMIN,), None, "table.update", about="directory"),
+        Step("update_table_privacy", (), None, None, (ADMIN,), None, "table.privacy",
+             about="directory"),
         Step("install_rule_pack", (), None, None, (ADMIN,), None, "rules.install",
              about="directory"),
         Step("select_rule_pack", (), None, None, (ADMIN,), None, "rules.select",

@@ -111,7 +111,7 @@ def test_every_html_form_survives_hypothesis_bodies(app, runtime, world):
         task_id = s.get(Situation, sid).tasks[0].id
     ids = {"situation_id": sid, "meeting_id": mid, "task_id": task_id, "table_id": world.table_id,
            "flag_id": 1, "item_id": 1, "user_id": 1, "number": 1, "round_id": 1,
-           "agency_id": world.agencies["outsider"]}
+           "agency_id": world.agencies["outsider"], "token_id": 1}
     clients: dict[str, object] = {}
     failures: list[str] = []
     with app.test_request_context():

@@ -126,7 +126,7 @@ def scene(app, runtime, world):
     return {"situation_id": sid, "meeting_id": mid, "task_id": task_id,
             "table_id": world.table_id, "flag_id": 999999, "item_id": 999999,
             "key": "x", "fmt": "csv", "user_id": 999999, "agency_id": 999999, "number": 999999,
-            "round_id": 999999, "filename": "css/app.css",
+            "round_id": 999999, "token_id": 999999, "filename": "css/app.css",
             "rest": "nothing",
             "other_meeting_id": other_mid, "other_table_id": other_table_id}
 

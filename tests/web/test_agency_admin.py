@@ -191,3 +191,20 @@ def test_a_signed_in_user_moved_into_an_inactive_agency_is_signed_out(app, world
         "table_ids-shown": "1"})
     assert moved.status_code == 302
     assert hospital.get("/agency").status_code == 302
+
+
+def test_one_save_of_settings_and_tables_sends_the_agency_one_notice(app, world):
+    from workflow.models import OutboxEvent
+
+    with world.runtime.read() as s:
+        before = s.scalar(select(func.count(OutboxEvent.id)).where(
+            OutboxEvent.event_type == "directory.changed")) or 0
+    response = signed_in(app, "admin").post(
+        f"/admin/agencies/{world.agencies['housing']}",
+        _form(world, language="vi", table_ids=[str(world.table_id), str(_other_table(world))]))
+    assert response.status_code == 302
+    with world.runtime.read() as s:
+        told = s.scalars(select(OutboxEvent).where(
+            OutboxEvent.event_type == "directory.changed").order_by(OutboxEvent.id)).all()
+    assert len(told) == before + 1
+    assert told[-1].agency_ids == [world.agencies["housing"]]

@@ -6,21 +6,28 @@ view here asks workflow.access for the directory or rules permission first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from webui.unit import reading, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, agency_choice, chosen_ids, errors_of
-from workflow import access, administration, directory_admin, queries
+from workflow import access, administration, directory, directory_admin, queries
 from workflow.errors import DomainError, NotFound, PackRefused
 from workflow.models import ROLES, Agency, RulePackRecord, Table, TableMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 WEEKDAYS = range(7)
+#: The bounds the core enforces (workflow.directory), said in the privacy form's hints.
+PRIVACY_LIMITS = {"retention_max": directory.MAX_RETENTION_DAYS,
+                  "threshold_min": directory.MIN_SMALL_CELL_THRESHOLD,
+                  "threshold_max": directory.MAX_SMALL_CELL_THRESHOLD}
 
 
 @bp.route("")
@@ -82,33 +89,71 @@ def _table_page(table_id: int, errors: dict[str, str], status: int = 200) -> Res
         table = s.get(Table, table_id)
         if table is None:
             raise NotFound(f"no table {table_id}")
+        due = 0
+        if "confirm_due" in errors:  # the count the administrator is asked to confirm
+            due = administration.identities_due_sooner(
+                s, actor, table, bounded_int(request.form.get("retention_days", "")) or 0)
         return render_template("admin/table.html", t=table, errors=errors, weekdays=WEEKDAYS,
-                               packs=administration.available_packs(s),
+                               packs=administration.available_packs(s), due=due,
+                               limits=PRIVACY_LIMITS,
                                members=queries.table_agencies(s, table.id)), status
+
+
+def _privacy_input(form: Mapping[str, str]) -> tuple[int, int, dict[str, str]]:
+    """The two numbers of the privacy form; each one not a whole number is its own error."""
+    errors: dict[str, str] = {}
+    retention = bounded_int(form.get("retention_days", ""))
+    if retention is None:
+        errors["retention_days"] = _("Give the retention period as a whole number of days.")
+    threshold = bounded_int(form.get("small_cell_threshold", ""))
+    if threshold is None:
+        errors["small_cell_threshold"] = _("Give the small-cell threshold as a whole number.")
+    return retention or 0, threshold or 0, errors
+
+
+def _save_privacy(s: Session, actor: User, table_id: int, form: Mapping[str, str]) -> str:
+    retention, threshold, _errors = _privacy_input(form)
+    table = s.get(Table, table_id)
+    before = (table.retention_days, table.small_cell_threshold) if table else None
+    administration.update_privacy(
+        s, actor, table_id, retention_days=retention, small_cell_threshold=threshold,
+        confirmed_due=bounded_int(form.get("confirm_due", "")) or 0)
+    if before == (retention, threshold):
+        return _("The privacy settings are unchanged.")
+    return _("Privacy settings saved.")
+
+
+def _save_schedule(s: Session, actor: User, table_id: int, form: Mapping[str, str]) -> str:
+    weekday = bounded_int(form.get("meeting_weekday", ""), high=6)
+    if weekday is None:
+        raise DomainError(_("Choose a weekday."), field="meeting_weekday")
+    administration.update_schedule(
+        s, actor, table_id, weekday=weekday, time=form.get("meeting_time", "").strip(),
+        place=form.get("meeting_place", ""), timezone=form.get("timezone", "").strip() or None)
+    return _("Meeting schedule saved.")
+
+
+def _save_pack(s: Session, actor: User, table_id: int, form: Mapping[str, str]) -> str:
+    name, _sep, version = form.get("rule_pack", "").partition("@")
+    administration.select_rule_pack(s, actor, table_id, name, version)
+    return _("Active rule pack changed.")
+
+
+_TABLE_FORMS = {"pack": _save_pack, "privacy": _save_privacy}
 
 
 @bp.route("/tables/<int:table_id>", methods=["GET", "POST"])
 @login_required
 def table(table_id: int) -> ResponseReturnValue:
+    """Three forms on one page: the schedule, the rule pack and the privacy settings."""
     if request.method == "GET":
         return _table_page(table_id, {})
     f = request.form
+    if f.get("form") == "privacy" and (errors := _privacy_input(f)[2]):
+        return _table_page(table_id, errors, 400)
     try:
         with unit() as (s, actor):
-            if f.get("form") == "pack":
-                name, _sep, version = f.get("rule_pack", "").partition("@")
-                administration.select_rule_pack(s, actor, table_id, name, version)
-                message = _("Active rule pack changed.")
-            else:
-                weekday = bounded_int(f.get("meeting_weekday", ""), high=6)
-                if weekday is None:
-                    raise DomainError(_("Choose a weekday."), field="meeting_weekday")
-                administration.update_schedule(
-                    s, actor, table_id, weekday=weekday,
-                    time=f.get("meeting_time", "").strip(),
-                    place=f.get("meeting_place", ""),
-                    timezone=f.get("timezone", "").strip() or None)
-                message = _("Meeting schedule saved.")
+            message = _TABLE_FORMS.get(f.get("form", ""), _save_schedule)(s, actor, table_id, f)
     except DomainError as exc:
         return _table_page(table_id, errors_of(exc), 400)
     flash(message, "success")
