@@ -205,6 +205,9 @@ def test_forms_and_admin_pages_are_accessible(browser, site):
     admin.page.get_by_label("Contact email for notifications").fill("not an address")
     admin.click("button", "Save")
     assert "does not look like an address" in admin.check("admin-agency-errors")
+    admin.page.get_by_label("Label", exact=True).fill("Case system")
+    admin.click("button", "Issue token")
+    assert "will not be shown again" in admin.check("admin-agency-token")
     admin.close()
 
 
