@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import update
+from support.cli import run_in_process
 from support.notify import emit_event
 
-from hubtable.cli import cli
-from hubtable.errors import run_cli
 from workflow.models import Delivery
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture
@@ -34,11 +24,7 @@ def hubtable(monkeypatch, capsys, tmp_path):
                             "HUBTABLE_DATA_DIR": str(tmp_path / "data"),
                             "HUBTABLE_BASE_URL": "https://hub.example.org", **env}.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "argv", ["hubtable", *args])
-        capsys.readouterr()
-        code = run_cli(cli)
-        out = capsys.readouterr()
-        return Run(code, out.out, out.err)
+        return run_in_process(monkeypatch, capsys, *args)
 
     return run
 
@@ -59,21 +45,21 @@ def test_dispatch_retry_and_dead_from_the_command_line(world, smtp_server, quiet
     smtp_server.reject.add("police@agencies.test")
     emit_event(world, "situation.accepted", sid, ["police", "school"])
     done = notify("dispatch")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ("events_processed 1 sent 4 failed 1 dead 0 digested 0 "
+    assert done.code == 0, done.err
+    assert done.out.strip() == ("events_processed 1 sent 4 failed 1 dead 0 digested 0 "
                                    "digests 0")
     assert len(smtp_server.to("school@agencies.test")) == 1
-    assert notify("dead").stdout.strip() == "no dead deliveries"
+    assert notify("dead").out.strip() == "no dead deliveries"
     with rt.command() as s:  # let it die: its attempts are used up
         s.execute(update(Delivery).where(Delivery.status == "failed")
                   .values(status="dead", attempts=6))
     listed = notify("dead")
-    assert "situation.accepted\temail\tagency:" in listed.stdout
-    assert "police@agencies.test" in listed.stdout and "550" in listed.stdout
+    assert "situation.accepted\temail\tagency:" in listed.out
+    assert "police@agencies.test" in listed.out and "550" in listed.out
     smtp_server.reject.clear()
-    assert notify("retry").stdout.strip() == "requeued 1"
+    assert notify("retry").out.strip() == "requeued 1"
     again = notify("dispatch")
-    assert again.stdout.startswith("events_processed 0 sent 1 ")
+    assert again.out.startswith("events_processed 0 sent 1 ")
     [mail] = smtp_server.to("police@agencies.test")
     assert ref in mail.part("plain")
 
@@ -85,16 +71,16 @@ def test_bad_input_ends_as_one_line_on_stderr(world, smtp_server, hubtable):
         return hubtable(["notifications", *args], env=_env(rt, smtp_server.port))
 
     bad_batch = notify("dispatch", "--batch-size", "0")
-    assert bad_batch.returncode != 0
-    assert "--batch-size" in bad_batch.stderr and "Traceback" not in bad_batch.stderr
+    assert bad_batch.code != 0
+    assert "--batch-size" in bad_batch.err and "Traceback" not in bad_batch.err
     bad_url = hubtable(["notifications", "dispatch"],
                        env=_env(rt, smtp_server.port, "mail.example.org:25"))
-    assert bad_url.returncode == 1
-    assert bad_url.stderr.strip().splitlines() == [
+    assert bad_url.code == 1
+    assert bad_url.err.strip().splitlines() == [
         "error: HUBTABLE_SMTP_URL must look like smtp://host:port (or smtp+starttls://, "
         "smtps://), not 'mail.example.org:25'"]
     bad_id = notify("retry", "--id", "x")
-    assert bad_id.returncode != 0 and "Traceback" not in bad_id.stderr
+    assert bad_id.code != 0 and "Traceback" not in bad_id.err
 
 
 def test_demo_canary_then_dispatch_sends_mail_without_the_marker(smtp_server, hubtable):
@@ -102,11 +88,11 @@ def test_demo_canary_then_dispatch_sends_mail_without_the_marker(smtp_server, hu
     marker = f"CANARY-{uuid.uuid4().hex[:12]}"
     env = {"HUBTABLE_SMTP_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
     demo = hubtable(["demo", "--canary", marker], env=env)
-    assert demo.returncode == 0, demo.stderr
+    assert demo.code == 0, demo.err
     done = hubtable(["notifications", "dispatch"], env=env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("events_processed ")
-    assert marker not in done.stdout + done.stderr
+    assert done.code == 0, done.err
+    assert done.out.startswith("events_processed ")
+    assert marker not in done.out + done.err
     assert len(smtp_server.messages) >= 10
     kinds = set()
     for mail in smtp_server.messages:

@@ -14,36 +14,18 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cli import Run, run_in_process
 from support.notify import free_port
 
-from hubtable.cli import cli
-from hubtable.errors import run_cli
 from workflow import kept_mail
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = f"CliCanary{uuid.uuid4().hex[:8]}"
 BACKENDS = [b for b in os.environ.get("HUBTABLE_TEST_BACKENDS", "sqlite,postgresql").split(",")
             if b]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def one_error_line(self) -> str:
-        """The run failed with exactly one line on stderr (no traceback): that line."""
-        assert self.code != 0, self.out
-        assert "Traceback" not in self.err, self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: "), lines
-        return lines[0]
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -70,14 +52,7 @@ def hubtable(monkeypatch, capsys):
                 monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "argv", ["hubtable", *args])
-        capsys.readouterr()
-        try:
-            code = run_cli(cli)
-        except SystemExit as exit_:  # `status` exits by itself
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out = capsys.readouterr()
-        return Run(code, out.out, out.err)
+        return run_in_process(monkeypatch, capsys, *args)
 
     return run
 

@@ -10,36 +10,19 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from support.cli import Run, run_in_process
 
-from hubtable.cli import cli
 from hubtable.commands import token_commands
-from hubtable.errors import run_cli
 from workflow import api_tokens, audit
 from workflow.models import Agency, ApiToken, AuditEntry, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^api-token (\S+) (ht_\S+)$")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def one_error_line(self) -> str:
-        assert self.code != 0, self.out
-        assert "Traceback" not in self.err, self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        assert lines[0].startswith("error: "), lines
-        return lines[0]
 
 
 @pytest.fixture
@@ -49,11 +32,7 @@ def hubtable(world, monkeypatch, capsys):
     monkeypatch.setattr(token_commands, "_runtime", lambda: world.runtime)
 
     def run(*args: str) -> Run:
-        monkeypatch.setattr(sys, "argv", ["hubtable", *args])
-        capsys.readouterr()
-        code = run_cli(cli)
-        out = capsys.readouterr()
-        return Run(code, out.out, out.err)
+        return run_in_process(monkeypatch, capsys, *args)
 
     return run
 

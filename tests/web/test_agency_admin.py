@@ -6,26 +6,15 @@ Both databases."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 from support.factories import PASSWORD, in_intervention
 
 from web.conftest import Web, signed_in
+from web.test_admin_forms import _error_near
 from workflow.models import Agency, AuditEntry, TableMembership, User
 
 WRONG = "That email and password do not match an active account."
-
-
-def _error_near(html: str, field: str) -> str:
-    """The error beside `field`, linked from the page's error summary."""
-    found = re.search(rf'<p class="error" id="{re.escape(field)}-error">(.*?)</p>', html, re.S)
-    assert found, f"no error shown next to {field}"
-    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
-    assert summary and f'href="#{field}"' in summary.group(0), f"the summary misses {field}"
-    assert f'id="{field}"' in html, f"the summary links {field}, which is not on the page"
-    return re.sub(r"<[^>]+>", "", found.group(1))
 
 
 def _agency(world, slug: str) -> tuple[Agency, list[int]]:
