@@ -17,7 +17,7 @@ FIELD_OPTIONS = {
     "agency_id": "--agency", "table_ids": "--table", "table_id": "--table",
     "display_name": "--name", "email": "--email", "password": "--password", "role": "--role",
     "language": "--language", "from": "--from", "to": "--to", "start": "--from", "end": "--to",
-    "region": "--region", "table": "--table", "label": "--label",
+    "region": "--region", "table": "--table", "label": "--label", "days": "--days",
 }
 
 # A group called without its command.

@@ -156,5 +156,6 @@ def update_privacy(session: Session, actor: User, table_id: int, *, retention_da
                          "small_cell_threshold": small_cell_threshold,
                          "small_cell_threshold_before": before[1], "identities_due": due})
     emit(session, "directory.changed", table_id=table.id, to_chairs=True,
-         extra={"change": "table.privacy"})
+         extra={"change": "table.privacy", "retention_days": retention_days,
+                "small_cell_threshold": small_cell_threshold})
     return table

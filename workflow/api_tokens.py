@@ -81,7 +81,8 @@ def issue_api_token(session: Session, agency: Agency, label: str = "", *,
 def _new_token(session: Session, agency: Agency, label: str, days: int | None,
                now: datetime) -> Issued:
     if days is not None and not 1 <= days <= MAX_DAYS:
-        raise ValueError(f"a token's lifetime is 1 to {MAX_DAYS} days")
+        raise ValidationError("a token's lifetime is a whole number of days from 1 to "
+                              "%(most)s", field="days", most=MAX_DAYS)
     label = label.strip()
     if len(label) > LABEL_LIMIT:
         raise ValidationError("%(what)s is limited to %(limit)s characters", field="label",

@@ -45,6 +45,8 @@ _ALLOWED_EXTRA = frozenset(
     {"deadline_kind", "due_at", "flag_code", "rule_id", "meeting_at", "situations_count",
      "task_due", "stage_from", "rule_event", "conclusion_reason", "rejection_reason",
      "change", "requesting_table", "closes_at", "round_outcome",
+     # a table's privacy settings as they now stand (workflow.administration.update_privacy)
+     "retention_days", "small_cell_threshold",
      # the rule pack's own words in each language: configuration, never about a person
      "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi",
      "escalation_message_en", "escalation_message_vi"}

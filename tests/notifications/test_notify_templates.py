@@ -125,3 +125,12 @@ def test_every_directory_change_the_core_tells_is_named_in_both_languages(change
     for lang, fallback in (("en", "(a change)"), ("vi", "(một thay đổi)")):
         work = _work("directory.changed", lang, "email", payload={"change": change})
         assert fallback not in renderer.compose(work, sent_at=datetime.now(UTC)).text, lang
+
+
+def test_the_chairs_read_a_tables_privacy_settings_as_they_now_stand():
+    renderer = Renderer("https://hub.example.org")
+    payload = {"change": "table.privacy", "retention_days": 30, "small_cell_threshold": 10}
+    for lang, words in (("en", "kept 30 days"), ("vi", "lưu giữ 30 ngày")):
+        work = _work("directory.changed", lang, "email", payload=payload)
+        text = renderer.compose(work, sent_at=datetime.now(UTC)).text
+        assert words in text and " 10." in text, lang

@@ -184,3 +184,15 @@ def test_the_installed_command_issues_lists_and_revokes(world, database_url, tmp
     assert revoked.returncode == 0 and "revoked token" in revoked.stdout
     unknown = hubtable("tokens", "revoke", "424242")
     assert unknown.returncode == 1 and unknown.stderr.strip() == "error: no API token 424242"
+
+
+def test_the_core_refuses_a_lifetime_out_of_bounds_as_a_field_error(world):
+    """Adapters check the range first; the core still says which field, never a ValueError."""
+    from workflow.errors import ValidationError
+
+    with world.runtime.command() as s:
+        agency = s.get(Agency, world.agencies["police"])
+        for days in (0, api_tokens.MAX_DAYS + 1):
+            with pytest.raises(ValidationError) as refused:
+                api_tokens.issue(s, agency, days=days)
+            assert refused.value.field == "days"

@@ -97,7 +97,8 @@ def test_lengthening_and_raising_need_no_confirmation_and_are_audited_and_told(a
         told = s.scalars(select(OutboxEvent).where(
             OutboxEvent.event_type == "directory.changed")).all()
         assert [(e.table_id, e.to_chairs, e.payload) for e in told] == [
-            (world.table_id, True, {"change": "table.privacy"})]
+            (world.table_id, True, {"change": "table.privacy", "retention_days": 365,
+                                    "small_cell_threshold": 10})]
 
 
 def test_a_shorter_retention_says_how_many_become_due_and_waits_for_the_tick(app, world):

@@ -159,6 +159,7 @@ MESSAGES = (
     _l('a subdivision is a short code such as ON'),
     _l('a table code is 2-24 capital letters, digits or dashes'),
     _l("a task's owner must be the lead or an assisting agency"),
+    _l("a token's lifetime is a whole number of days from 1 to %(most)s"),
     _l('a user with email %(email)s exists'),
     _l('a webhook URL is limited to 500 characters'),
     _l('a webhook URL must start with https://'),

@@ -106,7 +106,8 @@ def issue_token(agency_id: int) -> Response:
                                      days=days, actor=actor).token
     except DomainError as exc:
         return _no_store(_page(agency_id, errors_of(
-            exc, fields={"label": "token_label"}, at="new_token", known=("token_label",)), 400))
+            exc, fields={"label": "token_label", "days": "token_days"}, at="new_token",
+            known=("token_label", "token_days")), 400))
     return _no_store(_page(agency_id, {}, issued=token))
 
 
