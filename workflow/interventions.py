@@ -50,6 +50,10 @@ def _table_agencies(run: gatekeeper.Run, agency_ids: list[int], field: str) -> l
             raise ValidationError(
                 "agency %(agency_id)s is not a member of this table", field=field,
                 agency_id=agency_id)
+        if agency_id in run.context.inactive:  # its users cannot sign in, nor is it told
+            raise ValidationError(
+                "agency %(agency_id)s is not active: an administrator deactivated it",
+                field=field, agency_id=agency_id)
     return list(agency_ids)
 
 

@@ -19,15 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, literal_column, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
 
 from workflow import access, appends, audit
 from workflow.db import expire_held
 from workflow.errors import ConcurrentEdit
+from workflow.joined_rows import as_text as _as_text
+from workflow.joined_rows import joined
+from workflow.joined_rows import parts as _split
 from workflow.models import (
     Agency,
     Attendance,
@@ -48,33 +48,6 @@ from workflow.models import (
 )
 from workflow.prepared import PreparedRead
 from workflow.rulebook.facts import seed_sectors
-
-
-class joined(FunctionElement[str]):  # noqa: N801 (an SQL function, named as SQL names them)
-    """The values of a column, comma-joined, on both databases (string_agg / group_concat)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(joined, "postgresql")
-def _string_agg(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
-
-
-@compiles(joined)
-def _group_concat(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
-
-
-def _text(column: Any) -> Any:
-    return func.cast(column, String())
-
-
-def _parts(value: str | None) -> list[list[str]]:
-    """A `joined` column back into its rows: codes are slugs (workflow.reference checks them),
-    so neither separator can occur inside one."""
-    return [item.split("|") for item in value.split(",")] if value else []
 
 
 @dataclass(frozen=True)
@@ -166,6 +139,8 @@ class SituationContext:
     #: the table's member agencies (what the gatekeeper and the plan's checks ask)
     members: frozenset[int]
     meeting: MeetingView | None = None
+    #: members an administrator deactivated: never named for disclosure or a plan
+    inactive: frozenset[int] = frozenset()
     next_meeting: tuple[int, datetime] | None = None
     transition_ids: list[int] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
@@ -193,14 +168,14 @@ _TABLE_COLUMNS = [_T.c[name].label(f"t_{name}") for name in TableView.__dataclas
 def _children() -> list[Any]:
     sid = _S.c.id
     factors = select(joined(SituationRiskFactor.factor_code + "|" + SituationRiskFactor
-                            .category_code + "|" + _text(SituationRiskFactor.is_aer_reason))
+                            .category_code + "|" + _as_text(SituationRiskFactor.is_aer_reason))
                      ).where(SituationRiskFactor.situation_id == sid).scalar_subquery()
-    involvements = select(joined(_text(Involvement.agency_id) + "|" + Involvement.role)
+    involvements = select(joined(_as_text(Involvement.agency_id) + "|" + Involvement.role)
                           ).where(Involvement.situation_id == sid).scalar_subquery()
-    grants = select(joined(_text(DisclosureGrant.agency_id))).where(
+    grants = select(joined(_as_text(DisclosureGrant.agency_id))).where(
         DisclosureGrant.situation_id == sid, DisclosureGrant.revoked_at.is_(None)
     ).scalar_subquery()
-    tasks = select(joined(_text(Task.id) + "|" + _text(Task.agency_id) + "|" + Task.status)
+    tasks = select(joined(_as_text(Task.id) + "|" + _as_text(Task.agency_id) + "|" + Task.status)
                    ).where(Task.situation_id == sid).scalar_subquery()
     services = select(joined(SituationService.service_code)).where(
         SituationService.situation_id == sid).scalar_subquery()
@@ -210,7 +185,8 @@ def _children() -> list[Any]:
 
 def _about_table(table_id: Any) -> list[Any]:
     """The table's members with their sectors, and whether the actor chairs it."""
-    members = select(joined(_text(Agency.id) + "|" + Agency.sector)).select_from(
+    member = _as_text(Agency.id) + "|" + Agency.sector + "|" + _as_text(Agency.active)
+    members = select(joined(member)).select_from(
         TableMembership).join(Agency, Agency.id == TableMembership.agency_id).where(
         TableMembership.table_id == table_id).scalar_subquery()
     chairs = select(func.count(UserTableScope.id)).where(
@@ -223,7 +199,7 @@ def _about_meetings(table_id: Any) -> list[Any]:
     """The decision's meeting (when named) and the next meeting (when asked for)."""
     m = Meeting.__table__
     given: Any = bindparam("meeting_id")
-    present = select(joined(_text(Attendance.agency_id))).where(
+    present = select(joined(_as_text(Attendance.agency_id))).where(
         Attendance.meeting_id == given, Attendance.present.is_(True)).scalar_subquery()
     coming = (m.c.table_id == table_id, m.c.status != "closed",
               m.c.scheduled_at >= bindparam("upcoming_since"))
@@ -261,7 +237,7 @@ def _query(dialect: str, locked: bool) -> PreparedRead:
         return found
     postgresql = dialect == "postgresql"
     heads = AuditChainHead.__table__
-    chain = literal("situation:") + _text(_S.c.id)
+    chain = literal("situation:") + _as_text(_S.c.id)
     columns = [*_COLUMNS, *_TABLE_COLUMNS, *_children(), *_about_table(_S.c.table_id),
                *_about_meetings(_S.c.table_id)]
     if locked:
@@ -307,9 +283,16 @@ def read(session: Session, actor: Any, situation_id: int, *, meeting_id: int | N
     return _context(session, actor, row, locked, meeting_id)
 
 
+def _members(value: str | None) -> tuple[dict[int, str], frozenset[int]]:
+    """The table's members with their sectors, and those of them that are inactive."""
+    rows = _split(value)
+    return ({int(a): sector for a, sector, _active in rows},
+            frozenset(int(a) for a, _sector, active in rows if active not in ("1", "true")))
+
+
 def _context(session: Session, actor: Any, row: dict[str, Any], head_read: bool,
              meeting_id: int | None) -> SituationContext:
-    members = {int(a): sector for a, sector in _parts(row["c_members"])}
+    members, inactive = _members(row["c_members"])
     table = TableView(**{name: row[f"t_{name}"] for name in TableView.__dataclass_fields__})
     meeting = None
     if meeting_id is not None and row["m_status"] is not None:
@@ -319,13 +302,13 @@ def _context(session: Session, actor: Any, row: dict[str, Any], head_read: bool,
     context = SituationContext(
         **{c.name: row[c.name] for c in _COLUMNS}, table=table,
         risk_factors=[Row(factor_code=f, category_code=c, is_aer_reason=a in ("1", "true"))
-                      for f, c, a in _parts(row["c_factors"])],
-        involvements=[Row(agency_id=int(a), role=r) for a, r in _parts(row["c_involvements"])],
-        grants=[Row(agency_id=int(a)) for (a,) in _parts(row["c_grants"])],
+                      for f, c, a in _split(row["c_factors"])],
+        involvements=[Row(agency_id=int(a), role=r) for a, r in _split(row["c_involvements"])],
+        grants=[Row(agency_id=int(a)) for (a,) in _split(row["c_grants"])],
         tasks=[Row(id=int(i), agency_id=int(a), status=s)
-               for i, a, s in _parts(row["c_tasks"])],
-        services=[Row(service_code=c) for (c,) in _parts(row["c_services"])],
-        members=frozenset(members), meeting=meeting,
+               for i, a, s in _split(row["c_tasks"])],
+        services=[Row(service_code=c) for (c,) in _split(row["c_services"])],
+        members=frozenset(members), meeting=meeting, inactive=inactive,
         next_meeting=(row["n_id"], row["n_at"]) if row["n_id"] is not None else None,
         transition_ids=[row["x_t1"], row["x_t2"]] if row.get("x_t1") else [],
     )
@@ -354,7 +337,7 @@ def read_table(session: Session, actor: Any, table_id: int
     row = prepared.first(connection, {"table_id": table_id, "actor_id": actor.id})
     if row is None:
         return None
-    members = {int(a): sector for a, sector in _parts(row["c_members"])}
+    members, _inactive = _members(row["c_members"])
     access.seed(session, actor, table_id, chairs=bool(row["c_chairs"]), members=members)
     table = TableView(**{name: row[f"t_{name}"] for name in TableView.__dataclass_fields__})
     return table, members, row.get("x_id")

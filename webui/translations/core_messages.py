@@ -168,6 +168,7 @@ MESSAGES = (
     _l('a webhook secret has %(SECRET_MIN_LENGTH)s to %(SECRET_MAX_LENGTH)s characters'),
     _l('age must be between 0 and 120'),
     _l('agency %(agency_id)s is not a member of this table'),
+    _l('agency %(agency_id)s is not active: an administrator deactivated it'),
     _l('agency %(slug)s is not active'),
     _l('agency slug %(slug)s is taken'),
     _l('all tables'),
