@@ -96,7 +96,7 @@ def community(hub_url: str, keystore: str) -> dict[str, object]:
     and one situation in intervention whose deadlines passed days ago (due timers)."""
     from support.factories import PASSWORD, build_world, in_intervention, submitted
 
-    from workflow import directory
+    from workflow import api_tokens
     from workflow.models import Agency, utcnow
     from workflow.runtime import Runtime
 
@@ -106,7 +106,7 @@ def community(hub_url: str, keystore: str) -> dict[str, object]:
     to_decide = [submitted(world, now=past) for _ in range(DECISIONS)]
     _sid, meeting = in_intervention(world, now=past)
     with runtime.command() as s:
-        token = directory.issue_api_token(s, s.get(Agency, world.agencies["school"]), "scaleout")
+        token = api_tokens.issue_api_token(s, s.get(Agency, world.agencies["school"]), "scaleout")
     with runtime.read() as s:
         from workflow.models.rules import Deadline
 

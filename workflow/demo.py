@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import directory, interventions, legal_basis, meetings, situations
+from workflow import api_tokens, directory, interventions, legal_basis, meetings, situations
 from workflow.demo_history import history
 from workflow.demo_profiles import ONTARIO, VIETNAM, Profile
 from workflow.identity import Identity, Person
@@ -131,7 +131,7 @@ def _community(session: Session, result: DemoResult, password_hash: str, *, code
                                      language=lang, password_hash=password_hash)
         users[slug] = user.id
         result.users.append(("agency_rep", email, slug))
-        result.tokens.append((slug, directory.issue_api_token(session, agency, "demo")))
+        result.tokens.append((slug, api_tokens.issue_api_token(session, agency, "demo")))
     first = agencies[0][0]
     chair_email = f"{code.lower()}.chair@{DEMO_DOMAIN}"
     chair = directory.create_user(session, email=chair_email,

@@ -1,6 +1,6 @@
-"""The directory: tables, agencies, users and API tokens (the administrator's work).
+"""The directory: tables, agencies and users (the administrator's work).
 
-Passwords are hashed with Argon2id; API tokens are random and only their SHA-256 is kept.
+Passwords are hashed with Argon2id; API tokens live in workflow.api_tokens.
 """
 
 from __future__ import annotations
@@ -14,11 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import audit, rulebook
-
-# The token functions live in workflow.api_tokens (issue, list, revoke, expire); their old
-# names stay importable from here.
-from workflow.api_tokens import agency_for_token as agency_for_token
-from workflow.api_tokens import issue_api_token as issue_api_token
 from workflow.errors import ValidationError
 from workflow.models import (
     ROLES,

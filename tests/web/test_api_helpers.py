@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from support.factories import World
 
-from workflow import directory
+from workflow import api_tokens
 from workflow.runtime import Runtime
 
 DRAFT: dict[str, Any] = {
@@ -63,7 +63,7 @@ def make_api(app: Flask, runtime: Runtime, world: World) -> Api:
     module would shadow it in every test's signature).
     """
     with runtime.command() as s:
-        tokens = {slug: directory.issue_api_token(s, world.agency(s, slug), label="tests")
+        tokens = {slug: api_tokens.issue_api_token(s, world.agency(s, slug), label="tests")
                   for slug in world.agencies}
     return Api(client=app.test_client(), tokens=tokens)
 
