@@ -56,11 +56,14 @@ def _translated(names: dict[str, object], key: str) -> dict[str, str]:
 
 
 def when(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
-    """A moment in the table's time zone, formatted for the user's language."""
+    """A moment in the table's time zone, formatted for the user's language; a moment no
+    table places (a token's expiry, an inbox item) says it is UTC, so that nobody reads it as
+    their own clock."""
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(tz or "UTC"))
-    return format_datetime(local, fmt, rebase=False)
+    shown = format_datetime(local, fmt, rebase=False)
+    return shown if tz else f"{shown} UTC"
 
 
 def day(value: date | datetime | None, fmt: str = "medium") -> str:

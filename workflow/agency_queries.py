@@ -152,7 +152,8 @@ class AgencyView:
     granted: list[SituationRow]
     finished: list[SituationRow]
     tasks: list[TaskRow]
-    first_contacts: list[tuple[SituationRow, datetime | None]]
+    #: (row, when first contact is due, the table's time zone it is due in)
+    first_contacts: list[tuple[SituationRow, datetime | None, str]]
 
 
 def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> AgencyView:
@@ -186,7 +187,8 @@ def my_agency(session: Session, actor: User, *, now: datetime | None = None) -> 
         if s.lead_agency_id == agency_id and s.is_open:
             view.leading.append(row)
             if s.stage == "intervention" and s.first_contact_at is None:
-                view.first_contacts.append((row, s.first_contact_due))
+                view.first_contacts.append((row, s.first_contact_due,
+                                             s.table.timezone or "UTC"))
         if s.id in assisting and s.is_open:
             view.assisting.append(row)
         if s.id in granted and s.is_open:

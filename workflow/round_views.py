@@ -47,6 +47,8 @@ class RoundMinutes:
     decided_at: datetime | None
     decided_by: str | None
     meeting_id: int | None
+    #: the table's time zone: the minutes show its clock, as the round's emails do
+    timezone: str = "UTC"
     not_answered: list[str] = field(default_factory=list)
     items: list[RoundMinutesItem] = field(default_factory=list)
 
@@ -62,7 +64,8 @@ def minutes(session: Session, actor: User, round_id: int) -> RoundMinutes:
         round_id=round_.id, table=table.name if table else "",
         chair=chair.display_name if chair else "", opened_at=round_.opened_at,
         closes_at=round_.closes_at, status=round_.status, decided_at=round_.decided_at,
-        decided_by=round_.decided_by, meeting_id=round_.meeting_id)
+        decided_by=round_.decided_by, meeting_id=round_.meeting_id,
+        timezone=(table.timezone if table else None) or "UTC")
     answered = {a.agency_id for a in round_.answers}
     result.not_answered = sorted(agencies[i].name for i in member_agency_ids(
         session, round_.table_id) if i not in answered)
@@ -84,6 +87,13 @@ def rounds_of_table(session: Session, actor: User, table_id: int) -> list[Decisi
     access.require_chair(session, actor, table_id)
     return list(session.scalars(select(DecisionRound).where(
         DecisionRound.table_id == table_id).order_by(DecisionRound.opened_at.desc())))
+
+
+def zones_of(session: Session, rounds: list[DecisionRound]) -> dict[int, str]:
+    """Each round's table's time zone, by table id: a round closes on its table's clock."""
+    ids = {r.table_id for r in rounds}
+    return {i: z or "UTC" for i, z in session.execute(
+        select(Table.id, Table.timezone).where(Table.id.in_(ids))).tuples()} if ids else {}
 
 
 def open_rounds_for(session: Session, actor: User) -> list[DecisionRound]:

@@ -39,6 +39,7 @@ def _rounds_page(errors: dict[str, str], status: int = 200) -> ResponseReturnVal
                   for k, v in errors.items()}
         return render_template("rounds/index.html", decidable=rounds.decidable_for(s, actor),
                                mine=mine, waiting=[w for w in waiting if w[1]],
+                               zones=round_views.zones_of(s, mine + [r for r, _items in waiting]),
                                is_chair=bool(chair_tables), errors=errors), status
 
 
