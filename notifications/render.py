@@ -29,6 +29,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("en", "vi")
 # Payload keys shown as the situation itself; the rest travel in a webhook's "data".
 _SITUATION_KEYS = frozenset({"situation_id", "ref", "table_id", "stage"})
+# What a chair is asked to plan at the next meeting links to the meetings.
+_FOR_THE_NEXT_MEETING = frozenset({"table.agency_deactivated"})
 _REASON_KINDS = {"rejection_reason": "rejection_reasons",
                  "conclusion_reason": "conclusion_reasons"}
 
@@ -91,7 +93,7 @@ class Renderer:
         """Where in the web UI the event is seen (an inbox item keeps just this path)."""
         if work.situation_id is not None:
             return f"/situations/{work.situation_id}"
-        if work.event_type.startswith("meeting."):
+        if work.event_type.startswith("meeting.") or work.event_type in _FOR_THE_NEXT_MEETING:
             return "/meetings"
         if work.event_type.startswith("round."):
             return "/rounds"

@@ -17,7 +17,7 @@ from enum import Enum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from workflow import access, audit, directory, rulebook, stages
+from workflow import access, agency_notices, audit, directory, rulebook, stages
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import (
     Agency,
@@ -39,16 +39,18 @@ def _require_admin(actor: User | None, command: str) -> None:
                                value=command.replace('_', ' '))
 
 
+# What already told an agency of this save (its access ending or coming back says it all).
+_TOLD = ("directory.changed", *agency_notices.ACCESS_NOTICES)
+
+
 def _tell_agency(session: Session, agency_id: int | None, change: str) -> None:
     """The agency's contact hears of every change to its people or its tables."""
     if agency_id is None or any(
-            event.event_type == "directory.changed" and agency_id in event.agency_ids
+            event.event_type in _TOLD and agency_id in event.agency_ids
             for event in emitted_in_transaction(session)):
         return  # one notice per save: an agency page saving settings and tables at once
-    table_id = session.scalar(select(TableMembership.table_id).where(
-        TableMembership.agency_id == agency_id).order_by(TableMembership.table_id).limit(1))
-    emit(session, "directory.changed", table_id=table_id, agency_ids=[agency_id],
-         extra={"change": change})
+    emit(session, "directory.changed", table_id=agency_notices.home_table(session, agency_id),
+         agency_ids=[agency_id], extra={"change": change})
 
 
 def _audit(session: Session, command: str, actor: User | None, **detail: object) -> None:
@@ -231,7 +233,9 @@ def update_agency(session: Session, actor: User | None, agency_id: int, *,
     Deactivating ends its users' sessions at once, and they cannot sign in until it is active
     again (directory.authenticate); its API and its notifications stop with it. An agency
     that leads or assists open situations may still be deactivated, once the administrator
-    says they understand (`open_work_understood`): those situations lose its hands.
+    says they understand (`open_work_understood`): those situations lose its hands, and the
+    chairs of their tables are told which. The agency itself is told that its access ended,
+    or came back (workflow.agency_notices).
     """
     _require_admin(actor, "update_agency")
     agency = session.get(Agency, agency_id)
@@ -252,7 +256,10 @@ def update_agency(session: Session, actor: User | None, agency_id: int, *,
         # Names what changed, never the address itself (it may be a person's).
         _audit(session, "update_agency", actor, agency_id=agency.id, changed=sorted(changed),
                **{k: v for k, v in changed.items() if k != "contact_email"})
-        _tell_agency(session, agency.id, "agency.update")
+        if "active" in changed:  # its own notice, and the chairs of its open work
+            agency_notices.tell_access_changed(session, agency)
+        else:
+            _tell_agency(session, agency.id, "agency.update")
     return agency
 
 

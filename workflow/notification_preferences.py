@@ -5,6 +5,8 @@ choose their in-app inbox and a personal email. Without a stored choice the defa
 agency gets email at once, its users get an inbox item, and a chair reached as a chair also
 gets a personal email; a webhook is sent only once an agency configured one. Only email may be
 gathered into a daily digest: an inbox is already a list, and a webhook is read by a machine.
+An inactive agency hears nothing, but for the one notice that its access ended (its contact
+address alone: workflow.agency_notices).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflow import access, audit, outbound
+from workflow.agency_notices import DEACTIVATED as ACCESS_ENDED
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import (
     Agency,
@@ -203,9 +206,13 @@ class Router:
 
     def __init__(self, session: Session, events: list[OutboxEvent]) -> None:
         agency_ids = {int(a) for e in events for a in (e.agency_ids or [])}
+        ended = {int(a) for e in events if e.event_type == ACCESS_ENDED
+                 for a in (e.agency_ids or [])}
         chair_tables = {e.table_id for e in events if e.to_chairs and e.table_id is not None}
-        self.agencies = {a.id: a for a in session.scalars(
-            select(Agency).where(Agency.id.in_(agency_ids), Agency.active.is_(True)))}
+        loaded = list(session.scalars(select(Agency).where(
+            Agency.id.in_(agency_ids), or_(Agency.active.is_(True), Agency.id.in_(ended)))))
+        self.agencies = {a.id: a for a in loaded if a.active}
+        self.ended = {a.id: a for a in loaded if not a.active}
         self.members: dict[int, list[User]] = {}
         for user in session.scalars(select(User).where(
                 User.agency_id.in_(self.agencies), User.active.is_(True),
@@ -252,8 +259,21 @@ class Router:
                                 bool(pref and pref.cadence == "daily_digest")))
         return routes
 
+    def _ended_routes(self, event: OutboxEvent) -> list[Route]:
+        """That its access ended, to a deactivated agency's contact address alone, at once and
+        whatever its choices: its users can no longer sign in to read it, and its webhook fed
+        its systems situation work. Reactivated since, it is owed nothing (it hears that)."""
+        return [Route("email", "agency", agency.id, agency.contact_email,
+                      _language(agency.language), False)
+                for agency in (self.ended.get(int(a)) for a in event.agency_ids or [])
+                if agency is not None and agency.contact_email]
+
     def routes(self, event: OutboxEvent) -> list[Route]:
-        """Every (channel, recipient) once, even if reached both as agency member and chair."""
+        """Every (channel, recipient) once, even if reached both as agency member and chair.
+
+        An inactive agency is reached by no event but the one saying its access ended."""
+        if event.event_type == ACCESS_ENDED:
+            return self._ended_routes(event)
         found: dict[tuple[str, str, int], Route] = {}
         for agency_id in event.agency_ids or []:
             agency = self.agencies.get(int(agency_id))

@@ -6,6 +6,7 @@ name, a birth date, an address, a phone or a free-text summary into a notificati
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +39,10 @@ EVENT_TYPES = frozenset(
         "round.opened",
         "round.decided",
         "follow_up.due",
+        # an agency's access ended or came back; the chairs, what it leaves (agency_notices)
+        "agency.deactivated",
+        "agency.reactivated",
+        "table.agency_deactivated",
     }
 )
 
@@ -49,8 +54,24 @@ _ALLOWED_EXTRA = frozenset(
      "retention_days", "small_cell_threshold",
      # the rule pack's own words in each language: configuration, never about a person
      "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi",
-     "escalation_message_en", "escalation_message_vi"}
+     "escalation_message_en", "escalation_message_vi",
+     # an agency's name (never a person's), and its open work as references and parts
+     "agency_name", "open_work"}
 )
+_REF = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")  # a table code, a dash, a number: PEEL-000002
+_PARTS = frozenset({"lead", "assisting"})
+
+
+def _open_work(value: Any) -> list[dict[str, str]]:
+    """The one list that travels (every other value is a scalar): situations an agency led
+    or assisted, each exactly a reference and its part, so nothing else can ride along."""
+    items = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"ref", "role"} \
+                or not _REF.fullmatch(str(item["ref"])) or item["role"] not in _PARTS:
+            raise ValueError("open_work holds only {'ref': reference, 'role': lead|assisting}")
+        items.append({"ref": str(item["ref"]), "role": str(item["role"])})
+    return items
 
 
 def situation_payload(situation: Situation) -> dict[str, Any]:
@@ -78,6 +99,9 @@ def emit(
     for key, value in (extra or {}).items():
         if key not in _ALLOWED_EXTRA:
             raise ValueError(f"{key!r} may not travel in a notification")
+        if key == "open_work":
+            payload[key] = _open_work(value)
+            continue
         payload[key] = value if isinstance(value, int | float | bool) or value is None else str(
             value
         )
