@@ -135,7 +135,9 @@ def update_privacy(session: Session, actor: User, table_id: int, *, retention_da
     A shorter period destroys identities at the next purge (workflow/purge.py reads the
     table's period), so it is refused unless the actor confirmed at least as many as it makes
     due (`confirmed_due`, the count they were shown). A threshold applies to every report
-    built from now on; stored monthly reports keep the one they were built with."""
+    built from now on, stored monthly reports included: one built below it is rebuilt under
+    it before anyone sees it (workflow/reports/archive.py); a lowered one leaves them as
+    they are, hiding more, never less."""
     access.require_permission(actor, "directory.manage")
     table = _table(session, table_id)
     directory.check_retention_days(retention_days)

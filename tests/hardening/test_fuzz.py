@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -25,6 +26,7 @@ from workflow.models import (
     Task,
     User,
 )
+from workflow.reports import store_monthly
 
 API_EXAMPLES = 17      # per operation, each sent with a token and without
 FORM_EXAMPLES = 6      # per POST route
@@ -111,7 +113,8 @@ def test_every_html_form_survives_hypothesis_bodies(app, runtime, world):
         task_id = s.get(Situation, sid).tasks[0].id
     ids = {"situation_id": sid, "meeting_id": mid, "task_id": task_id, "table_id": world.table_id,
            "flag_id": 1, "item_id": 1, "user_id": 1, "number": 1, "round_id": 1,
-           "agency_id": world.agencies["outsider"], "token_id": 1}
+           "agency_id": world.agencies["outsider"], "token_id": 1, "table_code": "PEEL",
+           "period": "2026-01"}
     clients: dict[str, object] = {}
     failures: list[str] = []
     with app.test_request_context():
@@ -138,3 +141,35 @@ def test_every_html_form_survives_hypothesis_bodies(app, runtime, world):
 
         probe()
     assert not failures, "\n".join(failures[:20])
+
+
+# -- the stored monthly reports: addresses that name a table and a month --------------------
+_SEGMENTS = st.one_of(_NASTY, st.sampled_from(["PEEL", "OTHER", "peel", "2026-01", "2026-13",
+                                               "2026-1", "0000-00", "%00", "..", "é"]),
+                      st.text(max_size=30))
+
+
+def test_every_archive_address_survives_hypothesis_segments(app, runtime, world):
+    """/reports/monthly/<table_code>/<period>[/report.json] as a manager: a 200 for a stored
+    report, a 400 or 404 (or the router's redirect) for anything else; never a 5xx, and a
+    refusal changes nothing."""
+    with runtime.command() as s:
+        store_monthly(s, world.table_id, "2026-01")
+    web = signed_in(app, "manager")
+    seen: list[int] = []
+
+    @settings(FUZZ, max_examples=60)
+    @given(code=_SEGMENTS, period=_SEGMENTS, json_file=st.booleans())
+    def probe(code, period, json_file):  # type: ignore[no-untyped-def]
+        before = _snapshot(runtime)
+        path = f"/reports/monthly/{quote(code, safe='')}/{quote(period, safe='')}"
+        response = web.get(path + ("/report.json" if json_file else ""))
+        seen.append(response.status_code)
+        # 308: an empty segment, whose doubled slash the router merges before matching.
+        assert response.status_code in (200, 308, 400, 404), (path, response.status_code)
+        if response.status_code >= 400:
+            assert _snapshot(runtime) == before, path
+
+    probe()
+    assert web.get("/reports/monthly/PEEL/2026-01").status_code == 200
+    assert {400, 404} <= set(seen)

@@ -11,7 +11,8 @@ from support.factories import in_intervention
 
 from web.conftest import Web, signed_in
 from workflow import meetings
-from workflow.models import Situation, Table
+from workflow.models import Situation, Table, utcnow
+from workflow.reports import store_monthly
 
 CANARY = "CANARY-Qx7-Zebediah"
 ROLES = ("anon", "school", "cmha", "housing", "hospital", "outsider", "chair", "manager",
@@ -84,6 +85,10 @@ def expected_get(endpoint: str, role: str, *, other_table: bool = False) -> int 
         return 404
     if endpoint.startswith("rounds."):  # tests/rounds checks who may see these; here no leak
         return None
+    if endpoint.startswith("report_archive."):  # stored monthly reports: managers and chairs
+        if role not in ("manager", "chair"):
+            return 403
+        return 404 if other_table else 200  # another table's: as if there were none
     raise AssertionError(f"no expectation for GET {endpoint}: add one to this test")
 
 
@@ -118,17 +123,21 @@ def expected_post(endpoint: str, role: str) -> int | None:
 @pytest.fixture
 def scene(app, runtime, world):
     sid, mid = in_intervention(world, identity_name=CANARY)
+    period = utcnow().strftime("%Y-%m")  # the month the canary's situation was presented in
     with runtime.command() as s:
         other = s.query(Table).filter_by(code="OTHER").one()
         other_mid = meetings.next_meeting(s, other).id
         task_id = s.get(Situation, sid).tasks[0].id
         other_table_id = other.id
+        for table_id in (world.table_id, other.id):
+            store_monthly(s, table_id, period)
     return {"situation_id": sid, "meeting_id": mid, "task_id": task_id,
             "table_id": world.table_id, "flag_id": 999999, "item_id": 999999,
             "key": "x", "fmt": "csv", "user_id": 999999, "agency_id": 999999, "number": 999999,
             "round_id": 999999, "token_id": 999999, "filename": "css/app.css",
             "rest": "nothing",
-            "other_meeting_id": other_mid, "other_table_id": other_table_id}
+            "other_meeting_id": other_mid, "other_table_id": other_table_id,
+            "table_code": "PEEL", "period": period, "other_table_code": "OTHER"}
 
 
 def _client(app, role: str) -> Web:
@@ -153,6 +162,9 @@ def _urls(app, scene, method: str):
                 yield rule.endpoint, url_for(rule.endpoint, **values), True
             if rule.endpoint == "meeting.table_next":
                 values["table_id"] = scene["other_table_id"]
+                yield rule.endpoint, url_for(rule.endpoint, **values), True
+            if "table_code" in rule.arguments:  # another table's stored monthly report
+                values["table_code"] = scene["other_table_code"]
                 yield rule.endpoint, url_for(rule.endpoint, **values), True
 
 

@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         mail,
         meeting,
+        report_archive,
         rounds,
         situations,
         webhooks,
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(report_archive.bp)  # the stored monthly reports, beside the live ones
     _maybe_inbox(app)
     filters.init_app(app)
 

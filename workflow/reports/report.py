@@ -22,7 +22,8 @@ from workflow.reports.rollup_reads import report_counts
 from workflow.reports.scope import Scope
 
 
-def _suppression_note(threshold: int) -> Phrase:
+def suppression_note(threshold: int) -> Phrase:
+    """The scope line's note; said again from a stored body's threshold (restored.py)."""
     if threshold <= 1:
         return Phrase("no small-cell suppression (threshold 1)")
     return Phrase("counts from 1 to %(below)s are shown as <%(threshold)s; 'x' marks a count "
@@ -74,7 +75,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "to": scope.period.end.isoformat(),
             "period": scope.period.label,
             "threshold": scope.threshold,
-            "suppression": _suppression_note(scope.threshold),
+            "suppression": suppression_note(scope.threshold),
         },
         figures=[*render([*fb.specs, *balance_specs, *follow_specs]),
                  disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),
