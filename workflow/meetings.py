@@ -234,7 +234,7 @@ DECISION_OUTCOMES = {"accepted", "rejected"}
 #: What became of a situation at a meeting, with its English label (adapters translate).
 OUTCOME_LABELS = {"accepted": "accepted", "rejected": "rejected", "reported": "reported back",
                   "disclosed": "disclosed", "planned": "plan recorded", "closed": "closed",
-                  "not discussed": "not discussed"}
+                  "replanned": "plan changed", "not discussed": "not discussed"}
 
 
 @dataclass

@@ -25,6 +25,8 @@ EVENT_TYPES = frozenset(
         "situation.disclosed",
         "situation.lead_assigned",
         "situation.assisting_assigned",
+        # an agency's part in a plan ended when the chair changed it (workflow.replan)
+        "situation.unassigned",
         "situation.closed",
         "situation.withdrawn",
         "task.assigned",
@@ -56,7 +58,9 @@ _ALLOWED_EXTRA = frozenset(
      "rule_label_en", "rule_label_vi", "flag_label_en", "flag_label_vi",
      "escalation_message_en", "escalation_message_vi",
      # an agency's name (never a person's), and its open work as references and parts
-     "agency_name", "open_work"}
+     "agency_name", "open_work",
+     # the part an agency had in a plan: lead | assisting (workflow.replan)
+     "part"}
 )
 _REF = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")  # a table code, a dash, a number: PEEL-000002
 _PARTS = frozenset({"lead", "assisting"})
@@ -102,6 +106,8 @@ def emit(
         if key == "open_work":
             payload[key] = _open_work(value)
             continue
+        if key == "part" and value not in _PARTS:
+            raise ValueError("part is lead or assisting, nothing else")
         payload[key] = value if isinstance(value, int | float | bool) or value is None else str(
             value
         )

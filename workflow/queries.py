@@ -235,6 +235,8 @@ def situation_view(session: Session, actor: User, situation_id: int, *,
         view.legal_bases = [(b.code, b.kind, b.label.en, b.label.vi)
                             for b in legal_basis.bases_of(session, situation.table)]
         view.suggested_basis = legal_basis.suggested(session, situation)
+    elif view.can("replan"):  # the chair changes the plan between meetings too
+        view.members = table_agencies(session, situation.table_id)
     return view
 
 

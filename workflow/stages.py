@@ -4,6 +4,7 @@
     presented --accept--> accepted | --reject--> rejected          (filter 2)
     accepted --disclose--> disclosed                                (filter 3)
     disclosed --plan--> intervention                                (filter 4)
+    intervention --replan--> intervention      (another lead, other assisting agencies)
     intervention --report_back--> intervention --close--> closed
     any open stage --withdraw--> withdrawn
     closed | rejected | withdrawn --re_present--> a NEW draft linked to this one
@@ -98,6 +99,8 @@ STEPS: dict[str, Step] = {
         # filter 4: the intervention
         Step("plan", ("accepted", "disclosed"), "intervention", 4, (CHAIR,), "plan",
              "situation.plan"),
+        # the plan changes while the intervention runs; no pack trigger (rules.vocabulary)
+        Step("replan", ("intervention",), None, 4, (CHAIR,), None, "situation.replan"),
         Step("record_first_contact", ("intervention",), None, 4, (INTERVENING,), None,
              "situation.first_contact"),
         Step("update_task", ("intervention",), None, 4, (TASK_AGENCY, CHAIR), None,

@@ -88,7 +88,8 @@ _TEMPLATES = Path(__file__).resolve().parents[2] / "webui" / "templates"
 FIELD_NAMES = sorted({name for path in _TEMPLATES.rglob("*.html")
                       for name in re.findall(r'name="([a-z][a-z0-9_-]*)"', path.read_text())}
                      | {"table_ids", "agency_ids", "task-0-agency_id", "task-0-description",
-                        "task-0-due_date", "first_contact_due", "person-0-name"})
+                        "task-0-due_date", "first_contact_due", "person-0-name",
+                        "lead_agency_id", "assisting_agency_ids"})
 _NASTY = st.sampled_from(["", "0", "1", "²", "٣", "99999999999999999999", "2147483648", "-1",
                           "yes", "no", "accept", "reject", "9999-12-31", "9999-12-31T23:59",
                           "Mars/Olympus", "x" * 3000, "a\x00b", "../../etc/passwd",
@@ -97,7 +98,7 @@ _VALUES = st.one_of(_NASTY, st.text(max_size=40))
 _BODIES = st.dictionaries(st.sampled_from(FIELD_NAMES),
                           st.one_of(_VALUES, st.lists(_VALUES, max_size=3)), max_size=8)
 _ROLE = {"admin.": "admin", "admin_agencies.": "admin", "webhooks.admin": "admin",
-         "meeting.": "chair"}
+         "meeting.": "chair", "situations.replan": "chair"}
 
 
 def _role_for(endpoint: str) -> str:

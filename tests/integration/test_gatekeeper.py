@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from support.factories import build_world, filter1, open_meeting, submitted
 
-from workflow import interventions, situations, stages
+from workflow import interventions, replan, situations, stages
 from workflow.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
 from workflow.identity import Identity, Person
 from workflow.models import Flag, Situation, Task, User, utcnow
@@ -121,6 +121,8 @@ def _give(command, s, actor, sid, task_id, flag_id, mid, world):  # noqa: PLR091
             return vault.open(s, actor, sid)
         case "plan":
             return interventions.plan(s, actor, sid, lead_agency_id=a["cmha"], meeting_id=mid)
+        case "replan":  # housing (granted, assisting) takes the lead over from CMHA
+            return replan.replan(s, actor, sid, lead_agency_id=a["housing"], meeting_id=mid)
         case "record_first_contact":
             return interventions.record_first_contact(s, actor, sid)
         case "update_task":

@@ -105,6 +105,10 @@ def expected_post(endpoint: str, role: str) -> int | None:
         return None if role == "chair" else 403
     if endpoint in ("situations.new", "situations.edit"):
         return 403 if role in ("manager", "admin") else None
+    if endpoint == "situations.replan":  # the chair's change of the plan between meetings
+        if not _visible(role):
+            return 404
+        return None if role == "chair" else 403
     if endpoint.startswith("situations."):
         return 404 if not _visible(role) else None
     if endpoint == "inbox.read":

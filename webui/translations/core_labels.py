@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 LABELS = (
     _l("draft"), _l("submitted"), _l("on the agenda"), _l("presented"), _l("accepted"),
     _l("rejected"), _l("disclosed"), _l("intervention"), _l("closed"), _l("withdrawn"),
-    _l("reported back"), _l("not discussed"), _l("planned"), _l("plan recorded"), _l("open"),
+    _l("reported back"), _l("not discussed"), _l("planned"), _l("plan recorded"),
+    _l("plan changed"), _l("open"),
     _l("risk lowered"), _l("still at acutely elevated risk"), _l("transferred"),
     _l("not accepted"), _l("to the next meeting"), _l("not decided yet"),
 )

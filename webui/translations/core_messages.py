@@ -6,6 +6,11 @@ or a phrase changes)."""
 from flask_babel import lazy_gettext as _l
 
 MESSAGES = (
+    _l('%(agency)s cannot both lead and assist: untick it among the assisting agencies'),
+    _l('%(agency)s has not been granted disclosure: grant it disclosure first, then make it the lead'),
+    _l('%(agency)s is not a member of this table'),
+    _l('%(agency)s is not active: an administrator deactivated it; choose another agency'),
+    _l('%(agency)s still has open tasks here: mark each done or not done (saying why) before it leaves the plan'),
     _l('%(channel)s is always sent at once; only email has a daily digest'),
     _l('%(hours)s h median'),
     _l('%(measure)s (median hours)'),
@@ -196,6 +201,7 @@ MESSAGES = (
     _l('equity answers are recorded while the situation is open'),
     _l('every user but an administrator belongs to an agency'),
     _l('first contact cannot be in the future'),
+    _l('first contact was already made: its time does not change'),
     _l('from date %(value)r is not a date like 2026-01-31'),
     _l('give a name to check for earlier discussions'),
     _l('give the agency a name'),
@@ -261,6 +267,7 @@ MESSAGES = (
     _l('the note is limited to %(NOTE_LIMIT)s characters'),
     _l('the note is limited to %(limit)s characters'),
     _l('the place is limited to 200 characters'),
+    _l('the plan is unchanged: choose another lead or other assisting agencies, add a task, or give a new first-contact time'),
     _l('the progress note is limited to 2000 characters'),
     _l('the retention period is a whole number of days from 0 to %(most)s'),
     _l('the rule pack has %(count)s problem(s): fix every one'),

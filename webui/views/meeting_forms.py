@@ -11,11 +11,14 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from webui.values import bounded_int
-from workflow import interventions
+from webui.views.common import chosen_ids
+from workflow import interventions, replan
 from workflow.errors import DomainError
 from workflow.identity import Person
+from workflow.models import User
 
 TASK_ROWS = 3
 MAX_PERSONS = 6
@@ -82,3 +85,33 @@ def renumber_task_field(exc: DomainError, indexed: list[int]) -> None:
         if n < len(indexed):
             exc.field = f"tasks[{indexed[n]}]" + exc.field[exc.field.index("]") + 1:]
 
+
+#: The "change the plan" form's fields: an error about one is shown beside it (errors_of).
+REPLAN_FIELDS = ("lead_agency_id", "assisting_agency_ids", "task-", "first_contact_due")
+
+
+def change_plan(session: Session, actor: User, situation_id: int, errors: dict[str, str], *,
+                timezone: str, meeting_id: int | None = None) -> None:
+    """The "change the plan" form (meeting page or situation page) given to the core. What the
+    form itself finds wrong is put in `errors`, beside its field, and stops it there; the
+    core's refusal goes up with its field pointed at the form's row."""
+    lead = bounded_int(request.form.get("lead_agency_id", ""), low=1)
+    if lead is None:
+        errors["lead_agency_id"] = _("Choose the lead agency.")
+    assisting = chosen_ids("assisting_agency_ids", errors)
+    tasks = tasks_from_form(errors)
+    due = due_from_form(timezone, errors)
+    if errors:
+        name = next(iter(errors))
+        raise DomainError(errors[name], field=name)
+    indexed = [i for i in range(TASK_ROWS)
+               if request.form.get(f"task-{i}-agency_id")
+               or request.form.get(f"task-{i}-description", "").strip()]
+    try:
+        replan.replan(session, actor, situation_id, lead_agency_id=lead,
+                      assisting_agency_ids=assisting, tasks=tasks, first_contact_due=due,
+                      meeting_id=meeting_id,
+                      expected_version=bounded_int(request.form.get("version", "")))
+    except DomainError as exc:
+        renumber_task_field(exc, indexed)
+        raise

@@ -19,7 +19,9 @@ from webui.values import bounded_int
 from webui.views.common import errors_of, int_list, report_back_answers
 from webui.views.meeting import bp
 from webui.views.meeting_forms import (
+    REPLAN_FIELDS,
     TASK_ROWS,
+    change_plan,
     due_from_form,
     person_rows,
     persons_from_form,
@@ -187,6 +189,23 @@ def plan(meeting_id: int, situation_id: int) -> ResponseReturnValue:
             exc, at="step-plan", known=("lead_agency_id", "assisting_agency_ids", "task-",
                                         "first_contact_due"))}, 400)
     return _back(meeting_id, situation_id, _("Plan recorded: the lead agency is told."))
+
+
+@bp.route("/meetings/<int:meeting_id>/situations/<int:situation_id>/replan", methods=["POST"])
+@login_required
+def replan(meeting_id: int, situation_id: int) -> ResponseReturnValue:
+    """The table changes the plan of a running intervention: lead, assisting, more tasks."""
+    errors: dict[str, str] = {}
+    try:
+        with unit() as (s, actor):
+            meeting = queries.chaired_meeting(s, actor, meeting_id)
+            change_plan(s, actor, situation_id, errors, timezone=meeting.table.timezone,
+                        meeting_id=meeting_id)
+    except DomainError as exc:
+        return _item_page(meeting_id, situation_id, {**errors, **errors_of(
+            exc, at="replan", known=REPLAN_FIELDS)}, 400)
+    return _back(meeting_id, situation_id,
+                 _("Plan changed: each agency whose part changed is told."))
 
 
 

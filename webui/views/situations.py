@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from webui.unit import reading, runtime, unit
 from webui.values import bounded_int
 from webui.views.common import FORM, errors_of, report_back_answers, safe_next, yes_no
-from workflow import agency_queries, form_tokens, interventions, legal_basis, queries, situations
+from webui.views.meeting_forms import REPLAN_FIELDS, TASK_ROWS, change_plan
+from workflow import (
+    access,
+    agency_queries,
+    form_tokens,
+    interventions,
+    legal_basis,
+    queries,
+    situations,
+)
 from workflow.deidentified import identifying_kinds
 from workflow.errors import ConcurrentEdit, DomainError, IllegalTransition, PermissionDenied
 from workflow.linkage.commands import check_at_filter1
@@ -207,7 +216,8 @@ def _detail(situation_id: int, errors: dict[str, str], status: int = 200) -> Res
     with reading() as (s, actor):
         v = queries.situation_view(s, actor, situation_id)
         return render_template("situations/view.html", v=v, s=v.situation, errors=errors,
-                               actor=actor, now=datetime.now().astimezone()), status
+                               actor=actor, now=datetime.now().astimezone(),
+                               task_rows=range(TASK_ROWS)), status
 
 
 @bp.route("/<int:situation_id>/identity")
@@ -275,6 +285,22 @@ def report_back(situation_id: int) -> ResponseReturnValue:
     except DomainError as exc:
         return _detail(situation_id, errors_of(exc), 400)
     flash(_("Report-back recorded."), "success")
+    return redirect(url_for("situations.view", situation_id=situation_id))
+
+
+@bp.route("/<int:situation_id>/replan", methods=["POST"])
+@login_required
+def replan(situation_id: int) -> ResponseReturnValue:
+    """The chair changes the plan between meetings (the same form as at a meeting)."""
+    errors: dict[str, str] = {}
+    try:
+        with unit() as (s, actor):
+            table = access.load_visible_situation(s, actor, situation_id).table
+            change_plan(s, actor, situation_id, errors, timezone=table.timezone)
+    except DomainError as exc:
+        return _detail(situation_id, {**errors, **errors_of(
+            exc, at="replan", known=REPLAN_FIELDS)}, 400)
+    flash(_("Plan changed: each agency whose part changed is told."), "success")
     return redirect(url_for("situations.view", situation_id=situation_id))
 
 
