@@ -57,7 +57,7 @@ def _table_agencies(run: gatekeeper.Run, agency_ids: list[int], field: str) -> l
     return list(agency_ids)
 
 
-def _optional_meeting(run: gatekeeper.Run, meeting_id: int | None) -> MeetingView | None:
+def optional_meeting(run: gatekeeper.Run, meeting_id: int | None) -> MeetingView | None:
     if meeting_id is None:
         return None
     meeting = run.context.meeting if run.context is not None else None
@@ -82,7 +82,7 @@ def disclose(
                           expected_version=expected_version, meeting_id=meeting_id, guard=False)
     situation, context, now = run.situation, run.context, run.now
     assert context is not None
-    meeting = _optional_meeting(run, meeting_id)
+    meeting = optional_meeting(run, meeting_id)
     named = _table_agencies(run, agency_ids, "agency_ids")
     grounds = legal_basis.check(session, situation, basis)
     run.guard()
@@ -121,7 +121,7 @@ def plan(
                           expected_version=expected_version, meeting_id=meeting_id, guard=False)
     situation, context, now = run.situation, run.context, run.now
     assert context is not None
-    meeting = _optional_meeting(run, meeting_id)
+    meeting = optional_meeting(run, meeting_id)
     assisting = list(dict.fromkeys(a for a in (assisting_agency_ids or [])
                                    if a != lead_agency_id))
     _table_agencies(run, [lead_agency_id, *assisting], "lead_agency_id")
@@ -129,7 +129,7 @@ def plan(
         raise ValidationError("the lead agency must first be granted disclosure",
                               field="lead_agency_id")
     tasks = tasks or []
-    _check_tasks(tasks, {lead_agency_id, *assisting})
+    check_tasks(tasks, {lead_agency_id, *assisting})
     if first_contact_due is not None and not now.year <= first_contact_due.year <= now.year + 2:
         raise ValidationError("the first-contact date must be within the next two years",
                               field="first_contact_due")
@@ -138,19 +138,8 @@ def plan(
     run.guard()
     run.move()
     situation.lead_agency_id = lead_agency_id
-    if context.involvements:  # a new plan replaces the agencies of the one before
-        session.connection().execute(delete(Involvement).where(
-            Involvement.situation_id == situation.id))
-    context.involvements = [Row(agency_id=lead_agency_id, role="lead")] + [
-        Row(agency_id=a, role="assisting") for a in assisting]
-    appends.add(session, Involvement, [
-        {"situation_id": situation.id, "agency_id": i.agency_id, "role": i.role}
-        for i in context.involvements])
-    appends.add(session, Task, [
-        {"situation_id": situation.id, "agency_id": t.agency_id,
-         "description": t.description.strip(), "due_date": t.due_date, "status": "open",
-         "note": "", "created_at": now} for t in tasks])
-    context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
+    write_agencies(run, [(lead_agency_id, "lead"), *((a, "assisting") for a in assisting)])
+    add_tasks(run, tasks)
     rulebook.meet_deadline(session, situation, MET_BY_PLAN, now)
     if meeting is not None:
         meetings.enter_on_agenda(session, meeting.id, situation.id, outcome="planned", keep=True)
@@ -171,7 +160,32 @@ def plan(
     return run.save()
 
 
-def _check_tasks(tasks: list[TaskInput], owners: set[int]) -> None:
+def write_agencies(run: gatekeeper.Run, parts: list[tuple[int, str]]) -> None:
+    """The plan's agencies, (agency, "lead" | "assisting"), replace the ones before: the plan
+    and its later changes (workflow.replan) write the same rows."""
+    context, situation_id = run.context, run.situation.id
+    assert context is not None
+    if context.involvements:
+        run.session.connection().execute(delete(Involvement).where(
+            Involvement.situation_id == situation_id))
+    context.involvements = [Row(agency_id=a, role=role) for a, role in parts]
+    appends.add(run.session, Involvement, [
+        {"situation_id": situation_id, "agency_id": i.agency_id, "role": i.role}
+        for i in context.involvements])
+
+
+def add_tasks(run: gatekeeper.Run, tasks: list[TaskInput]) -> None:
+    """New open tasks of the plan (or of a change to it), in the one write."""
+    context = run.context
+    assert context is not None
+    appends.add(run.session, Task, [
+        {"situation_id": run.situation.id, "agency_id": t.agency_id,
+         "description": t.description.strip(), "due_date": t.due_date, "status": "open",
+         "note": "", "created_at": run.now} for t in tasks])
+    context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
+
+
+def check_tasks(tasks: list[TaskInput], owners: set[int]) -> None:
     for i, t in enumerate(tasks):
         if not t.description.strip() or len(t.description) > 300:
             raise ValidationError("each task needs a short description (up to 300 characters)",
@@ -235,7 +249,7 @@ def report_back(
     if len(progress_note) > 2000:
         raise ValidationError("the progress note is limited to 2000 characters",
                               field="progress_note")
-    meeting = _optional_meeting(run, meeting_id)
+    meeting = optional_meeting(run, meeting_id)
     _check_services(services or [])
     run.guard()
     _add_services(run, services or [])
@@ -286,7 +300,7 @@ def close(
         raise ValidationError("choose a conclusion reason (got %(conclusion_reason)r)",
                               field="conclusion_reason", conclusion_reason=conclusion_reason)
     situation, now = run.situation, run.now
-    meeting = _optional_meeting(run, meeting_id)
+    meeting = optional_meeting(run, meeting_id)
     _add_services(run, services or [])
     situation.conclusion_reason = conclusion_reason
     run.guard()

@@ -22,15 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from workflow import appends, audit, gatekeeper, meetings, rulebook
+from workflow import audit, gatekeeper, meetings, rulebook
 from workflow.errors import ValidationError
-from workflow.interventions import TaskInput, _check_tasks, _optional_meeting
-from workflow.models import Agency, Involvement, Situation, Task, User
+from workflow.interventions import (
+    TaskInput,
+    add_tasks,
+    check_tasks,
+    optional_meeting,
+    write_agencies,
+)
+from workflow.models import Agency, Involvement, Situation, User
 from workflow.outbox import emit
-from workflow.situation_context import Row
 
 LEAD, ASSISTING = "lead", "assisting"
 #: The outcome a meeting's minutes show for a plan changed there (workflow.meetings).
@@ -91,14 +95,14 @@ def replan(
                           expected_version=expected_version, meeting_id=meeting_id, guard=False)
     situation, context, now = run.situation, run.context, run.now
     assert context is not None
-    meeting = _optional_meeting(run, meeting_id)
+    meeting = optional_meeting(run, meeting_id)
     change = _change(run, lead_agency_id, assisting_agency_ids)
     tasks = tasks or []
     if not (change.changes_agencies or tasks or first_contact_due is not None):
         raise ValidationError("the plan is unchanged: choose another lead or other assisting "
                               "agencies, add a task, or give a new first-contact time")
     _check_agencies(run, change)
-    _check_tasks(tasks, set(change.parts))
+    check_tasks(tasks, set(change.parts))
     _check_due(run, first_contact_due)
     _check_leaving(run, change)
     run.guard()
@@ -106,17 +110,8 @@ def replan(
     if change.changes_agencies:  # the same rows as the plan's, replaced as the plan does
         situation.lead_agency_id = change.lead
         _forget_held(session, situation.id)
-        session.connection().execute(delete(Involvement).where(
-            Involvement.situation_id == situation.id))
-        context.involvements = [Row(agency_id=a, role=part) for a, part in change.parts.items()]
-        appends.add(session, Involvement, [
-            {"situation_id": situation.id, "agency_id": i.agency_id, "role": i.role}
-            for i in context.involvements])
-    appends.add(session, Task, [
-        {"situation_id": situation.id, "agency_id": t.agency_id,
-         "description": t.description.strip(), "due_date": t.due_date, "status": "open",
-         "note": "", "created_at": now} for t in tasks])
-    context.tasks.extend(Row(agency_id=t.agency_id, status="open") for t in tasks)
+        write_agencies(run, list(change.parts.items()))
+    add_tasks(run, tasks)
     if first_contact_due is not None:
         rulebook.set_deadline(session, situation, "first_contact", first_contact_due, "replan")
     if meeting is not None:
