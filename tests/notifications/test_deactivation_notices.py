@@ -245,7 +245,7 @@ def test_the_vietnamese_notices_say_it_in_vietnamese():
         sent_at=datetime.now(UTC))
     assert "Cơ quan Trung tâm Công tác xã hội đã bị ngừng hoạt động" in chairs.subject
     assert "CANTHO-000002 (chủ trì), CANTHO-000005 (phối hợp)" in chairs.text
-    assert "Hãy lên kế hoạch tại cuộc họp tới" in chairs.text
+    assert "Hãy thay đổi kế hoạch của từng trường hợp" in chairs.text
     assert "https://hub.example.org/meetings" in chairs.text
     ended = renderer.compose(_work("agency.deactivated", {"agency_name": "Trường THCS"}),
                              sent_at=datetime.now(UTC))
