@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -24,6 +25,7 @@ from webui.unit import reading, unit
 from webui.views.common import message_of, said
 from workflow import access
 from workflow.errors import ValidationError
+from workflow.reference.relabel import relabel
 from workflow.reports.archive import Archived, stored_report, stored_reports
 from workflow.reports.model import Cell, Figure, Report
 from workflow.reports.phrase import Phrase
@@ -85,11 +87,15 @@ def _filename(found: Archived) -> str:
 def _word(text: Any) -> Any:
     """A stored word through the catalog: the scope line's Phrases as the live page says
     them; any other text when the catalog holds it as it is (a title, a column, "suppressed"),
-    else as stored (a code-list label, a number, a word with its parameters filled in)."""
+    or when the reference data does (a code-list label: workflow.reference.relabel); else as
+    stored (a number, a word with its parameters filled in)."""
     if isinstance(text, Phrase):
         return say(text)
     if isinstance(text, str) and text:  # never "": gettext("") is the catalog's header
-        return said(text, {}, text)
+        translated = said(text, {}, text)
+        if translated == text:
+            return relabel(text, str(get_locale() or "en")) or text
+        return translated
     return text
 
 
