@@ -6,8 +6,8 @@ later hands the lead to housing, or replaces an agency an administrator deactiva
 keeps the stage, has its own transition and audit action, and meets no deadline.
 
 The plan's checks hold (workflow.interventions): every agency sits at the table and is active,
-the lead was granted disclosure, a task goes to the lead or an assisting agency. Three more:
-- the lead is not also listed as assisting (a list that says both is a mistake to point at);
+the lead was granted disclosure, a task goes to the lead or an assisting agency, and a lead
+listed among the assisting agencies leads (it is dropped from them, as the plan does). Two more:
 - an agency leaves the plan only once its open tasks are marked done or not done: no command
   hands a task over, and a task left open with an agency that no longer takes part would stay
   in its task list and in the closure's review of open actions, with nobody to do it;
@@ -140,14 +140,9 @@ def _change(run: gatekeeper.Run, lead_agency_id: int | None,
     lead = lead_agency_id if lead_agency_id is not None else situation.lead_agency_id
     assert lead is not None, "a situation in intervention has a lead"
     before = tuple(situation.assisting_agency_ids)
-    if assisting_agency_ids is None:  # kept as they are; a new lead leaves the list
-        assisting = tuple(a for a in before if a != lead)
-    else:
-        assisting = tuple(dict.fromkeys(assisting_agency_ids))
-        if lead in assisting:
-            raise ValidationError(
-                "%(agency)s cannot both lead and assist: untick it among the assisting "
-                "agencies", field="assisting_agency_ids", agency=_name(run.session, lead))
+    chosen = before if assisting_agency_ids is None else assisting_agency_ids
+    # a lead assists no more (as the plan does): "housing leads now" needs no second click
+    assisting = tuple(a for a in dict.fromkeys(chosen) if a != lead)
     return PlanChange(situation.lead_agency_id, lead, before, assisting)
 
 

@@ -49,16 +49,20 @@ def test_the_chair_changes_the_plan_by_keyboard(browser, site):
     assert page.locator("details#replan").get_attribute("open") is not None
     chair.check("replan-open")
 
-    # housing to lead, still ticked as assisting: refused, the reason beside the ticks
-    page.get_by_label("Lead agency", exact=True).select_option(str(agencies["housing"]))
+    # a task for an agency outside the plan: refused, the reason beside its agency
+    page.get_by_label("Task 1: agency", exact=True).select_option(str(agencies["police"]))
+    page.get_by_label("Task 1: what", exact=True).fill("Check in")
     with page.expect_navigation():
         page.get_by_role("button", name="Change the plan", exact=True).click()
-    error = page.locator("#assisting_agency_ids-error")
-    assert "cannot both lead and assist" in error.inner_text()
+    error = page.locator("#task-0-agency_id-error")
+    assert "lead or an assisting agency" in error.inner_text()
     assert page.locator("details#replan").get_attribute("open") is not None
     chair.check("replan-error")
 
-    page.locator(f'input[name="assisting_agency_ids"][value="{agencies["housing"]}"]').uncheck()
+    # housing to lead (still ticked as assisting: it leads), school to assist
+    page.get_by_label("Task 1: agency", exact=True).select_option("")
+    page.get_by_label("Task 1: what", exact=True).fill("")
+    page.get_by_label("Lead agency", exact=True).select_option(str(agencies["housing"]))
     page.locator(f'input[name="assisting_agency_ids"][value="{agencies["school"]}"]').check()
     page.get_by_role("button", name="Change the plan", exact=True).focus()
     with page.expect_navigation():

@@ -86,11 +86,6 @@ def test_a_refused_change_shows_each_error_beside_its_field_and_saves_nothing(ap
     assert re.search(r'<select id="lead_agency_id"[^>]*aria-invalid="true"', page)
     assert 'href="#lead_agency_id"' in page  # and in the summary at the top
 
-    both = chair.post(url, _form(world, sid, lead_agency_id=str(a["housing"]),
-                                 assisting_agency_ids=[str(a["housing"])]))
-    assert _error(both.get_data(as_text=True), "assisting_agency_ids").startswith(
-        "Housing Services cannot both lead and assist")
-
     bad_task = chair.post(url, _form(world, sid, **{"task-0-agency_id": str(a["cmha"]),
                                                     "task-0-description": "Visit",
                                                     "task-0-due_date": "next week"}))
@@ -131,6 +126,19 @@ def test_a_good_change_redirects_and_the_page_shows_the_new_lead(app, world):
     assert "Assisting: District School Board" in page
     assert "Check school attendance" in page
     assert _plan(world, sid)[1:] == (a["housing"], [a["school"]], 2)
+
+
+def test_the_new_lead_still_ticked_as_assisting_leads(app, world):
+    """"Housing leads now": choosing it as lead is enough, as in the plan; ticked among the
+    assisting agencies as it was, it leads and assists no more."""
+    a = world.agencies
+    sid, mid = in_intervention(world)
+    done = signed_in(app, "chair").post(
+        f"/meetings/{mid}/situations/{sid}/replan",
+        _form(world, sid, lead_agency_id=str(a["housing"]),
+              assisting_agency_ids=[str(a["housing"]), str(a["cmha"])]))
+    assert done.status_code == 302
+    assert _plan(world, sid)[1:3] == (a["housing"], [a["cmha"]])
 
 
 def test_between_meetings_the_chair_changes_the_plan_on_the_situations_page(app, world):

@@ -6,7 +6,6 @@ or a phrase changes)."""
 from flask_babel import lazy_gettext as _l
 
 MESSAGES = (
-    _l('%(agency)s cannot both lead and assist: untick it among the assisting agencies'),
     _l('%(agency)s has not been granted disclosure: grant it disclosure first, then make it the lead'),
     _l('%(agency)s is not a member of this table'),
     _l('%(agency)s is not active: an administrator deactivated it; choose another agency'),
