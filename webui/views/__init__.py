@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         mail,
         meeting,
+        meeting_item,  # noqa: F401 (its routes, one situation at a meeting, join meeting.bp)
         report_archive,
         rounds,
         situations,

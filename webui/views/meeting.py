@@ -205,7 +205,3 @@ def minutes(meeting_id: int) -> ResponseReturnValue:
         return render_template(
             "meeting/minutes.html", mt=meeting, r=record,
             basis_label=lambda code: legal_basis.label_of(s, table, code, str(get_locale())))
-
-
-# The routes of one situation in turn register on this blueprint.
-from webui.views import meeting_item  # noqa: E402, F401
