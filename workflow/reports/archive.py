@@ -9,8 +9,9 @@ never tells whether a report exists.
 
 A stored body records the small-cell threshold it was built with, and a table's threshold may
 be raised later (workflow.administration.update_privacy). A body below the table's current
-threshold is never shown: it is rebuilt first, in place (store_monthly), and the rebuild is
-audited, which is how the page can say, then and later, that and when it was rebuilt.
+threshold is never shown: it is rebuilt first, in place (store_monthly). The rebuild is audited,
+and marked in the body it wrote, which is how the page can say, then and later, that and when
+it was rebuilt (the list reads the mark, never the audit log).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from workflow import access, audit
 from workflow.errors import NotFound, ValidationError
-from workflow.models import AuditEntry, StoredReport, Table, User, utcnow
+from workflow.models import StoredReport, Table, User, utcnow
 from workflow.reports.monthly import store_monthly
 from workflow.reports.scope import month_period
 
@@ -76,28 +77,20 @@ def stored_reports(session: Session, actor: User) -> list[Listed]:
     if not ids:
         return []
     rows = session.execute(
-        select(Table.id, Table.code, Table.name, Table.timezone, StoredReport.period,
-               StoredReport.created_at)
+        select(Table.code, Table.name, Table.timezone, StoredReport.period,
+               StoredReport.created_at, _REBUILT_AT.label("rebuilt_at"))
         .join(Table, Table.id == StoredReport.table_id)
         .where(StoredReport.table_id.in_(ids))
         .order_by(StoredReport.period.desc(), Table.code))
-    rebuilds = _rebuilds(session)
     return [Listed(table_code=r.code, table_name=r.name, timezone=r.timezone, period=r.period,
-                   stored_at=r.created_at,
-                   rebuilt=(r.id, r.period) in rebuilds
-                   and rebuilds[(r.id, r.period)] >= r.created_at)
+                   stored_at=r.created_at, rebuilt=r.rebuilt_at is not None)
             for r in rows]
 
 
-def _rebuilds(session: Session) -> dict[tuple[Any, Any], datetime]:
-    """When each stored report was last rebuilt, by (table id, period): a handful of audit
-    entries, since a report is rebuilt only after its table's threshold was raised."""
-    found: dict[tuple[Any, Any], datetime] = {}
-    for at, detail in session.execute(select(AuditEntry.at, AuditEntry.detail).where(
-            AuditEntry.chain == audit.chain_for(None), AuditEntry.action == REBUILT)):
-        key = (detail.get("table_id"), detail.get("period"))
-        found[key] = max(at, found.get(key, at))
-    return found
+#: A rebuild is written into the body it made (and the audit log): a later run of the
+#: monthly flow stores the month anew, and then it is no rebuild any more.
+_REBUILT_KEY = "rebuilt"
+_REBUILT_AT = StoredReport.body[(_REBUILT_KEY, "at")].as_string()
 
 
 def check_month(period: str) -> str:
@@ -117,10 +110,8 @@ def stored_report(session: Session, actor: User, table_code: str, period: str, *
     scope as for a table or report that does not exist."""
     access.require_permission(actor, "reports.view")
     check_month(period)
-    tables = session.scalars(select(Table).where(
-        Table.id.in_(access.table_ids_in_scope(session, actor))))
-    # The code is matched here, not in SQL: whatever the address holds never reaches a query.
-    table = next((t for t in tables if t.code == table_code), None)
+    table = session.scalar(select(Table).where(
+        Table.code == table_code, Table.id.in_(access.table_ids_in_scope(session, actor))))
     if table is None:
         raise NotFound("no stored report of that table that you may see", field="table")
     stored = _stored(session, table.id, period)
@@ -132,12 +123,13 @@ def stored_report(session: Session, actor: User, table_code: str, period: str, *
     if _below(stored, table):
         at = now or utcnow()
         stored = store_monthly(session, table.id, period, now=at)
+        stored.body = {**stored.body, _REBUILT_KEY: {
+            "at": at.isoformat(), "threshold_before": before,
+            "threshold": table.small_cell_threshold}}
         audit.record(session, REBUILT, actor=actor, now=at, detail={
             "table_id": table.id, "period": period, "small_cell_threshold_before": before,
             "small_cell_threshold": table.small_cell_threshold})
-        rebuilt: Rebuild | None = Rebuild(at, before, table.small_cell_threshold)
-    else:
-        rebuilt = _last_rebuild(session, stored)
+    rebuilt = _rebuild_of(stored.body)
     return Archived(table_code=table.code, table_name=table.name, timezone=table.timezone,
                     period=period, stored_at=stored.created_at, body=dict(stored.body),
                     rebuilt=rebuilt)
@@ -168,18 +160,11 @@ def stored_threshold(body: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _last_rebuild(session: Session, stored: StoredReport) -> Rebuild | None:
-    """The rebuild that wrote the body kept now, if one did (a later run of the monthly flow
-    stores it anew, and then it is no rebuild any more)."""
-    entry = session.scalar(
-        select(AuditEntry)
-        .where(AuditEntry.chain == audit.chain_for(None), AuditEntry.action == REBUILT,
-               AuditEntry.at >= stored.created_at,
-               AuditEntry.detail["table_id"].as_integer() == stored.table_id,
-               AuditEntry.detail["period"].as_string() == stored.period)
-        .order_by(AuditEntry.seq.desc()).limit(1))
-    if entry is None:
+def _rebuild_of(body: dict[str, Any]) -> Rebuild | None:
+    """The rebuild that wrote this body, if one did."""
+    mark = body.get(_REBUILT_KEY)
+    if not isinstance(mark, dict):
         return None
-    before = entry.detail.get("small_cell_threshold_before")
-    return Rebuild(entry.at, before if isinstance(before, int) else None,
-                   int(entry.detail.get("small_cell_threshold", 0)))
+    before = mark.get("threshold_before")
+    return Rebuild(datetime.fromisoformat(str(mark["at"])),
+                   before if isinstance(before, int) else None, int(mark.get("threshold", 0)))
