@@ -159,6 +159,18 @@ def test_a_raised_threshold_shows_the_report_rebuilt_and_says_when(app, world):
     assert listing.count("Rebuilt under the current small-cell threshold") == 1
 
 
+def test_a_report_made_with_the_older_suppression_says_it_was_rebuilt_not_raised(app, world):
+    with world.runtime.command() as s:
+        row = s.scalar(select(StoredReport).where(StoredReport.table_id == world.table_id,
+                                                  StoredReport.period == "2026-01"))
+        row.body = {**row.body, "scope": {k: v for k, v in row.body["scope"].items()
+                                          if k != "suppression_method"}}
+    html = signed_in(app, "manager").get(JAN).get_data(as_text=True)
+    assert "under the table's current small-cell threshold, 1. Its figures are as of" in html
+    assert "which has since been raised" not in html
+    assert _stored_body(world, "2026-01")["scope"]["suppression_method"] == 2
+
+
 def test_the_archive_speaks_its_readers_language(app):
     web = signed_in(app, "manager")
     assert web.post("/language", {"language": "vi", "next": "/"}).status_code == 302

@@ -9,7 +9,9 @@ never tells whether a report exists.
 
 A stored body records the small-cell threshold it was built with, and a table's threshold may
 be raised later (workflow.administration.update_privacy). A body below the table's current
-threshold is never shown: it is rebuilt first, in place (store_monthly). The rebuild is audited,
+threshold is never shown: it is rebuilt first, in place (store_monthly). So is a body made
+with an older suppression (suppression.METHOD), which could leave a small count that the
+sums pin. The rebuild is audited,
 and marked in the body it wrote, which is how the page can say, then and later, that and when
 it was rebuilt (the list reads the mark, never the audit log).
 """
@@ -27,10 +29,11 @@ from sqlalchemy.orm import Session
 from workflow import access, audit
 from workflow.errors import NotFound, ValidationError
 from workflow.models import StoredReport, Table, User, utcnow
+from workflow.reports import suppression
 from workflow.reports.monthly import store_monthly
 from workflow.reports.scope import month_period
 
-#: The audit action of a stored report rebuilt under a raised threshold.
+#: The audit action of a stored report rebuilt under a raised threshold or a newer suppression.
 REBUILT = "report.rebuilt"
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 
@@ -44,13 +47,13 @@ class Listed:
     timezone: str
     period: str
     stored_at: datetime
-    rebuilt: bool  # the body kept is a rebuild under a raised threshold
+    rebuilt: bool  # the body kept is a rebuild (a raised threshold, a newer suppression)
 
 
 @dataclass(frozen=True)
 class Rebuild:
     """The stored body was rebuilt at `at`, from `threshold_before` (None: the body named
-    none) to the table's threshold then."""
+    none) to the table's threshold then (the same when only the suppression was older)."""
 
     at: datetime
     threshold_before: int | None
@@ -120,6 +123,7 @@ def stored_report(session: Session, actor: User, table_code: str, period: str, *
         # rebuilt by the first (PostgreSQL; SQLite has one writer at a time anyway).
         stored = _stored(session, table.id, period, lock=True)
     before = stored_threshold(stored.body)
+    method_before = stored_method(stored.body)
     if _below(stored, table):
         at = now or utcnow()
         stored = store_monthly(session, table.id, period, now=at)
@@ -128,7 +132,9 @@ def stored_report(session: Session, actor: User, table_code: str, period: str, *
             "threshold": table.small_cell_threshold}}
         audit.record(session, REBUILT, actor=actor, now=at, detail={
             "table_id": table.id, "period": period, "small_cell_threshold_before": before,
-            "small_cell_threshold": table.small_cell_threshold})
+            "small_cell_threshold": table.small_cell_threshold,
+            "suppression_method_before": method_before,
+            "suppression_method": suppression.METHOD})
     rebuilt = _rebuild_of(stored.body)
     return Archived(table_code=table.code, table_name=table.name, timezone=table.timezone,
                     period=period, stored_at=stored.created_at, body=dict(stored.body),
@@ -148,9 +154,18 @@ def _stored(session: Session, table_id: int, period: str, *,
 
 
 def _below(stored: StoredReport, table: Table) -> bool:
-    """Built below the table's threshold now (or naming none): it may not be shown."""
+    """Built below the table's threshold now (or naming none), or with an older suppression:
+    it may not be shown."""
     before = stored_threshold(stored.body)
-    return before is None or before < table.small_cell_threshold
+    return (before is None or before < table.small_cell_threshold
+            or stored_method(stored.body) < suppression.METHOD)
+
+
+def stored_method(body: dict[str, Any]) -> int:
+    """The suppression a stored body was made with (1: before the body said)."""
+    scope = body.get("scope")
+    value = scope.get("suppression_method") if isinstance(scope, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def stored_threshold(body: dict[str, Any]) -> int | None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from workflow.reports import balance, disclosure_bases, follow_up
+from workflow.reports import balance, disclosure_bases, follow_up, suppression
 from workflow.reports import equity as self_identified
 from workflow.reports.durations import durations
 from workflow.reports.figures import FigureBuilder
@@ -76,6 +76,7 @@ def build_report(session: Session, scope: Scope, *, lang: str = "en",
             "period": scope.period.label,
             "threshold": scope.threshold,
             "suppression": suppression_note(scope.threshold),
+            "suppression_method": suppression.METHOD,
         },
         figures=[*render([*fb.specs, *balance_specs, *follow_specs]),
                  disclosure_bases.figure(fb, basis_codes, dict(values), dict(hidden),

@@ -7,7 +7,10 @@ visible cells gives it back. So every published additive relation (members summi
 must hide either none or at least two of its parts: when exactly one is hidden, the smallest
 non-zero visible member is hidden too (complementary suppression, shown as "x"), falling back
 to the total. Hiding a cell can break another relation it belongs to (its column, or the same
-quantity in another figure), so the rule is applied until nothing changes.
+quantity in another figure), so the rule is applied until nothing changes. Two hidden parts can
+still be worked out together ("<5" and "x" summing to 6: the "x" is at least 5, so the small
+count is 1): each small count the published sums still pin takes one more cell beside it
+(disclosure_audit.py), until none is pinned.
 
 Cells are named by keys shared across figures: "the number accepted" is one cell whether it
 appears as a column total in the age-group table or as a line of the decisions table, so a
@@ -18,6 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+
+from workflow.reports import disclosure_audit
+
+#: Which suppression a report was made with, kept in its scope: a report stored with an older
+#: one is made again before it is shown (workflow.reports.archive). 1: complements only;
+#: 2: and no hidden small count pinned by the sums (disclosure_audit).
+METHOD = 2
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -75,13 +85,31 @@ class Problem:
 
 def suppress(values: Mapping[Hashable, int], relations: Iterable[Relation],
              threshold: int) -> dict[Hashable, str]:
-    """Primary suppression of small counts, then complementary suppression to a fixed point."""
+    """Primary suppression of small counts, complementary suppression to a fixed point, then
+    one more cell beside each small count that the sums still pin (disclosure_audit), until
+    none is pinned."""
     if threshold < 1:
         raise ValueError("the small-cell threshold must be at least 1")
     hidden: dict[Hashable, str] = {
         key: PRIMARY for key, value in values.items() if is_small(value, threshold)
     }
     relations = list(relations)
+    _complete(values, relations, hidden)
+    pinned: list[Hashable] | None = None  # None: every small count is asked about
+    while True:
+        pinned = disclosure_audit.exposed(values, relations, hidden, threshold, PRIMARY,
+                                          among=pinned)
+        picks = {pick for key in pinned
+                 if (pick := _beside(values, relations, hidden, key)) is not None}
+        if not picks:
+            return hidden
+        hidden.update(dict.fromkeys(picks, COMPLEMENTARY))
+        _complete(values, relations, hidden)
+
+
+def _complete(values: Mapping[Hashable, int], relations: list[Relation],
+              hidden: dict[Hashable, str]) -> None:
+    """Until no relation has exactly one hidden part: hide its complement."""
     changed = True
     while changed:
         changed = False
@@ -93,7 +121,14 @@ def suppress(values: Mapping[Hashable, int], relations: Iterable[Relation],
             if pick is not None:
                 hidden[pick] = COMPLEMENTARY
                 changed = True
-    return hidden
+
+
+def _beside(values: Mapping[Hashable, int], relations: list[Relation],
+            hidden: Mapping[Hashable, str], key: Hashable) -> Hashable | None:
+    """The smallest printed non-zero cell of a sum that pins `key` (ties: first listed)."""
+    candidates = [k for rel in relations if key in (*rel.members, rel.total)
+                  for k in (*rel.members, rel.total) if k not in hidden and values[k] > 0]
+    return min(candidates, key=lambda k: values[k]) if candidates else None
 
 
 def _complement(values: Mapping[Hashable, int], rel: Relation,
