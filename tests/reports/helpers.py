@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from workflow.models import StoredReport
 from workflow.reports import build_report, parse_period, resolve_scope
 
 AS_OF = datetime(2026, 3, 5, tzinfo=UTC)
@@ -26,3 +29,13 @@ def grid(rep, key: str, *, keep_zero_rows: bool = False) -> dict[str, list[str]]
         if keep_zero_rows or any(t not in ("0", "no data") for t in texts):
             out[str(row["code"])] = texts
     return out
+
+
+def drop_from_stored_scope(world, period: str, key: str) -> None:
+    """Take `key` out of the scope of PEEL's stored report of `period`: a body as an older
+    version stored it."""
+    with world.runtime.command() as s:
+        row = s.scalar(select(StoredReport).where(StoredReport.table_id == world.table_id,
+                                                  StoredReport.period == period))
+        row.body = {**row.body, "scope": {k: v for k, v in row.body["scope"].items()
+                                          if k != key}}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, update
 
+from reports.helpers import drop_from_stored_scope
 from workflow import administration, directory
 from workflow.errors import NotFound, PermissionDenied, ValidationError
 from workflow.models import AuditEntry, StoredReport, Table, User
@@ -196,11 +197,7 @@ def test_a_report_stored_again_by_the_flow_is_no_rebuild_any_more(world, stored)
 
 
 def test_a_body_without_a_threshold_is_rebuilt(world, stored):
-    with world.runtime.command() as s:
-        row = s.scalar(select(StoredReport).where(StoredReport.table_id == world.table_id,
-                                                  StoredReport.period == "2026-01"))
-        row.body = {**row.body, "scope": {k: v for k, v in row.body["scope"].items()
-                                          if k != "threshold"}}
+    drop_from_stored_scope(world, "2026-01", "threshold")
     found = _read(world, "manager", "PEEL", "2026-01")
     assert found.rebuilt is not None and found.rebuilt.threshold_before is None
     assert found.body["scope"]["threshold"] == 1
@@ -210,11 +207,7 @@ def test_a_body_made_with_the_older_suppression_is_rebuilt_under_the_same_thresh
         world, stored):
     """Stored before the disclosure audit (its scope names no suppression method): it may
     pin a small count, so it is made again before it is shown, at the same threshold."""
-    with world.runtime.command() as s:
-        row = s.scalar(select(StoredReport).where(StoredReport.table_id == world.table_id,
-                                                  StoredReport.period == "2026-01"))
-        row.body = {**row.body, "scope": {k: v for k, v in row.body["scope"].items()
-                                          if k != "suppression_method"}}
+    drop_from_stored_scope(world, "2026-01", "suppression_method")
     found = _read(world, "manager", "PEEL", "2026-01")
     assert found.rebuilt is not None
     assert (found.rebuilt.threshold_before, found.rebuilt.threshold) == (1, 1)

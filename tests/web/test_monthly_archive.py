@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from reports.dataset import NOTE_MARKER, SUMMARY_MARKER, build
+from reports.helpers import drop_from_stored_scope
 from sqlalchemy import select, update
 from support.factories import in_intervention
 from support.settings import make_settings
@@ -160,11 +161,7 @@ def test_a_raised_threshold_shows_the_report_rebuilt_and_says_when(app, world):
 
 
 def test_a_report_made_with_the_older_suppression_says_it_was_rebuilt_not_raised(app, world):
-    with world.runtime.command() as s:
-        row = s.scalar(select(StoredReport).where(StoredReport.table_id == world.table_id,
-                                                  StoredReport.period == "2026-01"))
-        row.body = {**row.body, "scope": {k: v for k, v in row.body["scope"].items()
-                                          if k != "suppression_method"}}
+    drop_from_stored_scope(world, "2026-01", "suppression_method")
     html = signed_in(app, "manager").get(JAN).get_data(as_text=True)
     assert "under the table's current small-cell threshold, 1. Its figures are as of" in html
     assert "which has since been raised" not in html

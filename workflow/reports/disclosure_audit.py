@@ -17,10 +17,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from workflow.reports.suppression import Relation
+
+class Relation(Protocol):
+    """Published members that sum to a published total (suppression.Relation is one)."""
+
+    @property
+    def members(self) -> tuple[Hashable, ...]: ...
+
+    @property
+    def total(self) -> Hashable: ...
 
 #: an LP bound closer than this to a whole number is that number
 _SLACK = 1e-6
