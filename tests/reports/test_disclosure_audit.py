@@ -77,6 +77,18 @@ def test_a_rectangle_whose_printed_totals_pin_its_corner_is_widened():
     assert ("row", 0) in hidden and ("col", 0) in hidden
 
 
+def test_the_cell_hidden_is_one_of_the_sum_that_pins_not_a_whole_column():
+    """Row 0 is "x, <5, x, 30" after the complements: <5 + x = 6, so 1, whatever column 1's
+    printed 6, 7 and 8 are. Hiding them one by one (the smallest first) freed nothing and ended
+    with both column totals hidden (13 cells); the 24 beside it in row 0 is what counts."""
+    p = two_way([[24, 1, 5], [30, 9, 3], [20, 6, 0], [18, 7, 0], [25, 8, 0]])
+    hidden = p.solve(5)
+    assert not disclosure_audit.exposed(p.values, p.relations, hidden, 5, PRIMARY)
+    assert (0, 0) in hidden
+    assert ("col", 1) not in hidden and ("col", 2) not in hidden and "T" not in hidden
+    assert len(hidden) <= 7, sorted(hidden, key=str)
+
+
 def test_a_small_total_of_small_counts_leaves_nothing_to_hide():
     """1 and 1 (total 2) at threshold 3: all three are hidden; each "<3" is still 1, and no
     cell is left that hiding would help."""

@@ -99,12 +99,20 @@ def suppress(values: Mapping[Hashable, int], relations: Iterable[Relation],
     while True:
         pinned = disclosure_audit.exposed(values, relations, hidden, threshold, PRIMARY,
                                           among=pinned)
-        picks = {pick for key in pinned
-                 if (pick := _beside(values, relations, hidden, key)) is not None}
-        if not picks:
+        if not pinned:
             return hidden
-        hidden.update(dict.fromkeys(picks, COMPLEMENTARY))
-        _complete(values, relations, hidden)
+        picked = False
+        for key in pinned:
+            if picked and not disclosure_audit.exposed(values, relations, hidden, threshold,
+                                                       PRIMARY, among=[key]):
+                continue  # a cell hidden for an earlier count freed this one too
+            pick = _unpinning(values, relations, hidden, threshold, key)
+            if pick is not None:
+                hidden[pick] = COMPLEMENTARY
+                _complete(values, relations, hidden)
+                picked = True
+        if not picked:
+            return hidden
 
 
 def _complete(values: Mapping[Hashable, int], relations: list[Relation],
@@ -123,12 +131,36 @@ def _complete(values: Mapping[Hashable, int], relations: list[Relation],
                 changed = True
 
 
-def _beside(values: Mapping[Hashable, int], relations: list[Relation],
-            hidden: Mapping[Hashable, str], key: Hashable) -> Hashable | None:
-    """The smallest printed non-zero cell of a sum that pins `key` (ties: first listed)."""
-    candidates = [k for rel in relations if key in (*rel.members, rel.total)
-                  for k in (*rel.members, rel.total) if k not in hidden and values[k] > 0]
-    return min(candidates, key=lambda k: values[k]) if candidates else None
+#: how many cells beside a pinned count are tried before the likeliest is taken untried
+_TRIALS = 4
+
+
+def _unpinning(values: Mapping[Hashable, int], relations: list[Relation],
+               hidden: dict[Hashable, str], threshold: int, key: Hashable) -> Hashable | None:
+    """A printed non-zero cell beside `key` whose hiding leaves `key` no longer pinned.
+
+    Why not simply the smallest: a count is pinned by one sum that has too few hidden parts
+    (a '<5' and an 'x' summing to 6), and a cell of another sum it belongs to frees nothing;
+    taken greedily, a whole column of months went before the one cell that counted. So the
+    cells of the sums with the fewest hidden parts come first, smallest first, and the first
+    that frees `key` (the audit asked again) is the one; if none of the first few does, the
+    likeliest is hidden and the caller's next round asks again."""
+    ordered: list[tuple[int, int, Hashable]] = []
+    for rel in relations:
+        parts = (*rel.members, rel.total)
+        if key not in parts:
+            continue
+        crowd = sum(1 for k in parts if k in hidden)
+        ordered += [(crowd, values[k], k) for k in parts if k not in hidden and values[k] > 0]
+    ordered.sort(key=lambda c: c[:2])  # stable: ties keep the order the sums list them in
+    candidates = list(dict.fromkeys(k for _crowd, _value, k in ordered))
+    for pick in candidates[:_TRIALS]:
+        trial = {**hidden, pick: COMPLEMENTARY}
+        _complete(values, relations, trial)
+        if not disclosure_audit.exposed(values, relations, trial, threshold, PRIMARY,
+                                        among=[key]):
+            return pick
+    return candidates[0] if candidates else None
 
 
 def _complement(values: Mapping[Hashable, int], rel: Relation,
