@@ -9,8 +9,8 @@ non-zero visible member is hidden too (complementary suppression, shown as "x"),
 to the total. Hiding a cell can break another relation it belongs to (its column, or the same
 quantity in another figure), so the rule is applied until nothing changes. Two hidden parts can
 still be worked out together ("<5" and "x" summing to 6: the "x" is at least 5, so the small
-count is 1): each small count the published sums still pin takes one more cell beside it
-(disclosure_audit.py), until none is pinned.
+count is 1): each small count the published sums still pin takes one more cell of a sum it
+is in, the first that frees it (disclosure_audit.py asks), until none is pinned.
 
 Cells are named by keys shared across figures: "the number accepted" is one cell whether it
 appears as a column total in the age-group table or as a line of the decisions table, so a
@@ -86,8 +86,8 @@ class Problem:
 def suppress(values: Mapping[Hashable, int], relations: Iterable[Relation],
              threshold: int) -> dict[Hashable, str]:
     """Primary suppression of small counts, complementary suppression to a fixed point, then
-    one more cell beside each small count that the sums still pin (disclosure_audit), until
-    none is pinned."""
+    one more cell for each small count that the sums still pin (disclosure_audit; the cell is
+    `_unpinning`'s), until none is pinned."""
     if threshold < 1:
         raise ValueError("the small-cell threshold must be at least 1")
     hidden: dict[Hashable, str] = {
