@@ -26,9 +26,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg2
-from sqlalchemy.engine import make_url
-
 from bench.common import fresh_pg_database
 
 
@@ -46,11 +43,9 @@ def _transactions(url: str, keystore: str, n: int) -> list[tuple[str, float]]:
     from workflow.runtime import Runtime
 
     rt = Runtime(url, keystore, "bench-key")
-    parsed = make_url(url)
-    params = {"host": parsed.host, "port": parsed.port, "user": parsed.username,
-              "dbname": parsed.database}
-    plain = psycopg2.connect(**params)
-    autocommit = psycopg2.connect(**params)
+    # The bare driver, connected as the product connects (workflow.db.make_engine).
+    pooled = [rt.engine.raw_connection(), rt.engine.raw_connection()]
+    plain, autocommit = (p.driver_connection for p in pooled)
     autocommit.autocommit = True
 
     def session(_: int) -> None:
@@ -82,8 +77,9 @@ def _transactions(url: str, keystore: str, n: int) -> list[tuple[str, float]]:
                 ("transaction: psycopg2 (3 round trips)", _cpu_us(driver, n)),
                 ("transaction: psycopg2, one string (1 round trip)", _cpu_us(one_string, n))]
     finally:
-        plain.close()
-        autocommit.close()
+        autocommit.autocommit = False
+        for connection in pooled:
+            connection.close()
         rt.dispose()
 
 
@@ -121,9 +117,10 @@ def _objects(url: str, n: int) -> list[tuple[str, float]]:
 
 
 def _mogrify(url: str, n: int) -> list[tuple[str, float]]:
-    parsed = make_url(url)
-    connection = psycopg2.connect(host=parsed.host, port=parsed.port, user=parsed.username,
-                                  dbname=parsed.database)
+    from workflow.db import make_engine
+
+    engine = make_engine(url)
+    connection = engine.raw_connection()
     cursor = connection.cursor()
     now = datetime.now(UTC)
     detail = json.dumps({"from": "presented", "to": "accepted", "meeting_id": 3})
@@ -135,17 +132,21 @@ def _mogrify(url: str, n: int) -> list[tuple[str, float]]:
                 ("mogrify: one datetime", _cpu_us(lambda _: cursor.mogrify("%s", (now,)), n))]
     finally:
         connection.close()
+        engine.dispose()
+
+
+def _calls() -> int:
+    """N, the calls per part: a clear one-line error if it is not a positive whole number."""
+    raw = os.environ.get("N", "3000")
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"N is the number of calls per part, a whole number of 1 or more, "
+                         f"not {raw!r}")
+    return int(raw)
 
 
 def main() -> None:
-    n = int(os.environ.get("N", "3000"))
+    n = _calls()
     with fresh_pg_database("hubtable_overhead") as url, tempfile.TemporaryDirectory() as tmp:
-        from workflow.models import Base
-        from workflow.runtime import Runtime
-
-        rt = Runtime(url, f"sqlite:///{tmp}/keys.db", "bench-key")
-        Base.metadata.create_all(rt.engine)
-        rt.dispose()
         rows = [*_transactions(url, f"sqlite:///{tmp}/keys.db", n), *_objects(url, n),
                 *_mogrify(url, n)]
     for name, micros in rows:
