@@ -3,7 +3,9 @@
 HUBTABLE_WEB_PROCESSES=2: up.json shows `web-1` and `web-2`, two processes holding the one
 listening socket; SIGKILL one and the UI keeps answering (the other accepts) while it is
 restarted; then kill the other: the restarted one answers alone, so both really served the port.
-/healthz tells the truth throughout.
+/healthz tells the truth throughout. Before each kill, the process left to answer has answered
+itself (/healthz names the process that served it): "running" means started, and a process
+still importing the app would hold the first request for seconds.
 """
 
 from __future__ import annotations
@@ -37,6 +39,15 @@ def _wait_running(base: str, name: str, restarts: int, began: float) -> dict:
         time.sleep(0.3)
 
 
+def _wait_serving(base: str, pid: int) -> None:
+    """Until the web process `pid` has answered a request (the kernel hands each new
+    connection to whichever process accepts first, so ask until it is this one)."""
+    began = time.monotonic()
+    while health(base).get("served_by") != pid:
+        assert time.monotonic() - began < 90, f"web process {pid} never answered"
+        time.sleep(0.05)
+
+
 def _kill_and_keep_serving(base: str, child: dict) -> float:
     """SIGKILL one web process; every request meanwhile is answered (by the other one)."""
     os.killpg(child["pid"], signal.SIGKILL)
@@ -62,10 +73,12 @@ def test_up_runs_web_processes_on_one_port_and_survives_losing_one(tmp_path):
         assert first["state"] == second["state"] == "running"
         assert first["pid"] != second["pid"]
 
+        _wait_serving(base, second["pid"])
         killed = _kill_and_keep_serving(base, first)
         back = _wait_running(base, "web-1", 1, killed)
         assert back["pid"] != first["pid"] and back["last_exit"] is not None
         assert health(base)["children"]["web-2"]["pid"] == second["pid"]
+        _wait_serving(base, back["pid"])
 
         # Now the other one: the restarted web-1 answers alone, so it serves the same port.
         killed = _kill_and_keep_serving(base, second)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -414,6 +415,7 @@ def test_healthz_reports_database(runtime, world, tmp_path, monkeypatch):
     assert response.status_code == 200
     body = response.get_json()
     assert body["database"] == "ok"
+    assert body["served_by"] == os.getpid()  # the process that answered (one, in tests)
     assert body["prefect"]["configured"] is False  # no PREFECT_API_URL in the tests
     assert "flows" in body["flows"] and body["flows"].get("error") is None
 

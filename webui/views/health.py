@@ -1,11 +1,15 @@
 """/healthz: is the database answering, and how are Prefect, the flows and deliveries doing.
 
+`served_by` is the process that answered: with several web processes on one port (`hubtable
+up`), it tells an operator (and the tests) which of them is up and serving, not just started.
+
 The orchestration part comes from the app's injected `health` report (the composition root
 passes hubtable.health's), so the web app imports no orchestration code.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -35,5 +39,5 @@ def healthz() -> ResponseReturnValue:
         database: str = "ok"
     except Exception as exc:
         database = f"error: {type(exc).__name__}"
-    body = {"database": database, **_orchestration()}
+    body = {"database": database, "served_by": os.getpid(), **_orchestration()}
     return jsonify(body), 200 if database == "ok" else 503
