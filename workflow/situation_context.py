@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, literal_column, select
+from sqlalchemy import bindparam, func, literal, literal_column, null, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
@@ -195,27 +195,39 @@ def _about_table(table_id: Any) -> list[Any]:
     return [members.label("c_members"), chairs.label("c_chairs")]
 
 
-def _about_meetings(table_id: Any) -> list[Any]:
-    """The decision's meeting (when named) and the next meeting (when asked for)."""
+def _about_meetings(table_id: Any, *, meeting: bool, upcoming: bool) -> list[Any]:
+    """The decision's meeting (when named) and the next meeting (when asked for); a NULL in
+    place of what the command does not ask (PostgreSQL builds every subquery of a prepared
+    statement's plan on each run, asked for or not: six of the read's thirteen were these)."""
     m = Meeting.__table__
-    given: Any = bindparam("meeting_id")
-    present = select(joined(_as_text(Attendance.agency_id))).where(
-        Attendance.meeting_id == given, Attendance.present.is_(True)).scalar_subquery()
-    coming = (m.c.table_id == table_id, m.c.status != "closed",
-              m.c.scheduled_at >= bindparam("upcoming_since"))
-    upcoming = (select(m.c.id).where(*coming).order_by(m.c.scheduled_at, m.c.id).limit(1)
-                .scalar_subquery())
-    upcoming_at = select(func.min(m.c.scheduled_at)).where(*coming).scalar_subquery()
-    return [
-        select(m.c.table_id).where(m.c.id == given).scalar_subquery().label("m_table_id"),
-        select(m.c.status).where(m.c.id == given).scalar_subquery().label("m_status"),
-        select(m.c.scheduled_at).where(m.c.id == given).scalar_subquery().label("m_at"),
-        present.label("m_present"),
-        upcoming.label("n_id"), upcoming_at.label("n_at"),
-    ]
+    columns: list[Any] = []
+    if meeting:
+        given: Any = bindparam("meeting_id")
+        present = select(joined(_as_text(Attendance.agency_id))).where(
+            Attendance.meeting_id == given, Attendance.present.is_(True)).scalar_subquery()
+        columns += [
+            select(m.c.table_id).where(m.c.id == given).scalar_subquery().label("m_table_id"),
+            select(m.c.status).where(m.c.id == given).scalar_subquery().label("m_status"),
+            select(m.c.scheduled_at).where(m.c.id == given).scalar_subquery().label("m_at"),
+            present.label("m_present"),
+        ]
+    else:
+        columns += [null().label(name) for name in ("m_table_id", "m_status", "m_at",
+                                                    "m_present")]
+    if upcoming:
+        coming = (m.c.table_id == table_id, m.c.status != "closed",
+                  m.c.scheduled_at >= bindparam("upcoming_since"))
+        columns += [
+            select(m.c.id).where(*coming).order_by(m.c.scheduled_at, m.c.id).limit(1)
+            .scalar_subquery().label("n_id"),
+            select(func.min(m.c.scheduled_at)).where(*coming).scalar_subquery().label("n_at"),
+        ]
+    else:
+        columns += [null().label("n_id"), null().label("n_at")]
+    return columns
 
 
-_QUERIES: dict[tuple[str, bool], PreparedRead] = {}
+_QUERIES: dict[tuple[str, bool, bool, bool], PreparedRead] = {}
 
 
 def _next_id(model: Any) -> Any:
@@ -227,11 +239,12 @@ def _next_id(model: Any) -> Any:
 
 
 
-def _query(dialect: str, locked: bool) -> PreparedRead:
-    """The context read, built once per dialect: on PostgreSQL it locks the audit head, then
-    the situation (the order in which every writer of the two takes them: the head with the
-    first audit entry, the row with its update), and takes two transition ids."""
-    key = (dialect, locked)
+def _query(dialect: str, locked: bool, meeting: bool, upcoming: bool) -> PreparedRead:
+    """The context read, built once per dialect and what it carries of meetings: on PostgreSQL
+    it locks the audit head, then the situation (the order in which every writer of the two
+    takes them: the head with the first audit entry, the row with its update), and takes two
+    transition ids."""
+    key = (dialect, locked, meeting, upcoming)
     found = _QUERIES.get(key)
     if found is not None:
         return found
@@ -239,7 +252,7 @@ def _query(dialect: str, locked: bool) -> PreparedRead:
     heads = AuditChainHead.__table__
     chain = literal("situation:") + _as_text(_S.c.id)
     columns = [*_COLUMNS, *_TABLE_COLUMNS, *_children(), *_about_table(_S.c.table_id),
-               *_about_meetings(_S.c.table_id)]
+               *_about_meetings(_S.c.table_id, meeting=meeting, upcoming=upcoming)]
     if locked:
         # FROM order is lock order: the head first (inner join, locked with the row).
         query = (select(heads.c.seq.label("h_seq"), heads.c.hash.label("h_hash"), *columns)
@@ -274,10 +287,11 @@ def read(session: Session, actor: Any, situation_id: int, *, meeting_id: int | N
     dialect = connection.dialect.name
     params = {"situation_id": situation_id, "actor_id": actor.id, "meeting_id": meeting_id,
               "upcoming_since": upcoming_since}
-    row = _query(dialect, True).first(connection, params)
+    asks = (meeting_id is not None, upcoming_since is not None)
+    row = _query(dialect, True, *asks).first(connection, params)
     locked = row is not None
     if row is None:  # a situation without an audit chain yet (bulk-generated history)
-        row = _query(dialect, False).first(connection, params)
+        row = _query(dialect, False, *asks).first(connection, params)
         if row is None:
             return None
     return _context(session, actor, row, locked, meeting_id)

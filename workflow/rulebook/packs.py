@@ -6,9 +6,10 @@ compiled conditions and the fact names each trigger's rules read are kept per pr
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,12 +28,19 @@ def _parse(name: str, version: str, source: str) -> rm.RulePack:
 
 
 _installed: dict[tuple[str, str, str], rm.RulePack] = {}
+#: each engine's database, rendered once (rendering or hashing a URL took as long as the
+#: rest of the lookup, twice per command)
+_database_of: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 _names: dict[int, tuple[rm.RulePack, dict[str, frozenset[str]]]] = {}
 
 
 def pack_for(session: Session, table: Table) -> rm.RulePack:
     """The pack version the table uses, from the database (as installed) or as shipped."""
-    key = (str(session.get_bind().engine.url), table.rule_pack_name, table.rule_pack_version)
+    engine = session.get_bind().engine
+    database = _database_of.get(engine)
+    if database is None:
+        database = _database_of[engine] = str(engine.url)
+    key = (database, table.rule_pack_name, table.rule_pack_version)
     pack = _installed.get(key)
     if pack is not None:
         return pack
