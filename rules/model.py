@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -187,8 +188,9 @@ class Rule:
     def names(self) -> tuple[str, ...]:
         return self.condition.names if self.condition else ()
 
-    @property
+    @cached_property
     def guards(self) -> tuple[Guard, ...]:
+        """Kept once worked out (a rule never changes): every evaluation asks each rule."""
         return tuple(a for a in self.actions if isinstance(a, Guard))
 
 
