@@ -188,21 +188,6 @@ def _describe(action: Action) -> str:
     return f"escalate to {action.to}: {action.message.en}"
 
 
-#: id(pack) -> (the pack, its settings as the engine reads them): a pack never changes, and a
-#: table without overrides (most) asked for the same conversion on every evaluation
-_ENGINE_CONSTANTS: dict[int, tuple[RulePack, dict[str, Any]]] = {}
-
-
-def _engine_constants(pack: RulePack) -> dict[str, Any]:
-    entry = _ENGINE_CONSTANTS.get(id(pack))
-    if entry is None or entry[0] is not pack:
-        if len(_ENGINE_CONSTANTS) > 256:  # packs parsed and dropped (tests, rule editing)
-            _ENGINE_CONSTANTS.clear()
-        entry = _ENGINE_CONSTANTS[id(pack)] = (pack, {
-            name: to_engine_value(value) for name, value in pack.constants.items()})
-    return entry[1]
-
-
 def _constants(pack: RulePack, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     constants = pack.constants
     if not overrides:
@@ -264,7 +249,7 @@ def evaluate(
     snapshot = MappingProxyType(values)  # shared, read-only, by every outcome's explanation
     values["trigger"] = trigger
     defaulted = tuple(name for name in defaulted if name != "trigger")
-    values.update(_engine_constants(pack) if not settings else
+    values.update(pack.engine_constants if not settings else
                   {name: to_engine_value(value)
                    for name, value in _constants(pack, settings).items()})
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from rules.conditions import CompiledCondition
+from rules.facts import to_engine_value
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,13 @@ class RulePack:
         if self.screening is not None:
             out["screening_threshold"] = self.screening.threshold
         return out
+
+    @cached_property
+    def engine_constants(self) -> dict[str, Any]:
+        """`constants` as the rule engine reads them, converted once (a pack never changes, and
+        a table without overrides, most of them, asked for it on every evaluation); read it,
+        never change it."""
+        return {name: to_engine_value(value) for name, value in self.constants.items()}
 
     def deadline_kinds(self) -> tuple[str, ...]:
         """Deadline kinds this pack sets (for the sweeper)."""

@@ -237,3 +237,37 @@ def test_identity_given_at_disclosure_reaches_no_row_log_or_error_of_the_lean_pa
         assert not [r for r in rows if mark in r]
         assert mark not in caplog.text
         assert not [m for m in refused if mark in m]
+
+
+def test_the_read_carries_a_meeting_exactly_when_its_command_asks_and_the_rest_the_same(world):
+    """The read is built per what a command asks of meetings (the decision's meeting, the next
+    one): every variant reads the same situation; only what was asked for is filled in."""
+    from dataclasses import fields
+
+    from workflow import meetings, situation_context
+    from workflow.models import utcnow
+
+    mid = open_meeting(world)
+    with world.runtime.command() as s:
+        school = world.user(s, "school")
+        sid = situations.submit(s, school, situations.draft(s, school, world.table_id,
+                                                            filter1()).id).id
+    since = meetings.upcoming_since(utcnow())
+    found = {}
+    with world.runtime.read() as s:
+        chair = world.user(s, "chair")
+        for meeting_id in (None, mid):
+            for upcoming in (None, since):
+                found[meeting_id, upcoming] = situation_context.read(
+                    s, chair, sid, meeting_id=meeting_id, upcoming_since=upcoming)
+    assert found[None, None].meeting is None and found[None, None].next_meeting is None
+    assert found[mid, None].meeting is not None and found[mid, None].meeting.id == mid
+    assert found[mid, None].meeting.present  # the open meeting's attendance came with it
+    assert found[None, since].meeting is None
+    assert found[None, since].next_meeting is not None and found[None, since].next_meeting[0] == mid
+    assert found[mid, since].meeting.id == mid and found[mid, since].next_meeting[0] == mid
+    same = [f.name for f in fields(situation_context.SituationContext)
+            if f.name not in ("meeting", "next_meeting", "transition_ids")]
+    first = found[None, None]
+    for context in found.values():
+        assert {n: getattr(context, n) for n in same} == {n: getattr(first, n) for n in same}

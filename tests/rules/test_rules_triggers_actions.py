@@ -383,6 +383,8 @@ def test_open_meetings_timer_with_setting(make_pack):
         evaluate(pack, "timer:open_meetings", {}, settings={"open_meetings_limit": "3"})
     with pytest.raises(FactsError, match="open_meetings_limit"):
         evaluate(pack, "timer:open_meetings", {}, settings={"open_meeting_limit": 3})
+    # one table's override never sticks to the pack (its settings are kept converted, once)
+    assert not evaluate(pack, "timer:open_meetings", {"meetings_open": 4}).flags
 
 
 def test_re_presentation_timer(make_pack):
