@@ -116,7 +116,7 @@ def _table_of(part: bytes) -> str:
     from workflow import appends
 
     name = re.match(rb"EXECUTE (\w+)", part)
-    body = next((b for n, b, _e in appends._NAMED.values()
+    body = next((b for n, b in appends._NAMED.values()
                  if name and n == name.group(1).decode()), part.decode(errors="replace"))
     found = re.search(r"(INSERT INTO|UPDATE) \"?(\w+)", body)
     return f"{found.group(1).split()[0]} {found.group(2)}" if found else body[:40]

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, Pool, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from workflow import server_statements
+from workflow import literals, server_statements
 from workflow.db import without_row_detail
 from workflow.models.base import Base
 
@@ -208,8 +208,8 @@ def _postgresql(statements: _Prepared, dialect: Dialect, buffer: Buffer) -> list
 #: text: its parsing is spread over its rows, and one statement takes at most 65,535
 #: parameters.
 PREPARED_ROWS = 8
-#: statement text (%s markers) -> (its prepared name, its body with $n markers, its EXECUTE)
-_NAMED: dict[str, tuple[str, str, str]] = {}
+#: statement text (%s markers) -> (its prepared name, its body with $n markers)
+_NAMED: dict[str, tuple[str, str]] = {}
 #: The write's statements are a few dozen shapes (a table's columns, up to PREPARED_ROWS rows);
 #: past this many, new ones go as text, so a connection never holds an unbounded number.
 _MOST = 500
@@ -237,10 +237,10 @@ class _Prepared:
             if len(_NAMED) >= _MOST:  # a statement text that varies: never a server leak
                 return self.cursor.mogrify(sql, params)  # type: ignore[no-any-return]
             named = _NAMED[sql] = _name(sql)
-        name, body, execute = named
+        name, body = named
         if name not in self.held:
             self.needed[name] = body
-        return self.cursor.mogrify(execute, params)  # type: ignore[no-any-return]
+        return literals.execute(self.cursor, name, params)
 
     def prepare(self) -> None:
         for name, body in self.needed.items():
@@ -248,13 +248,10 @@ class _Prepared:
         self.needed.clear()
 
 
-def _name(sql: str) -> tuple[str, str, str]:
+def _name(sql: str) -> tuple[str, str]:
     count = itertools.count(1)
     numbered = re.sub(r"%s", lambda _: f"${next(count)}", sql)
-    markers = next(count) - 1
-    name = server_statements.new_name("write")
-    execute = f"EXECUTE {name} ({', '.join(['%s'] * markers)})" if markers else f"EXECUTE {name}"
-    return name, numbered, execute
+    return server_statements.new_name("write"), numbered
 
 
 def _statements(dialect: Dialect, buffer: Buffer) -> list[tuple[str, list[tuple[Any, ...]]]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 
-from workflow import appends
+from workflow import appends, literals
 from workflow.db import without_row_detail
 from workflow.server_statements import forget_if_dropped, new_name, prepare_once
 
@@ -82,9 +82,7 @@ class PreparedRead:
         try:
             if dialect.name == "postgresql":
                 prepare_once(cursor, connection, self.name, compiled.sql)
-                marks = ", ".join(["%s"] * len(values))
-                cursor.execute(f"EXECUTE {self.name} ({marks})" if values
-                               else f"EXECUTE {self.name}", values)
+                cursor.execute(literals.execute(cursor, self.name, values))
             else:
                 cursor.execute(compiled.sql, values)
             row = cursor.fetchone()
