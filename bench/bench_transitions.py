@@ -51,12 +51,14 @@ def _worker(args: tuple[str, str, dict, int, mp.Queue, Any]) -> None:
     from sqlalchemy import func, select, text
 
     from bench.lifecycle import Lifecycle
+    from hubtable.settled import settle
     from workflow.models import Situation
     from workflow.runtime import Runtime
 
     rt = Runtime(url, keystore, "bench-key")
     life = Lifecycle.signed_in(rt, ids)
     steps = [command for _name, command in life.steps()]
+    settle()  # as a web process does once its app is built (hubtable.webserver)
     with rt.read() as s:
         backend = (s.scalar(text("SELECT pg_backend_pid()"))
                    if s.get_bind().dialect.name == "postgresql" else None)

@@ -27,11 +27,13 @@ from bench.lifecycle import build_world
 def _profile(url: str, keystore: str, rounds: int) -> None:
     sys.path.insert(0, "tests")
     from bench.lifecycle import Lifecycle
+    from hubtable.settled import settle
     from workflow.runtime import Runtime
 
     ids = build_world(url, keystore)
     rt = Runtime(url, keystore, "bench-key")
     life = Lifecycle.signed_in(rt, ids)
+    settle()  # as the benchmark's workers and the web processes do (hubtable.settled)
     counts: collections.Counter[str] = collections.Counter()
     statements: dict[str, collections.Counter[str]] = collections.defaultdict(
         collections.Counter)

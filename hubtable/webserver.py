@@ -32,11 +32,20 @@ def build_app() -> Flask:
                       health=orchestration_health)
 
 
+def _ready_app() -> Flask:
+    """The app, built, with what building it loaded frozen out of the collector's walks."""
+    from hubtable.settled import settle
+
+    app = build_app()
+    settle()
+    return app
+
+
 def serve_web(host: str, port: int) -> None:
     from waitress import serve
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    serve(build_app(), host=host, port=port, threads=THREADS, ident="hubtable")
+    serve(_ready_app(), host=host, port=port, threads=THREADS, ident="hubtable")
 
 
 def serve_inherited(fd: int) -> None:
@@ -45,7 +54,7 @@ def serve_inherited(fd: int) -> None:
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     sock = socket.socket(fileno=fd)
-    serve(build_app(), sockets=[sock], threads=THREADS, ident="hubtable")
+    serve(_ready_app(), sockets=[sock], threads=THREADS, ident="hubtable")
 
 
 if __name__ == "__main__":
