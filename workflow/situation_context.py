@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, literal, literal_column, null, select
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from workflow import access, appends, audit
 from workflow.db import expire_held
@@ -381,12 +380,15 @@ def save(session: Session, context: SituationContext) -> Situation:
     return held(session, context.id)
 
 
+_SITUATIONS = Situation.__mapper__
+
+
 def held(session: Session, situation_id: int) -> Situation:
     """The ORM's situation for a caller, as the database will have it: what the session held
     of it is expired, and a situation it did not hold is a placeholder that loads on use."""
     expire_held(session, lambda obj: isinstance(obj, _AGGREGATE) and getattr(
         obj, "id" if isinstance(obj, Situation) else "situation_id", None) == situation_id)
-    found = session.identity_map.get(identity_key(Situation, situation_id))
+    found = session.identity_map.get(_SITUATIONS.identity_key_from_primary_key((situation_id,)))
     if isinstance(found, Situation):
         return found
     placeholder = Situation()
