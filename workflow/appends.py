@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from workflow import literals, server_statements
-from workflow.db import without_row_detail
+from workflow.db import connection_of, without_row_detail
 from workflow.models.base import Base
 
 _KEY = "hubtable.appends"
@@ -83,7 +83,7 @@ def add(session: Session, model: type[Base], values: dict[str, Any] | list[dict[
     """Append rows of `model` in this transaction (written before anything can read them)."""
     table = model.__table__
     assert isinstance(table, Table)
-    buffer = buffer_of(session.connection())
+    buffer = buffer_of(connection_of(session))
     for row in values if isinstance(values, list) else [values]:
         buffer.rows.append((table, row))
     buffer.names.add(table.name)
@@ -92,7 +92,7 @@ def add(session: Session, model: type[Base], values: dict[str, Any] | list[dict[
 def then(session: Session, key: Any, sql: str, params: tuple[Any, ...], *,
          names: tuple[str, ...] = ()) -> None:
     """A statement to run after the rows (the last one given for `key` wins): a chain head."""
-    buffer = buffer_of(session.connection())
+    buffer = buffer_of(connection_of(session))
     buffer.after[key] = (sql, params)
     buffer.names.update(names)
 
@@ -101,7 +101,7 @@ def update_checked(session: Session, model: type[Base], row_id: int, version: in
                    values: dict[str, Any], error: Exception) -> None:
     """Update one row and step its version, only if it still has `version` (sent last in the
     one write; `error` is raised, failing the commit, when the row has moved on)."""
-    connection = session.connection()
+    connection = connection_of(session)
     table = model.__table__
     assert isinstance(table, Table)
     dialect = connection.dialect
@@ -129,7 +129,7 @@ def bound(session: Session, model: type[Base], values: dict[str, Any]) -> tuple[
     """`values` as the driver takes them (the columns' own bind processing), for `then`."""
     table = model.__table__
     assert isinstance(table, Table)
-    shape = _shape(session.connection().dialect, table, tuple(values))
+    shape = _shape(connection_of(session).dialect, table, tuple(values))
     return tuple(p(values[c]) if p else values[c]
                  for c, p in zip(shape.columns, shape.processors, strict=True))
 

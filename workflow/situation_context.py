@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, literal, literal_column, null, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from workflow import access, appends, audit
-from workflow.db import expire_held
+from workflow.db import connection_of, expire_held
 from workflow.errors import ConcurrentEdit
 from workflow.joined_rows import as_text as _as_text
 from workflow.joined_rows import joined
@@ -282,7 +282,7 @@ def read(session: Session, actor: Any, situation_id: int, *, meeting_id: int | N
     """
     if session.new or session.dirty or session.deleted:
         session.flush()  # the ORM changes this transaction made come first
-    connection = session.connection()
+    connection = connection_of(session)
     dialect = connection.dialect.name
     params = {"situation_id": situation_id, "actor_id": actor.id, "meeting_id": meeting_id,
               "upcoming_since": upcoming_since}
@@ -336,7 +336,7 @@ def read_table(session: Session, actor: Any, table_id: int
                ) -> tuple[TableView, dict[int, str], int | None] | None:
     """A draft's table and its members (with sectors), seeded for the gatekeeper, and on
     PostgreSQL the new situation's id (so the draft is all in the one write)."""
-    connection = session.connection()
+    connection = connection_of(session)
     dialect = connection.dialect.name
     prepared = _TABLE_QUERY.get(dialect)
     if prepared is None:
