@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from workflow import access, audit, rulebook, situation_context, stages
 from workflow.errors import NotFound, PermissionDenied
-from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
+from workflow.models import Meeting, Situation, Task, User, utcnow
 from workflow.situation_context import SituationContext
-from workflow.transitions import check_version, move
+from workflow.transitions import Moved, check_version, move
 
 #: Why a person may not give a command, by who may (workflow.stages): a sentence each, so that
 #: adapters can translate it whole.
@@ -127,7 +127,7 @@ class Run:
     now: datetime
     meeting: Meeting | None = None
     task: Task | None = None
-    transitions: list[Transition] = field(default_factory=list)
+    transitions: list[Moved] = field(default_factory=list)
     #: the lean path's one-read context (`read`), whose changes `save` writes
     context: SituationContext | None = None
 
@@ -143,7 +143,7 @@ class Run:
                                   meeting=self.meeting)
 
     def move(self, command: str | None = None, *, reason: str | None = None,
-             meeting_id: int | None = None) -> Transition:
+             meeting_id: int | None = None) -> Moved:
         """The stage change with its transition record and audit entry."""
         mid = meeting_id if meeting_id is not None else (self.meeting.id if self.meeting
                                                          else None)

@@ -39,13 +39,13 @@ from workflow.models import (
     SituationFormToken,
     SituationRiskFactor,
     Table,
-    Transition,
     User,
     utcnow,
 )
 from workflow.outbox import emit
 from workflow.reference import load_catalog
 from workflow.situation_context import MeetingView, TableView
+from workflow.transitions import Moved
 
 
 def draft(
@@ -189,7 +189,7 @@ def _decision(session: Session, actor: User, command: str, situation_id: int,
     return run
 
 
-def _present(run: gatekeeper.Run, meeting: MeetingView) -> Transition:
+def _present(run: gatekeeper.Run, meeting: MeetingView) -> Moved:
     transition = run.move("present")
     run.situation.presented_at = run.now
     meetings.enter_on_agenda(run.session, meeting.id, run.situation.id)

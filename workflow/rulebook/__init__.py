@@ -21,7 +21,7 @@ from rules import model as rm
 from rules.engine import evaluate
 from workflow.deadline_rows import meet_deadline, set_deadline
 from workflow.errors import RuleRefusal
-from workflow.models import Meeting, Situation, Task, Transition, User, utcnow
+from workflow.models import Meeting, Situation, Task, User, utcnow
 from workflow.outbox import emitted_in_transaction
 from workflow.rulebook.effects import Notice, apply, audience, not_yet_told
 from workflow.rulebook.facts import facts_for, meetings_open, sector_map, sectors
@@ -33,7 +33,7 @@ from workflow.rulebook.packs import (
     names_read,
     pack_for,
 )
-from workflow.transitions import last_move
+from workflow.transitions import Moved, last_move
 
 __all__ = [
     "SHIPPED", "after", "apply", "audience", "check_guards", "current_version", "facts_for",
@@ -60,7 +60,7 @@ def check_guards(session: Session, situation: Situation, command: str, *,
 
 def after(session: Session, situation: Situation, command: str, *, actor: User | None,
           now: datetime | None = None, meeting: Meeting | None = None,
-          transition: Transition | None = None) -> None:
+          transition: Moved | None = None) -> None:
     """Apply the non-guard actions of the command's rules and of the stage it entered.
 
     `transition`: the move this command made, if the caller has it; its id is the
