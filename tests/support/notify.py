@@ -115,12 +115,10 @@ class WebhookReceiver:
 
 
 def emit_event(world, event_type: str, situation_id: int | None, agencies=(), *,
-               to_chairs: bool = False, extra: dict | None = None) -> int:
+               to_chairs: bool = False, extra: dict | None = None) -> None:
     """Write one event to the outbox the way the core's commands do."""
     with world.runtime.command() as s:
         situation = s.get(Situation, situation_id) if situation_id else None
-        event = emit(s, event_type, table_id=world.table_id, situation=situation,
-                     agency_ids=[world.agencies[a] for a in agencies], to_chairs=to_chairs,
-                     extra=extra)
-        s.flush()
-        return event.id
+        emit(s, event_type, table_id=world.table_id, situation=situation,
+             agency_ids=[world.agencies[a] for a in agencies], to_chairs=to_chairs,
+             extra=extra)
