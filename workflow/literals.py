@@ -6,7 +6,7 @@ a timestamp (measured here), and a command's one write carries about seventy of 
 of a command's Python went to it. Whole numbers, booleans, NULL and times are written here the
 way the driver writes them; so is text that needs no escaping (ASCII without a quote, a
 backslash, a percent sign or a NUL). Anything else still goes through the driver's own
-quoting, in the same statement. `tests/unit/test_literals.py` checks the output is the
+quoting, in the same statement. `tests/integration/test_literals.py` checks the output is the
 driver's own, for any mix of values.
 """
 
